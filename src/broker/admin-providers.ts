@@ -1,0 +1,122 @@
+/**
+ * @module broker/admin-providers
+ * Providers managed at runtime through Arcade's admin API. They are stored with the client
+ * secret encrypted, compiled exactly like `latchkey.yaml` entries, and reloaded on every
+ * process when one process changes them (a store event).
+ */
+import { LatchkeyError } from '../errors.js'
+import { type ConfiguredProvider, ProviderConfigError, compileProviderEntry } from '../providers/provider-config.js'
+import type { BrokerContext } from './context.js'
+
+export class ProviderAdmin {
+  readonly #unsubscribe: () => void
+
+  constructor(private readonly ctx: BrokerContext) {
+    this.#unsubscribe = ctx.store.subscribe((e) => {
+      if (e.channel === 'provider') void this.reload(e.id).catch((err: Error) => ctx.log.error({ err }, 'could not reload provider'))
+    })
+  }
+
+  /** Loads every stored provider into the registry (at start). A broken row is logged, not fatal. */
+  async loadAll(): Promise<void> {
+    for (const row of await this.ctx.store.listProviders()) await this.reload(row.id)
+  }
+
+  async reload(id: string): Promise<void> {
+    const row = await this.ctx.store.getProvider(id)
+    const current = this.ctx.registry.get(id)
+    if (!row) {
+      if (current?.source === 'admin') this.ctx.registry.delete(id)
+      return
+    }
+    if (current && current.source !== 'admin') return
+    try {
+      const entry = JSON.parse(row.config) as Record<string, unknown>
+      const secret = row.client_secret_enc ? this.ctx.vault.open({ table: 'providers', id, field: 'client_secret' }, row.client_secret_enc) : undefined
+      this.ctx.registry.set(this.#compile({ ...entry, ...(secret !== undefined ? { client_secret: secret } : {}) }, id))
+    } catch (err) {
+      this.ctx.log.error({ provider: id, err: (err as Error).message }, 'stored provider is invalid; it stays disabled')
+    }
+  }
+
+  #compile(raw: Record<string, unknown>, id: string): ConfiguredProvider {
+    try {
+      return compileProviderEntry(raw, {
+        catalog: this.ctx.registry.catalog,
+        allowInsecureLoopback: this.ctx.config.allowInsecureLoopbackProviders,
+        source: 'admin',
+        where: `auth provider ${JSON.stringify(id)}`,
+      })
+    } catch (err) {
+      if (err instanceof ProviderConfigError) throw new LatchkeyError('BAD_REQUEST', err.message)
+      throw err
+    }
+  }
+
+  /** Normalises the admin API body (client id/secret may be top level or under oauth2). */
+  async create(body: Record<string, unknown>, actor: string | null): Promise<ConfiguredProvider> {
+    const id = String(body['id'] ?? '')
+    if (this.ctx.registry.get(id)) throw new LatchkeyError('CONFLICT', `a provider with id ${JSON.stringify(id)} already exists`)
+    return this.#save(id, body, actor, 'provider.created')
+  }
+
+  async patch(id: string, body: Record<string, unknown>, actor: string | null): Promise<ConfiguredProvider> {
+    const current = this.ctx.registry.get(id)
+    if (!current) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(id)}`)
+    if (current.source !== 'admin') throw new LatchkeyError('BAD_REQUEST', `provider ${JSON.stringify(id)} is defined in ${current.source === 'config' ? 'latchkey.yaml' : current.source === 'env' ? 'the environment' : 'dev mode'}; change it there`)
+    const row = await this.ctx.store.getProvider(id)
+    const stored = JSON.parse(row!.config) as Record<string, unknown>
+    const secret = row!.client_secret_enc ? this.ctx.vault.open({ table: 'providers', id, field: 'client_secret' }, row!.client_secret_enc) : undefined
+    const merged = deepMerge({ ...stored, ...(secret !== undefined ? { client_secret: secret } : {}) }, { ...body, id })
+    return this.#save(id, merged, actor, 'provider.updated')
+  }
+
+  async remove(id: string, actor: string | null): Promise<ConfiguredProvider> {
+    const current = this.ctx.registry.get(id)
+    if (!current) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(id)}`)
+    if (current.source !== 'admin') throw new LatchkeyError('BAD_REQUEST', `provider ${JSON.stringify(id)} is not managed through the API`)
+    await this.ctx.store.deleteProvider(id)
+    this.ctx.registry.delete(id)
+    this.ctx.audit.record({ actor, action: 'provider.deleted', provider_id: id })
+    await this.ctx.store.publish({ channel: 'provider', id })
+    return current
+  }
+
+  async #save(id: string, raw: Record<string, unknown>, actor: string | null, action: 'provider.created' | 'provider.updated'): Promise<ConfiguredProvider> {
+    const oauth2 = (raw['oauth2'] ?? {}) as Record<string, unknown>
+    const secret = (raw['client_secret'] ?? oauth2['client_secret']) as string | undefined
+    const entry: Record<string, unknown> = { ...raw, type: 'oauth2', client_id: raw['client_id'] ?? oauth2['client_id'] }
+    delete entry['client_secret']
+    if (entry['oauth2']) entry['oauth2'] = { ...oauth2, client_secret: undefined, client_id: undefined }
+    const compiled = this.#compile({ ...entry, ...(secret !== undefined ? { client_secret: secret } : {}) }, id)
+    const now = Date.now()
+    const existing = await this.ctx.store.getProvider(id)
+    await this.ctx.store.upsertProvider({
+      id,
+      config: JSON.stringify(entry),
+      client_secret_enc: secret === undefined ? null : this.ctx.vault.seal({ table: 'providers', id, field: 'client_secret' }, secret),
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+    })
+    this.ctx.registry.set(compiled)
+    this.ctx.audit.record({ actor, action, provider_id: id })
+    await this.ctx.store.publish({ channel: 'provider', id })
+    return compiled
+  }
+
+  close(): void {
+    this.#unsubscribe()
+  }
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a }
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k]
+    out[k] =
+      v !== null && typeof v === 'object' && !Array.isArray(v) && cur !== null && typeof cur === 'object' && !Array.isArray(cur)
+        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v
+  }
+  return out
+}

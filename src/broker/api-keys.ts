@@ -1,0 +1,83 @@
+/**
+ * @module broker/api-keys
+ * App API keys: created (printed once), listed by id, revoked, with a role and an optional
+ * expiry. Verification caches a positive result for a few seconds so the hot path does not
+ * hash and query on every call; revocation clears the cache on every process at once
+ * (a store event, which travels over LISTEN/NOTIFY on PostgreSQL).
+ */
+import { generateApiKey, parseApiKey, verifySecret } from '../crypto/api-keys.js'
+import { LatchkeyError } from '../errors.js'
+import type { ApiKeyRow, Store } from '../storage/store.js'
+
+export type ApiKeyRole = 'admin' | 'runtime'
+
+export interface VerifiedKey {
+  id: string
+  role: ApiKeyRole
+}
+
+const CACHE_MS = 5_000
+const TOUCH_MS = 60_000
+
+export class ApiKeys {
+  #cache = new Map<string, { key: VerifiedKey; secretHash: string; until: number; expiresAt: number | null }>()
+  #touched = new Map<string, number>()
+  readonly #unsubscribe: () => void
+
+  constructor(private readonly store: Store) {
+    this.#unsubscribe = store.subscribe((e) => {
+      if (e.channel === 'api_key') this.#cache.delete(e.id)
+    })
+  }
+
+  async create(input: { name: string; role: ApiKeyRole; expiresAt?: number | null }): Promise<{ key: string; row: ApiKeyRow }> {
+    const k = generateApiKey()
+    const row: ApiKeyRow = {
+      id: k.id,
+      name: input.name,
+      role: input.role,
+      hash: k.hash,
+      created_at: Date.now(),
+      expires_at: input.expiresAt ?? null,
+      revoked_at: null,
+      last_used_at: null,
+    }
+    await this.store.insertApiKey(row)
+    return { key: k.key, row }
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const done = await this.store.revokeApiKey(id, Date.now())
+    this.#cache.delete(id)
+    await this.store.publish({ channel: 'api_key', id })
+    return done
+  }
+
+  /** Accepts `Authorization: <key>` and `Authorization: Bearer <key>` (Arcade's SDKs send the raw key). */
+  async verify(header: string | undefined): Promise<VerifiedKey> {
+    if (!header) throw new LatchkeyError('UNAUTHENTICATED', 'missing API key: send it in the Authorization header')
+    const raw = header.startsWith('Bearer ') || header.startsWith('bearer ') ? header.slice(7).trim() : header.trim()
+    const parsed = parseApiKey(raw)
+    if (!parsed) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
+    const now = Date.now()
+    const cached = this.#cache.get(parsed.id)
+    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now) && verifySecret(parsed.secret, cached.secretHash)) {
+      return cached.key
+    }
+    const row = await this.store.getApiKey(parsed.id)
+    if (!row || !verifySecret(parsed.secret, row.hash)) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
+    if (row.revoked_at !== null) throw new LatchkeyError('UNAUTHENTICATED', 'this API key was revoked')
+    if (row.expires_at !== null && row.expires_at <= now) throw new LatchkeyError('UNAUTHENTICATED', 'this API key has expired')
+    const key: VerifiedKey = { id: row.id, role: row.role }
+    this.#cache.set(row.id, { key, secretHash: row.hash, until: now + CACHE_MS, expiresAt: row.expires_at })
+    if ((this.#touched.get(row.id) ?? 0) + TOUCH_MS < now) {
+      this.#touched.set(row.id, now)
+      void this.store.touchApiKey(row.id, now).catch(() => {})
+    }
+    return key
+  }
+
+  close(): void {
+    this.#unsubscribe()
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * @module broker/audit
+ * The audit trail: who (API key id), what (action), when, for which user, provider and
+ * connection; never a secret. Entries are buffered and written in batches so recording every
+ * token hand-out costs the hot path an array push, not a database write.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { AuditEntry, Store } from '../storage/store.js'
+
+export type AuditAction =
+  | 'token.issued'
+  | 'connection.created'
+  | 'connection.updated'
+  | 'connection.refreshed'
+  | 'connection.refresh_failed'
+  | 'connection.reauth_required'
+  | 'connection.revoked'
+  | 'flow.started'
+  | 'flow.completed'
+  | 'flow.failed'
+  | 'flow.user_confirmed'
+  | 'flow.user_mismatch'
+  | 'api_key.created'
+  | 'api_key.revoked'
+  | 'api_key.used'
+  | 'provider.created'
+  | 'provider.updated'
+  | 'provider.deleted'
+  | 'encryption.rotated'
+
+export interface AuditInput {
+  actor?: string | null | undefined
+  action: AuditAction
+  user_id?: string | null | undefined
+  provider_id?: string | null | undefined
+  connection_id?: string | null | undefined
+  detail?: Record<string, unknown> | null | undefined
+}
+
+export class AuditLog {
+  #buffer: AuditEntry[] = []
+  #timer: NodeJS.Timeout | undefined
+  #flushing: Promise<void> = Promise.resolve()
+  #seq = 0
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly flushMs = 200,
+  ) {}
+
+  record(input: AuditInput): void {
+    const at = Date.now()
+    this.#buffer.push({
+      // Time-ordered id: millisecond time, a per-process sequence, and randomness.
+      id: `${at.toString(36).padStart(9, '0')}${(this.#seq++ % 46656).toString(36).padStart(3, '0')}${randomBytes(4).toString('hex')}`,
+      at,
+      actor: input.actor ?? null,
+      action: input.action,
+      user_id: input.user_id ?? null,
+      provider_id: input.provider_id ?? null,
+      connection_id: input.connection_id ?? null,
+      detail: input.detail ?? null,
+    })
+    if (this.#buffer.length >= 1000) void this.flush()
+    else if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), this.flushMs)
+      this.#timer.unref()
+    }
+  }
+
+  /** Writes buffered entries; resolves when everything recorded so far is stored. */
+  flush(): Promise<void> {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    const batch = this.#buffer
+    this.#buffer = []
+    this.#flushing = this.#flushing.then(async () => {
+      if (batch.length === 0) return
+      try {
+        await this.store.appendAudit(batch)
+      } catch (err) {
+        this.log.error({ err, entries: batch.length }, 'could not write audit entries')
+      }
+    })
+    return this.#flushing
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * @module broker/flows
+ * `authorize` and `status`: the two calls every agent makes. A connected user whose grant
+ * covers the requested scopes gets `completed` with a valid token at once; anyone else gets a
+ * `pending` authorization with a link, shared by identical concurrent requests.
+ */
+import * as oauth from 'oauth4webapi'
+import { LatchkeyError } from '../errors.js'
+import { randomId } from '../crypto/api-keys.js'
+import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConnectionRow, FlowRow } from '../storage/store.js'
+import type { AuthorizationResponse, BrokerContext } from './context.js'
+import { handOutToken } from './tokens.js'
+import { usesPkce } from '../oauth/authorization-url.js'
+
+export interface AuthorizeInput {
+  userId: string
+  provider: { id?: string | undefined; provider_id?: string | undefined }
+  scopes: string[]
+  nextUri: string | undefined
+  actor: string | null
+}
+
+export const FLOW_ID_PREFIX = 'ac_'
+export const CONNECTION_ID_PREFIX = 'cn_'
+
+export function normalizeScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes.map((s) => s.trim()).filter(Boolean))]
+}
+
+export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Promise<AuthorizationResponse> {
+  const provider = ctx.registry.resolve(input.provider)
+  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
+  const nextUri = checkNextUri(ctx, input.nextUri)
+  const connection = await ctx.store.getConnection(input.userId, provider.id)
+
+  if (connection?.status === 'active' && requested.every((s) => connection.scopes.includes(s))) {
+    const handed = await handOutToken(ctx, connection, input.actor)
+    if (handed.kind === 'token') {
+      ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'completed' })
+      return completedResponse(handed.connection, handed.token)
+    }
+  }
+
+  // Incremental authorization: ask for what is requested plus what was granted before.
+  const existing = (connection?.scopes ?? []).filter((s) => !requested.includes(s))
+  const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
+  ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
+  if (flow.created) {
+    ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
+  }
+  return flowResponse(ctx, flow.flow)
+}
+
+async function openFlow(
+  ctx: BrokerContext,
+  provider: ConfiguredProvider,
+  userId: string,
+  requested: string[],
+  existing: string[],
+  nextUri: string | undefined,
+): Promise<{ flow: FlowRow; created: boolean }> {
+  const now = Date.now()
+  const id = `${FLOW_ID_PREFIX}${randomId(24)}`
+  const codeVerifier = usesPkce(provider) ? oauth.generateRandomCodeVerifier() : undefined
+  const row: FlowRow = {
+    id,
+    state: oauth.generateRandomState(),
+    user_id: userId,
+    provider_id: provider.id,
+    scopes: [...requested, ...existing],
+    requested_scopes: requested,
+    scope_key: [...requested].sort().join(' '),
+    code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.seal({ table: 'flows', id, field: 'code_verifier' }, codeVerifier),
+    nonce: null,
+    redirect_uri: ctx.redirectUri,
+    next_uri: nextUri ?? null,
+    status: 'pending',
+    error: null,
+    error_description: null,
+    connection_id: null,
+    opened_at: null,
+    browser_binding: null,
+    callback_at: null,
+    grant_enc: null,
+    created_at: now,
+    expires_at: now + ctx.config.flowTtlSeconds * 1000,
+    completed_at: null,
+  }
+  return ctx.store.createOrReuseFlow(row, now)
+}
+
+export function completedResponse(c: ConnectionRow, token: string): AuthorizationResponse {
+  return {
+    id: c.id,
+    status: 'completed',
+    scopes: c.scopes,
+    provider_id: c.provider_id,
+    user_id: c.user_id,
+    context: { token, user_info: c.user_info ?? {} },
+  }
+}
+
+export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationResponse {
+  const base = { id: flow.id, scopes: flow.requested_scopes, provider_id: flow.provider_id, user_id: flow.user_id }
+  if (flow.status === 'failed') {
+    return { ...base, status: 'failed', error: { code: flow.error ?? 'failed', message: flow.error_description ?? 'the authorization failed' } }
+  }
+  return { ...base, status: 'pending', url: `${ctx.config.publicUrl}/oauth/authorize/${flow.id}` }
+}
+
+/**
+ * `GET /v1/auth/status`: answers at once when the flow is final, else waits up to `waitMs` for
+ * it to change. A completed flow answers with a fresh token (refreshed if needed).
+ */
+export async function status(ctx: BrokerContext, id: string, waitMs: number, actor: string | null, signal?: AbortSignal): Promise<AuthorizationResponse> {
+  if (id.startsWith(CONNECTION_ID_PREFIX)) {
+    const c = await ctx.store.getConnectionById(id)
+    if (!c) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
+    return connectionStatus(ctx, c, c.id, actor)
+  }
+  const deadline = Date.now() + waitMs
+  ctx.metrics.waiters.inc()
+  try {
+    for (;;) {
+      const remaining = deadline - Date.now()
+      // Subscribe before reading, so a change between the read and the wait is not missed.
+      const abort = new AbortController()
+      const onOuterAbort = () => abort.abort()
+      signal?.addEventListener('abort', onOuterAbort, { once: true })
+      const woken = remaining > 0 ? ctx.waiters.wait(id, remaining, abort.signal) : Promise.resolve(false)
+      let flow = await ctx.store.getFlow(id)
+      if (!flow) {
+        abort.abort()
+        throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
+      }
+      if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
+        // An unconfirmed grant expires with its flow.
+        const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
+        await ctx.store.updateFlow(id, expired)
+        flow = { ...flow, ...expired }
+      }
+      if (flow.status === 'completed') {
+        abort.abort()
+        const c = flow.connection_id ? await ctx.store.getConnectionById(flow.connection_id) : undefined
+        if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: 'connection_deleted', message: 'the connection was deleted after this authorization' } }
+        return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
+      }
+      if (flow.status === 'failed' || remaining <= 0 || signal?.aborted) {
+        abort.abort()
+        return flowResponse(ctx, flow)
+      }
+      await woken
+      signal?.removeEventListener('abort', onOuterAbort)
+    }
+  } finally {
+    ctx.metrics.waiters.dec()
+  }
+}
+
+async function connectionStatus(ctx: BrokerContext, c: ConnectionRow, id: string, actor: string | null, requested?: string[]): Promise<AuthorizationResponse> {
+  const handed = await handOutToken(ctx, c, actor)
+  if (handed.kind === 'token') return { ...completedResponse(handed.connection, handed.token), id }
+  return {
+    id,
+    status: 'failed',
+    scopes: requested ?? c.scopes,
+    provider_id: c.provider_id,
+    user_id: c.user_id,
+    error: { code: 'reauth_required', message: 'the grant was revoked or expired; call authorize again for a new link' },
+  }
+}
+
+/** `next_uri` may only point at the public URL's origin or a configured origin (no open redirect). */
+function checkNextUri(ctx: BrokerContext, nextUri: string | undefined): string | undefined {
+  if (nextUri === undefined || nextUri === '') return undefined
+  let url: URL
+  try {
+    url = new URL(nextUri)
+  } catch {
+    throw new LatchkeyError('INVALID_NEXT_URI', 'next_uri must be an absolute URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LatchkeyError('INVALID_NEXT_URI', 'next_uri must be an http(s) URL')
+  const allowed = new Set([new URL(ctx.config.publicUrl).origin, ...ctx.config.allowedRedirectOrigins])
+  if (!allowed.has(url.origin)) {
+    throw new LatchkeyError('INVALID_NEXT_URI', `next_uri origin ${url.origin} is not allowed; add it to LATCHKEY_ALLOWED_REDIRECT_ORIGINS`)
+  }
+  return url.toString()
+}

@@ -1,0 +1,168 @@
+/**
+ * @module broker/refresher
+ * Refresh that never loses a user. In order:
+ * 1. in-process single flight: one promise per connection;
+ * 2. the database lock (PostgreSQL row lock, SQLite lease) so one process in the fleet refreshes;
+ * 3. re-read under the lock: if another holder refreshed meanwhile, use its token;
+ * 4. call the provider, then write the new access token and (if rotated) refresh token in one
+ *    statement, keeping the old refresh token when the provider returns none.
+ * Failures are classified: a dead grant marks the connection `reauth_required`; our bad client
+ * credentials are reported as misconfiguration; anything transient sets a cooldown and keeps
+ * the current token in service while it is valid.
+ */
+import type { ConnectionRow } from '../storage/store.js'
+import { ProviderError } from '../oauth/provider-error.js'
+import { refreshAccessToken } from '../oauth/refresh-access-token.js'
+import { fetchUserInfo } from '../oauth/user-info.js'
+import type { BrokerContext } from './context.js'
+
+export type RefreshOutcome =
+  | { kind: 'fresh'; connection: ConnectionRow; refreshed: boolean }
+  | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
+  | { kind: 'misconfigured'; connection: ConnectionRow; error: ProviderError }
+  | { kind: 'transient'; connection: ConnectionRow; error: ProviderError }
+  | { kind: 'gone' }
+
+/** True when the access token expires within `marginMs` (or already has). */
+export function needsRefresh(c: Pick<ConnectionRow, 'expires_at'>, now: number, marginMs: number): boolean {
+  return c.expires_at !== null && c.expires_at - now <= marginMs
+}
+
+export interface RefreshOptions {
+  /** Refresh even if the token is not near expiry, and even during a failure cooldown. */
+  force?: boolean
+  /** Refresh when the token expires within this many ms (default: the configured margin). */
+  withinMs?: number
+  actor?: string | null
+}
+
+export class Refresher {
+  #inflight = new Map<string, Promise<RefreshOutcome>>()
+
+  constructor(private readonly ctx: Omit<BrokerContext, 'refresher'>) {}
+
+  /** Refreshes if still needed once the lock is held; `force` refreshes regardless of expiry. */
+  refresh(connectionId: string, options: RefreshOptions = {}): Promise<RefreshOutcome> {
+    const running = this.#inflight.get(connectionId)
+    if (running) return running
+    const p = this.#locked(connectionId, options).finally(() => this.#inflight.delete(connectionId))
+    this.#inflight.set(connectionId, p)
+    return p
+  }
+
+  get inflight(): number {
+    return this.#inflight.size
+  }
+
+  async #locked(connectionId: string, options: RefreshOptions): Promise<RefreshOutcome> {
+    const { store, config } = this.ctx
+    return store.withRefreshLock(connectionId, async ({ current, update }) => {
+      if (!current) return { kind: 'gone' }
+      if (current.status !== 'active') return { kind: 'reauth_required', connection: current }
+      const now = Date.now()
+      if (!options.force && !needsRefresh(current, now, options.withinMs ?? config.refreshMarginSeconds * 1000)) {
+        return { kind: 'fresh', connection: current, refreshed: false }
+      }
+      const provider = this.ctx.registry.get(current.provider_id)
+      if (!provider) {
+        return { kind: 'misconfigured', connection: current, error: new ProviderError('invalid_client', `provider ${current.provider_id} is no longer configured`) }
+      }
+      if (!current.refresh_token_enc || !provider.refreshEnabled) {
+        if (current.expires_at !== null && current.expires_at <= now) {
+          await update({ status: 'reauth_required', last_refresh_error: 'access token expired and there is no refresh token', updated_at: now })
+          this.#record(current, 'connection.reauth_required', options.actor, { reason: 'expired_without_refresh_token' })
+          return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
+        }
+        return { kind: 'fresh', connection: current, refreshed: false }
+      }
+      if (!options.force && current.refresh_cooldown_until !== null && current.refresh_cooldown_until > now) {
+        const error = new ProviderError('transient', current.last_refresh_error ?? 'refresh is cooling down after a failure')
+        return { kind: 'transient', connection: current, error }
+      }
+      if (current.refresh_token_expires_at !== null && current.refresh_token_expires_at <= now) {
+        await update({ status: 'reauth_required', last_refresh_error: 'refresh token expired', updated_at: now })
+        this.#record(current, 'connection.reauth_required', options.actor, { reason: 'refresh_token_expired' })
+        return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
+      }
+
+      const refreshToken = this.ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc)
+      const started = performance.now()
+      const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
+      let tokens
+      try {
+        tokens = await refreshAccessToken(provider, refreshToken, this.ctx.http)
+      } catch (err) {
+        stopTimer()
+        const error = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
+        return this.#failed(current, error, update, options.actor)
+      } finally {
+        this.ctx.log.debug({ connection: current.id, ms: Math.round(performance.now() - started) }, 'refresh call finished')
+      }
+      stopTimer()
+
+      let userInfoPatch = {}
+      if (provider.def.userInfo?.triggers?.onTokenRefresh) {
+        try {
+          const info = await fetchUserInfo(provider, tokens.accessToken, this.ctx.http)
+          if (info) userInfoPatch = { user_info: info.userInfo, account_id: info.accountId ?? current.account_id, account_label: info.accountLabel ?? current.account_label }
+        } catch (err) {
+          this.ctx.log.warn({ connection: current.id, provider: provider.id, err: (err as Error).message }, 'user info on refresh failed; keeping the previous user info')
+        }
+      }
+      const at = Date.now()
+      const expiresIn = tokens.expiresIn ?? provider.def.assumedAccessTokenLifetimeSeconds
+      const patch = {
+        access_token_enc: this.ctx.vault.seal({ table: 'connections', id: current.id, field: 'access_token' }, tokens.accessToken),
+        // A provider that does not rotate returns no refresh token: keep the one we have.
+        ...(tokens.refreshToken !== undefined
+          ? {
+              refresh_token_enc: this.ctx.vault.seal({ table: 'connections', id: current.id, field: 'refresh_token' }, tokens.refreshToken),
+              refresh_token_expires_at: tokens.refreshTokenExpiresIn !== undefined ? at + tokens.refreshTokenExpiresIn * 1000 : null,
+            }
+          : tokens.refreshTokenExpiresIn !== undefined
+            ? { refresh_token_expires_at: at + tokens.refreshTokenExpiresIn * 1000 }
+            : {}),
+        expires_at: expiresIn !== undefined ? at + expiresIn * 1000 : null,
+        scopes: tokens.scope ?? current.scopes,
+        token_type: tokens.tokenType ?? current.token_type,
+        last_refresh_at: at,
+        last_refresh_error: null,
+        refresh_failures: 0,
+        refresh_cooldown_until: null,
+        updated_at: at,
+        ...userInfoPatch,
+      }
+      await update(patch)
+      this.ctx.metrics.refreshes.inc({ provider: provider.id, outcome: 'ok' })
+      this.#record(current, 'connection.refreshed', options.actor, { rotated: tokens.refreshToken !== undefined })
+      return { kind: 'fresh', connection: { ...current, ...patch, generation: current.generation + 1 } as ConnectionRow, refreshed: true }
+    })
+  }
+
+  async #failed(
+    current: ConnectionRow,
+    error: ProviderError,
+    update: (patch: Partial<ConnectionRow>) => Promise<void>,
+    actor: string | null | undefined,
+  ): Promise<RefreshOutcome> {
+    const now = Date.now()
+    const message = error.message.slice(0, 500)
+    this.ctx.metrics.refreshes.inc({ provider: current.provider_id, outcome: error.kind })
+    this.ctx.log.warn({ connection: current.id, provider: current.provider_id, kind: error.kind, error: error.error, status: error.httpStatus }, `refresh failed: ${message}`)
+    if (error.kind === 'invalid_grant') {
+      await update({ status: 'reauth_required', last_refresh_error: message, refresh_failures: current.refresh_failures + 1, updated_at: now })
+      this.#record(current, 'connection.reauth_required', actor, { reason: error.error ?? 'invalid_grant' })
+      return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
+    }
+    const cooldown = now + this.ctx.config.refreshCooldownSeconds * 1000
+    const failures = current.refresh_failures + 1
+    await update({ last_refresh_error: message, refresh_failures: failures, refresh_cooldown_until: cooldown, updated_at: now })
+    this.#record(current, 'connection.refresh_failed', actor, { kind: error.kind, error: error.error ?? null, failures })
+    const connection = { ...current, last_refresh_error: message, refresh_failures: failures, refresh_cooldown_until: cooldown }
+    return error.kind === 'invalid_client' ? { kind: 'misconfigured', connection, error } : { kind: 'transient', connection, error }
+  }
+
+  #record(c: ConnectionRow, action: 'connection.refreshed' | 'connection.refresh_failed' | 'connection.reauth_required', actor: string | null | undefined, detail: Record<string, unknown>): void {
+    this.ctx.audit.record({ actor: actor ?? null, action, user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail })
+  }
+}

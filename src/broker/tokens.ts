@@ -1,0 +1,51 @@
+/**
+ * @module broker/tokens
+ * Handing out an access token: refresh first when it expires within the margin, never serve a
+ * token of a connection that needs re-authorization, keep serving a still-valid token through
+ * transient provider failures, and record who got it.
+ */
+import { LatchkeyError } from '../errors.js'
+import type { ConnectionRow } from '../storage/store.js'
+import type { BrokerContext } from './context.js'
+import { needsRefresh } from './refresher.js'
+
+export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
+
+/** Last-used timestamps are written at most once a minute per connection. */
+const TOUCH_INTERVAL_MS = 60_000
+const lastTouched = new Map<string, number>()
+
+export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow, actor: string | null): Promise<HandOut> {
+  let c = connection
+  if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
+  const now = Date.now()
+  if (needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000)) {
+    const outcome = await ctx.refresher.refresh(c.id, { actor })
+    switch (outcome.kind) {
+      case 'fresh':
+        c = outcome.connection
+        break
+      case 'gone':
+        return { kind: 'reauth_required', connection: undefined }
+      case 'reauth_required':
+        return { kind: 'reauth_required', connection: outcome.connection }
+      case 'misconfigured':
+      case 'transient': {
+        const stillValid = c.expires_at === null || c.expires_at > Date.now()
+        if (stillValid) break
+        throw outcome.kind === 'misconfigured'
+          ? new LatchkeyError('PROVIDER_MISCONFIGURED', `${c.provider_id} rejected Latchkey's client credentials while refreshing (${outcome.error.error ?? outcome.error.message}); the operator must fix the provider configuration`)
+          : new LatchkeyError('PROVIDER_UNAVAILABLE', `${c.provider_id} could not refresh the token right now (${outcome.error.message}); retry later`)
+      }
+    }
+  }
+  const token = ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc)
+  ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
+  const last = lastTouched.get(c.id) ?? 0
+  if (now - last > TOUCH_INTERVAL_MS) {
+    lastTouched.set(c.id, now)
+    if (lastTouched.size > 100_000) lastTouched.clear()
+    ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => ctx.log.warn({ err }, 'could not record last use'))
+  }
+  return { kind: 'token', token, connection: c }
+}

@@ -1,0 +1,43 @@
+/**
+ * @module cli/serve
+ * `latchkey serve [--dev]`: starts the server and prints how to use it.
+ */
+import type { Command } from 'commander'
+import { loadConfig } from '../config.js'
+import { createLatchkey } from '../server.js'
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('start the Latchkey server')
+    .option('--dev', 'development mode: also serve the built-in demo OAuth provider as provider "demo"')
+    .option('-p, --port <port>', 'port to listen on (LATCHKEY_PORT, default 9099)', (v) => Number(v))
+    .option('-c, --config <file>', 'configuration file (LATCHKEY_CONFIG, default ./latchkey.yaml if present)')
+    .action(async (opts: { dev?: boolean; port?: number; config?: string }) => {
+      const config = loadConfig({ overrides: { dev: opts.dev ?? false, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.config ? { configFile: opts.config } : {}) } })
+      if (opts.port !== undefined && !process.env['LATCHKEY_PUBLIC_URL']) config.publicUrl = `http://localhost:${opts.port}`
+      const latchkey = await createLatchkey(config)
+      const address = await latchkey.listen()
+      const out = process.stdout
+      const bold = (s: string) => (out.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
+      const warn = (s: string) => (out.isTTY ? `\x1b[33m${s}\x1b[0m` : s)
+      out.write(`\n${bold('Latchkey')} is listening on ${address} (public URL ${config.publicUrl})\n`)
+      out.write(`  storage: ${latchkey.store.dialect === 'postgres' ? 'PostgreSQL' : `SQLite ${config.databaseUrl}`}\n`)
+      out.write(`  providers: ${latchkey.ctx.registry.list().map((p) => p.id).join(', ') || '(none configured; see README "Providers")'}\n`)
+      out.write(`  OAuth redirect URI to register with providers: ${latchkey.ctx.redirectUri}\n`)
+      for (const w of latchkey.warnings) out.write(`${warn(`  WARNING: ${w}`)}\n`)
+      if (latchkey.initialApiKey) {
+        out.write(`\n${bold('Your admin API key')} (shown once; only its hash is stored):\n\n    ${latchkey.initialApiKey}\n\n`)
+      }
+      out.write(`${bold('Try it')}${config.dev ? '' : ' (start with --dev for the built-in demo provider)'}:\n`)
+      out.write(`    export LATCHKEY_API_KEY=${latchkey.initialApiKey ?? '<your key>'} LATCHKEY_BASE_URL=${config.publicUrl}\n`)
+      out.write(`    npx latchkey auth demo --user alice --scopes openid,profile\n\n`)
+      const stop = async (signal: string) => {
+        latchkey.ctx.log.info({ signal }, 'shutting down')
+        await latchkey.close()
+        process.exit(0)
+      }
+      process.once('SIGINT', () => void stop('SIGINT'))
+      process.once('SIGTERM', () => void stop('SIGTERM'))
+    })
+}

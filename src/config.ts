@@ -1,0 +1,258 @@
+/**
+ * @module config
+ * Configuration is read once, from the environment and an optional `latchkey.yaml`, validated
+ * with zod, and handed to every module as a typed `Config`. Modules never read `process.env`.
+ * Start-up fails with one message that names every bad setting (file, entry and field).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+const durationSeconds = z.coerce.number().int().min(0)
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on')
+
+/** Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). */
+const fileSchema = z
+  .object({
+    api: z
+      .object({
+        host: z.string().optional(),
+        port: z.coerce.number().int().min(0).max(65535).optional(),
+        public_url: z.string().url().optional(),
+        /** Arcade's name for the public host. */
+        public_host: z.string().optional(),
+      })
+      .passthrough()
+      .optional(),
+    database: z.object({ url: z.string().optional() }).passthrough().optional(),
+    auth: z
+      .object({
+        providers: z.array(z.record(z.string(), z.unknown())).optional(),
+        verification: z.record(z.string(), z.unknown()).optional(),
+        allowed_redirect_origins: z.array(z.string()).optional(),
+      })
+      .passthrough()
+      .optional(),
+  })
+  .passthrough()
+
+export type VerificationMode = 'skip' | 'custom' | 'browser'
+
+export interface Config {
+  host: string
+  port: number
+  /** Public base URL of this server (callback and hosted links are built from it). */
+  publicUrl: string
+  /** SQLite file path, `:memory:`, or a `postgres://` URL. */
+  databaseUrl: string
+  /** Encryption keys spec (`"2:<b64>,1:<b64>"`), or undefined to use the dev key file. */
+  encryptionKeys: string | undefined
+  /** Where the development key file lives (generated on first run when no key is configured). */
+  encryptionKeyFile: string
+  production: boolean
+  dev: boolean
+  logLevel: string
+  configFile: string | undefined
+  /** Raw `auth.providers` entries from the file (validated by `providers/registry.ts`). */
+  providerEntries: Array<Record<string, unknown>>
+  /** Client credentials given as `LATCHKEY_<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET` / `_<SETTING>`. */
+  envProviders: Record<string, Record<string, string>>
+  flowTtlSeconds: number
+  refreshMarginSeconds: number
+  refreshCooldownSeconds: number
+  backgroundRefresh: { enabled: boolean; intervalSeconds: number; concurrency: number }
+  providerTimeoutMs: number
+  /** Origins `next_uri` may point to (besides the public URL's own origin). */
+  allowedRedirectOrigins: string[]
+  /** Allow http:// provider endpoints on loopback hosts (development and tests only). */
+  allowInsecureLoopbackProviders: boolean
+  verification: { mode: VerificationMode; verifierUrl: string | undefined }
+  rateLimit: { perMinute: number }
+  bodyLimitBytes: number
+  trustProxy: boolean
+}
+
+const envSchema = z.object({
+  LATCHKEY_HOST: z.string().min(1).optional(),
+  LATCHKEY_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  LATCHKEY_PUBLIC_URL: z.string().url().optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  LATCHKEY_DATABASE_URL: z.string().min(1).optional(),
+  LATCHKEY_DATA_DIR: z.string().min(1).optional(),
+  LATCHKEY_ENCRYPTION_KEYS: z.string().min(1).optional(),
+  LATCHKEY_ENCRYPTION_KEY: z.string().min(1).optional(),
+  LATCHKEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  LATCHKEY_CONFIG: z.string().min(1).optional(),
+  LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  LATCHKEY_FLOW_TTL_SECONDS: durationSeconds.min(60).max(3600).optional(),
+  LATCHKEY_REFRESH_MARGIN_SECONDS: durationSeconds.max(86_400).optional(),
+  LATCHKEY_REFRESH_COOLDOWN_SECONDS: durationSeconds.max(3600).optional(),
+  LATCHKEY_BACKGROUND_REFRESH: bool.optional(),
+  LATCHKEY_BACKGROUND_REFRESH_INTERVAL_SECONDS: durationSeconds.min(1).optional(),
+  LATCHKEY_BACKGROUND_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  LATCHKEY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
+  LATCHKEY_ALLOWED_REDIRECT_ORIGINS: z.string().optional(),
+  LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS: bool.optional(),
+  LATCHKEY_VERIFICATION: z.enum(['skip', 'custom', 'browser']).optional(),
+  LATCHKEY_VERIFIER_URL: z.string().url().optional(),
+  LATCHKEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
+  LATCHKEY_TRUST_PROXY: bool.optional(),
+  NODE_ENV: z.string().optional(),
+})
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>
+  /** Flags from the CLI; they win over the environment. */
+  overrides?: Partial<Config>
+  cwd?: string
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const parsedEnv = envSchema.safeParse(env)
+  if (!parsedEnv.success) {
+    throw new ConfigError(`invalid environment:\n${formatIssues(parsedEnv.error, '')}`)
+  }
+  const e = parsedEnv.data
+
+  const configFile = options.overrides?.configFile ?? e.LATCHKEY_CONFIG ?? (existsSync(resolve(cwd, 'latchkey.yaml')) ? 'latchkey.yaml' : undefined)
+  let file: z.infer<typeof fileSchema> = {}
+  if (configFile !== undefined) {
+    const path = resolve(cwd, configFile)
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      throw new ConfigError(`${configFile}: cannot read the configuration file (${(err as Error).message})`)
+    }
+    let raw: unknown
+    try {
+      raw = substitute(parseYaml(text) ?? {}, env, configFile, [], cwd)
+    } catch (err) {
+      if (err instanceof ConfigError) throw err
+      throw new ConfigError(`${configFile}: not valid YAML: ${(err as Error).message}`)
+    }
+    const parsed = fileSchema.safeParse(raw)
+    if (!parsed.success) throw new ConfigError(`${configFile}: invalid configuration:\n${formatIssues(parsed.error, '')}`)
+    file = parsed.data
+  }
+
+  const dev = options.overrides?.dev ?? false
+  const production = e.NODE_ENV === 'production'
+  const port = e.LATCHKEY_PORT ?? file.api?.port ?? 9099
+  const host = e.LATCHKEY_HOST ?? file.api?.host ?? 'localhost'
+  const publicUrl = stripSlash(
+    e.LATCHKEY_PUBLIC_URL ?? file.api?.public_url ?? (file.api?.public_host ? `https://${file.api.public_host}` : `http://localhost:${port}`),
+  )
+  const dataDir = resolve(cwd, e.LATCHKEY_DATA_DIR ?? 'data')
+
+  const verificationFile = file.auth?.verification ?? {}
+  const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? (typeof verificationFile['verifier_url'] === 'string' ? verificationFile['verifier_url'] : undefined)
+  const fileMode = verificationFile['mode']
+  const mode: VerificationMode =
+    e.LATCHKEY_VERIFICATION ?? (fileMode === 'skip' || fileMode === 'custom' || fileMode === 'browser' ? fileMode : verifierUrl ? 'custom' : 'browser')
+  if (mode === 'custom' && !verifierUrl) throw new ConfigError('verification mode "custom" needs LATCHKEY_VERIFIER_URL (or auth.verification.verifier_url)')
+
+  const allowedRedirectOrigins = [
+    ...(file.auth?.allowed_redirect_origins ?? []),
+    ...(e.LATCHKEY_ALLOWED_REDIRECT_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  ].map((o, i) => {
+    try {
+      return new URL(o).origin
+    } catch {
+      throw new ConfigError(`allowed redirect origin #${i + 1} is not a URL: ${JSON.stringify(o)}`)
+    }
+  })
+
+  const config: Config = {
+    host,
+    port,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL ?? e.LATCHKEY_DATABASE_URL ?? file.database?.url ?? resolve(dataDir, 'latchkey.db'),
+    encryptionKeys: e.LATCHKEY_ENCRYPTION_KEYS ?? e.LATCHKEY_ENCRYPTION_KEY,
+    encryptionKeyFile: resolve(cwd, e.LATCHKEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'encryption.key')),
+    production,
+    dev,
+    logLevel: e.LATCHKEY_LOG_LEVEL ?? 'info',
+    configFile,
+    providerEntries: file.auth?.providers ?? [],
+    envProviders: collectEnvProviders(env),
+    flowTtlSeconds: e.LATCHKEY_FLOW_TTL_SECONDS ?? 600,
+    refreshMarginSeconds: e.LATCHKEY_REFRESH_MARGIN_SECONDS ?? 300,
+    refreshCooldownSeconds: e.LATCHKEY_REFRESH_COOLDOWN_SECONDS ?? 30,
+    backgroundRefresh: {
+      enabled: e.LATCHKEY_BACKGROUND_REFRESH ?? true,
+      intervalSeconds: e.LATCHKEY_BACKGROUND_REFRESH_INTERVAL_SECONDS ?? 60,
+      concurrency: e.LATCHKEY_BACKGROUND_REFRESH_CONCURRENCY ?? 4,
+    },
+    providerTimeoutMs: e.LATCHKEY_PROVIDER_TIMEOUT_MS ?? 10_000,
+    allowedRedirectOrigins,
+    allowInsecureLoopbackProviders: e.LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS ?? (dev || !production),
+    verification: { mode, verifierUrl },
+    rateLimit: { perMinute: e.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 6000 },
+    bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
+    trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
+  }
+  return { ...config, ...stripUndefined(options.overrides ?? {}) }
+}
+
+/** `LATCHKEY_GITHUB_CLIENT_ID=…` → `{ github: { client_id: … } }` (dashes in ids become `_`). */
+function collectEnvProviders(env: Record<string, string | undefined>): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {}
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^LATCHKEY_([A-Z0-9_]+?)_(CLIENT_ID|CLIENT_SECRET)$/.exec(name)
+    if (!m || value === undefined || value === '') continue
+    const id = m[1]!.toLowerCase().replace(/_/g, '-')
+    ;(out[id] ??= {})[m[2]!.toLowerCase()] = value
+  }
+  return out
+}
+
+/** Replaces `${env:NAME}` and `${file:PATH}` in every string of the parsed YAML. */
+function substitute(value: unknown, env: Record<string, string | undefined>, file: string, path: Array<string | number>, cwd: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{(env|file):([^}]+)\}/g, (_, kind: string, ref: string) => {
+      if (kind === 'env') {
+        const v = env[ref]
+        if (v === undefined) throw new ConfigError(`${file}: ${formatPath(path)}: environment variable ${ref} is not set`)
+        return v
+      }
+      try {
+        return readFileSync(resolve(cwd, ref), 'utf8').trim()
+      } catch {
+        throw new ConfigError(`${file}: ${formatPath(path)}: cannot read file ${ref}`)
+      }
+    })
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, env, file, [...path, i], cwd))
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env, file, [...path, k], cwd)]))
+  }
+  return value
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || '(root)'
+}
+
+export function formatIssues(error: z.ZodError, prefix: string): string {
+  return error.issues.map((i) => `  - ${prefix}${formatPath(i.path)}: ${i.message}`).join('\n')
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '')
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}

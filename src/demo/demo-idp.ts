@@ -1,0 +1,72 @@
+/**
+ * @module demo/demo-idp
+ * A real OAuth 2.0 / OpenID Connect server (panva's oidc-provider) for trying Latchkey with no
+ * third-party credentials, and for tests. Its sign-in page accepts any login and password.
+ * Development only: keys, sessions and grants live in memory and vanish on restart.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import Provider from 'oidc-provider'
+
+export interface DemoIdpOptions {
+  /** Issuer URL, including the mount path when mounted (e.g. `http://localhost:9099/demo-idp`). */
+  issuer: string
+  clients: Array<{ client_id: string; client_secret: string; redirect_uris: string[] }>
+  accessTokenTtlSeconds?: number
+  refreshTokenTtlSeconds?: number
+  /** Issue a new refresh token on every refresh (and invalidate the old one). */
+  rotateRefreshToken?: boolean
+  /** Extra scopes the server knows besides openid, profile, email, offline_access. */
+  scopes?: string[]
+}
+
+export interface DemoIdp {
+  provider: Provider
+  handler: (req: IncomingMessage, res: ServerResponse) => void
+  /** Token endpoint grants by type (`authorization_code`, `refresh_token`). */
+  grants: Map<string, number>
+}
+
+export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'demo.read', 'demo.write']
+
+export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const jwk = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'ES256', kid: randomBytes(8).toString('hex') }
+  const provider = new Provider(options.issuer, {
+    clients: options.clients.map((c) => ({
+      ...c,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
+    async findAccount(_ctx, sub) {
+      return { accountId: sub, claims: async () => ({ sub, name: sub, email: `${sub}@example.test`, email_verified: true }) }
+    },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+    scopes: [...new Set([...DEMO_SCOPES, ...(options.scopes ?? [])])],
+    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    jwks: { keys: [jwk as never] },
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds ?? 3600,
+      RefreshToken: options.refreshTokenTtlSeconds ?? 14 * 86_400,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      Session: 86_400,
+      Grant: 14 * 86_400,
+      IdToken: 3600,
+    },
+    rotateRefreshToken: options.rotateRefreshToken ?? false,
+    // Issue refresh tokens for every code grant of a client allowed to refresh (by default
+    // oidc-provider wants `offline_access` plus prompt=consent for them).
+    async issueRefreshToken(_ctx, client) {
+      return client.grantTypeAllowed('refresh_token')
+    },
+  })
+  const grants = new Map<string, number>()
+  provider.on('grant.success', (ctx) => {
+    const type = String(ctx.oidc.params?.['grant_type'] ?? 'unknown')
+    grants.set(type, (grants.get(type) ?? 0) + 1)
+  })
+  return { provider, handler: provider.callback() as DemoIdp['handler'], grants }
+}

@@ -1,0 +1,49 @@
+/**
+ * @module errors
+ * One error base class and a flat catalog of codes. Every API error body is Arcade's
+ * `{ name, message }`; `name` is the code. Only errors with `expose` (status < 500) show
+ * their message; anything else becomes a generic server error (see `http/error-handler.ts`).
+ */
+
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, description: 'The request body or query is malformed or has wrong types.' },
+  UNAUTHENTICATED: { status: 401, description: 'The API key is missing, unknown, revoked or expired.' },
+  FORBIDDEN: { status: 403, description: 'The API key has a role that may not call this endpoint.' },
+  NOT_FOUND: { status: 404, description: 'No such route.' },
+  FLOW_NOT_FOUND: { status: 404, description: 'No authorization with this id.' },
+  PROVIDER_UNKNOWN: { status: 404, description: 'No enabled provider with this id.' },
+  PROVIDER_NOT_CONFIGURED: { status: 400, description: 'The provider exists but has no client id/secret configured.' },
+  PROVIDER_MISCONFIGURED: { status: 502, description: 'The provider rejected our client credentials (invalid_client): fix the provider config.' },
+  PROVIDER_UNAVAILABLE: { status: 502, description: 'The provider could not be reached or answered with a server error.' },
+  CONNECTION_NOT_FOUND: { status: 404, description: 'No connection with this id.' },
+  API_KEY_NOT_FOUND: { status: 404, description: 'No API key with this id.' },
+  USER_MISMATCH: { status: 400, description: 'The signed-in user is not the user who started the authorization.' },
+  INVALID_NEXT_URI: { status: 400, description: 'next_uri is not an absolute URL on an allowed origin.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body is not JSON.' },
+  RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; retry after the given delay.' },
+  CONFLICT: { status: 400, description: 'The resource already exists.' },
+  SERVER_ERROR: { status: 500, description: 'An unexpected error; details are in the server log under the request id.' },
+  UNAVAILABLE: { status: 503, description: 'The database is unavailable.' },
+} as const satisfies Record<string, { status: number; description: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class LatchkeyError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly expose: boolean
+  /** Extra fields merged into the JSON body (e.g. Arcade's `{code, error, msg}` for user_mismatch). */
+  readonly extra: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; extra?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = this.constructor.name
+    this.code = code
+    this.status = ERROR_CODES[code].status
+    this.expose = this.status < 500 || code === 'PROVIDER_MISCONFIGURED' || code === 'PROVIDER_UNAVAILABLE' || code === 'UNAVAILABLE'
+    this.extra = options?.extra
+  }
+}
+
+export const isLatchkeyError = (e: unknown): e is LatchkeyError => e instanceof LatchkeyError

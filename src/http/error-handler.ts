@@ -1,0 +1,48 @@
+/**
+ * @module http/error-handler
+ * Turns every error into Arcade's `{ name, message }` body. Our own errors keep their code and
+ * status; Fastify's client errors (bad JSON, too large, wrong media type) become 4xx with a
+ * clear message; anything else is a 500 with a request id and no internal detail.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ZodError } from 'zod'
+import { type ErrorCode, LatchkeyError } from '../errors.js'
+import { formatPath } from '../config.js'
+
+const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['BAD_REQUEST', 'content-length does not match the body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['BAD_REQUEST', 'request body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: ['BAD_REQUEST', 'request body is not valid JSON'],
+}
+
+export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
+  if (err instanceof LatchkeyError) return err
+  if (err instanceof ZodError) {
+    const issues = err.issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`)
+    return new LatchkeyError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`)
+  }
+  const fe = err as Partial<FastifyError>
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
+  if (mapped) return new LatchkeyError(mapped[0], mapped[1])
+  if (err instanceof SyntaxError && (fe.statusCode === 400 || /JSON/.test(err.message))) return new LatchkeyError('BAD_REQUEST', 'request body is not valid JSON')
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const code: ErrorCode = fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : fe.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST'
+    return new LatchkeyError(code, 'bad request')
+  }
+  return undefined
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const known = toLatchkeyError(err)
+  if (known && known.expose) {
+    if (known.status >= 500) request.log.warn({ code: known.code }, known.message)
+    // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
+    if (known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') void reply.header('x-should-retry', 'false')
+    void reply.status(known.status).send({ name: known.code, message: known.message, ...known.extra })
+    return
+  }
+  request.log.error({ err }, 'unexpected error')
+  void reply.status(500).send({ name: 'SERVER_ERROR', message: `internal error (request id ${request.id})` })
+}

@@ -1,0 +1,46 @@
+/**
+ * @module http/guard
+ * API-key authentication, role check and per-key rate limit, as one preHandler factory for
+ * the API scopes. The hosted pages and the OAuth callback are outside these scopes.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiKeyRole, ApiKeys, VerifiedKey } from '../broker/api-keys.js'
+import { LatchkeyError } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey: VerifiedKey | undefined
+  }
+}
+
+/** Fixed one-minute windows per key; per process (each process enforces its own share). */
+export class RateLimiter {
+  #windows = new Map<string, { start: number; count: number }>()
+  constructor(readonly perMinute: number) {}
+
+  /** Returns 0 when allowed, else the seconds to wait. */
+  take(key: string, now = Date.now()): number {
+    if (this.perMinute <= 0) return 0
+    let w = this.#windows.get(key)
+    if (!w || now - w.start >= 60_000) {
+      if (this.#windows.size > 10_000) this.#windows.clear()
+      w = { start: now, count: 0 }
+      this.#windows.set(key, w)
+    }
+    if (++w.count <= this.perMinute) return 0
+    return Math.max(1, Math.ceil((w.start + 60_000 - now) / 1000))
+  }
+}
+
+export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyRole) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const key = await apiKeys.verify(request.headers.authorization)
+    if (role === 'admin' && key.role !== 'admin') throw new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key')
+    const wait = limiter.take(key.id)
+    if (wait > 0) {
+      void reply.header('retry-after', String(wait))
+      throw new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`)
+    }
+    request.apiKey = key
+  }
+}

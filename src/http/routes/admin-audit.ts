@@ -1,0 +1,34 @@
+/**
+ * @module http/routes/admin-audit
+ * `GET /v1/admin/audit`: who got which user's token, and every change to connections and keys.
+ */
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import type { BrokerContext } from '../../broker/context.js'
+
+const query = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+  user_id: z.string().max(256).optional(),
+  provider_id: z.string().max(100).optional(),
+  connection_id: z.string().max(100).optional(),
+  action: z.string().max(100).optional(),
+  actor: z.string().max(100).optional(),
+  since: z.string().datetime({ offset: true }).optional(),
+})
+
+export function adminAuditRoutes(app: FastifyInstance, ctx: BrokerContext): void {
+  app.get('/v1/admin/audit', async (request) => {
+    const q = query.parse(request.query)
+    await ctx.audit.flush()
+    const { limit, offset, since, ...filter } = q
+    const { items, total } = await ctx.store.listAudit({ ...filter, since: since === undefined ? undefined : Date.parse(since) }, limit, offset)
+    return {
+      items: items.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      limit,
+      offset,
+      page_count: items.length,
+      total_count: total,
+    }
+  })
+}

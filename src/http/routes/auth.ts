@@ -1,0 +1,80 @@
+/**
+ * @module http/routes/auth
+ * Arcade's runtime auth API: `POST /v1/auth/authorize`, `GET /v1/auth/status`,
+ * `POST /v1/auth/confirm_user` (wire doc §3, §4, §6).
+ */
+import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
+import { authorize, status } from '../../broker/flows.js'
+import { confirmUser } from '../../broker/callback.js'
+import type { BrokerContext } from '../../broker/context.js'
+import { LatchkeyError } from '../../errors.js'
+
+/** Printable text without control characters (ids end up in logs, pages and SQL parameters). */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
+
+export const authorizeBody = z.object({
+  user_id: text(256),
+  auth_requirement: z.object({
+    id: text(100).optional(),
+    provider_id: text(100).optional(),
+    provider_type: z.string().max(50).optional(),
+    oauth2: z.object({ scopes: z.array(text(512)).max(100).nullish() }).nullish(),
+  }),
+  next_uri: z.string().max(2048).nullish(),
+})
+
+const statusQuery = z.object({
+  id: text(100),
+  // Arcade documents max 59; we clamp rather than reject so SDK defaults always work.
+  wait: z.coerce.number().int().min(0).optional(),
+})
+
+const confirmBody = z.object({ flow_id: text(100), user_id: text(256) })
+
+export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
+  app.post('/v1/auth/authorize', async (request) => {
+    const body = authorizeBody.parse(request.body)
+    const req = body.auth_requirement
+    if (req.provider_type !== undefined && req.provider_type !== 'oauth2') {
+      throw new LatchkeyError('BAD_REQUEST', 'auth_requirement.provider_type: only "oauth2" is supported')
+    }
+    return authorize(ctx, {
+      userId: body.user_id,
+      provider: { id: req.id, provider_id: req.provider_id },
+      scopes: req.oauth2?.scopes ?? [],
+      nextUri: body.next_uri ?? undefined,
+      actor: request.apiKey?.id ?? null,
+    })
+  })
+
+  app.get('/v1/auth/status', async (request, reply) => {
+    const q = statusQuery.parse(request.query)
+    const waitMs = Math.min(q.wait ?? 0, 59) * 1000
+    const abort = new AbortController()
+    const onClose = () => abort.abort()
+    request.raw.once('close', onClose)
+    try {
+      const result = await status(ctx, q.id, waitMs, request.apiKey?.id ?? null, abort.signal)
+      // Arcade's generated SDKs loop until `completed`; holding a failed answer for a few seconds
+      // keeps them from spinning (our SDK stops on `failed`, and says so in its headers).
+      if (result.status === 'failed' && waitMs > 0 && request.headers['x-stainless-lang'] !== undefined) {
+        await new Promise((r) => setTimeout(r, Math.min(waitMs, 5000)))
+      }
+      void reply.header('cache-control', 'no-store')
+      return result
+    } finally {
+      request.raw.off('close', onClose)
+    }
+  })
+
+  app.post('/v1/auth/confirm_user', async (request) => {
+    const body = confirmBody.parse(request.body)
+    return confirmUser(ctx, body.flow_id, body.user_id, request.apiKey?.id ?? null)
+  })
+}

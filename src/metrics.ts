@@ -1,0 +1,42 @@
+/**
+ * @module metrics
+ * Prometheus metrics on a per-broker registry (`GET /metrics`). Labels never carry user ids
+ * or tokens: only provider ids and outcomes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export function createMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  return {
+    registry,
+    authorizations: new Counter({
+      name: 'latchkey_authorize_total',
+      help: 'POST /v1/auth/authorize outcomes',
+      labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    refreshes: new Counter({
+      name: 'latchkey_refresh_total',
+      help: 'Token refreshes by outcome',
+      labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    refreshSeconds: new Histogram({
+      name: 'latchkey_refresh_duration_seconds',
+      help: 'Provider refresh call duration',
+      labelNames: ['provider'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    callbacks: new Counter({
+      name: 'latchkey_callback_total',
+      help: 'OAuth callbacks by outcome',
+      labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    waiters: new Gauge({ name: 'latchkey_status_waiters', help: 'Open status long-polls', registers: [registry] }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

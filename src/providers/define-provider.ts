@@ -1,0 +1,157 @@
+/**
+ * @module providers/define-provider
+ * The data shape of a provider: endpoints, scope rules and quirks as named fields.
+ *
+ * Every built-in provider is one small file (`src/providers/<id>.ts`) that exports
+ * `defineProvider({...})`. Core code never branches on a provider id: each quirk is a
+ * field here, and the generic OAuth core reads the field. Arcade-style custom providers
+ * from `latchkey.yaml` compile into the same shape (see `src/providers/custom-provider.ts`).
+ */
+
+/**
+ * A value expression used by response maps (Arcade's `response_map` language):
+ * - `$.a.b[0].c` simple JSONPath into the response body,
+ * - `join(<expr>, '<delim>')` joins an array into a string,
+ * - `jwt_decode(<expr>, '$.claim')` decodes a JWT (without verifying it) and reads a claim.
+ */
+export type ValueExpression = string
+
+/** Keys of the normalized token set a `tokenResponse.map` may fill. */
+export type TokenField =
+  | 'access_token'
+  | 'refresh_token'
+  | 'expires_in'
+  | 'refresh_token_expires_in'
+  | 'scope'
+  | 'token_type'
+  | 'id_token'
+
+/** Per-installation setting that endpoint URLs are templated with, e.g. `{subdomain}`. */
+export interface ProviderSetting {
+  description: string
+  /** Example value, shown in docs and used by the catalog test to build sample URLs. */
+  example: string
+  /**
+   * Regular expression (source) the value must match in full. Settings become part of URLs,
+   * so the default only allows a DNS label or host name; never widen it to allow `/`, `?` or `@`.
+   */
+  pattern?: string
+  /** Value used when the installation gives none (e.g. Microsoft `tenant: common`). */
+  default?: string
+}
+
+export interface UserInfoDefinition {
+  /** Userinfo endpoint; may use `{setting}` templates. */
+  endpoint: string
+  method?: 'GET' | 'POST'
+  /** Extra headers (e.g. Notion's `Notion-Version`, Twitch's `Client-Id: {{client_id}}`). */
+  headers?: Record<string, string>
+  /**
+   * Where the stable account id is in the response (e.g. `$.sub`, `$.id`, `$.data.id`).
+   * Used to show which account a connection belongs to.
+   */
+  accountId?: ValueExpression
+  /** Optional human label for the account (email, login, name). */
+  accountLabel?: ValueExpression
+  /**
+   * Map of output field → expression. Without a map the entire response body is kept
+   * verbatim as `user_info` (Arcade's documented behaviour).
+   */
+  map?: Record<string, ValueExpression>
+  /** When to fetch: on grant (default true) and/or on refresh (default false). */
+  triggers?: { onTokenGrant?: boolean; onTokenRefresh?: boolean }
+}
+
+export interface ProviderDefinition {
+  /** Lower-case kebab id, equal to the file name (`google`, `microsoft`, `zendesk`). */
+  id: string
+  displayName: string
+  /** The official document(s) the endpoints and quirks were taken from. */
+  docsUrl: string | readonly string[]
+
+  /** Authorization endpoint; may contain `{setting}` templates (e.g. `https://{shop}.myshopify.com/...`). */
+  authorizationEndpoint: string
+  tokenEndpoint: string
+  /** Refresh endpoint if it differs from the token endpoint. */
+  refreshEndpoint?: string
+  /** RFC 7009 revocation endpoint (or the provider's equivalent). */
+  revocationEndpoint?: string
+  /**
+   * How the revocation request is made when it is not plain RFC 7009 (token in a form body,
+   * client authenticated like the token endpoint).
+   */
+  revocation?: {
+    /** Which token to revoke: refresh tokens revoke the whole grant at most providers. Default `refresh_token` when present. */
+    prefer?: 'access_token' | 'refresh_token'
+    /** Send the token as this form/query parameter name (default `token`). */
+    tokenParam?: string
+    method?: 'POST' | 'DELETE'
+    /** Body encoding of the revocation request (default form). */
+    body?: 'form' | 'json'
+    /** Client authentication for revocation (default: same as the token endpoint). */
+    clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'none' | 'bearer_access_token'
+  }
+  userInfo?: UserInfoDefinition
+
+  /** Per-installation settings that endpoints are templated with. */
+  settings?: Record<string, ProviderSetting>
+
+  /** Separator between scopes in the authorize request. Most use space; GitHub accepts both; some need comma. */
+  scopeDelimiter: ' ' | ','
+  /** Scopes requested when the app asks for none. */
+  defaultScopes?: readonly string[]
+  /**
+   * PKCE (RFC 7636): `required` and `supported` both send S256; `unsupported` sends none
+   * (providers that reject or mishandle the parameters).
+   */
+  pkce: 'required' | 'supported' | 'unsupported'
+  /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none'
+  /**
+   * Extra or overriding authorize parameters. Values may use placeholders
+   * `{{client_id}}`, `{{redirect_uri}}`, `{{scopes}}`, `{{existing_scopes}}` and `{setting}`.
+   * Set a key to `null` to drop a default parameter (e.g. a provider that rejects `scope`).
+   */
+  authorizationParams?: Record<string, string | null>
+  /** Scope parameter name if it is not `scope` (e.g. Slack user scopes: `user_scope`). */
+  scopeParam?: string
+  /** Extra headers on token and refresh requests (e.g. GitHub `Accept: application/json`). */
+  tokenRequestHeaders?: Record<string, string>
+  /** Extra body parameters on the code exchange (templated like `authorizationParams`). */
+  tokenRequestParams?: Record<string, string>
+  /** Extra body parameters on refresh requests. */
+  refreshRequestParams?: Record<string, string>
+  /** Token request body encoding; default form (RFC 6749). */
+  tokenRequestContentType?: 'form' | 'json'
+  tokenResponse?: {
+    /** Force the body format; default decides by the Content-Type header. */
+    format?: 'json' | 'form'
+    /** Where each token field is in the response (default: top-level RFC 6749 names). */
+    map?: Partial<Record<TokenField, ValueExpression>>
+  }
+  /** How a refresh response is read, when it differs from the code-exchange response (Slack). */
+  refreshResponse?: {
+    format?: 'json' | 'form'
+    map?: Partial<Record<TokenField, ValueExpression>>
+  }
+  /**
+   * Whether the provider issues refresh tokens and whether they rotate on use. Documentation
+   * for operators and tests; the core handles all cases (keeps the old refresh token when
+   * a refresh response carries none).
+   */
+  refreshTokens: 'rotating' | 'static' | 'none'
+  /**
+   * Access-token lifetime to assume when the token response has no `expires_in` (Salesforce).
+   * Without it such tokens are treated as non-expiring.
+   */
+  assumedAccessTokenLifetimeSeconds?: number
+  /** Whether the provider returns the granted scopes in the token response. Informational. */
+  returnsGrantedScopes?: boolean
+  /** Free-form notes on quirks that are handled elsewhere or by the operator. */
+  notes?: string
+}
+
+/** Identity function that type-checks a provider definition while keeping its literal types. */
+export function defineProvider<const T extends ProviderDefinition>(definition: T): T {
+  return definition
+}

@@ -1,0 +1,44 @@
+/**
+ * @module providers/github
+ * GitHub OAuth apps and GitHub Apps (user-to-server tokens).
+ * @see https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+ * @see https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
+ * @see https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-authorization
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://github.com/login/oauth/authorize'
+const tokenEndpoint = 'https://github.com/login/oauth/access_token'
+const userInfoEndpoint = 'https://api.github.com/user'
+
+export const github = defineProvider({
+  id: 'github',
+  displayName: 'GitHub',
+  docsUrl: [
+    'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
+    'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // "Delete an app authorization": DELETE /applications/{client_id}/grant, basic auth, JSON body.
+  revocationEndpoint: 'https://api.github.com/applications/{{client_id}}/grant',
+  revocation: { prefer: 'access_token', tokenParam: 'access_token', method: 'DELETE', body: 'json', clientAuth: 'client_secret_basic' },
+  userInfo: {
+    endpoint: userInfoEndpoint,
+    headers: { accept: 'application/vnd.github+json' },
+    accountId: '$.id',
+    accountLabel: '$.login',
+  },
+  scopeDelimiter: ' ',
+  defaultScopes: ['read:user'],
+  pkce: 'supported',
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // GitHub answers application/x-www-form-urlencoded unless asked for JSON, and reports
+  // errors (bad_verification_code, …) with HTTP 200: the generic parser checks `error`.
+  tokenRequestHeaders: { accept: 'application/json' },
+  // OAuth apps: tokens never expire and there is no refresh token. GitHub Apps with
+  // expiring user tokens: 8 h access tokens and 6-month refresh tokens that rotate on use.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes: 'Scopes come back comma-separated in `scope`; the parser accepts both delimiters.',
+})

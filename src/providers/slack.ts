@@ -1,0 +1,47 @@
+/**
+ * @module providers/slack
+ * Slack "Sign in with Slack"-style user tokens through OAuth v2 (`user_scope`).
+ * @see https://api.slack.com/authentication/oauth-v2
+ * @see https://api.slack.com/methods/oauth.v2.access
+ * @see https://api.slack.com/authentication/rotation
+ * @see https://api.slack.com/methods/auth.revoke
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://slack.com/oauth/v2/authorize'
+const tokenEndpoint = 'https://slack.com/api/oauth.v2.access'
+const revocationEndpoint = 'https://slack.com/api/auth.revoke'
+const userInfoEndpoint = 'https://slack.com/api/auth.test'
+
+export const slack = defineProvider({
+  id: 'slack',
+  displayName: 'Slack',
+  docsUrl: ['https://api.slack.com/authentication/oauth-v2', 'https://api.slack.com/authentication/rotation'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  revocationEndpoint,
+  // auth.revoke takes the token itself as the credential.
+  revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token' },
+  userInfo: { endpoint: userInfoEndpoint, method: 'POST', accountId: '$.user_id', accountLabel: '$.user' },
+  // Slack scopes are comma-separated, and user-token scopes go in `user_scope`, not `scope`.
+  scopeDelimiter: ',',
+  scopeParam: 'user_scope',
+  pkce: 'unsupported',
+  tokenEndpointAuthMethod: 'client_secret_post',
+  tokenResponse: {
+    // The user token is nested under `authed_user`; the top-level token (if any) is the bot's.
+    // Errors arrive as HTTP 200 `{ ok: false, error }`: the generic parser checks that.
+    map: {
+      access_token: '$.authed_user.access_token',
+      refresh_token: '$.authed_user.refresh_token',
+      expires_in: '$.authed_user.expires_in',
+      scope: '$.authed_user.scope',
+      token_type: '$.authed_user.token_type',
+    },
+  },
+  // Refreshing a rotated user token answers with the tokens at the top level.
+  refreshResponse: {},
+  // Only with token rotation enabled on the app: 12 h access tokens, refresh tokens rotate.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+})

@@ -1,0 +1,275 @@
+/**
+ * @module server
+ * `createLatchkey(config)`: opens storage, checks the encryption keys, loads providers, builds
+ * the HTTP app (public pages, runtime API, admin API, optional demo provider) and the
+ * background jobs. The CLI's `serve` and the tests both start Latchkey through here.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import { ConfigError } from './config.js'
+import { Keyring } from './crypto/keyring.js'
+import { createLogger } from './log.js'
+import { createMetrics } from './metrics.js'
+import type { Fetch } from './oauth/http.js'
+import { catalog } from './providers/catalog.js'
+import { demoDefinition } from './providers/demo.js'
+import { loadProviders } from './providers/registry.js'
+import { openStore } from './storage/open-store.js'
+import type { KyselyStore } from './storage/kysely-store.js'
+import { AuditLog } from './broker/audit.js'
+import { ApiKeys } from './broker/api-keys.js'
+import { ProviderAdmin } from './broker/admin-providers.js'
+import { BackgroundRefresher } from './broker/background-refresh.js'
+import type { BrokerContext } from './broker/context.js'
+import { Refresher } from './broker/refresher.js'
+import { Vault } from './broker/vault.js'
+import { FlowWaiters } from './broker/waiters.js'
+import { createDemoIdp, type DemoIdp } from './demo/demo-idp.js'
+import { errorHandler } from './http/error-handler.js'
+import { RateLimiter, requireKey } from './http/guard.js'
+import { adminAuditRoutes } from './http/routes/admin-audit.js'
+import { adminConnectionRoutes } from './http/routes/admin-connections.js'
+import { adminKeyRoutes } from './http/routes/admin-keys.js'
+import { authRoutes } from './http/routes/auth.js'
+import { browserRoutes } from './http/routes/browser.js'
+import { healthRoutes } from './http/routes/health.js'
+import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
+import { mountDemoIdp } from './http/routes/demo-idp.js'
+
+export interface LatchkeyOptions {
+  logger?: Logger
+  /** Outbound fetch for provider calls (tests inject one to count or fail calls). */
+  fetch?: Fetch
+}
+
+export interface Latchkey {
+  app: FastifyInstance
+  ctx: BrokerContext
+  store: KyselyStore
+  apiKeys: ApiKeys
+  /** Set on the first start of a fresh database: the admin key, to print once. */
+  initialApiKey: string | undefined
+  /** Warnings to show at start (dev key file, verification off, …). */
+  warnings: string[]
+  demo: DemoIdp | undefined
+  background: BackgroundRefresher
+  listen(): Promise<string>
+  close(): Promise<void>
+}
+
+export async function createLatchkey(config: Config, options: LatchkeyOptions = {}): Promise<Latchkey> {
+  const log = options.logger ?? createLogger(config.logLevel)
+  const warnings: string[] = []
+  const keyring = loadKeyring(config, warnings)
+  if (config.verification.mode === 'skip') {
+    warnings.push('User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.')
+  }
+
+  const store = openStore({ url: config.databaseUrl, onBridgeError: (err) => log.warn({ err: err.message }, 'event listener connection lost; reconnecting') })
+  try {
+    await store.migrate()
+    await checkKeyFingerprints(store, keyring)
+  } catch (err) {
+    await store.close().catch(() => {})
+    throw err
+  }
+
+  const registry = loadProviders({
+    catalog,
+    entries: config.providerEntries,
+    envProviders: config.envProviders,
+    configFile: config.configFile,
+    allowInsecureLoopback: config.allowInsecureLoopbackProviders,
+  })
+
+  let demo: DemoIdp | undefined
+  if (config.dev) {
+    const issuer = `${config.publicUrl}/demo-idp`
+    const secret = randomBytes(24).toString('base64url')
+    demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [`${config.publicUrl}/oauth/callback`] }] })
+    const def = demoDefinition(issuer)
+    registry.set({
+      id: 'demo',
+      type: 'demo',
+      description: def.displayName,
+      enabled: true,
+      source: 'demo',
+      clientId: 'latchkey-demo',
+      clientSecret: secret,
+      settings: {},
+      def,
+      refreshEnabled: true,
+      entry: { id: 'demo' },
+    })
+  }
+
+  const metrics = createMetrics()
+  const audit = new AuditLog(store, log)
+  const base = {
+    config,
+    store,
+    vault: new Vault(keyring),
+    registry,
+    log,
+    http: { timeoutMs: config.providerTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    metrics,
+    audit,
+    waiters: new FlowWaiters(store),
+    redirectUri: `${config.publicUrl}/oauth/callback`,
+  }
+  const ctx: BrokerContext = { ...base, refresher: new Refresher(base) }
+  const apiKeys = new ApiKeys(store)
+  const providerAdmin = new ProviderAdmin(ctx)
+  await providerAdmin.loadAll()
+
+  let initialApiKey: string | undefined
+  if ((await store.countUsableApiKeys(Date.now())) === 0 && (await store.listApiKeys()).length === 0) {
+    initialApiKey = (await apiKeys.create({ name: 'initial admin key', role: 'admin' })).key
+  }
+
+  const app = buildApp(ctx, apiKeys, providerAdmin, demo)
+  const background = new BackgroundRefresher(ctx)
+  if (config.backgroundRefresh.enabled) background.start()
+  const cleanup = setInterval(() => {
+    store.deleteExpiredFlows(Date.now() - 86_400_000).catch((err: unknown) => log.warn({ err }, 'flow cleanup failed'))
+  }, 3_600_000)
+  cleanup.unref()
+
+  let closed = false
+  return {
+    app,
+    ctx,
+    store,
+    apiKeys,
+    initialApiKey,
+    warnings,
+    demo,
+    background,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port })
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      clearInterval(cleanup)
+      await background.stop()
+      ctx.waiters.close()
+      await app.close()
+      await audit.flush()
+      apiKeys.close()
+      providerAdmin.close()
+      await store.close()
+    },
+  }
+}
+
+function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderAdmin, demo: DemoIdp | undefined): FastifyInstance {
+  const { config } = ctx
+  const app = Fastify({
+    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
+    // Requests are logged at debug level by our onResponse hook (with secrets redacted).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    routerOptions: { maxParamLength: 200 },
+    // Long-polls last up to 59 s; a request must arrive whole within 30 s.
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    genReqId: () => randomBytes(8).toString('hex'),
+  })
+  app.server.maxHeadersCount = 100
+  app.server.headersTimeout = 20_000
+
+  // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
+  app.removeContentTypeParser(['application/json'])
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim()
+    if (text === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(text))
+    } catch {
+      done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
+    }
+  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    // Token-bearing JSON must never be cached by a proxy or browser.
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store')
+    return payload
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ req: request, res: reply, ms: Math.round(reply.elapsedTime) }, 'request')
+  })
+
+  const limiter = new RateLimiter(config.rateLimit.perMinute)
+  app.register(async (publicScope) => {
+    healthRoutes(publicScope, ctx)
+    browserRoutes(publicScope, ctx)
+  })
+  app.register(async (runtime) => {
+    runtime.decorateRequest('apiKey', undefined)
+    runtime.addHook('preHandler', requireKey(apiKeys, limiter, 'runtime'))
+    authRoutes(runtime, ctx)
+    providerRoutes(runtime, ctx)
+  })
+  app.register(async (admin) => {
+    admin.decorateRequest('apiKey', undefined)
+    admin.addHook('preHandler', requireKey(apiKeys, limiter, 'admin'))
+    adminConnectionRoutes(admin, ctx)
+    adminProviderRoutes(admin, ctx, providerAdmin)
+    adminKeyRoutes(admin, ctx, apiKeys)
+    adminAuditRoutes(admin, ctx)
+  })
+  if (demo) app.register(mountDemoIdp(demo), { prefix: '/demo-idp' })
+  return app
+}
+
+/** The configured keys, or in development a key file generated on first run (never in production). */
+function loadKeyring(config: Config, warnings: string[]): Keyring {
+  if (config.encryptionKeys) {
+    try {
+      return Keyring.parse(config.encryptionKeys)
+    } catch (err) {
+      throw new ConfigError(`LATCHKEY_ENCRYPTION_KEYS: ${(err as Error).message}`)
+    }
+  }
+  if (config.production) {
+    throw new ConfigError('LATCHKEY_ENCRYPTION_KEYS is required when NODE_ENV=production (generate one with `latchkey keys generate-encryption-key`)')
+  }
+  const file = config.encryptionKeyFile
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, `1:${Keyring.generateKey()}\n`, { mode: 0o600 })
+  }
+  warnings.push(
+    `Tokens are encrypted with a development key stored next to the data in ${file}. Anyone who copies that folder can read every token. Set LATCHKEY_ENCRYPTION_KEYS (and keep it elsewhere) before real use.`,
+  )
+  try {
+    return Keyring.parse(readFileSync(file, 'utf8').trim())
+  } catch (err) {
+    throw new ConfigError(`${file}: ${(err as Error).message}`)
+  }
+}
+
+/** Detects a wrong encryption key at start instead of at the first decrypt. */
+async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promise<void> {
+  const raw = await store.getMeta('encryption_key_fingerprints')
+  const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
+  for (const version of keyring.keys.keys()) {
+    const known = stored[String(version)]
+    if (known !== undefined && known !== keyring.fingerprint(version)) {
+      throw new ConfigError(`encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`)
+    }
+  }
+  const merged = { ...stored, ...Object.fromEntries([...keyring.keys.keys()].map((v) => [String(v), keyring.fingerprint(v)])) }
+  if (JSON.stringify(merged) !== raw) await store.setMeta('encryption_key_fingerprints', JSON.stringify(merged))
+}

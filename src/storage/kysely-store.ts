@@ -1,0 +1,477 @@
+/**
+ * @module storage/kysely-store
+ * The one `Store` implementation, on Kysely, for SQLite (better-sqlite3) and PostgreSQL (pg).
+ * Dialect differences are confined to: how a refresh lock is held, and how events travel
+ * between processes (PostgreSQL LISTEN/NOTIFY; SQLite in-process only).
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { type Kysely, type Transaction, sql } from 'kysely'
+import type { Database } from './schema.js'
+import { migrateToLatest } from './migrations.js'
+import type {
+  ApiKeyRow,
+  AuditEntry,
+  AuditFilter,
+  ConnectionFilter,
+  ConnectionPatch,
+  ConnectionRow,
+  FlowPatch,
+  FlowRow,
+  LockedConnection,
+  ProviderRow,
+  SecretFields,
+  SecretRow,
+  Store,
+  StoreEvent,
+} from './store.js'
+
+type Db = Kysely<Database> | Transaction<Database>
+
+/** Transport for cross-process events; PostgreSQL provides one, SQLite none. */
+export interface EventBridge {
+  publish(payload: string): Promise<void>
+  start(onMessage: (payload: string) => void): Promise<void>
+  stop(): Promise<void>
+}
+
+export interface KyselyStoreOptions {
+  dialect: 'sqlite' | 'postgres'
+  db: Kysely<Database>
+  bridge?: EventBridge | undefined
+  /** SQLite refresh lease length; must exceed the provider request timeout. */
+  leaseMs?: number
+  onClose?: () => Promise<void>
+}
+
+const SECRET_COLUMNS = {
+  connections: ['access_token_enc', 'refresh_token_enc'],
+  flows: ['code_verifier_enc', 'grant_enc'],
+  providers: ['client_secret_enc'],
+} as const
+
+export class KyselyStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres'
+  readonly db: Kysely<Database>
+  readonly #bridge: EventBridge | undefined
+  readonly #events = new EventEmitter()
+  readonly #instance = randomUUID()
+  readonly #leaseMs: number
+  readonly #onClose: (() => Promise<void>) | undefined
+  #bridgeStarted = false
+
+  constructor(options: KyselyStoreOptions) {
+    this.dialect = options.dialect
+    this.db = options.db
+    this.#bridge = options.bridge
+    this.#leaseMs = options.leaseMs ?? 20_000
+    this.#onClose = options.onClose
+    this.#events.setMaxListeners(0)
+  }
+
+  async migrate(): Promise<string[]> {
+    const applied = await migrateToLatest(this.db)
+    await this.#startBridge()
+    return applied
+  }
+
+  async #startBridge(): Promise<void> {
+    if (!this.#bridge || this.#bridgeStarted) return
+    this.#bridgeStarted = true
+    await this.#bridge.start((payload) => {
+      try {
+        const { origin, event } = JSON.parse(payload) as { origin: string; event: StoreEvent }
+        if (origin !== this.#instance) this.#events.emit('event', event)
+      } catch {
+        // Not ours: ignore.
+      }
+    })
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db)
+  }
+
+  async close(): Promise<void> {
+    this.#events.removeAllListeners()
+    await this.#bridge?.stop()
+    await this.db.destroy()
+    await this.#onClose?.()
+  }
+
+  // ---------------------------------------------------------------- API keys
+
+  async insertApiKey(row: ApiKeyRow): Promise<void> {
+    await this.db.insertInto('api_keys').values(row).execute()
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRow | undefined> {
+    return await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  async listApiKeys(): Promise<ApiKeyRow[]> {
+    return (await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute())
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    const r = await this.db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute()
+  }
+
+  async countUsableApiKeys(now: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .executeTakeFirstOrThrow()
+    return Number(r.n)
+  }
+
+  // ---------------------------------------------------------------- flows
+
+  async createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const open = await this.db
+        .selectFrom('flows')
+        .selectAll()
+        .where('user_id', '=', row.user_id)
+        .where('provider_id', '=', row.provider_id)
+        .where('scope_key', '=', row.scope_key)
+        .where('status', '=', 'pending')
+        .where('callback_at', 'is', null)
+        .executeTakeFirst()
+      if (open) {
+        // Leave a minute of validity so a reused link does not die in the user's hands.
+        if (open.expires_at > now + 60_000) return { flow: decodeFlow(open), created: false }
+        await this.db
+          .updateTable('flows')
+          .set({ status: 'failed', error: 'expired', error_description: 'the authorization link expired' })
+          .where('id', '=', open.id)
+          .where('status', '=', 'pending')
+          .execute()
+      }
+      try {
+        await this.db.insertInto('flows').values(encodeFlow(row)).execute()
+        return { flow: row, created: true }
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err
+        // Another request (maybe another process) opened the same flow first: reuse it.
+      }
+    }
+    throw new Error('could not create or reuse an authorization flow after 3 attempts')
+  }
+
+  async getFlow(id: string): Promise<FlowRow | undefined> {
+    const r = await this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst()
+    return r && decodeFlow(r)
+  }
+
+  async getFlowByState(state: string): Promise<FlowRow | undefined> {
+    const r = await this.db.selectFrom('flows').selectAll().where('state', '=', state).executeTakeFirst()
+    return r && decodeFlow(r)
+  }
+
+  async markFlowOpened(id: string, browserBinding: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('flows')
+      .set({ opened_at: at, browser_binding: browserBinding })
+      .where('id', '=', id)
+      .where('opened_at', 'is', null)
+      .executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
+  }
+
+  async consumeFlowCallback(id: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('flows')
+      .set({ callback_at: at })
+      .where('id', '=', id)
+      .where('callback_at', 'is', null)
+      .where('status', '=', 'pending')
+      .executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
+  }
+
+  async updateFlow(id: string, patch: FlowPatch): Promise<void> {
+    await this.db.updateTable('flows').set(patch).where('id', '=', id).execute()
+  }
+
+  async completeFlowWithConnection(flowId: string, c: Omit<ConnectionRow, 'generation'>): Promise<ConnectionRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const values = encodeConnection({ ...c, generation: 0 })
+      await tx
+        .insertInto('connections')
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'provider_id']).doUpdateSet({
+            status: values.status,
+            scopes: values.scopes,
+            access_token_enc: values.access_token_enc,
+            // Keep the stored refresh token when the new grant carries none.
+            refresh_token_enc: values.refresh_token_enc ?? sql<string | null>`connections.refresh_token_enc`,
+            refresh_token_expires_at:
+              values.refresh_token_enc === null ? sql<number | null>`connections.refresh_token_expires_at` : values.refresh_token_expires_at,
+            token_type: values.token_type,
+            expires_at: values.expires_at,
+            account_id: values.account_id ?? sql<string | null>`connections.account_id`,
+            account_label: values.account_label ?? sql<string | null>`connections.account_label`,
+            user_info: values.user_info ?? sql<string | null>`connections.user_info`,
+            updated_at: values.updated_at,
+            last_refresh_error: null,
+            refresh_failures: 0,
+            refresh_cooldown_until: null,
+            generation: sql<number>`connections.generation + 1`,
+          }),
+        )
+        .execute()
+      const stored = await tx
+        .selectFrom('connections')
+        .selectAll()
+        .where('user_id', '=', c.user_id)
+        .where('provider_id', '=', c.provider_id)
+        .executeTakeFirstOrThrow()
+      await tx
+        .updateTable('flows')
+        .set({ status: 'completed', connection_id: stored.id, completed_at: c.updated_at, grant_enc: null, code_verifier_enc: null })
+        .where('id', '=', flowId)
+        .execute()
+      return decodeConnection(stored)
+    })
+  }
+
+  async deleteExpiredFlows(before: number): Promise<number> {
+    const r = await this.db.deleteFrom('flows').where('expires_at', '<', before).executeTakeFirst()
+    return Number(r.numDeletedRows)
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  async getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
+    const r = await this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst()
+    return r && decodeConnection(r)
+  }
+
+  async getConnectionById(id: string): Promise<ConnectionRow | undefined> {
+    const r = await this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
+    return r && decodeConnection(r)
+  }
+
+  async updateConnection(id: string, patch: ConnectionPatch): Promise<void> {
+    await updateConnectionIn(this.db, id, patch)
+  }
+
+  async listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }> {
+    let q = this.db.selectFrom('connections')
+    if (filter.user_id !== undefined) q = q.where('user_id', '=', filter.user_id)
+    if (filter.provider_id !== undefined) q = q.where('provider_id', '=', filter.provider_id)
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status)
+    const [rows, count] = await Promise.all([
+      q.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ])
+    return { items: rows.map(decodeConnection), total: Number(count.n) }
+  }
+
+  async deleteConnection(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  async listConnectionsToRefresh(before: number, now: number, limit: number): Promise<ConnectionRow[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .selectAll()
+      .where('status', '=', 'active')
+      .where('refresh_token_enc', 'is not', null)
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<', before)
+      .where((eb) => eb.or([eb('refresh_cooldown_until', 'is', null), eb('refresh_cooldown_until', '<', now)]))
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute()
+    return rows.map(decodeConnection)
+  }
+
+  async withRefreshLock<T>(connectionId: string, fn: (locked: LockedConnection) => Promise<T>): Promise<T> {
+    if (this.dialect === 'postgres') {
+      return this.db.transaction().execute(async (tx) => {
+        // Row lock: other processes queue here; a crashed holder's lock dies with its session.
+        const row = await tx.selectFrom('connections').selectAll().where('id', '=', connectionId).forUpdate().executeTakeFirst()
+        return fn({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch) })
+      })
+    }
+    return this.#withLease(connectionId, fn)
+  }
+
+  async #withLease<T>(connectionId: string, fn: (locked: LockedConnection) => Promise<T>): Promise<T> {
+    const owner = randomUUID()
+    const deadline = Date.now() + this.#leaseMs * 2
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const now = Date.now()
+      const r = await this.db
+        .updateTable('connections')
+        .set({ refresh_lease_owner: owner, refresh_lease_until: now + this.#leaseMs })
+        .where('id', '=', connectionId)
+        .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
+        .executeTakeFirst()
+      if (Number(r.numUpdatedRows) > 0) break
+      const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
+      if (!exists) return fn({ current: undefined, update: async () => {} })
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the refresh lease of connection ${connectionId}`)
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+    try {
+      const current = await this.getConnectionById(connectionId)
+      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch) })
+    } finally {
+      await this.db
+        .updateTable('connections')
+        .set({ refresh_lease_owner: null, refresh_lease_until: null })
+        .where('id', '=', connectionId)
+        .where('refresh_lease_owner', '=', owner)
+        .execute()
+    }
+  }
+
+  // ---------------------------------------------------------------- providers
+
+  async upsertProvider(row: ProviderRow): Promise<void> {
+    await this.db
+      .insertInto('providers')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ config: row.config, client_secret_enc: row.client_secret_enc, updated_at: row.updated_at }))
+      .execute()
+  }
+
+  async getProvider(id: string): Promise<ProviderRow | undefined> {
+    return await this.db.selectFrom('providers').selectAll().where('id', '=', id).executeTakeFirst()
+  }
+
+  async listProviders(): Promise<ProviderRow[]> {
+    return (await this.db.selectFrom('providers').selectAll().orderBy('id').execute())
+  }
+
+  async deleteProvider(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('providers').where('id', '=', id).executeTakeFirst()
+    return Number(r.numDeletedRows) > 0
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  async appendAudit(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    // Parameter limits: SQLite allows 32766 variables per statement; 8 columns × 500 rows is safe.
+    for (let i = 0; i < entries.length; i += 500) {
+      const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
+      await this.db.insertInto('audit_log').values(chunk).execute()
+    }
+  }
+
+  async listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {
+    let q = this.db.selectFrom('audit_log')
+    for (const key of ['user_id', 'provider_id', 'connection_id', 'action', 'actor'] as const) {
+      const v = filter[key]
+      if (v !== undefined) q = q.where(key, '=', v)
+    }
+    if (filter.since !== undefined) q = q.where('at', '>=', filter.since)
+    const [rows, count] = await Promise.all([
+      q.selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ])
+    return {
+      items: rows.map((r) => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>) })),
+      total: Number(count.n),
+    }
+  }
+
+  // ---------------------------------------------------------------- meta
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('latchkey_meta').select('value').where('key', '=', key).executeTakeFirst())?.value
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('latchkey_meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute()
+  }
+
+  // ---------------------------------------------------------------- secrets (key rotation)
+
+  async listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]> {
+    const cols = SECRET_COLUMNS[table]
+    const rows = (await this.db
+      .selectFrom(table)
+      .select(['id', ...cols] as never[])
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute()) as unknown as Array<Record<string, string | null>>
+    return rows.map((r) => ({ id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
+  }
+
+  async replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean> {
+    // Compare-and-swap: a refresh that rewrote the row meanwhile wins, and the row is retried.
+    let q = this.db.updateTable(table).set(after as never).where('id', '=', id)
+    for (const [col, value] of Object.entries(before)) {
+      q = value === null ? q.where(col as never, 'is', null) : q.where(col as never, '=', value as never)
+    }
+    const r = await q.executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
+  }
+
+  // ---------------------------------------------------------------- events
+
+  async publish(event: StoreEvent): Promise<void> {
+    this.#events.emit('event', event)
+    if (this.#bridge) await this.#bridge.publish(JSON.stringify({ origin: this.#instance, event }))
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.#events.on('event', listener)
+    return () => this.#events.off('event', listener)
+  }
+}
+
+// ------------------------------------------------------------------ row codecs
+
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string }).code
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}
+
+function encodeFlow(f: FlowRow) {
+  return { ...f, scopes: JSON.stringify(f.scopes), requested_scopes: JSON.stringify(f.requested_scopes) }
+}
+
+function decodeFlow(r: Database['flows']): FlowRow {
+  return { ...r, scopes: JSON.parse(r.scopes) as string[], requested_scopes: JSON.parse(r.requested_scopes) as string[] }
+}
+
+function encodeConnection(c: ConnectionRow): Database['connections'] {
+  return { ...c, scopes: JSON.stringify(c.scopes), user_info: c.user_info === null ? null : JSON.stringify(c.user_info) }
+}
+
+function decodeConnection(r: Database['connections']): ConnectionRow {
+  return { ...r, scopes: JSON.parse(r.scopes) as string[], user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>) }
+}
+
+async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch): Promise<void> {
+  const { scopes, user_info, ...rest } = patch
+  const set: Record<string, unknown> = { ...rest }
+  if (scopes !== undefined) set['scopes'] = JSON.stringify(scopes)
+  if (user_info !== undefined) set['user_info'] = user_info === null ? null : JSON.stringify(user_info)
+  const tokensChanged = 'access_token_enc' in patch || 'refresh_token_enc' in patch
+  await db
+    .updateTable('connections')
+    .set({ ...(set as object), ...(tokensChanged ? { generation: sql<number>`generation + 1` } : {}) })
+    .where('id', '=', id)
+    .execute()
+}

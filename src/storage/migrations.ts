@@ -1,0 +1,127 @@
+/**
+ * @module storage/migrations
+ * Schema migrations, in code, run at start (and by `latchkey migrate`). The same statements
+ * run on SQLite and PostgreSQL; Kysely's migrator takes a lock so concurrent starts are safe.
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+
+const migrations: Record<string, Migration> = {
+  '0001-init': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .addColumn('revoked_at', 'bigint')
+        .addColumn('last_used_at', 'bigint')
+        .execute()
+
+      await db.schema
+        .createTable('flows')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull().unique())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('provider_id', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('requested_scopes', 'text', (c) => c.notNull())
+        .addColumn('scope_key', 'text', (c) => c.notNull())
+        .addColumn('code_verifier_enc', 'text')
+        .addColumn('nonce', 'text')
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('next_uri', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('error_description', 'text')
+        .addColumn('connection_id', 'text')
+        .addColumn('opened_at', 'bigint')
+        .addColumn('browser_binding', 'text')
+        .addColumn('callback_at', 'bigint')
+        .addColumn('grant_enc', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .execute()
+      // At most one open (pending, not yet called back) flow per user, provider and scope set:
+      // concurrent identical authorize calls, even on different processes, share it.
+      await db.schema
+        .createIndex('flows_one_open')
+        .on('flows')
+        .columns(['user_id', 'provider_id', 'scope_key'])
+        .unique()
+        .where(sql.ref('status'), '=', 'pending')
+        .where(sql.ref('callback_at'), 'is', null)
+        .execute()
+      await db.schema.createIndex('flows_expires').on('flows').column('expires_at').execute()
+
+      await db.schema
+        .createTable('connections')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('provider_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('access_token_enc', 'text', (c) => c.notNull())
+        .addColumn('refresh_token_enc', 'text')
+        .addColumn('token_type', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('refresh_token_expires_at', 'bigint')
+        .addColumn('account_id', 'text')
+        .addColumn('account_label', 'text')
+        .addColumn('user_info', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addColumn('last_refresh_at', 'bigint')
+        .addColumn('last_refresh_error', 'text')
+        .addColumn('refresh_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('refresh_cooldown_until', 'bigint')
+        .addColumn('refresh_lease_owner', 'text')
+        .addColumn('refresh_lease_until', 'bigint')
+        .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .addUniqueConstraint('connections_user_provider', ['user_id', 'provider_id'])
+        .execute()
+      await db.schema.createIndex('connections_expires').on('connections').columns(['status', 'expires_at']).execute()
+
+      await db.schema
+        .createTable('providers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('client_secret_enc', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text')
+        .addColumn('provider_id', 'text')
+        .addColumn('connection_id', 'text')
+        .addColumn('detail', 'text')
+        .execute()
+      await db.schema.createIndex('audit_at').on('audit_log').column('at').execute()
+
+      await db.schema
+        .createTable('latchkey_meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations }
+
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'latchkey_migrations', migrationLockTableName: 'latchkey_migrations_lock' })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) throw error
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+}

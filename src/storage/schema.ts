@@ -1,0 +1,119 @@
+/**
+ * @module storage/schema
+ * Table shapes as Kysely sees them. Times are unix milliseconds (bigint in PostgreSQL,
+ * integer in SQLite); JSON values are stored as text so both databases read them alike.
+ * Every `*_enc` column holds a `crypto/keyring` envelope, never a plaintext secret.
+ */
+import type { Generated } from 'kysely'
+
+export interface ApiKeysTable {
+  id: string
+  name: string
+  role: 'admin' | 'runtime'
+  /** SHA-256 of the key's secret part (base64url). */
+  hash: string
+  created_at: number
+  expires_at: number | null
+  revoked_at: number | null
+  last_used_at: number | null
+}
+
+export interface FlowsTable {
+  id: string
+  /** Value of the OAuth `state` parameter (unique, single use). */
+  state: string
+  user_id: string
+  provider_id: string
+  /** JSON array of the scopes asked of the provider (requested ∪ already granted). */
+  scopes: string
+  /** JSON array of the scopes the app asked for (the response echoes these). */
+  requested_scopes: string
+  /** Sorted, de-duplicated requested scopes joined by a space: identical requests share a flow. */
+  scope_key: string
+  code_verifier_enc: string | null
+  nonce: string | null
+  redirect_uri: string
+  next_uri: string | null
+  status: 'pending' | 'completed' | 'failed'
+  error: string | null
+  error_description: string | null
+  connection_id: string | null
+  /** Set when the browser first opened the link (the link then stops working elsewhere). */
+  opened_at: number | null
+  /** Hash of the cookie binding the flow to the first browser that opened it. */
+  browser_binding: string | null
+  /** Set when the callback consumed the state (single use). */
+  callback_at: number | null
+  /** A grant received but not yet confirmed by user verification (encrypted JSON). */
+  grant_enc: string | null
+  created_at: number
+  expires_at: number
+  completed_at: number | null
+}
+
+export interface ConnectionsTable {
+  id: string
+  user_id: string
+  provider_id: string
+  status: 'active' | 'reauth_required' | 'revoked'
+  /** JSON array of granted scopes. */
+  scopes: string
+  access_token_enc: string
+  refresh_token_enc: string | null
+  token_type: string | null
+  expires_at: number | null
+  refresh_token_expires_at: number | null
+  account_id: string | null
+  account_label: string | null
+  /** JSON object, or null. */
+  user_info: string | null
+  created_at: number
+  updated_at: number
+  last_used_at: number | null
+  last_refresh_at: number | null
+  last_refresh_error: string | null
+  refresh_failures: number
+  refresh_cooldown_until: number | null
+  /** Cross-process refresh lease (SQLite); PostgreSQL uses a row lock instead. */
+  refresh_lease_owner: string | null
+  refresh_lease_until: number | null
+  /** Incremented on every token write; lets readers detect a concurrent refresh. */
+  generation: number
+}
+
+export interface ProvidersTable {
+  id: string
+  /** JSON of the provider entry without its client secret. */
+  config: string
+  client_secret_enc: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface AuditTable {
+  id: string
+  at: number
+  actor: string | null
+  action: string
+  user_id: string | null
+  provider_id: string | null
+  connection_id: string | null
+  /** JSON object with non-secret details. */
+  detail: string | null
+}
+
+export interface MetaTable {
+  key: string
+  value: string
+}
+
+export interface Database {
+  api_keys: ApiKeysTable
+  flows: FlowsTable
+  connections: ConnectionsTable
+  providers: ProvidersTable
+  audit_log: AuditTable
+  latchkey_meta: MetaTable
+  /** Unused marker so `Generated` stays imported for future serial columns. */
+  _never?: { id: Generated<number> }
+}
