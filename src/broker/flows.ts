@@ -146,7 +146,7 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: 'connection_deleted', message: 'the connection was deleted after this authorization' } }
         return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
       }
-      if (flow.status === 'failed' || remaining <= 0 || signal?.aborted) {
+      if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) {
         abort.abort()
         return flowResponse(ctx, flow)
       }

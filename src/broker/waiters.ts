@@ -8,6 +8,7 @@ import type { Store } from '../storage/store.js'
 
 export class FlowWaiters {
   #waiting = new Map<string, Set<() => void>>()
+  #closed = false
   readonly #unsubscribe: () => void
 
   constructor(store: Store) {
@@ -22,6 +23,7 @@ export class FlowWaiters {
 
   /** Resolves true when the flow changes, false after `ms` or when `signal` aborts. */
   wait(flowId: string, ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false)
     return new Promise((resolve) => {
       let set = this.#waiting.get(flowId)
       if (!set) this.#waiting.set(flowId, (set = new Set()))
@@ -47,7 +49,13 @@ export class FlowWaiters {
     return n
   }
 
+  /** True once closing: long-polls answer with the current state instead of waiting. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
   close(): void {
+    this.#closed = true
     this.#unsubscribe()
     for (const set of this.#waiting.values()) for (const wake of set) wake()
     this.#waiting.clear()

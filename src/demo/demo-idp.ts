@@ -38,6 +38,7 @@ export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
     })),
     async findAccount(_ctx, sub) {
       return { accountId: sub, claims: async () => ({ sub, name: sub, email: `${sub}@example.test`, email_verified: true }) }

@@ -1,0 +1,109 @@
+/**
+ * @module client/types
+ * Wire types of Latchkey's API (Arcade-compatible shapes plus Latchkey's extensions).
+ */
+
+export interface AuthorizeParams {
+  user_id: string
+  auth_requirement: {
+    /** A configured provider's unique id. One of `id` / `provider_id` is required. */
+    id?: string
+    /** A provider id or a built-in provider type (`google`). */
+    provider_id?: string
+    provider_type?: string
+    oauth2?: { scopes?: string[] }
+  }
+  next_uri?: string
+}
+
+export interface AuthorizationResponse {
+  id?: string
+  status?: 'not_started' | 'pending' | 'completed' | 'failed'
+  /** Where the user goes to grant access (when not completed). */
+  url?: string
+  scopes?: string[]
+  provider_id?: string
+  user_id?: string
+  context?: { token?: string; user_info?: Record<string, unknown> }
+  /** Why the authorization failed (Latchkey extension). */
+  error?: { code: string; message: string }
+}
+
+export interface ConfirmUserResponse {
+  auth_id: string
+  next_uri?: string
+}
+
+export interface Page<T> {
+  items: T[]
+  limit: number
+  offset: number
+  page_count: number
+  total_count: number
+}
+
+export interface Connection {
+  id: string
+  connection_id: string
+  connection_status: 'active' | 'reauth_required' | 'revoked'
+  provider_id: string
+  provider_type: string
+  provider_description: string
+  provider_user_info: Record<string, unknown>
+  scopes: string[]
+  user_id: string
+  account: { id: string | null; label: string | null }
+  has_refresh_token: boolean
+  expires_at: string | null
+  refresh_token_expires_at: string | null
+  created_at: string
+  updated_at: string
+  last_used_at: string | null
+  last_refresh_at: string | null
+  last_refresh_error: string | null
+  refresh_failures: number
+}
+
+export interface ApiKey {
+  id: string
+  prefix: string
+  name: string
+  role: 'admin' | 'runtime'
+  status: 'active' | 'revoked' | 'expired'
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  last_used_at: string | null
+}
+
+export interface NewApiKey extends ApiKey {
+  /** The key itself: shown in this response only. */
+  key: string
+}
+
+export interface AuditEntry {
+  id: string
+  at: string
+  actor: string | null
+  action: string
+  user_id: string | null
+  provider_id: string | null
+  connection_id: string | null
+  detail: Record<string, unknown> | null
+}
+
+export interface ProviderCatalog {
+  items: Array<{
+    id: string
+    display_name: string
+    docs_url: string | string[]
+    configured: boolean
+    configured_ids: string[]
+    settings: Record<string, { description: string; example: string; default: string | null }>
+    scope_delimiter: string
+    pkce: string
+    refresh_tokens: string
+    revocation: boolean
+  }>
+  configured: Array<{ id: string; type: string; description: string; enabled: boolean; source: string }>
+}

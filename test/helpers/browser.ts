@@ -1,0 +1,83 @@
+/**
+ * A scripted browser for end-to-end tests: follows redirects with a cookie jar per host, and
+ * submits oidc-provider's sign-in and consent forms (or aborts) like a person clicking through.
+ */
+
+export interface BrowserStep {
+  url: string
+  status: number
+  location: string | undefined
+  body: string
+}
+
+export class TestBrowser {
+  #jar = new Map<string, Map<string, string>>()
+  readonly steps: BrowserStep[] = []
+
+  cookieHeader(url: URL): string | undefined {
+    const jar = this.#jar.get(url.host)
+    if (!jar || jar.size === 0) return undefined
+    return [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
+  }
+
+  #store(url: URL, response: Response): void {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const eq = pair!.indexOf('=')
+      const name = pair!.slice(0, eq).trim()
+      const value = pair!.slice(eq + 1).trim()
+      let jar = this.#jar.get(url.host)
+      if (!jar) this.#jar.set(url.host, (jar = new Map()))
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) jar.delete(name)
+      else jar.set(name, value)
+    }
+  }
+
+  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<BrowserStep> {
+    const u = new URL(url)
+    const headers: Record<string, string> = { accept: 'text/html' }
+    const cookie = this.cookieHeader(u)
+    if (cookie) headers['cookie'] = cookie
+    let body: string | undefined
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded'
+      body = new URLSearchParams(init.form).toString()
+    }
+    const response = await fetch(u, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body: body ?? null, redirect: 'manual' })
+    this.#store(u, response)
+    const location = response.headers.get('location') ?? undefined
+    const step = { url, status: response.status, location: location && new URL(location, u).toString(), body: await response.text() }
+    this.steps.push(step)
+    return step
+  }
+
+  /** Follows redirects from `url`, answering sign-in and consent forms, until a page that is not the IdP's. */
+  async authorize(url: string, options: { login?: string; decision?: 'approve' | 'deny'; stopAt?: (u: URL) => boolean } = {}): Promise<BrowserStep> {
+    let step = await this.request(url)
+    for (let i = 0; i < 20; i++) {
+      if (step.location) {
+        if (options.stopAt?.(new URL(step.location))) return step
+        step = await this.request(step.location)
+        continue
+      }
+      const form = /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(step.body)
+      if (!form || step.status !== 200) return step
+      const action = new URL(decode(form[1]!), step.url).toString()
+      const isLogin = /name="login"/.test(step.body)
+      if (!isLogin && options.decision === 'deny') {
+        const abort = /href="([^"]*\/abort)"/.exec(step.body)
+        if (!abort) throw new Error('no abort link on the consent page')
+        step = await this.request(new URL(decode(abort[1]!), step.url).toString())
+        continue
+      }
+      const hidden = Object.fromEntries([...step.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]))
+      const form2 = isLogin ? { ...hidden, login: options.login ?? 'alice', password: 'any' } : hidden
+      step = await this.request(action, { form: form2 })
+    }
+    throw new Error('too many steps')
+  }
+}
+
+function decode(s: string): string {
+  return s.replace(/&amp;/g, '&').replace(/&#x2F;/g, '/').replace(/&#47;/g, '/').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+}

@@ -1,0 +1,91 @@
+/**
+ * Starts a real Latchkey server (HTTP on 127.0.0.1, real storage) wired to a real oidc-provider
+ * test IdP, and returns what a test needs: the base URL, an admin API key and both servers.
+ */
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { Writable } from 'node:stream'
+import { Keyring } from '../../src/crypto/keyring.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import { createLogger } from '../../src/log.js'
+import { type Latchkey, createLatchkey } from '../../src/server.js'
+import { type TestIdp, startTestIdp } from './oidc-server.js'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export interface Harness {
+  latchkey: Latchkey
+  idp: TestIdp
+  baseURL: string
+  apiKey: string
+  /** Every log line Latchkey wrote, for secret-leak assertions. */
+  logs: string[]
+  close(): Promise<void>
+}
+
+export interface HarnessOptions {
+  config?: Partial<Config>
+  env?: Record<string, string>
+  idp?: { accessTokenTtlSeconds?: number; rotateRefreshToken?: boolean; scopes?: string[] }
+  /** Defaults to a fresh in-memory SQLite database. */
+  databaseUrl?: string
+  encryptionKeys?: string
+  providerEntries?: (idp: TestIdp) => Array<Record<string, unknown>>
+  fetch?: typeof fetch
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const port = await freePort()
+  const publicUrl = `http://127.0.0.1:${port}`
+  const idp = await startTestIdp({ redirectUri: `${publicUrl}/oauth/callback`, ...options.idp })
+  const logs: string[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString())
+      cb()
+    },
+  })
+  const config = loadConfig({
+    cwd: tmpdir(),
+    env: {
+      LATCHKEY_LOG_LEVEL: 'debug',
+      LATCHKEY_VERIFICATION: 'browser',
+      LATCHKEY_BACKGROUND_REFRESH: 'false',
+      ...options.env,
+    },
+    overrides: {
+      host: '127.0.0.1',
+      port,
+      publicUrl,
+      databaseUrl: options.databaseUrl ?? ':memory:',
+      encryptionKeys: options.encryptionKeys ?? `1:${Keyring.generateKey()}`,
+      providerEntries: options.providerEntries ? options.providerEntries(idp) : [idp.entry()],
+      allowInsecureLoopbackProviders: true,
+      configFile: undefined,
+      ...options.config,
+    },
+  })
+  const latchkey = await createLatchkey(config, { logger: createLogger('debug', sink), ...(options.fetch ? { fetch: options.fetch } : {}) })
+  await latchkey.listen()
+  const apiKey = latchkey.initialApiKey ?? (await latchkey.apiKeys.create({ name: 'test', role: 'admin' })).key
+  return {
+    latchkey,
+    idp,
+    baseURL: publicUrl,
+    apiKey,
+    logs,
+    async close() {
+      await latchkey.close()
+      await idp.close()
+    },
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Suites start real servers and databases; two workers match the 2-core machines.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+})
