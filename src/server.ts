@@ -28,7 +28,7 @@ import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
-import { createDemoIdp, type DemoIdp } from './demo/demo-idp.js'
+import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
 import { RateLimiter, requireKey } from './http/guard.js'
 import { adminAuditRoutes } from './http/routes/admin-audit.js'
@@ -44,6 +44,8 @@ export interface LatchkeyOptions {
   logger?: Logger
   /** Outbound fetch for provider calls (tests inject one to count or fail calls). */
   fetch?: Fetch
+  /** Create and return an admin key when the database has none (default true; the CLI's offline commands say false). */
+  bootstrapApiKey?: boolean
 }
 
 export interface Latchkey {
@@ -90,6 +92,8 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   if (config.dev) {
     const issuer = `${config.publicUrl}/demo-idp`
     const secret = randomBytes(24).toString('base64url')
+    // Loaded only in dev mode: oidc-provider is a development dependency of the demo alone.
+    const { createDemoIdp } = await import('./demo/demo-idp.js')
     demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [`${config.publicUrl}/oauth/callback`] }] })
     const def = demoDefinition(issuer)
     registry.set({
@@ -127,7 +131,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   await providerAdmin.loadAll()
 
   let initialApiKey: string | undefined
-  if ((await store.countUsableApiKeys(Date.now())) === 0 && (await store.listApiKeys()).length === 0) {
+  if (options.bootstrapApiKey !== false && (await store.listApiKeys()).length === 0) {
     initialApiKey = (await apiKeys.create({ name: 'initial admin key', role: 'admin' })).key
   }
 

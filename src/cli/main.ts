@@ -7,17 +7,33 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config.js'
 import { ProviderConfigError } from '../providers/provider-config.js'
+import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '../client/errors.js'
+import { authCommand } from './auth.js'
+import { connectionsCommand } from './connections.js'
+import { keysCommand } from './keys.js'
+import { miscCommands } from './misc.js'
+import { providersCommand } from './providers.js'
 import { serveCommand } from './serve.js'
 
 const program = new Command()
-program.name('latchkey').description('Authorization broker for AI agents').version('0.1.0')
+program
+  .name('latchkey')
+  .description('Authorization broker for AI agents')
+  .version('0.1.0')
+  .option('-c, --config <file>', 'configuration file (LATCHKEY_CONFIG, default ./latchkey.yaml if present)')
 serveCommand(program)
+authCommand(program)
+keysCommand(program)
+connectionsCommand(program)
+providersCommand(program)
+miscCommands(program)
 
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof ProviderConfigError) {
-    console.error(`latchkey: ${err.message}`)
+  const known = [ConfigError, ProviderConfigError, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
+  if (known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
+    console.error(`latchkey: ${(err as Error).message}`)
     process.exit(1)
   }
   throw err

@@ -12,9 +12,9 @@ export function serveCommand(program: Command): void {
     .description('start the Latchkey server')
     .option('--dev', 'development mode: also serve the built-in demo OAuth provider as provider "demo"')
     .option('-p, --port <port>', 'port to listen on (LATCHKEY_PORT, default 9099)', (v) => Number(v))
-    .option('-c, --config <file>', 'configuration file (LATCHKEY_CONFIG, default ./latchkey.yaml if present)')
-    .action(async (opts: { dev?: boolean; port?: number; config?: string }) => {
-      const config = loadConfig({ overrides: { dev: opts.dev ?? false, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.config ? { configFile: opts.config } : {}) } })
+    .action(async (opts: { dev?: boolean; port?: number }) => {
+      const configFile = program.opts<{ config?: string }>().config
+      const config = loadConfig({ overrides: { dev: opts.dev ?? false, ...(opts.port !== undefined ? { port: opts.port } : {}), ...(configFile ? { configFile } : {}) } })
       if (opts.port !== undefined && !process.env['LATCHKEY_PUBLIC_URL']) config.publicUrl = `http://localhost:${opts.port}`
       const latchkey = await createLatchkey(config)
       const address = await latchkey.listen()

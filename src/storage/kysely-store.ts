@@ -417,6 +417,16 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
   }
 
+  async getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined> {
+    const cols = SECRET_COLUMNS[table]
+    const r = (await this.db
+      .selectFrom(table)
+      .select(['id', ...cols] as never[])
+      .where('id', '=', id)
+      .executeTakeFirst()) as unknown as Record<string, string | null> | undefined
+    return r && { id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }
+  }
+
   async replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean> {
     // Compare-and-swap: a refresh that rewrote the row meanwhile wins, and the row is retried.
     let q = this.db.updateTable(table).set(after as never).where('id', '=', id)

@@ -115,6 +115,7 @@ export interface Store {
 
   /** Every stored envelope, in batches, for re-encryption under a new key. */
   listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]>
+  getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined>
   /** Writes re-encrypted envelopes only if the row still holds the `before` values. */
   replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean>
 

@@ -1,0 +1,90 @@
+/**
+ * @module broker/rotate-encryption
+ * Re-encrypts every stored secret under the newest encryption key, in batches, online: each
+ * row is swapped with a compare-and-swap, so a refresh that rewrites a row meanwhile wins and
+ * the row is simply re-read. Interrupting it at any point loses nothing: every row is either
+ * still under its old key (which stays configured) or already under the new one.
+ */
+import { Keyring } from '../crypto/keyring.js'
+import type { SecretFields, Store } from '../storage/store.js'
+import type { SecretSlot, Vault } from './vault.js'
+
+const TABLES = ['connections', 'flows', 'providers'] as const
+type Table = (typeof TABLES)[number]
+
+const FIELD_SLOTS: Record<string, SecretSlot['field']> = {
+  access_token_enc: 'access_token',
+  refresh_token_enc: 'refresh_token',
+  code_verifier_enc: 'code_verifier',
+  grant_enc: 'grant',
+  client_secret_enc: 'client_secret',
+}
+
+export interface RotationProgress {
+  table: Table
+  scanned: number
+  rewritten: number
+}
+
+export interface RotationResult {
+  scanned: number
+  rewritten: number
+  /** Rows that changed under us more than 3 times in a row (left for the next run). */
+  skipped: number
+}
+
+export async function rotateEncryption(
+  store: Store,
+  vault: Vault,
+  options: { batchSize?: number; onProgress?: (p: RotationProgress) => void; signal?: AbortSignal } = {},
+): Promise<RotationResult> {
+  const batchSize = options.batchSize ?? 200
+  const target = vault.keyring.currentVersion
+  const total: RotationResult = { scanned: 0, rewritten: 0, skipped: 0 }
+  for (const table of TABLES) {
+    let after = ''
+    const progress: RotationProgress = { table, scanned: 0, rewritten: 0 }
+    for (;;) {
+      options.signal?.throwIfAborted()
+      const rows = await store.listSecrets(table, after, batchSize)
+      if (rows.length === 0) break
+      for (const row of rows) {
+        progress.scanned++
+        let fields = row.fields
+        for (let attempt = 0; ; attempt++) {
+          const next = reencrypt(vault, table, row.id, fields, target)
+          if (!next) break
+          if (await store.replaceSecrets(table, row.id, fields, next)) {
+            progress.rewritten++
+            break
+          }
+          if (attempt >= 3) {
+            total.skipped++
+            break
+          }
+          // The row changed (a refresh wrote new tokens): re-read and try again.
+          const fresh = await store.getSecrets(table, row.id)
+          if (!fresh) break
+          fields = fresh.fields
+        }
+      }
+      after = rows[rows.length - 1]!.id
+      options.onProgress?.({ ...progress })
+    }
+    total.scanned += progress.scanned
+    total.rewritten += progress.rewritten
+  }
+  return total
+}
+
+function reencrypt(vault: Vault, table: Table, id: string, fields: SecretFields, target: number): SecretFields | undefined {
+  const out: SecretFields = {}
+  let changed = false
+  for (const [column, envelope] of Object.entries(fields)) {
+    if (envelope === null || Keyring.versionOf(envelope) === target) continue
+    const slot = { table, id, field: FIELD_SLOTS[column]! } as SecretSlot
+    out[column] = vault.seal(slot, vault.open(slot, envelope))
+    changed = true
+  }
+  return changed ? out : undefined
+}

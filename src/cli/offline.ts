@@ -1,0 +1,41 @@
+/**
+ * @module cli/offline
+ * Runs a CLI command against the configured database directly (no server needed): opens
+ * Latchkey without listening and without background jobs, then closes it.
+ */
+import { loadConfig } from '../config.js'
+import { type Latchkey, createLatchkey } from '../server.js'
+import { createLogger } from '../log.js'
+
+export interface GlobalOptions {
+  config?: string
+}
+
+export async function withLatchkey<T>(opts: GlobalOptions, fn: (latchkey: Latchkey) => Promise<T>): Promise<T> {
+  const config = loadConfig({ overrides: { ...(opts.config ? { configFile: opts.config } : {}) } })
+  config.backgroundRefresh = { ...config.backgroundRefresh, enabled: false }
+  const latchkey = await createLatchkey(config, { logger: createLogger(process.env['LATCHKEY_LOG_LEVEL'] ?? 'warn'), bootstrapApiKey: false })
+  try {
+    return await fn(latchkey)
+  } finally {
+    await latchkey.close()
+  }
+}
+
+/** Prints rows as an aligned table (or JSON with --json). */
+export function printTable(rows: Array<Record<string, unknown>>, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
+    return
+  }
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n')
+    return
+  }
+  const cols = Object.keys(rows[0]!)
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v))
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()
+  process.stdout.write(`${line(cols.map((c) => c.toUpperCase()))}\n`)
+  for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c])))}\n`)
+}
