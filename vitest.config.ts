@@ -8,5 +8,7 @@ export default defineConfig({
     // Suites start real servers and databases; two workers match the 2-core machines.
     maxWorkers: 2,
     reporters: ['default'],
+    // oidc-provider (the test OAuth server) warns about its development defaults on every start.
+    onConsoleLog: (log) => !/^oidc-provider (WARNING|NOTICE)/.test(log),
   },
 })
