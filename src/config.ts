@@ -206,14 +206,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }
 
-/** `LATCHKEY_GITHUB_CLIENT_ID=…` → `{ github: { client_id: … } }` (dashes in ids become `_`). */
+/**
+ * `LATCHKEY_GITHUB_CLIENT_ID=…` → `{ github: { client_id: … } }` (dashes in ids become `_`); the
+ * provider's other `LATCHKEY_<ID>_<NAME>` variables come along (settings such as `_DOMAIN`).
+ */
 function collectEnvProviders(env: Record<string, string | undefined>): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {}
   for (const [name, value] of Object.entries(env)) {
-    const m = /^LATCHKEY_([A-Z0-9_]+?)_(CLIENT_ID|CLIENT_SECRET)$/.exec(name)
+    const m = /^LATCHKEY_([A-Z0-9_]+?)_CLIENT_ID$/.exec(name)
     if (!m || value === undefined || value === '') continue
-    const id = m[1]!.toLowerCase().replace(/_/g, '-')
-    ;(out[id] ??= {})[m[2]!.toLowerCase()] = value
+    const prefix = `LATCHKEY_${m[1]}_`
+    const vars: Record<string, string> = {}
+    for (const [k, v] of Object.entries(env)) {
+      if (k.startsWith(prefix) && v !== undefined && v !== '') vars[k.slice(prefix.length).toLowerCase()] = v
+    }
+    out[m[1]!.toLowerCase().replace(/_/g, '-')] = vars
   }
   return out
 }

@@ -87,9 +87,15 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
     if (registry.get(id)) continue
     const name = `LATCHKEY_${id.toUpperCase().replace(/-/g, '_')}`
     if (!input.catalog[id]) throw new Error(`${name}_CLIENT_ID: there is no built-in provider ${JSON.stringify(id)}`)
+    // Settings by their upper-snake names: `authorizationServerId` ← LATCHKEY_OKTA_AUTHORIZATION_SERVER_ID.
+    const settings = Object.fromEntries(
+      Object.keys(input.catalog[id]!.settings ?? {})
+        .map((k) => [k, creds[k.replace(/[A-Z]/g, (c) => `_${c}`).toLowerCase()]] as const)
+        .filter((e): e is readonly [string, string] => e[1] !== undefined),
+    )
     registry.set(
       compileProviderEntry(
-        { id, provider_id: id, client_id: creds['client_id'], client_secret: creds['client_secret'] },
+        { id, provider_id: id, client_id: creds['client_id'], client_secret: creds['client_secret'], settings },
         { catalog: input.catalog, allowInsecureLoopback: input.allowInsecureLoopback, source: 'env', where: `${name}_CLIENT_ID` },
       ),
     )

@@ -13,6 +13,8 @@ export interface TestIdp {
   idp: DemoIdp
   /** Token endpoint requests by grant type (successful or not); forced failures under `failed`. */
   tokenCalls: Map<string, number>
+  /** Token endpoint requests received (counted on arrival, before any delay). */
+  tokenRequestsReceived: number
   /** Delay (ms) applied to token requests before they are handled. */
   tokenDelayMs: number
   /** When set, token requests are answered with this HTTP status and an error body. */
@@ -22,12 +24,13 @@ export interface TestIdp {
   close(): Promise<void>
 }
 
-export async function startTestIdp(options: { redirectUri: string; accessTokenTtlSeconds?: number; rotateRefreshToken?: boolean; scopes?: string[] }): Promise<TestIdp> {
+export async function startTestIdp(options: { redirectUri: string | string[]; accessTokenTtlSeconds?: number; rotateRefreshToken?: boolean; scopes?: string[] }): Promise<TestIdp> {
   let handler: DemoIdp['handler'] = () => {}
-  const state = { tokenDelayMs: 0, failTokenWith: undefined as TestIdp['failTokenWith'] }
+  const state = { tokenDelayMs: 0, failTokenWith: undefined as TestIdp['failTokenWith'], received: 0 }
   const tokenCalls = new Map<string, number>()
   const server: Server = createServer((req, res) => {
     if (req.method === 'POST' && req.url?.startsWith('/token') && !req.url.startsWith('/token/')) {
+      state.received++
       const go = () => {
         if (state.failTokenWith) {
           tokenCalls.set('failed', (tokenCalls.get('failed') ?? 0) + 1)
@@ -52,7 +55,7 @@ export async function startTestIdp(options: { redirectUri: string; accessTokenTt
   const clientSecret = 'test-secret-' + Math.random().toString(36).slice(2)
   const idp = createDemoIdp({
     issuer,
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri] }],
+    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri].flat() }],
     ...(options.accessTokenTtlSeconds !== undefined ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
     ...(options.rotateRefreshToken !== undefined ? { rotateRefreshToken: options.rotateRefreshToken } : {}),
     ...(options.scopes ? { scopes: options.scopes } : {}),
@@ -76,6 +79,9 @@ export async function startTestIdp(options: { redirectUri: string; accessTokenTt
     clientSecret,
     idp,
     tokenCalls,
+    get tokenRequestsReceived() {
+      return state.received
+    },
     get tokenDelayMs() {
       return state.tokenDelayMs
     },
