@@ -186,12 +186,15 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     genReqId: () => randomBytes(8).toString('hex'),
+    // Bad percent-encoding or an over-long path parameter: our `{ name, message }` body, not Fastify's.
+    frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
   })
   app.server.maxHeadersCount = 100
   app.server.headersTimeout = 20_000
 
   // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
-  app.removeContentTypeParser(['application/json'])
+  // Only JSON bodies: without this, Fastify's built-in text/plain parser lets a string through (a 400, not 415).
+  app.removeContentTypeParser(['application/json', 'text/plain'])
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = (body as string).trim()
     if (text === '') return done(null, undefined)

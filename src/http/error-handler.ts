@@ -15,6 +15,8 @@ const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['BAD_REQUEST', 'content-length does not match the body'],
   FST_ERR_CTP_EMPTY_JSON_BODY: ['BAD_REQUEST', 'request body is empty'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['BAD_REQUEST', 'request body is not valid JSON'],
+  FST_ERR_BAD_URL: ['BAD_REQUEST', 'the URL is not validly percent-encoded'],
+  FST_ERR_MAX_PARAM_LENGTH: ['NOT_FOUND', 'no such resource (path parameter too long)'],
 }
 
 export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
