@@ -1,0 +1,38 @@
+/**
+ * @module providers/amazon
+ * Login with Amazon (LWA) authorization code grant for websites.
+ * @see https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html
+ * @see https://developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html
+ * @see https://developer.amazon.com/docs/login-with-amazon/customer-profile.html
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://www.amazon.com/ap/oa'
+const tokenEndpoint = 'https://api.amazon.com/auth/o2/token'
+const userInfoEndpoint = 'https://api.amazon.com/user/profile'
+
+export const amazon = defineProvider({
+  id: 'amazon',
+  displayName: 'Amazon (Login with Amazon)',
+  docsUrl: [
+    'https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html',
+    'https://developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // LWA documents no token revocation endpoint; customers remove apps from their Amazon account.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.user_id', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  // `profile` gives user_id, name and email; `profile:user_id` alone is the narrowest.
+  defaultScopes: ['profile'],
+  // PKCE appears only in the LWA mobile/device SDKs; the website code grant page does not list it.
+  pkce: 'unsupported',
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens last one hour. The docs only say a refresh returns "a new access token and
+  // refresh token"; treat it as rotating to be safe (the core keeps whichever it gets).
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: false,
+  notes:
+    'The North America endpoints are used; Europe uses https://api.amazon.co.uk/auth/o2/token and Far East ' +
+    'https://api.amazon.co.jp/auth/o2/token (define a custom provider for those regions).',
+})

@@ -1,0 +1,48 @@
+/**
+ * @module providers/auth0
+ * Auth0 Authentication API: authorization code flow against a tenant domain.
+ * @see https://auth0.com/docs/api/authentication
+ * @see https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens
+ * @see https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://{domain}/authorize'
+const tokenEndpoint = 'https://{domain}/oauth/token'
+const revocationEndpoint = 'https://{domain}/oauth/revoke'
+const userInfoEndpoint = 'https://{domain}/userinfo'
+
+export const auth0 = defineProvider({
+  id: 'auth0',
+  displayName: 'Auth0',
+  docsUrl: [
+    'https://auth0.com/docs/api/authentication',
+    'https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  revocationEndpoint,
+  // /oauth/revoke only revokes refresh tokens (and with them the grant), authenticated like /oauth/token.
+  revocation: { prefer: 'refresh_token' },
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  settings: {
+    domain: {
+      description: 'Auth0 tenant domain (or custom domain)',
+      example: 'acme.us.auth0.com',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]$',
+    },
+  },
+  scopeDelimiter: ' ',
+  // A refresh token is only issued when `offline_access` is requested and the API allows offline access.
+  defaultScopes: ['openid', 'email', 'profile', 'offline_access'],
+  pkce: 'supported',
+  // The application's "Token Endpoint Authentication Method" defaults to Post; Basic is selectable.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // With "Refresh Token Rotation" enabled every refresh returns a new refresh token (reuse
+  // detection revokes the family); without it the refresh token is reused.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Without an `audience` authorize parameter the access token is opaque and only valid for /userinfo; set ' +
+    '`authorizationParams.audience` to the API identifier to get a JWT for your own API.',
+})

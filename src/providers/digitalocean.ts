@@ -1,0 +1,37 @@
+/**
+ * @module providers/digitalocean
+ * DigitalOcean OAuth API (authorization code flow) for the public API v2.
+ * @see https://docs.digitalocean.com/documentation/oauth/
+ * @see https://docs.digitalocean.com/reference/api/oauth/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://cloud.digitalocean.com/v1/oauth/authorize'
+const tokenEndpoint = 'https://cloud.digitalocean.com/v1/oauth/token'
+const revocationEndpoint = 'https://cloud.digitalocean.com/v1/oauth/revoke'
+const userInfoEndpoint = 'https://api.digitalocean.com/v2/account'
+
+export const digitalocean = defineProvider({
+  id: 'digitalocean',
+  displayName: 'DigitalOcean',
+  docsUrl: ['https://docs.digitalocean.com/documentation/oauth/', 'https://docs.digitalocean.com/reference/api/oauth/'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  revocationEndpoint,
+  // /revoke takes `token` and is authorized with `Authorization: Bearer <access token>`.
+  revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token' },
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.account.uuid', accountLabel: '$.account.email' },
+  // `read`, `write` or `read write`, plus fine-grained scopes such as `droplet:read`.
+  scopeDelimiter: ' ',
+  defaultScopes: ['read'],
+  // Public clients (no secret) secure the code exchange with PKCE.
+  pkce: 'supported',
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens last 30 days. "You can use a refresh token exactly once" to get a new access
+  // token and refresh token; refresh goes to /token with grant_type=refresh_token.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Tokens are issued for the team the user selects on the consent page. The token response also has `info` ' +
+    '(name, email, uuid, team). Older docs listed a separate /v1/oauth/refresh endpoint; current docs refresh via /token.',
+})

@@ -1,0 +1,48 @@
+/**
+ * @module providers/docusign
+ * Docusign Authorization Code Grant (confidential apps), developer or production account server.
+ * @see https://developers.docusign.com/platform/auth/confidential-authcode-get-token/
+ * @see https://developers.docusign.com/platform/auth/reference/obtain-access-token/
+ * @see https://developers.docusign.com/platform/auth/reference/user-info/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://{accountHost}/oauth/auth'
+const tokenEndpoint = 'https://{accountHost}/oauth/token'
+const userInfoEndpoint = 'https://{accountHost}/oauth/userinfo'
+
+export const docusign = defineProvider({
+  id: 'docusign',
+  displayName: 'Docusign',
+  docsUrl: [
+    'https://developers.docusign.com/platform/auth/confidential-authcode-get-token/',
+    'https://developers.docusign.com/platform/auth/reference/obtain-access-token/',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // No token revocation endpoint is documented for the account server.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  settings: {
+    accountHost: {
+      description: 'Account server: `account-d.docusign.com` (developer/demo) or `account.docusign.com` (production)',
+      example: 'account-d.docusign.com',
+      pattern: '^account(-d)?\\.docusign\\.com$',
+      default: 'account.docusign.com',
+    },
+  },
+  // Scopes are space-separated (URL-encoded as %20).
+  scopeDelimiter: ' ',
+  // `signature` is needed for the eSignature API; `extended` makes each refresh return a refresh
+  // token with a fresh full (30-day) lifetime instead of the remaining one.
+  defaultScopes: ['signature', 'extended'],
+  // Docusign accepts PKCE (code_challenge S256) on the authorization code grant.
+  pkce: 'supported',
+  // "Authorization: Basic base64(integration key:secret key)" on /oauth/token.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // A refresh returns an access token and a new refresh token; keep the newest.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: false,
+  notes:
+    'API calls go to the account `base_uri` from /oauth/userinfo (`accounts[]`, one flagged `is_default`), not ' +
+    'to the account server. Developer-account apps must pass Go-Live review before using account.docusign.com.',
+})

@@ -1,0 +1,48 @@
+/**
+ * @module providers/keycloak
+ * Keycloak OpenID Connect endpoints of one realm.
+ * @see https://www.keycloak.org/securing-apps/oidc-layers
+ */
+import { defineProvider } from './define-provider.js'
+
+const base = 'https://{baseUrl}/realms/{realm}/protocol/openid-connect'
+const authorizationEndpoint = `${base}/auth`
+const tokenEndpoint = `${base}/token`
+const revocationEndpoint = `${base}/revoke`
+const userInfoEndpoint = `${base}/userinfo`
+
+export const keycloak = defineProvider({
+  id: 'keycloak',
+  displayName: 'Keycloak',
+  docsUrl: 'https://www.keycloak.org/securing-apps/oidc-layers',
+  authorizationEndpoint,
+  tokenEndpoint,
+  // RFC 7009 revocation endpoint; revoking the refresh token ends the session's grant.
+  revocationEndpoint,
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.preferred_username' },
+  settings: {
+    baseUrl: {
+      description: 'Host name of the Keycloak server (no scheme, no path)',
+      example: 'sso.example.com',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]$',
+    },
+    realm: {
+      description: 'Realm name',
+      example: 'myrealm',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
+    },
+  },
+  scopeDelimiter: ' ',
+  defaultScopes: ['openid', 'email', 'profile'],
+  // Keycloak accepts S256 PKCE on any client (and can be configured to require it).
+  pkce: 'supported',
+  // "Client Id and Secret" client authenticator accepts both; Basic is the standard default.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // Each refresh returns a new refresh token; with "Revoke Refresh Token" on, the old one is invalidated.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Keycloak before 17 (WildFly distribution) served everything under /auth (https://host/auth/realms/...); ' +
+    'use a custom provider for such servers, and for a non-443 port (the host pattern has no `:port`). ' +
+    'Add `offline_access` for offline tokens that outlive the SSO session.',
+})

@@ -1,0 +1,42 @@
+/**
+ * @module providers/strava
+ * Strava API v3 OAuth 2.0 (web application flow).
+ * @see https://developers.strava.com/docs/authentication/
+ * @see https://developers.strava.com/docs/reference/#api-Athletes-getLoggedInAthlete
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://www.strava.com/oauth/authorize'
+const tokenEndpoint = 'https://www.strava.com/oauth/token'
+const revocationEndpoint = 'https://www.strava.com/oauth/deauthorize'
+const userInfoEndpoint = 'https://www.strava.com/api/v3/athlete'
+
+export const strava = defineProvider({
+  id: 'strava',
+  displayName: 'Strava',
+  docsUrl: 'https://developers.strava.com/docs/authentication/',
+  authorizationEndpoint,
+  tokenEndpoint,
+  revocationEndpoint,
+  // Deauthorization: POST /oauth/deauthorize with the access token as `access_token`; it
+  // revokes all tokens of the athlete for this app. No client credentials are involved.
+  revocation: { prefer: 'access_token', tokenParam: 'access_token', clientAuth: 'none' },
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.username' },
+  // "Requested scopes, as a comma delimited string" (read,activity:read_all).
+  scopeDelimiter: ',',
+  defaultScopes: ['read'],
+  pkce: 'unsupported',
+  tokenEndpointAuthMethod: 'client_secret_post',
+  authorizationParams: {
+    // "auto" skips the consent screen when the athlete already authorized the app.
+    approval_prompt: 'auto',
+  },
+  // Access tokens last 6 h. A refresh may or may not return a new refresh token; the docs say
+  // to always use the most recent one (older ones are invalidated once a new one is used).
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: false,
+  notes:
+    'Granted scopes come back on the redirect as a comma-separated `scope` query parameter, not in the token ' +
+    'response; the athlete may untick optional scopes. The code exchange also returns a summary `athlete` object. ' +
+    'Responses carry both `expires_in` and `expires_at` (epoch seconds).',
+})

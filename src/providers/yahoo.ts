@@ -1,0 +1,33 @@
+/**
+ * @module providers/yahoo
+ * Yahoo OAuth 2.0 authorization code flow with OpenID Connect.
+ * @see https://developer.yahoo.com/oauth2/guide/flows_authcode/
+ * @see https://developer.yahoo.com/oauth2/guide/openid_connect/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://api.login.yahoo.com/oauth2/request_auth'
+const tokenEndpoint = 'https://api.login.yahoo.com/oauth2/get_token'
+const userInfoEndpoint = 'https://api.login.yahoo.com/openid/v1/userinfo'
+
+export const yahoo = defineProvider({
+  id: 'yahoo',
+  displayName: 'Yahoo',
+  docsUrl: ['https://developer.yahoo.com/oauth2/guide/flows_authcode/', 'https://developer.yahoo.com/oauth2/guide/openid_connect/'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // No revocation endpoint is documented; users remove app access in their Yahoo account settings.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  defaultScopes: ['openid', 'email', 'profile'],
+  // Not documented for the authorization code flow.
+  pkce: 'unsupported',
+  // The guide sends `Authorization: Basic base64(client_id:client_secret)` to get_token.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // Access tokens last one hour; the refresh token is long-lived and is sent again as is.
+  refreshTokens: 'static',
+  returnsGrantedScopes: false,
+  notes:
+    'The token response carries `xoauth_yahoo_guid` (the user GUID) and, with `openid`, an `id_token`. ' +
+    'API scopes (e.g. `fspt-r` for Fantasy Sports) are chosen when the app is registered.',
+})
