@@ -1,0 +1,196 @@
+/**
+ * The provider-agnostic protocol pieces: response-map expressions, token response parsing with
+ * declared quirks, authorization URL building, and provider entry compilation.
+ */
+import { describe, expect, it } from 'vitest'
+import { evaluate, compileExpression } from '../../src/oauth/expressions.js'
+import { parseTokenResponse } from '../../src/oauth/token-response.js'
+import { ProviderError } from '../../src/oauth/provider-error.js'
+import { buildAuthorizationUrl } from '../../src/oauth/authorization-url.js'
+import { compileProviderEntry, ProviderConfigError } from '../../src/providers/provider-config.js'
+import { catalog } from '../../src/providers/catalog.js'
+
+const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+
+describe('response-map expressions', () => {
+  it('reads JSONPath, joins arrays and decodes JWT claims, nested', () => {
+    const body = { a: { b: [{ c: 'x' }] }, scp: ['r', 'w'], access_token: jwt({ scp: ['files.read', 'files.write'], sub: 'u1' }) }
+    expect(evaluate('$.a.b[0].c', body)).toBe('x')
+    expect(evaluate("$['a'].b[0]['c']", body)).toBe('x')
+    expect(evaluate("join('$.scp', ' ')", body)).toBe('r w')
+    expect(evaluate("jwt_decode('$.access_token', '$.sub')", body)).toBe('u1')
+    expect(evaluate("join(jwt_decode('$.access_token', '$.scp'), ' ')", body)).toBe('files.read files.write')
+    expect(evaluate('$.missing.deep', body)).toBeUndefined()
+    expect(evaluate('$.__proto__', {})).toBeUndefined()
+  })
+
+  it('rejects malformed expressions with a clear message', () => {
+    expect(() => compileExpression('a.b')).toThrow(/must start with/)
+    expect(() => compileExpression("join('$.a'")).toThrow()
+    expect(() => compileExpression('$.a junk')).toThrow(/unexpected/)
+  })
+})
+
+const respond = (body: string, status = 200, type = 'application/json') => new Response(body, { status, headers: { 'content-type': type } })
+
+describe('parseTokenResponse', () => {
+  it('reads a standard JSON response', async () => {
+    const t = await parseTokenResponse(respond(JSON.stringify({ access_token: 'at', refresh_token: 'rt', expires_in: 3600, scope: 'a b', token_type: 'Bearer' })))
+    expect(t).toMatchObject({ accessToken: 'at', refreshToken: 'rt', expiresIn: 3600, scope: ['a', 'b'], tokenType: 'Bearer' })
+  })
+
+  it('reads form-encoded bodies and comma-separated scopes (GitHub)', async () => {
+    const t = await parseTokenResponse(respond('access_token=gho_x&scope=repo%2Cgist&token_type=bearer', 200, 'application/x-www-form-urlencoded'))
+    expect(t.accessToken).toBe('gho_x')
+    expect(t.scope).toEqual(['repo', 'gist'])
+  })
+
+  it('treats an error sent with HTTP 200 as an error (GitHub, Slack)', async () => {
+    await expect(parseTokenResponse(respond(JSON.stringify({ error: 'bad_verification_code', error_description: 'The code passed is incorrect' })))).rejects.toMatchObject({
+      kind: 'invalid_grant',
+      error: 'bad_verification_code',
+    })
+    await expect(parseTokenResponse(respond(JSON.stringify({ ok: false, error: 'invalid_client_id' })))).rejects.toMatchObject({ kind: 'invalid_client' })
+  })
+
+  it('follows a declared map to nested tokens (Slack user tokens)', async () => {
+    const body = { ok: true, access_token: 'xoxb-bot', authed_user: { id: 'U1', access_token: 'xoxp-user', scope: 'search:read,users:read' } }
+    const t = await parseTokenResponse(respond(JSON.stringify(body)), catalog['slack']!.tokenResponse)
+    expect(t.accessToken).toBe('xoxp-user')
+    expect(t.scope).toEqual(['search:read', 'users:read'])
+  })
+
+  it('classifies failures', async () => {
+    const kind = async (r: Response) => ((await parseTokenResponse(r).catch((e: unknown) => e)) as ProviderError).kind
+    expect(await kind(respond(JSON.stringify({ error: 'invalid_grant' }), 400))).toBe('invalid_grant')
+    expect(await kind(respond(JSON.stringify({ error: 'invalid_client' }), 401))).toBe('invalid_client')
+    expect(await kind(respond('<html>bad gateway</html>', 502, 'text/html'))).toBe('transient')
+    expect(await kind(respond('', 429))).toBe('transient')
+    expect(await kind(respond(JSON.stringify({ token_type: 'bearer' })))).toBe('protocol')
+    expect(await kind(respond('not json at all <', 200, 'application/json'))).toBe('protocol')
+  })
+
+  it('refuses oversized responses', async () => {
+    const big = 'x'.repeat(1024 * 1024 + 10)
+    await expect(parseTokenResponse(respond(big))).rejects.toBeInstanceOf(ProviderError)
+  })
+})
+
+const ctx = { catalog, allowInsecureLoopback: false, source: 'config' as const, where: 'latchkey.yaml: auth.providers[0]' }
+
+describe('authorization URL', () => {
+  it('adds state, PKCE S256, the provider extras and requested ∪ existing scopes once each', async () => {
+    const p = compileProviderEntry({ id: 'g', provider_id: 'google', client_id: 'cid', client_secret: 's' }, ctx)
+    const url = await buildAuthorizationUrl(p, {
+      redirectUri: 'https://lk.example/oauth/callback',
+      state: 'st',
+      scopes: ['email', 'openid'],
+      existingScopes: ['profile'],
+      codeVerifier: 'v'.repeat(43),
+    })
+    const q = url.searchParams
+    expect(url.origin + url.pathname).toBe('https://accounts.google.com/o/oauth2/v2/auth')
+    expect(q.get('scope')).toBe('email openid profile')
+    expect(q.get('state')).toBe('st')
+    expect(q.get('code_challenge_method')).toBe('S256')
+    expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(q.get('access_type')).toBe('offline')
+    expect(q.get('redirect_uri')).toBe('https://lk.example/oauth/callback')
+  })
+
+  it('uses the provider scope parameter and delimiter (Slack user_scope, commas)', async () => {
+    const p = compileProviderEntry({ id: 's', provider_id: 'slack', client_id: 'cid', client_secret: 's' }, ctx)
+    const url = await buildAuthorizationUrl(p, { redirectUri: 'https://x/cb', state: 's', scopes: ['search:read', 'users:read'], existingScopes: [], codeVerifier: undefined })
+    expect(url.searchParams.get('user_scope')).toBe('search:read,users:read')
+    expect(url.searchParams.has('scope')).toBe(false)
+    expect(url.searchParams.has('code_challenge')).toBe(false)
+  })
+})
+
+describe('provider entries', () => {
+  it('loads Arcade’s hooli example unchanged', () => {
+    const hooli = {
+      id: 'hooli',
+      description: 'Hooli OAuth 2.0 provider',
+      enabled: true,
+      type: 'oauth2',
+      client_id: 'cid',
+      client_secret: 'secret',
+      oauth2: {
+        scope_delimiter: ' ',
+        pkce: { enabled: true, code_challenge_method: 'S256' },
+        authorize_request: {
+          endpoint: 'https://example.com/oauth/authorize',
+          params: { response_type: 'code', client_id: '{{client_id}}', redirect_uri: '{{redirect_uri}}', scope: '{{scopes}} {{existing_scopes}}' },
+        },
+        token_request: {
+          endpoint: 'https://example.com/oauth/token',
+          auth_method: 'client_secret_basic',
+          params: { grant_type: 'authorization_code', client_id: '{{client_id}}', client_secret: '{{client_secret}}', redirect_uri: '{{redirect_uri}}' },
+          response_content_type: 'application/json',
+          response_map: { access_token: '$.access_token', refresh_token: '$.refresh_token', expires_in: '$.expires_in', scope: '$.scope', token_type: '$.token_type' },
+        },
+        refresh_request: {
+          endpoint: 'https://example.com/oauth/token',
+          auth_method: 'client_secret_basic',
+          params: { grant_type: 'refresh_token', client_id: '{{client_id}}', client_secret: '{{client_secret}}', refresh_token: '{{refresh_token}}' },
+          response_content_type: 'application/json',
+          response_map: { access_token: '$.access_token', refresh_token: '$.refresh_token', expires_in: '$.expires_in', scope: '$.scope', token_type: '$.token_type' },
+        },
+        token_introspection_request: {
+          endpoint: 'https://example.com/oauth/introspect',
+          method: 'POST',
+          params: { token: '{{access_token}}' },
+          auth_method: 'client_secret_basic',
+          request_content_type: 'application/x-www-form-urlencoded',
+          response_content_type: 'application/json',
+          response_map: { expires_in: '$.data.expires_in', scope: '$.data.scope' },
+          expiration_format: 'relative_seconds',
+          triggers: { on_token_grant: true, on_token_refresh: true },
+        },
+        user_info_request: {
+          endpoint: 'https://example.com/oauth/userinfo',
+          auth_method: 'bearer_access_token',
+          response_content_type: 'application/json',
+          response_map: { custom_property: '$.data.custom_property' },
+          triggers: { on_token_grant: true, on_token_refresh: true },
+        },
+      },
+    }
+    const p = compileProviderEntry(hooli, ctx)
+    expect(p.def.tokenEndpointAuthMethod).toBe('client_secret_basic')
+    expect(p.def.pkce).toBe('required')
+    expect(p.refreshEnabled).toBe(true)
+    expect(p.def.userInfo?.triggers?.onTokenRefresh).toBe(true)
+    expect(p.clientSecret).toBe('secret')
+  })
+
+  it('names the entry and the field when an entry is invalid', () => {
+    const fail = (raw: unknown) => {
+      try {
+        compileProviderEntry(raw, ctx)
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProviderConfigError)
+        return (e as Error).message
+      }
+      throw new Error('expected an error')
+    }
+    expect(fail({ id: 'x', oauth2: {} })).toMatch(/^latchkey\.yaml: auth\.providers\[0\]: client_id: is required/)
+    expect(fail({ id: 'x', client_id: 'c', oauth2: { token_request: { endpoint: 'https://a/t' } } })).toMatch(/oauth2\.authorize_request: is required/)
+    expect(fail({ id: 'x', client_id: 'c', provider_id: 'nope' })).toMatch(/provider_id: unknown built-in provider "nope"/)
+    expect(fail({ id: 'x', client_id: 'c', oauth2: { authorize_request: { endpoint: 'http://evil.example/a' }, token_request: { endpoint: 'https://a/t' } } })).toMatch(
+      /authorizationEndpoint: .* must use https/,
+    )
+    expect(fail({ id: 'x', client_id: 'c', oauth2: { authorize_request: { endpoint: 'https://a/a', params: { x: '{{nope}}' } }, token_request: { endpoint: 'https://a/t' } } })).toMatch(
+      /authorize_request\.params\.x: unknown placeholder/,
+    )
+    expect(fail({ id: 'bad id!', client_id: 'c' })).toMatch(/id: must be/)
+  })
+
+  it('validates per-installation settings so they cannot change the URL’s host', () => {
+    expect(() => compileProviderEntry({ id: 'z', provider_id: 'zendesk', client_id: 'c', client_secret: 's', settings: { subdomain: 'evil.com/x?' } }, ctx)).toThrow(/settings\.subdomain/)
+    expect(() => compileProviderEntry({ id: 'z', provider_id: 'zendesk', client_id: 'c', client_secret: 's' }, ctx)).toThrow(/settings\.subdomain: is required/)
+    const ok = compileProviderEntry({ id: 'z', provider_id: 'zendesk', client_id: 'c', client_secret: 's', settings: { subdomain: 'acme' } }, ctx)
+    expect(ok.def.authorizationEndpoint).toContain('https://acme.zendesk.com/')
+  })
+})
