@@ -135,8 +135,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
 
   let grant: { tokens: TokenSet; info: UserInfo | undefined }
   try {
-    // RFC 9207: if the provider sends `iss`, oauth4webapi checks it against the issuer.
-    const params = oauth.validateAuthResponse({ issuer: new URL(provider.def.authorizationEndpoint).origin }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
+    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier }, ctx.http)
     grant = { tokens, info: await userInfoOnGrant(ctx, provider, tokens.accessToken) }
@@ -195,6 +194,22 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   await storeGrant(ctx, provider, flow, grant)
   ctx.audit.record({ actor, action: 'flow.user_confirmed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
   return flow.next_uri ? { auth_id: flow.id, next_uri: flow.next_uri } : { auth_id: flow.id }
+}
+
+/**
+ * RFC 9207 mix-up defence: oauth4webapi compares a returned `iss` with the issuer we expect. A
+ * provider file that declares its issuer gets an exact check; otherwise `iss` must come from the
+ * authorization endpoint's origin (a different origin fails the check).
+ */
+function expectedIssuer(provider: ConfiguredProvider, query: URLSearchParams): string {
+  if (provider.def.issuer) return provider.def.issuer
+  const iss = query.get('iss')
+  const origin = new URL(provider.def.authorizationEndpoint).origin
+  try {
+    return iss !== null && new URL(iss).origin === origin ? iss : origin
+  } catch {
+    return origin
+  }
 }
 
 const userMismatch = () =>

@@ -69,6 +69,12 @@ export interface ProviderDefinition {
   /** The official document(s) the endpoints and quirks were taken from. */
   docsUrl: string | readonly string[]
 
+  /**
+   * Issuer identifier (RFC 8414 / OIDC). When set, an `iss` parameter in the authorization
+   * response must equal it (RFC 9207 mix-up defence); when unset, `iss` must at least share the
+   * authorization endpoint's origin.
+   */
+  issuer?: string
   /** Authorization endpoint; may contain `{setting}` templates (e.g. `https://{shop}.myshopify.com/...`). */
   authorizationEndpoint: string
   tokenEndpoint: string

@@ -11,6 +11,7 @@ export function demoDefinition(issuer: string): ProviderDefinition {
     id: 'demo',
     displayName: 'Latchkey Demo',
     docsUrl: 'https://github.com/panva/node-oidc-provider/blob/main/docs/README.md',
+    issuer,
     authorizationEndpoint: `${issuer}/auth`,
     tokenEndpoint: `${issuer}/token`,
     revocationEndpoint: `${issuer}/token/revocation`,

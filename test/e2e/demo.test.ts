@@ -1,0 +1,101 @@
+/**
+ * The quick start: `latchkey serve --dev` serves the built-in demo provider at /demo-idp on its
+ * own port, and `latchkey auth demo` gets a token once a person clicks through — here a scripted
+ * browser over HTTP, and headless Chromium when Debian's chromium is installed.
+ */
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Latchkey } from '../../src/client/index.js'
+import { loadConfig } from '../../src/config.js'
+import { Keyring } from '../../src/crypto/keyring.js'
+import { createLogger } from '../../src/log.js'
+import { type Latchkey as Server, createLatchkey } from '../../src/server.js'
+import { TestBrowser } from '../helpers/browser.js'
+import { freePort } from '../helpers/latchkey.js'
+
+let server: Server
+let baseURL: string
+let apiKey: string
+
+beforeAll(async () => {
+  const port = await freePort()
+  baseURL = `http://127.0.0.1:${port}`
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-demo-'))
+  const config = loadConfig({
+    cwd: dir,
+    env: { LATCHKEY_BACKGROUND_REFRESH: 'false' },
+    overrides: { dev: true, host: '127.0.0.1', port, publicUrl: baseURL, databaseUrl: join(dir, 'latchkey.db'), encryptionKeys: Keyring.generateKey(), configFile: undefined },
+  })
+  server = await createLatchkey(config, { logger: createLogger('warn') })
+  await server.listen()
+  apiKey = server.initialApiKey!
+})
+afterAll(async () => server?.close())
+
+describe('demo provider (--dev)', () => {
+  it('prints an admin key on first start and registers provider "demo"', () => {
+    expect(apiKey).toMatch(/^lk_/)
+    expect(server.ctx.registry.get('demo')?.source).toBe('demo')
+  })
+
+  it('completes the flow through the mounted demo OAuth server', async () => {
+    const client = new Latchkey({ apiKey, baseURL })
+    const auth = await client.auth.start('alice', 'demo', { scopes: ['openid', 'profile', 'offline_access'] })
+    expect(auth.status).toBe('pending')
+    const page = await new TestBrowser().authorize(auth.url!, { login: 'alice' })
+    expect(page.body).toContain('You connected Latchkey Demo')
+    const done = await client.auth.waitForCompletion(auth, { timeoutMs: 10_000 })
+    expect(done.context?.user_info?.['sub']).toBe('alice')
+    const me = await fetch(`${baseURL}/demo-idp/me`, { headers: { authorization: `Bearer ${done.context!.token}` } })
+    expect(((await me.json()) as { sub: string }).sub).toBe('alice')
+    const c = (await server.store.getConnection('alice', 'demo'))!
+    expect(c.refresh_token_enc).not.toBeNull()
+  })
+
+  it('`latchkey auth demo` prints the link, waits, and prints the token', async () => {
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'auth', 'demo', '--user', 'bob', '--scopes', 'openid,profile'], {
+      env: { ...process.env, LATCHKEY_API_KEY: apiKey, LATCHKEY_BASE_URL: baseURL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    for (let i = 0; i < 200 && !/\/oauth\/authorize\/\S+/.test(stderr); i++) await new Promise((r) => setTimeout(r, 50))
+    const link = /(http\S+\/oauth\/authorize\/\S+)/.exec(stderr)![1]!
+    await new TestBrowser().authorize(link, { login: 'bob' })
+    const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve))
+    expect(code).toBe(0)
+    const token = stdout.trim()
+    const me = await fetch(`${baseURL}/demo-idp/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(((await me.json()) as { sub: string }).sub).toBe('bob')
+  })
+
+  it.skipIf(!existsSync('/usr/bin/chromium'))('works in a real browser (headless Chromium)', async () => {
+    const { chromium } = await import('playwright-core')
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    try {
+      const client = new Latchkey({ apiKey, baseURL })
+      const auth = await client.auth.start('carol', 'demo', { scopes: ['openid', 'profile'] })
+      const page = await browser.newPage()
+      await page.goto(auth.url!)
+      await page.fill('input[name=login]', 'carol')
+      await page.fill('input[name=password]', 'anything')
+      await page.click('button[type=submit]')
+      await page.click('button[type=submit]')
+      await page.waitForSelector('main.success, main.warning', { timeout: 10_000 })
+      expect(await page.textContent('h1')).toContain('Connected')
+      await page.screenshot({ path: join(tmpdir(), 'latchkey-demo-success.png') })
+      const done = await client.auth.waitForCompletion(auth, { timeoutMs: 10_000 })
+      expect(done.context?.user_info?.['sub']).toBe('carol')
+    } finally {
+      await browser.close()
+    }
+  })
+})
