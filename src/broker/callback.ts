@@ -138,7 +138,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier }, ctx.http)
-    grant = { tokens, info: await userInfoOnGrant(ctx, provider, tokens.accessToken) }
+    grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
     const e = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
     outcome(`exchange_${e.kind}`)
@@ -216,6 +216,14 @@ const userMismatch = () =>
   new LatchkeyError('USER_MISMATCH', 'An error occurred during verification: the signed-in user is not the user who started this authorization', {
     extra: { code: 400, error: 'user_mismatch', msg: 'An error occurred during verification' },
   })
+
+/** Adds the provider's declared token-response and callback fields (instance URL, company id) to user_info. */
+function withKeptFields(info: UserInfo | undefined, kept: Record<string, unknown>, callbackParams: readonly string[] | undefined, query: URLSearchParams): UserInfo | undefined {
+  const fromCallback = Object.fromEntries((callbackParams ?? []).map((k) => [k, query.get(k)]).filter(([, v]) => v !== null))
+  const extra = { ...kept, ...fromCallback }
+  if (Object.keys(extra).length === 0) return info
+  return { userInfo: { ...info?.userInfo, ...extra }, accountId: info?.accountId, accountLabel: info?.accountLabel }
+}
 
 async function userInfoOnGrant(ctx: BrokerContext, provider: ConfiguredProvider, accessToken: string): Promise<UserInfo | undefined> {
   if (!provider.def.userInfo || provider.def.userInfo.triggers?.onTokenGrant === false) return undefined

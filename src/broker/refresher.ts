@@ -100,11 +100,18 @@ export class Refresher {
       }
       stopTimer()
 
-      let userInfoPatch = {}
+      let userInfoPatch: { user_info?: Record<string, unknown>; account_id?: string | null; account_label?: string | null } =
+        Object.keys(tokens.kept).length > 0 ? { user_info: { ...current.user_info, ...tokens.kept } } : {}
       if (provider.def.userInfo?.triggers?.onTokenRefresh) {
         try {
           const info = await fetchUserInfo(provider, tokens.accessToken, this.ctx.http)
-          if (info) userInfoPatch = { user_info: info.userInfo, account_id: info.accountId ?? current.account_id, account_label: info.accountLabel ?? current.account_label }
+          if (info) {
+            userInfoPatch = {
+              user_info: { ...current.user_info, ...info.userInfo, ...tokens.kept },
+              account_id: info.accountId ?? current.account_id,
+              account_label: info.accountLabel ?? current.account_label,
+            }
+          }
         } catch (err) {
           this.ctx.log.warn({ connection: current.id, provider: provider.id, err: (err as Error).message }, 'user info on refresh failed; keeping the previous user info')
         }

@@ -22,11 +22,14 @@ export interface TokenSet {
   scope: string[] | undefined
   tokenType: string | undefined
   idToken: string | undefined
+  /** Values of the provider's `tokenResponse.keep` fields (never tokens). */
+  kept: Record<string, unknown>
 }
 
 export interface ResponseSpec {
   format?: 'json' | 'form' | undefined
   map?: Partial<Record<TokenField, ValueExpression>> | undefined
+  keep?: Record<string, ValueExpression> | undefined
 }
 
 export async function parseTokenResponse(response: Response, spec: ResponseSpec = {}): Promise<TokenSet> {
@@ -50,11 +53,12 @@ export async function parseTokenResponse(response: Response, spec: ResponseSpec 
   return {
     accessToken,
     refreshToken: typeof refreshToken === 'string' && refreshToken !== '' ? refreshToken : undefined,
-    expiresIn: seconds(get('expires_in')),
+    expiresIn: seconds(get('expires_in')) ?? secondsUntil(get('expires_at')),
     refreshTokenExpiresIn: seconds(get('refresh_token_expires_in')),
     scope: scopes(get('scope')),
     tokenType: typeof tokenType === 'string' ? tokenType : undefined,
     idToken: typeof idToken === 'string' ? idToken : undefined,
+    kept: Object.fromEntries(Object.entries(spec.keep ?? {}).map(([k, expr]) => [k, evaluate(expr, body)]).filter(([, v]) => v !== undefined)),
   }
 }
 
@@ -78,9 +82,17 @@ function parseBody(text: string, format: 'json' | 'form' | undefined, contentTyp
   return asJson() ?? asForm()
 }
 
+/** A lifetime in seconds. 0 means "not stated" (Mailchimp sends `expires_in: 0` for tokens that never expire). */
 function seconds(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined
-  return n !== undefined && Number.isFinite(n) && n >= 0 ? n : undefined
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : undefined
+}
+
+/** Seconds from now until an absolute expiry given as ISO 8601 or unix seconds. */
+function secondsUntil(v: unknown): number | undefined {
+  const at = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? (/^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v)) : NaN
+  if (!Number.isFinite(at)) return undefined
+  return Math.max(1, Math.round((at - Date.now()) / 1000))
 }
 
 /** Scopes arrive space-separated (RFC 6749), comma-separated (GitHub, Slack) or as arrays. */

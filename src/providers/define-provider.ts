@@ -21,6 +21,8 @@ export type TokenField =
   | 'access_token'
   | 'refresh_token'
   | 'expires_in'
+  /** Absolute expiry (ISO 8601 or unix seconds), for providers that send it instead of `expires_in` (Square). */
+  | 'expires_at'
   | 'refresh_token_expires_in'
   | 'scope'
   | 'token_type'
@@ -134,7 +136,14 @@ export interface ProviderDefinition {
     format?: 'json' | 'form'
     /** Where each token field is in the response (default: top-level RFC 6749 names). */
     map?: Partial<Record<TokenField, ValueExpression>>
+    /**
+     * Non-secret fields of the token response the app needs to call the API, kept in the
+     * connection's `user_info` (e.g. Salesforce `instance_url`, Zoho `api_domain`).
+     */
+    keep?: Record<string, ValueExpression>
   }
+  /** Callback query parameters the app needs, kept in `user_info` (e.g. QuickBooks `realmId`). */
+  keepCallbackParams?: readonly string[]
   /** How a refresh response is read, when it differs from the code-exchange response (Slack). */
   refreshResponse?: {
     format?: 'json' | 'form'

@@ -70,6 +70,18 @@ describe('parseTokenResponse', () => {
     expect(await kind(respond('not json at all <', 200, 'application/json'))).toBe('protocol')
   })
 
+  it('reads expires_in 0 as no expiry, an absolute expires_at, and keeps declared fields', async () => {
+    const never = await parseTokenResponse(respond(JSON.stringify({ access_token: 'a', expires_in: 0 })))
+    expect(never.expiresIn).toBeUndefined()
+    const at = new Date(Date.now() + 30 * 86_400_000).toISOString()
+    const square = await parseTokenResponse(respond(JSON.stringify({ access_token: 'a', expires_at: at, merchant_id: 'M1' })), catalog['square']!.tokenResponse)
+    expect(square.expiresIn).toBeGreaterThan(30 * 86_400 - 5)
+    expect(square.kept).toEqual({ merchant_id: 'M1' })
+    const sf = await parseTokenResponse(respond(JSON.stringify({ access_token: 'a', instance_url: 'https://acme.my.salesforce.com' })), catalog['salesforce']!.tokenResponse)
+    expect(sf.kept).toEqual({ instance_url: 'https://acme.my.salesforce.com' })
+    expect(sf.expiresIn).toBeUndefined()
+  })
+
   it('refuses oversized responses', async () => {
     const big = 'x'.repeat(1024 * 1024 + 10)
     await expect(parseTokenResponse(respond(big))).rejects.toBeInstanceOf(ProviderError)

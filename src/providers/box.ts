@@ -1,0 +1,44 @@
+/**
+ * @module providers/box
+ * Box Platform apps using user authentication (OAuth 2.0 authorization code).
+ * @see https://developer.box.com/reference/get-authorize/
+ * @see https://developer.box.com/guides/authentication/tokens/access-tokens/
+ * @see https://developer.box.com/guides/authentication/tokens/refresh/
+ * @see https://developer.box.com/guides/authentication/tokens/revoke/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://account.box.com/api/oauth2/authorize'
+const tokenEndpoint = 'https://api.box.com/oauth2/token'
+const revocationEndpoint = 'https://api.box.com/oauth2/revoke'
+const userInfoEndpoint = 'https://api.box.com/2.0/users/me'
+
+export const box = defineProvider({
+  id: 'box',
+  displayName: 'Box',
+  docsUrl: [
+    'https://developer.box.com/reference/get-authorize/',
+    'https://developer.box.com/guides/authentication/tokens/refresh/',
+    'https://developer.box.com/guides/authentication/tokens/revoke/',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // POST /oauth2/revoke with client_id, client_secret and token in a form body (RFC 7009 shape);
+  // revoking either token of the pair ends the grant.
+  revocationEndpoint,
+  // `login` is the user's e-mail address.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.login' },
+  // Optional `scope` narrows the app's configured scopes; space-separated (root_readwrite manage_webhook).
+  scopeDelimiter: ' ',
+  pkce: 'unsupported',
+  // Client credentials go in the form body of POST /oauth2/token.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens last 60 minutes. "A Refresh Token is valid for 60 days and can be used to obtain a
+  // new Access Token and Refresh Token only once": every refresh returns a new refresh token.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: false,
+  notes:
+    'Scopes are chosen on the app in the Box Developer Console; without a `scope` parameter the token gets all of ' +
+    'them. `redirect_uri` is optional to Box but required when the app lists several redirect URIs. Refresh ' +
+    'tokens unused for 60 days expire and the user must authorize again.',
+})

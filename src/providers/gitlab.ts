@@ -1,0 +1,46 @@
+/**
+ * @module providers/gitlab
+ * GitLab as an OAuth 2.0 provider (GitLab.com or a self-managed / Dedicated instance).
+ * @see https://docs.gitlab.com/api/oauth2/
+ * @see https://docs.gitlab.com/integration/oauth_provider/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://{host}/oauth/authorize'
+const tokenEndpoint = 'https://{host}/oauth/token'
+const revocationEndpoint = 'https://{host}/oauth/revoke'
+const userInfoEndpoint = 'https://{host}/api/v4/user'
+
+export const gitlab = defineProvider({
+  id: 'gitlab',
+  displayName: 'GitLab',
+  docsUrl: ['https://docs.gitlab.com/api/oauth2/', 'https://docs.gitlab.com/integration/oauth_provider/'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // Plain RFC 7009 `/oauth/revoke` (client_id, client_secret, token), based on the doorkeeper gem.
+  revocationEndpoint,
+  // REST "current user" works with `read_user`; `/oauth/userinfo` would need the `openid` scope.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.username' },
+  settings: {
+    host: {
+      description: 'GitLab instance host (gitlab.com, or a self-managed host such as gitlab.example.com)',
+      example: 'gitlab.example.com',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]$',
+      default: 'gitlab.com',
+    },
+  },
+  // Scopes are space-separated (`api read_user`).
+  scopeDelimiter: ' ',
+  defaultScopes: ['read_user'],
+  // "Authorization code with PKCE" is the documented recommended flow for server apps too.
+  pkce: 'supported',
+  // The documented token request sends client_id and client_secret as parameters.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens expire after 2 hours (since GitLab 15.0). A refresh "invalidates the existing
+  // access_token and refresh_token" and returns new ones: concurrent refreshes race.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'The OAuth application must be registered on the same instance as `host`. For `/oauth/userinfo` and an ID ' +
+    'token, request `openid` (plus `profile`/`email`) in a custom provider.',
+})

@@ -1,0 +1,62 @@
+/**
+ * @module providers/salesforce
+ * Salesforce OAuth 2.0 web server flow (authorization code) against a login or My Domain host.
+ * @see https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm
+ * @see https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_tokens_scopes.htm
+ * @see https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_using_userinfo_endpoint.htm
+ * @see https://developer.salesforce.com/docs/platform/mobile-sdk/guide/oauth-revoking-tokens.html
+ */
+import { defineProvider } from './define-provider.js'
+
+const base = 'https://{loginDomain}/services/oauth2'
+const authorizationEndpoint = `${base}/authorize`
+const tokenEndpoint = `${base}/token`
+const revocationEndpoint = `${base}/revoke`
+const userInfoEndpoint = `${base}/userinfo`
+
+export const salesforce = defineProvider({
+  id: 'salesforce',
+  displayName: 'Salesforce',
+  docsUrl: [
+    'https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm',
+    'https://help.salesforce.com/apex/HTViewHelpDoc?id=xcloud.remoteaccess_oauth_tokens_scopes.htm',
+    'https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_using_userinfo_endpoint.htm',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // POST form `token=…`: a refresh token revokes itself and every access token issued from it.
+  revocationEndpoint,
+  // OpenID Connect UserInfo: `user_id` is the 18-character Salesforce user id.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.user_id', accountLabel: '$.preferred_username' },
+  settings: {
+    loginDomain: {
+      description:
+        'Login host: login.salesforce.com (production), test.salesforce.com (sandbox) or the org’s My Domain ' +
+        'host (acme.my.salesforce.com, acme--dev.sandbox.my.salesforce.com)',
+      example: 'acme.my.salesforce.com',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]$',
+      default: 'login.salesforce.com',
+    },
+  },
+  scopeDelimiter: ' ',
+  // `refresh_token` (synonym `offline_access`) must be requested, or no refresh token is issued
+  // (`full` alone does not return one). `openid` gives the UserInfo endpoint and an ID token.
+  defaultScopes: ['openid', 'refresh_token'],
+  // code_challenge / code_verifier are documented optional parameters of the web server flow.
+  pkce: 'supported',
+  // client_id/client_secret in the body is the documented form (HTTP Basic is also accepted).
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // The token response has `issued_at` but no `expires_in`: the lifetime is the org's session
+  // timeout (2 h by default, admin-configurable from 15 min to 24 h).
+  assumedAccessTokenLifetimeSeconds: 7200,
+  // API calls go to the org's own host, returned with every token.
+  tokenResponse: { keep: { instance_url: '$.instance_url' } },
+  // Default refresh token policy is "valid until revoked"; rotation is an opt-in app setting.
+  refreshTokens: 'static',
+  returnsGrantedScopes: true,
+  notes:
+    'API calls go to the org’s own host (`instance_url` in the token response, kept as `user_info.instance_url`), ' +
+    'not the login host. If an ' +
+    'org shortens its session timeout below 2 h, calls fail with "Session expired or invalid" until the next ' +
+    'refresh. Connected apps may opt into refresh token rotation; the core keeps whichever refresh token comes last.',
+})

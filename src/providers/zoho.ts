@@ -1,0 +1,64 @@
+/**
+ * @module providers/zoho
+ * Zoho Accounts OAuth 2.0 for server-based apps (one data center per installation).
+ * @see https://www.zoho.com/accounts/protocol/oauth/web-apps/protocol-flow.html
+ * @see https://www.zoho.com/accounts/protocol/oauth/use-access-token.html
+ * @see https://www.zoho.com/accounts/protocol/oauth/sign-in-using-zoho.html
+ * @see https://www.zoho.com/thrive/resources/api/identify-user-location.html
+ * @see https://www.zoho.com/thrive/resources/api/oauth-step5.html
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://{accountsDomain}/oauth/v2/auth'
+const tokenEndpoint = 'https://{accountsDomain}/oauth/v2/token'
+const revocationEndpoint = 'https://{accountsDomain}/oauth/v2/token/revoke'
+const userInfoEndpoint = 'https://{accountsDomain}/oauth/user/info'
+
+export const zoho = defineProvider({
+  id: 'zoho',
+  displayName: 'Zoho',
+  docsUrl: [
+    'https://www.zoho.com/accounts/protocol/oauth/web-apps/protocol-flow.html',
+    'https://www.zoho.com/accounts/protocol/oauth/use-access-token.html',
+    'https://www.zoho.com/thrive/resources/api/identify-user-location.html',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // POST …/oauth/v2/token/revoke revokes a refresh token. The docs put `token` in the query string;
+  // the core sends it as a form field of the POST.
+  revocationEndpoint,
+  // Works with `Authorization: Bearer` as well as `Zoho-oauthtoken`; needs AaaServer.profile.READ.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.ZUID', accountLabel: '$.Email' },
+  settings: {
+    accountsDomain: {
+      description:
+        'Zoho Accounts host of the data center the users are in: accounts.zoho.com (US), accounts.zoho.eu, ' +
+        'accounts.zoho.in, accounts.zoho.com.au, accounts.zoho.jp, accounts.zohocloud.ca, accounts.zoho.com.cn',
+      example: 'accounts.zoho.eu',
+      pattern: '^accounts\\.zoho(cloud)?\\.[a-z]{2,3}(\\.[a-z]{2})?$',
+      default: 'accounts.zoho.com',
+    },
+  },
+  // "Multiple scopes can be given which has to be separated by commas" (ZohoCRM.modules.ALL,…).
+  scopeDelimiter: ',',
+  defaultScopes: ['AaaServer.profile.READ'],
+  pkce: 'unsupported',
+  // client_id and client_secret are body parameters of POST /oauth/v2/token.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  authorizationParams: {
+    // Without access_type=offline Zoho issues no refresh token.
+    access_type: 'offline',
+    // A refresh token is only returned on the first consent unless consent is forced again.
+    prompt: 'consent',
+  },
+  // Access tokens last 1 hour; refresh tokens do not expire until revoked, but a user holds at
+  // most 20 and creating the 21st deletes the oldest.
+  refreshTokens: 'static',
+  // Product APIs are called on the data center's API host, returned with the token.
+  tokenResponse: { keep: { api_domain: '$.api_domain' } },
+  returnsGrantedScopes: true,
+  notes:
+    'Product APIs are called on the `api_domain` returned with the token (kept as `user_info.api_domain`). With "Multi DC" enabled on the client, the callback carries `accounts-server` and the ' +
+    'token must be exchanged on that host: configure one Zoho provider per data center instead. Zoho also limits ' +
+    'refresh-token creation to five per minute.',
+})
