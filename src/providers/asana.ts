@@ -1,0 +1,38 @@
+/**
+ * @module providers/asana
+ * Asana OAuth 2.0 authorization code grant, with OpenID Connect for the account identity.
+ * @see https://developers.asana.com/docs/oauth
+ * @see https://developers.asana.com/docs/openid-connect
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://app.asana.com/-/oauth_authorize'
+const tokenEndpoint = 'https://app.asana.com/-/oauth_token'
+const revocationEndpoint = 'https://app.asana.com/-/oauth_revoke'
+const userInfoEndpoint = 'https://app.asana.com/api/1.0/openid_connect/userinfo'
+
+export const asana = defineProvider({
+  id: 'asana',
+  displayName: 'Asana',
+  docsUrl: ['https://developers.asana.com/docs/oauth', 'https://developers.asana.com/docs/openid-connect'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // "Token deauthorization": POST client_id, client_secret and the refresh token as `token`.
+  revocationEndpoint,
+  // The OIDC UserInfo endpoint needs the `openid` scope; `email` adds the address.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  // "A space-delimited set of one or more scopes"; without any, Asana assumes `default`.
+  scopeDelimiter: ' ',
+  defaultScopes: ['openid', 'email', 'profile'],
+  // code_challenge / code_verifier are documented on both endpoints (S256).
+  pkce: 'supported',
+  // Parameters go in the form-encoded POST body, client_secret included.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens last an hour; the refresh token is long-lived and is not replaced on refresh.
+  refreshTokens: 'static',
+  returnsGrantedScopes: false,
+  notes:
+    'Apps configured with "Full permissions" use the `default` scope for API access; apps with granular ' +
+    'permission scopes (tasks:read, projects:read, …) must request them explicitly. The token response also ' +
+    'carries `data` (id, name, email) of the authorizing user.',
+})

@@ -1,0 +1,48 @@
+/**
+ * @module providers/atlassian
+ * Atlassian Cloud OAuth 2.0 (3LO) apps: Jira, Confluence and other products through api.atlassian.com.
+ * @see https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/
+ * @see https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo
+ * @see https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://auth.atlassian.com/authorize'
+const tokenEndpoint = 'https://auth.atlassian.com/oauth/token'
+const userInfoEndpoint = 'https://api.atlassian.com/me'
+
+export const atlassian = defineProvider({
+  id: 'atlassian',
+  displayName: 'Atlassian',
+  docsUrl: [
+    'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
+    'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // User Identity API (`read:me`): the Atlassian account id and e-mail.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.account_id', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  // `offline_access` is the only way to get a refresh token.
+  defaultScopes: ['read:me', 'offline_access'],
+  // PKCE is not mentioned in the 3LO documentation.
+  pkce: 'unsupported',
+  // client_id and client_secret go in the token request body.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  authorizationParams: {
+    // The documented authorization URL names the API gateway as the audience.
+    audience: 'api.atlassian.com',
+    // Documented as required: the consent screen is always shown.
+    prompt: 'consent',
+  },
+  // Rotating refresh tokens: every refresh returns a new one and invalidates the old one.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Refresh tokens expire after 90 days of inactivity and 365 days after the first consent (absolute); reusing ' +
+    'an old refresh token outside the 10-minute leeway revokes the whole token family. API calls go through ' +
+    'https://api.atlassian.com/ex/{product}/{cloudid}/…; list the sites a token reaches with GET ' +
+    'https://api.atlassian.com/oauth/token/accessible-resources. The documented token request examples use a ' +
+    'JSON body; the endpoint is sent the standard form encoding here. No token revocation endpoint is ' +
+    'documented: users remove apps from their Atlassian account settings.',
+})

@@ -1,0 +1,34 @@
+/**
+ * @module providers/clickup
+ * ClickUp API v2 OAuth flow (authorization code; the user picks the Workspaces to authorize).
+ * @see https://developer.clickup.com/docs/authentication
+ * @see https://developer.clickup.com/reference/getaccesstoken
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://app.clickup.com/api'
+const tokenEndpoint = 'https://api.clickup.com/api/v2/oauth/token'
+const userInfoEndpoint = 'https://api.clickup.com/api/v2/user'
+
+export const clickup = defineProvider({
+  id: 'clickup',
+  displayName: 'ClickUp',
+  docsUrl: ['https://developer.clickup.com/docs/authentication', 'https://developer.clickup.com/reference/getaccesstoken'],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // "Get Authorized User": the user is nested under `user`.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.user.id', accountLabel: '$.user.email' },
+  // ClickUp has no OAuth scopes: access is per authorized Workspace.
+  scopeDelimiter: ' ',
+  pkce: 'unsupported',
+  // client_id, client_secret and code are the documented parameters of the token request.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Access tokens do not expire and no refresh token is issued.
+  refreshTokens: 'none',
+  returnsGrantedScopes: false,
+  notes:
+    'The token request is documented with client_id, client_secret and code as query parameters; the core sends ' +
+    'them in a form body (accepted by the endpoint in common use, but not stated in the reference). Only ' +
+    'Workspace owners/admins can create OAuth apps. List the authorized Workspaces with GET /api/v2/team. ' +
+    'No revocation endpoint is documented.',
+})

@@ -1,0 +1,38 @@
+/**
+ * @module providers/discord
+ * Discord OAuth2 authorization code grant.
+ * @see https://discord.com/developers/docs/topics/oauth2
+ * @see https://discord.com/.well-known/oauth-authorization-server
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://discord.com/oauth2/authorize'
+const tokenEndpoint = 'https://discord.com/api/oauth2/token'
+const revocationEndpoint = 'https://discord.com/api/oauth2/token/revoke'
+const userInfoEndpoint = 'https://discord.com/api/users/@me'
+
+export const discord = defineProvider({
+  id: 'discord',
+  displayName: 'Discord',
+  docsUrl: ['https://discord.com/developers/docs/topics/oauth2', 'https://discord.com/.well-known/oauth-authorization-server'],
+  // RFC 8414 metadata: issuer https://discord.com, `authorization_response_iss_parameter_supported: true`.
+  issuer: 'https://discord.com',
+  authorizationEndpoint,
+  tokenEndpoint,
+  // RFC 7009: token + token_type_hint, client authenticated like the token endpoint.
+  revocationEndpoint,
+  // "Get Current User": `identify` gives id and username; `email` adds the address.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.username' },
+  scopeDelimiter: ' ',
+  defaultScopes: ['identify'],
+  // Metadata lists `code_challenge_methods_supported: ["S256"]`; Discord enforces a verifier of ≥ 43 characters.
+  pkce: 'supported',
+  // The documented token exchange examples send client_id:client_secret as HTTP Basic.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // Each refresh answers with a new refresh token; keep the newest.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Access tokens last 7 days (`expires_in` 604800). Bot authorization (`bot` scope, `permissions`, ' +
+    '`guild_id`) is a different flow and not covered by this definition.',
+})

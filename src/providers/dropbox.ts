@@ -1,0 +1,45 @@
+/**
+ * @module providers/dropbox
+ * Dropbox OAuth 2.0 code flow with short-lived access tokens and offline refresh tokens.
+ * @see https://developers.dropbox.com/oauth-guide
+ * @see https://www.dropbox.com/developers/documentation/http/documentation#oauth2-authorize
+ * @see https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account
+ * @see https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://www.dropbox.com/oauth2/authorize'
+const tokenEndpoint = 'https://api.dropboxapi.com/oauth2/token'
+const userInfoEndpoint = 'https://api.dropboxapi.com/2/users/get_current_account'
+
+export const dropbox = defineProvider({
+  id: 'dropbox',
+  displayName: 'Dropbox',
+  docsUrl: [
+    'https://developers.dropbox.com/oauth-guide',
+    'https://www.dropbox.com/developers/documentation/http/documentation',
+    'https://dropbox.tech/developers/using-oauth-2-0-with-offline-access',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // RPC endpoint: POST with no body (the route takes no arguments).
+  userInfo: { endpoint: userInfoEndpoint, method: 'POST', accountId: '$.account_id', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  // Scoped apps: `account_info.read` is needed for get_current_account.
+  defaultScopes: ['account_info.read'],
+  // code_challenge / code_challenge_method are documented authorize parameters (S256 or plain).
+  pkce: 'supported',
+  // The OAuth guide's token examples authenticate with app key and secret as HTTP Basic.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  authorizationParams: {
+    // Without token_access_type=offline Dropbox issues only a short-lived access token.
+    token_access_type: 'offline',
+  },
+  // Short-lived access tokens (about 4 h); the refresh token is long-lived and is not replaced.
+  refreshTokens: 'static',
+  returnsGrantedScopes: true,
+  notes:
+    'Revocation (POST https://api.dropboxapi.com/2/auth/token/revoke) takes the access token as bearer credential ' +
+    'and no request body; the core always sends the token in a body, so it is not declared here (revoke from the ' +
+    'Dropbox account’s connected apps instead). `include_granted_scopes=user` requests incremental authorization.',
+})

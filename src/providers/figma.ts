@@ -1,0 +1,44 @@
+/**
+ * @module providers/figma
+ * Figma REST API OAuth apps (authorization code grant).
+ * @see https://developers.figma.com/docs/rest-api/oauth-apps/
+ * @see https://developers.figma.com/docs/rest-api/authentication
+ * @see https://developers.figma.com/docs/rest-api/scopes/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://www.figma.com/oauth'
+// Replaced https://www.figma.com/api/oauth/token, which was sunset in February 2025.
+const tokenEndpoint = 'https://api.figma.com/v1/oauth/token'
+const refreshEndpoint = 'https://api.figma.com/v1/oauth/refresh'
+const userInfoEndpoint = 'https://api.figma.com/v1/me'
+
+export const figma = defineProvider({
+  id: 'figma',
+  displayName: 'Figma',
+  docsUrl: [
+    'https://developers.figma.com/docs/rest-api/oauth-apps/',
+    'https://developers.figma.com/docs/rest-api/authentication',
+    'https://developers.figma.com/docs/rest-api/scopes/',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // Refreshes go to their own endpoint.
+  refreshEndpoint,
+  // GET /v1/me needs `current_user:read`.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  defaultScopes: ['current_user:read'],
+  // Not found in Figma's OAuth documentation (other catalogs enable S256); conservative choice.
+  pkce: 'unsupported',
+  // The token and refresh endpoints take client_id:client_secret as HTTP Basic.
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // The refresh response has only a new access token: the refresh token stays the same.
+  refreshTokens: 'static',
+  returnsGrantedScopes: false,
+  notes:
+    'Authorization codes expire after 30 seconds; access tokens last 90 days. Figma keeps one access token per ' +
+    'app and user, so a refresh invalidates the previous access token. OAuth must run in a browser, not an ' +
+    'embedded webview. Scope lists are also seen comma-separated in examples; the space delimiter follows ' +
+    'RFC 6749. `projects:read` is only available to private apps. No revocation endpoint is documented.',
+})

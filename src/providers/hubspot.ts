@@ -1,0 +1,51 @@
+/**
+ * @module providers/hubspot
+ * HubSpot apps: OAuth with the date-versioned OAuth API (2026-03), which replaces the v1 endpoints.
+ * @see https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide
+ * @see https://developers.hubspot.com/docs/api-reference/2026-03/authentication/oauth-tokens/refresh-oauth-token
+ * @see https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
+ * @see https://developers.hubspot.com/changelog/v1-oauth-api-deprecation
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://app.hubspot.com/oauth/authorize'
+const tokenEndpoint = 'https://api.hubapi.com/oauth/2026-03/token'
+const revocationEndpoint = 'https://api.hubapi.com/oauth/2026-03/token/revoke'
+const userInfoEndpoint = 'https://api.hubapi.com/account-info/v3/details'
+
+export const hubspot = defineProvider({
+  id: 'hubspot',
+  displayName: 'HubSpot',
+  docsUrl: [
+    'https://developers.hubspot.com/docs/api-reference/auth-oauth-v3/guide',
+    'https://developers.hubspot.com/docs/api-reference/2026-03/authentication/oauth-tokens/refresh-oauth-token',
+    'https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token',
+    'https://developers.hubspot.com/changelog/v1-oauth-api-deprecation',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // Form POST of token, token_type_hint, client_id and client_secret (RFC 7009 shape); revokes the refresh token.
+  revocationEndpoint,
+  // Account information API: the HubSpot account (portal / hub) the app was installed into.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.portalId', accountLabel: '$.uiDomain' },
+  scopeDelimiter: ' ',
+  // Every app must request the `oauth` scope.
+  defaultScopes: ['oauth'],
+  // code_verifier is a documented token request parameter.
+  pkce: 'supported',
+  // client_id and client_secret go in the form body.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  tokenResponse: {
+    // Granted scopes come back as an array named `scopes`.
+    map: { scope: '$.scopes' },
+    // The installing account's id, needed to address it.
+    keep: { hub_id: '$.hub_id' },
+  },
+  // Access tokens last 30 minutes; the refresh token stays valid until the app is uninstalled.
+  refreshTokens: 'static',
+  returnsGrantedScopes: true,
+  notes:
+    'The v1 endpoints (/oauth/v1/token, /oauth/v1/access-tokens/{token}) are sunset on 16 February 2027. ' +
+    '`optional_scope` may be added via authorizationParams. The connection is to a HubSpot account (hub), not a ' +
+    'user; the account-info endpoint used for identity is not part of the OAuth pages cited here.',
+})

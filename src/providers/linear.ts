@@ -1,0 +1,37 @@
+/**
+ * @module providers/linear
+ * Linear OAuth 2.0 authorization code grant (user actor), with refresh tokens.
+ * @see https://linear.app/developers/oauth-2-0-authentication
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://linear.app/oauth/authorize'
+const tokenEndpoint = 'https://api.linear.app/oauth/token'
+const revocationEndpoint = 'https://api.linear.app/oauth/revoke'
+
+export const linear = defineProvider({
+  id: 'linear',
+  displayName: 'Linear',
+  docsUrl: 'https://linear.app/developers/oauth-2-0-authentication',
+  authorizationEndpoint,
+  tokenEndpoint,
+  // POST /oauth/revoke with the access token as bearer credential (and as `token` in the form body).
+  revocationEndpoint,
+  revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token' },
+  // `scope` is a "comma separated list of scopes".
+  scopeDelimiter: ',',
+  // `read` is the default and "will always be present".
+  defaultScopes: ['read'],
+  // PKCE is documented (code_challenge + code_challenge_method on /authorize).
+  pkce: 'supported',
+  // The token request is form-encoded with client_id and client_secret in the body.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Since April 1, 2026 every app uses refresh tokens: 24 h access tokens, a new refresh token on each refresh.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'No userinfo is declared: identity comes from the GraphQL API (POST https://api.linear.app/graphql with ' +
+    '`{ viewer { id email } }`), which needs a request body the userinfo fetch does not send. `actor=app` (set via ' +
+    'authorizationParams) makes changes appear as the app instead of the user; `prompt=consent` lets a user ' +
+    'connect another workspace.',
+})

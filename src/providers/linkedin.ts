@@ -1,0 +1,41 @@
+/**
+ * @module providers/linkedin
+ * LinkedIn 3-legged OAuth (authorization code flow) with Sign In with LinkedIn using OpenID Connect.
+ * @see https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
+ * @see https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
+ * @see https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://www.linkedin.com/oauth/v2/authorization'
+const tokenEndpoint = 'https://www.linkedin.com/oauth/v2/accessToken'
+const userInfoEndpoint = 'https://api.linkedin.com/v2/userinfo'
+
+export const linkedin = defineProvider({
+  id: 'linkedin',
+  displayName: 'LinkedIn',
+  docsUrl: [
+    'https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow',
+    'https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2',
+    'https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // OIDC UserInfo (product "Sign In with LinkedIn using OpenID Connect"): `sub` is the member id.
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  scopeDelimiter: ' ',
+  defaultScopes: ['openid', 'profile', 'email'],
+  // PKCE is documented only for native clients enabled by LinkedIn, not for web apps.
+  pkce: 'unsupported',
+  // client_id and client_secret are documented as form body parameters of the token request.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // Programmatic refresh tokens (approved partners only) keep their original 365-day lifetime;
+  // a refresh returns a new access token and the same refresh token.
+  refreshTokens: 'static',
+  returnsGrantedScopes: true,
+  notes:
+    'Access tokens last 60 days. Refresh tokens are only issued to apps LinkedIn has enabled for programmatic ' +
+    'refresh; other apps must send the member through the flow again when the token expires (the consent screen ' +
+    'is skipped while the member is logged in). No revocation endpoint is declared: none is documented on the ' +
+    'pages cited here.',
+})

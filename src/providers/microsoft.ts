@@ -1,0 +1,51 @@
+/**
+ * @module providers/microsoft
+ * Microsoft identity platform (v2.0 endpoints): work, school and personal Microsoft accounts.
+ * @see https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow
+ * @see https://learn.microsoft.com/en-us/entra/identity-platform/userinfo
+ * @see https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
+ */
+import { defineProvider } from './define-provider.js'
+
+const base = 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0'
+const authorizationEndpoint = `${base}/authorize`
+const tokenEndpoint = `${base}/token`
+const userInfoEndpoint = 'https://graph.microsoft.com/oidc/userinfo'
+
+export const microsoft = defineProvider({
+  id: 'microsoft',
+  displayName: 'Microsoft',
+  docsUrl: [
+    'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
+    'https://learn.microsoft.com/en-us/entra/identity-platform/userinfo',
+    'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // OIDC UserInfo on Microsoft Graph; needs a Graph token (the default for OIDC-only scopes).
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
+  settings: {
+    tenant: {
+      description:
+        'Directory (tenant) that may sign in: `common` (any account), `organizations` (work/school only), ' +
+        '`consumers` (personal only), or a tenant id / verified domain (contoso.onmicrosoft.com)',
+      example: 'contoso.onmicrosoft.com',
+      pattern: '^[a-z0-9][a-z0-9.-]{0,252}[a-z0-9]$',
+      default: 'common',
+    },
+  },
+  scopeDelimiter: ' ',
+  // `offline_access` is required for a refresh token; add resource scopes such as `User.Read`.
+  defaultScopes: ['openid', 'profile', 'email', 'offline_access'],
+  // PKCE is recommended for all clients, including confidential web apps.
+  pkce: 'supported',
+  // client_secret in the form body is the documented shared-secret method.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // "Refresh tokens replace themselves with a fresh token upon every use."
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'An access token is for one resource: scopes of different APIs (Graph, Azure DevOps, …) cannot be mixed in ' +
+    'one grant. Refresh tokens last 90 days (24 h for single-page apps) and can be revoked at any time by the ' +
+    'tenant. There is no token revocation endpoint. Tenant ids are GUIDs in lower case here.',
+})

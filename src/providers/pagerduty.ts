@@ -1,0 +1,47 @@
+/**
+ * @module providers/pagerduty
+ * PagerDuty user OAuth (Scoped OAuth or Classic User OAuth apps) through identity.pagerduty.com.
+ * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md
+ * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/10-Act-as-User-OAuth-PKCE.md
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://identity.pagerduty.com/oauth/authorize'
+const tokenEndpoint = 'https://identity.pagerduty.com/oauth/token'
+const userInfoEndpoint = 'https://api.pagerduty.com/users/me'
+
+export const pagerduty = defineProvider({
+  id: 'pagerduty',
+  displayName: 'PagerDuty',
+  docsUrl: [
+    'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md',
+    'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/10-Act-as-User-OAuth-PKCE.md',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  userInfo: {
+    endpoint: userInfoEndpoint,
+    // REST API v2 calls must name the version in Accept.
+    headers: { accept: 'application/vnd.pagerduty+json;version=2' },
+    accountId: '$.user.id',
+    accountLabel: '$.user.email',
+  },
+  // Classic apps: `read` or `write`; Scoped OAuth apps: a space-separated subset of the app's scopes.
+  scopeDelimiter: ' ',
+  defaultScopes: ['read'],
+  // A PKCE variant of the same flow is documented.
+  pkce: 'supported',
+  // client_id and client_secret go in the form-encoded body.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  tokenResponse: {
+    // The ID token names the account subdomain and service region, needed to address the account.
+    keep: { subdomain: "jwt_decode($.id_token, '$.subdomain')", region: "jwt_decode($.id_token, '$.region')" },
+  },
+  // "A successful response will include a new access token and a new refresh token."
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Authorization codes live 30 seconds. Access tokens last 30 days, refresh tokens 210 days, within a rolling ' +
+    '3-year window. An invalid scope is not an error: the grant silently gets only `openid`. For Scoped OAuth ' +
+    'apps request e.g. `users.read` instead of `read`. No revocation endpoint is documented.',
+})

@@ -1,0 +1,52 @@
+/**
+ * @module providers/twitch
+ * Twitch authorization code grant flow (user access tokens).
+ * @see https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#authorization-code-grant-flow
+ * @see https://dev.twitch.tv/docs/authentication/refresh-tokens/
+ * @see https://dev.twitch.tv/docs/authentication/revoke-tokens/
+ * @see https://dev.twitch.tv/docs/api/reference/#get-users
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://id.twitch.tv/oauth2/authorize'
+const tokenEndpoint = 'https://id.twitch.tv/oauth2/token'
+const revocationEndpoint = 'https://id.twitch.tv/oauth2/revoke'
+const userInfoEndpoint = 'https://api.twitch.tv/helix/users'
+
+export const twitch = defineProvider({
+  id: 'twitch',
+  displayName: 'Twitch',
+  docsUrl: [
+    'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/',
+    'https://dev.twitch.tv/docs/authentication/refresh-tokens/',
+    'https://dev.twitch.tv/docs/authentication/revoke-tokens/',
+  ],
+  authorizationEndpoint,
+  tokenEndpoint,
+  // POST client_id + token (form): revokes the access token.
+  revocationEndpoint,
+  revocation: { prefer: 'access_token' },
+  userInfo: {
+    endpoint: userInfoEndpoint,
+    // Every Helix request needs the app's Client-Id header next to the bearer token.
+    headers: { 'Client-Id': '{{client_id}}' },
+    // "Get Users" without parameters returns the token's user as the only element of `data`.
+    accountId: '$.data[0].id',
+    accountLabel: '$.data[0].login',
+  },
+  // Space-separated (URL-encoded) scope list.
+  scopeDelimiter: ' ',
+  // `email` in Get Users needs `user:read:email`.
+  defaultScopes: ['user:read:email'],
+  // PKCE is not part of the documented flow.
+  pkce: 'unsupported',
+  // client_id and client_secret are documented body parameters of the token request.
+  tokenEndpointAuthMethod: 'client_secret_post',
+  // A refresh answers with a new access token and refresh token.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Twitch requires apps to validate user tokens (GET https://id.twitch.tv/oauth2/validate) at start-up and ' +
+    'hourly. Granted scopes come back as a JSON array. Refresh tokens of confidential clients do not expire but ' +
+    'are invalidated when the user changes password or disconnects the app.',
+})

@@ -1,0 +1,37 @@
+/**
+ * @module providers/zoom
+ * Zoom user-authorized OAuth apps (authorization code grant).
+ * @see https://developers.zoom.us/docs/integrations/oauth/
+ */
+import { defineProvider } from './define-provider.js'
+
+const authorizationEndpoint = 'https://zoom.us/oauth/authorize'
+const tokenEndpoint = 'https://zoom.us/oauth/token'
+const revocationEndpoint = 'https://zoom.us/oauth/revoke'
+// `me` stands for the user the token belongs to.
+const userInfoEndpoint = 'https://api.zoom.us/v2/users/me'
+
+export const zoom = defineProvider({
+  id: 'zoom',
+  displayName: 'Zoom',
+  docsUrl: 'https://developers.zoom.us/docs/integrations/oauth/',
+  authorizationEndpoint,
+  tokenEndpoint,
+  // "Revoking an access token": POST `token` form-encoded, client credentials as HTTP Basic.
+  revocationEndpoint,
+  revocation: { prefer: 'access_token' },
+  userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.email' },
+  // Scopes are configured on the app in the Zoom App Marketplace; the authorize URL needs none.
+  scopeDelimiter: ' ',
+  // code_challenge / code_verifier are documented for the authorization code flow.
+  pkce: 'supported',
+  // "Basic authorization header": base64(client_id:client_secret).
+  tokenEndpointAuthMethod: 'client_secret_basic',
+  // Each refresh returns a new refresh token and invalidates the previous one.
+  refreshTokens: 'rotating',
+  returnsGrantedScopes: true,
+  notes:
+    'Access tokens last one hour; authorization codes five minutes. Reading /users/me needs `user:read:user` ' +
+    '(granular scopes) or `user:read` (classic). Server-to-Server OAuth apps (account_credentials grant) are a ' +
+    'different flow and not covered.',
+})
