@@ -25,14 +25,14 @@ export async function revokeToken(p: ConfiguredProvider, tokens: RevocableTokens
   const useRefresh = (r.prefer ?? 'refresh_token') === 'refresh_token' && tokens.refreshToken !== undefined
   const token = useRefresh ? tokens.refreshToken! : tokens.accessToken
   const hint = useRefresh ? 'refresh_token' : 'access_token'
-  const standard = r.method === undefined && r.body === undefined && r.clientAuth === undefined && r.tokenParam === undefined
+  const standard = r.method === undefined && r.body === undefined && r.clientAuth === undefined && r.tokenParam === undefined && r.headers === undefined
   try {
     if (standard) {
       const response = await oauth.revocationRequest(ctx.as, ctx.client, ctx.clientAuth, token, { ...ctx.options, additionalParameters: { token_type_hint: hint } })
       await oauth.processRevocationResponse(response)
       return true
     }
-    const headers = new Headers({ accept: 'application/json' })
+    const headers = new Headers({ accept: 'application/json', ...r.headers })
     const body: Record<string, string> = { [r.tokenParam ?? 'token']: token }
     const auth = r.clientAuth ?? def.tokenEndpointAuthMethod
     if (auth === 'client_secret_basic') {
@@ -44,11 +44,11 @@ export async function revokeToken(p: ConfiguredProvider, tokens: RevocableTokens
       headers.set('authorization', `Bearer ${tokens.accessToken}`)
     }
     const json = r.body === 'json'
-    headers.set('content-type', json ? 'application/json' : 'application/x-www-form-urlencoded')
+    if (r.body !== 'none') headers.set('content-type', json ? 'application/json' : 'application/x-www-form-urlencoded')
     const response = await providerFetch(http)(ctx.as.revocation_endpoint!, {
       method: r.method ?? 'POST',
       headers,
-      body: json ? JSON.stringify(body) : new URLSearchParams(body).toString(),
+      body: r.body === 'none' ? null : json ? JSON.stringify(body) : new URLSearchParams(body).toString(),
     })
     const text = await readBody(response)
     let parsed: Record<string, unknown> | undefined

@@ -21,7 +21,12 @@ export async function fetchUserInfo(p: ConfiguredProvider, accessToken: string, 
   if (!spec) return undefined
   const headers = new Headers({ accept: 'application/json', authorization: `Bearer ${accessToken}` })
   for (const [k, v] of Object.entries(spec.headers ?? {})) headers.set(k, fillPlaceholders(v, { client_id: p.clientId }))
-  const response = await providerFetch(http)(spec.endpoint, { method: spec.method ?? 'GET', headers })
+  if (spec.body) headers.set('content-type', 'application/json')
+  const response = await providerFetch(http)(spec.endpoint, {
+    method: spec.body ? 'POST' : (spec.method ?? 'GET'),
+    headers,
+    body: spec.body ? JSON.stringify(spec.body) : null,
+  })
   const text = await readBody(response)
   let body: unknown
   try {
@@ -29,7 +34,8 @@ export async function fetchUserInfo(p: ConfiguredProvider, accessToken: string, 
   } catch {
     throw new ProviderError('protocol', `userinfo endpoint answered with a non-JSON body (HTTP ${response.status})`, { status: response.status })
   }
-  if (!response.ok || (body as Record<string, unknown>)?.['ok'] === false) {
+  // GraphQL answers HTTP 200 with `errors`; Slack with `ok: false`.
+  if (!response.ok || (body as Record<string, unknown>)?.['ok'] === false || (spec.body && Array.isArray((body as Record<string, unknown>)?.['errors']))) {
     const b = body as Record<string, unknown>
     throw ProviderError.fromErrorBody(response.status, typeof b?.['error'] === 'string' ? b['error'] : undefined, undefined)
   }

@@ -46,6 +46,8 @@ export interface UserInfoDefinition {
   /** Userinfo endpoint; may use `{setting}` templates. */
   endpoint: string
   method?: 'GET' | 'POST'
+  /** JSON request body, for identity behind a GraphQL API (Linear's `{ viewer { id } }`). Implies POST. */
+  body?: Record<string, unknown>
   /** Extra headers (e.g. Notion's `Notion-Version`, Twitch's `Client-Id: {{client_id}}`). */
   headers?: Record<string, string>
   /**
@@ -94,8 +96,10 @@ export interface ProviderDefinition {
     /** Send the token as this form/query parameter name (default `token`). */
     tokenParam?: string
     method?: 'POST' | 'DELETE'
-    /** Body encoding of the revocation request (default form). */
-    body?: 'form' | 'json'
+    /** Body encoding of the revocation request (default form); `none` sends no body (Dropbox). */
+    body?: 'form' | 'json' | 'none'
+    /** Extra headers (e.g. Notion's `Notion-Version`). */
+    headers?: Record<string, string>
     /** Client authentication for revocation (default: same as the token endpoint). */
     clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'none' | 'bearer_access_token'
   }

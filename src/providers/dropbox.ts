@@ -11,6 +11,7 @@ import { defineProvider } from './define-provider.js'
 const authorizationEndpoint = 'https://www.dropbox.com/oauth2/authorize'
 const tokenEndpoint = 'https://api.dropboxapi.com/oauth2/token'
 const userInfoEndpoint = 'https://api.dropboxapi.com/2/users/get_current_account'
+const revocationEndpoint = 'https://api.dropboxapi.com/2/auth/token/revoke'
 
 export const dropbox = defineProvider({
   id: 'dropbox',
@@ -38,8 +39,8 @@ export const dropbox = defineProvider({
   // Short-lived access tokens (about 4 h); the refresh token is long-lived and is not replaced.
   refreshTokens: 'static',
   returnsGrantedScopes: true,
-  notes:
-    'Revocation (POST https://api.dropboxapi.com/2/auth/token/revoke) takes the access token as bearer credential ' +
-    'and no request body; the core always sends the token in a body, so it is not declared here (revoke from the ' +
-    'Dropbox account’s connected apps instead). `include_granted_scopes=user` requests incremental authorization.',
+  // token/revoke: an RPC route with no arguments; the access token is the bearer credential.
+  revocationEndpoint,
+  revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token', body: 'none' },
+  notes: '`include_granted_scopes=user` requests incremental authorization.',
 })

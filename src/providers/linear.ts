@@ -18,6 +18,14 @@ export const linear = defineProvider({
   // POST /oauth/revoke with the access token as bearer credential (and as `token` in the form body).
   revocationEndpoint,
   revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token' },
+  // Identity lives behind the GraphQL API: the `viewer` query names the authorizing user.
+  userInfo: {
+    endpoint: 'https://api.linear.app/graphql',
+    body: { query: '{ viewer { id name email } }' },
+    accountId: '$.data.viewer.id',
+    accountLabel: '$.data.viewer.email',
+    map: { id: '$.data.viewer.id', name: '$.data.viewer.name', email: '$.data.viewer.email' },
+  },
   // `scope` is a "comma separated list of scopes".
   scopeDelimiter: ',',
   // `read` is the default and "will always be present".
@@ -30,8 +38,7 @@ export const linear = defineProvider({
   refreshTokens: 'rotating',
   returnsGrantedScopes: true,
   notes:
-    'No userinfo is declared: identity comes from the GraphQL API (POST https://api.linear.app/graphql with ' +
-    '`{ viewer { id email } }`), which needs a request body the userinfo fetch does not send. `actor=app` (set via ' +
+    '`actor=app` (set via ' +
     'authorizationParams) makes changes appear as the app instead of the user; `prompt=consent` lets a user ' +
     'connect another workspace.',
 })

@@ -10,6 +10,7 @@ import { defineProvider } from './define-provider.js'
 const authorizationEndpoint = 'https://api.notion.com/v1/oauth/authorize'
 const tokenEndpoint = 'https://api.notion.com/v1/oauth/token'
 const userInfoEndpoint = 'https://api.notion.com/v1/users/me'
+const revocationEndpoint = 'https://api.notion.com/v1/oauth/revoke'
 // API version sent where Notion requires the `Notion-Version` header.
 const notionVersion = '2025-09-03'
 
@@ -23,6 +24,9 @@ export const notion = defineProvider({
   ],
   authorizationEndpoint,
   tokenEndpoint,
+  revocationEndpoint,
+  // "Revoke a token": JSON `{ token }`, HTTP Basic, and a Notion-Version header like every call.
+  revocation: { prefer: 'access_token', body: 'json', clientAuth: 'client_secret_basic', headers: { 'Notion-Version': notionVersion } },
   // "Retrieve your token's bot user": the bot of this installation and the workspace it lives in.
   userInfo: {
     endpoint: userInfoEndpoint,
@@ -50,7 +54,5 @@ export const notion = defineProvider({
   returnsGrantedScopes: false,
   notes:
     'Older integrations received non-expiring tokens without a refresh token; the token response does not ' +
-    'document `expires_in`, so tokens are treated as non-expiring until a refresh is needed. Revocation ' +
-    '(POST https://api.notion.com/v1/oauth/revoke, JSON `{ token }`, HTTP Basic) requires a Notion-Version header, ' +
-    'which revocation requests cannot carry yet, so it is not declared.',
+    'document `expires_in`, so tokens are treated as non-expiring until a refresh is needed.',
 })
