@@ -69,6 +69,11 @@ export class KyselyStore implements Store {
     this.#events.setMaxListeners(0)
   }
 
+  /** The cross-process event transport, if any (PostgreSQL); for tests and diagnostics. */
+  get eventBridge(): EventBridge | undefined {
+    return this.#bridge
+  }
+
   async migrate(): Promise<string[]> {
     const applied = await migrateToLatest(this.db)
     await this.#startBridge()
@@ -198,6 +203,8 @@ export class KyselyStore implements Store {
   }
 
   async updateFlow(id: string, patch: FlowPatch): Promise<void> {
+    // An empty SET is a syntax error: nothing to write is a no-op.
+    if (Object.values(patch).every((v) => v === undefined)) return
     await this.db.updateTable('flows').set(patch).where('id', '=', id).execute()
   }
 
@@ -479,6 +486,8 @@ async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch): P
   if (scopes !== undefined) set['scopes'] = JSON.stringify(scopes)
   if (user_info !== undefined) set['user_info'] = user_info === null ? null : JSON.stringify(user_info)
   const tokensChanged = 'access_token_enc' in patch || 'refresh_token_enc' in patch
+  // An empty SET is a syntax error: nothing to write is a no-op.
+  if (!tokensChanged && Object.values(set).every((v) => v === undefined)) return
   await db
     .updateTable('connections')
     .set({ ...(set as object), ...(tokensChanged ? { generation: sql<number>`generation + 1` } : {}) })

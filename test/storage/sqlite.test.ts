@@ -1,0 +1,88 @@
+/**
+ * The storage conformance suite on real SQLite: in memory (what tests use) and on a file
+ * (what a single-node deployment uses), plus the SQLite-only part of the refresh lock: the
+ * lease row field, shared by separate store instances (processes) on the same file.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import { openStore } from '../../src/storage/open-store.js'
+import { T0, describeStoreConformance, flowRow, latch, seedConnection, within } from './store.conformance.js'
+
+async function openMigrated(url: string): Promise<KyselyStore> {
+  const store = openStore({ url })
+  await store.migrate()
+  return store
+}
+
+describeStoreConformance('SQLite store (:memory:)', () => openMigrated(':memory:'))
+
+const dir = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-'))
+let files = 0
+describeStoreConformance(
+  'SQLite store (file)',
+  // A fresh file per test; the nested path checks that missing directories are created.
+  () => openMigrated(join(dir, `t${++files}`, 'latchkey.db')),
+  async () => rmSync(dir, { recursive: true, force: true }),
+)
+
+describe('SQLite store: two instances on one file', () => {
+  const shared = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-shared-'))
+  const stores: KyselyStore[] = []
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()))
+  })
+  afterAll(() => rmSync(shared, { recursive: true, force: true }))
+
+  async function pair(): Promise<[KyselyStore, KyselyStore]> {
+    const file = join(shared, `db${stores.length}.db`)
+    const a = await openMigrated(file)
+    const b = await openMigrated(file) // migrations already applied: a no-op
+    stores.push(a, b)
+    return [a, b]
+  }
+
+  it('holds the refresh lease across instances and hands the next holder the fresh row', async () => {
+    const [a, b] = await pair()
+    const c = await seedConnection(a)
+    const log: string[] = []
+    const aInside = latch()
+    const releaseA = latch()
+    const first = a.withRefreshLock(c.id, async ({ update }) => {
+      log.push('enter:a')
+      aInside.resolve()
+      await releaseA.promise
+      await update({ access_token_enc: 'enc:by-a' })
+      log.push('exit:a')
+    })
+    await aInside.promise
+    // The lease is visible to the other instance while held.
+    const held = await b.getConnectionById(c.id)
+    expect(held?.refresh_lease_owner).toEqual(expect.any(String))
+    expect(held?.refresh_lease_until).toBeGreaterThan(Date.now())
+    const second = b.withRefreshLock(c.id, async ({ current }) => {
+      log.push('enter:b')
+      log.push('exit:b')
+      return current?.access_token_enc
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(log).toEqual(['enter:a'])
+    releaseA.resolve()
+    const [, seen] = await within(Promise.all([first, second]), 5000, 'second instance taking the lease')
+    expect(log).toEqual(['enter:a', 'exit:a', 'enter:b', 'exit:b'])
+    expect(seen).toBe('enc:by-a')
+    const after = await a.getConnectionById(c.id)
+    expect(after?.refresh_lease_owner).toBeNull()
+    expect(after?.refresh_lease_until).toBeNull()
+  })
+
+  it('shares one open flow between instances', async () => {
+    const [a, b] = await pair()
+    const candidates = Array.from({ length: 20 }, () => flowRow({ user_id: 'two-instances' }))
+    const results = await Promise.all(candidates.map((f, i) => (i % 2 ? a : b).createOrReuseFlow(f, T0)))
+    expect(new Set(results.map((r) => r.flow.id)).size).toBe(1)
+    expect(results.filter((r) => r.created)).toHaveLength(1)
+  })
+})

@@ -1,0 +1,890 @@
+/**
+ * The storage conformance suite: every `Store` method's contract, run against each real
+ * database (`sqlite.test.ts`, `postgres.test.ts`). A dialect passes only if it behaves exactly
+ * like the others, so the broker above never needs to know which one it runs on.
+ *
+ * Usage: `describeStoreConformance(name, open, cleanup?)` where `open()` returns a migrated
+ * store on an EMPTY database; it is called before every test and the suite closes the store
+ * after the test. `cleanup` runs once after the suite.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import type { ApiKeyRow, AuditEntry, ConnectionRow, FlowRow, ProviderRow, StoreEvent } from '../../src/storage/store.js'
+
+/** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
+export const T0 = 1_700_000_000_000
+const MINUTE = 60_000
+
+let seq = 0
+/** Ids that sort the same way in every collation (fixed width, lowercase). */
+function nextId(prefix: string): string {
+  return `${prefix}-${String(++seq).padStart(6, '0')}`
+}
+
+export function apiKeyRow(over: Partial<ApiKeyRow> = {}): ApiKeyRow {
+  const id = over.id ?? nextId('key')
+  return { id, name: `name ${id}`, role: 'runtime', hash: `hash-${id}`, created_at: T0, expires_at: null, revoked_at: null, last_used_at: null, ...over }
+}
+
+export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
+  const id = over.id ?? nextId('flow')
+  return {
+    id,
+    state: `state-${id}`,
+    user_id: 'alice',
+    provider_id: 'github',
+    scopes: ['read:user', 'repo'],
+    requested_scopes: ['repo'],
+    scope_key: 'repo',
+    code_verifier_enc: `enc:verifier:${id}`,
+    nonce: `nonce-${id}`,
+    redirect_uri: 'http://127.0.0.1:9000/oauth/callback',
+    next_uri: null,
+    status: 'pending',
+    error: null,
+    error_description: null,
+    connection_id: null,
+    opened_at: null,
+    browser_binding: null,
+    callback_at: null,
+    grant_enc: null,
+    created_at: T0,
+    expires_at: T0 + 10 * MINUTE,
+    completed_at: null,
+    ...over,
+  }
+}
+
+export type NewConnection = Omit<ConnectionRow, 'generation'>
+
+export function connectionRow(over: Partial<NewConnection> = {}): NewConnection {
+  const id = over.id ?? nextId('conn')
+  return {
+    id,
+    user_id: 'alice',
+    provider_id: 'github',
+    status: 'active',
+    scopes: ['read:user', 'repo'],
+    access_token_enc: `enc:access:${id}`,
+    refresh_token_enc: `enc:refresh:${id}`,
+    token_type: 'bearer',
+    expires_at: T0 + 60 * MINUTE,
+    refresh_token_expires_at: T0 + 30 * 24 * 60 * MINUTE,
+    account_id: `acct-${id}`,
+    account_label: `label ${id}`,
+    user_info: { sub: `sub-${id}`, nested: { ok: true, n: 1 } },
+    created_at: T0,
+    updated_at: T0,
+    last_used_at: null,
+    last_refresh_at: null,
+    last_refresh_error: null,
+    refresh_failures: 0,
+    refresh_cooldown_until: null,
+    refresh_lease_owner: null,
+    refresh_lease_until: null,
+    ...over,
+  }
+}
+
+export function providerRow(over: Partial<ProviderRow> = {}): ProviderRow {
+  const id = over.id ?? nextId('prov')
+  return { id, config: JSON.stringify({ id, type: 'oauth2' }), client_secret_enc: `enc:secret:${id}`, created_at: T0, updated_at: T0, ...over }
+}
+
+export function auditEntry(over: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    id: over.id ?? nextId('audit'),
+    at: T0,
+    actor: 'key-admin',
+    action: 'connection.created',
+    user_id: 'alice',
+    provider_id: 'github',
+    connection_id: null,
+    detail: { via: 'test' },
+    ...over,
+  }
+}
+
+/** Creates a connection the way the broker does: through a flow that completes. */
+export async function seedConnection(store: KyselyStore, over: Partial<NewConnection> = {}): Promise<ConnectionRow> {
+  const c = connectionRow(over)
+  const { flow } = await store.createOrReuseFlow(flowRow({ user_id: c.user_id, provider_id: c.provider_id, scope_key: `seed ${c.id}` }), T0)
+  return store.completeFlowWithConnection(flow.id, c)
+}
+
+/** A promise with its resolver, for deterministic orderings between concurrent tasks. */
+export function latch<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
+}
+
+/** Rejects with a clear message when `p` takes longer than `ms` (turns a hang into a failure). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Asserts a log of `enter:<n>` / `exit:<n>` never has two holders inside at once. */
+function expectSerialized(log: string[], holders: number): void {
+  expect(log).toHaveLength(holders * 2)
+  for (let i = 0; i < log.length; i += 2) {
+    const enter = log[i]!
+    const exit = log[i + 1]!
+    expect(enter).toMatch(/^enter:/)
+    expect(exit).toBe(enter.replace('enter:', 'exit:'))
+  }
+}
+
+export function describeStoreConformance(name: string, open: () => Promise<KyselyStore>, cleanup?: () => Promise<void>): void {
+  describe(name, () => {
+    let store: KyselyStore
+
+    beforeEach(async () => {
+      store = await open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+    if (cleanup) afterAll(cleanup)
+
+    describe('lifecycle', () => {
+      it('answers ping and re-running migrations is a no-op', async () => {
+        expect(['sqlite', 'postgres']).toContain(store.dialect)
+        await store.ping()
+        expect(await store.migrate()).toEqual([])
+      })
+    })
+
+    // ------------------------------------------------------------------ API keys
+
+    describe('API keys', () => {
+      it('stores a key and reads it back exactly', async () => {
+        const row = apiKeyRow({ role: 'admin', expires_at: T0 + 1000, last_used_at: T0 + 5 })
+        await store.insertApiKey(row)
+        expect(await store.getApiKey(row.id)).toEqual(row)
+        expect(await store.getApiKey('key-missing')).toBeUndefined()
+      })
+
+      it('rejects a duplicate id', async () => {
+        const row = apiKeyRow()
+        await store.insertApiKey(row)
+        await expect(store.insertApiKey({ ...row, name: 'other' })).rejects.toThrow()
+        expect((await store.getApiKey(row.id))?.name).toBe(row.name)
+      })
+
+      it('lists every key (revoked ones too) by creation time, then id', async () => {
+        const late = apiKeyRow({ created_at: T0 + 20 })
+        const early = apiKeyRow({ created_at: T0 + 10 })
+        const tieB = apiKeyRow({ id: 'key-tie-b', created_at: T0 + 15 })
+        const tieA = apiKeyRow({ id: 'key-tie-a', created_at: T0 + 15, revoked_at: T0 })
+        for (const k of [late, early, tieB, tieA]) await store.insertApiKey(k)
+        expect((await store.listApiKeys()).map((k) => k.id)).toEqual([early.id, tieA.id, tieB.id, late.id])
+        expect(await store.listApiKeys()).toContainEqual(tieA)
+      })
+
+      it('revokes a key once', async () => {
+        const row = apiKeyRow()
+        await store.insertApiKey(row)
+        expect(await store.revokeApiKey(row.id, T0 + 1)).toBe(true)
+        expect(await store.revokeApiKey(row.id, T0 + 2)).toBe(false)
+        expect((await store.getApiKey(row.id))?.revoked_at).toBe(T0 + 1)
+        expect(await store.revokeApiKey('key-missing', T0)).toBe(false)
+      })
+
+      it('records the last use', async () => {
+        const row = apiKeyRow()
+        await store.insertApiKey(row)
+        await store.touchApiKey(row.id, T0 + 42)
+        expect((await store.getApiKey(row.id))?.last_used_at).toBe(T0 + 42)
+        await store.touchApiKey(row.id, T0 + 43)
+        expect((await store.getApiKey(row.id))?.last_used_at).toBe(T0 + 43)
+        await expect(store.touchApiKey('key-missing', T0)).resolves.toBeUndefined()
+      })
+
+      it('counts keys that are neither revoked nor expired', async () => {
+        const now = T0 + 1000
+        expect(await store.countUsableApiKeys(now)).toBe(0)
+        await store.insertApiKey(apiKeyRow()) // no expiry: usable
+        await store.insertApiKey(apiKeyRow({ expires_at: now + 1 })) // still valid
+        await store.insertApiKey(apiKeyRow({ expires_at: now })) // expires exactly now: not usable
+        await store.insertApiKey(apiKeyRow({ expires_at: now - 1 })) // expired
+        const revoked = apiKeyRow()
+        await store.insertApiKey(revoked)
+        expect(await store.countUsableApiKeys(now)).toBe(3)
+        await store.revokeApiKey(revoked.id, now)
+        expect(await store.countUsableApiKeys(now)).toBe(2)
+        expect(await store.countUsableApiKeys(now + 1)).toBe(1)
+        expect(await store.countUsableApiKeys(now - 1)).toBe(3)
+      })
+    })
+
+    // ------------------------------------------------------------------ flows
+
+    describe('flows', () => {
+      it('creates a flow and reads it back by id and by state', async () => {
+        const row = flowRow({ next_uri: 'https://app.example/next', scopes: ['a', 'b c', 'ü'], requested_scopes: [] })
+        const r = await store.createOrReuseFlow(row, T0)
+        expect(r).toEqual({ flow: row, created: true })
+        expect(await store.getFlow(row.id)).toEqual(row)
+        expect(await store.getFlowByState(row.state)).toEqual(row)
+        expect(await store.getFlow('flow-missing')).toBeUndefined()
+        expect(await store.getFlowByState('state-missing')).toBeUndefined()
+      })
+
+      it('reuses an open flow for the same user, provider and scope set', async () => {
+        const first = flowRow()
+        await store.createOrReuseFlow(first, T0)
+        const second = flowRow()
+        const r = await store.createOrReuseFlow(second, T0 + MINUTE)
+        expect(r.created).toBe(false)
+        expect(r.flow).toEqual(first)
+        expect(await store.getFlow(second.id)).toBeUndefined()
+      })
+
+      it('does not reuse across users, providers or scope sets', async () => {
+        const base = flowRow()
+        await store.createOrReuseFlow(base, T0)
+        for (const over of [{ user_id: 'bob' }, { provider_id: 'google' }, { scope_key: 'repo user' }]) {
+          const other = flowRow(over)
+          const r = await store.createOrReuseFlow(other, T0)
+          expect(r.created, JSON.stringify(over)).toBe(true)
+          expect(r.flow.id).toBe(other.id)
+        }
+      })
+
+      it('returns the same flow to 20 concurrent identical requests', async () => {
+        const candidates = Array.from({ length: 20 }, () => flowRow({ user_id: 'concurrent' }))
+        const results = await Promise.all(candidates.map((c) => store.createOrReuseFlow(c, T0)))
+        const ids = new Set(results.map((r) => r.flow.id))
+        expect(ids.size).toBe(1)
+        expect(results.filter((r) => r.created)).toHaveLength(1)
+        const winner = [...ids][0]!
+        expect(candidates.map((c) => c.id)).toContain(winner)
+        const stored = await Promise.all(candidates.map((c) => store.getFlow(c.id)))
+        expect(stored.filter((f) => f !== undefined).map((f) => f!.id)).toEqual([winner])
+      })
+
+      it('replaces an open flow with less than a minute left, marking it failed', async () => {
+        const now = T0 + 5 * MINUTE
+        const old = flowRow({ expires_at: now + 30_000 })
+        await store.createOrReuseFlow(old, T0)
+        const fresh = flowRow({ expires_at: now + 10 * MINUTE })
+        const r = await store.createOrReuseFlow(fresh, now)
+        expect(r).toEqual({ flow: fresh, created: true })
+        const replaced = await store.getFlow(old.id)
+        expect(replaced?.status).toBe('failed')
+        expect(replaced?.error).toBe('expired')
+        expect(replaced?.error_description).toEqual(expect.any(String))
+        // The replacement is now the open flow.
+        expect((await store.createOrReuseFlow(flowRow(), now)).flow.id).toBe(fresh.id)
+      })
+
+      it('still reuses an open flow with more than a minute left', async () => {
+        const now = T0 + 5 * MINUTE
+        const open = flowRow({ expires_at: now + 2 * MINUTE })
+        await store.createOrReuseFlow(open, T0)
+        const r = await store.createOrReuseFlow(flowRow(), now)
+        expect(r.created).toBe(false)
+        expect(r.flow.id).toBe(open.id)
+        expect((await store.getFlow(open.id))?.status).toBe('pending')
+      })
+
+      it('does not reuse a flow that was called back, completed or failed', async () => {
+        const calledBack = flowRow()
+        await store.createOrReuseFlow(calledBack, T0)
+        expect(await store.consumeFlowCallback(calledBack.id, T0 + 1)).toBe(true)
+        const afterCallback = flowRow()
+        expect((await store.createOrReuseFlow(afterCallback, T0 + 2)).created).toBe(true)
+
+        await store.updateFlow(afterCallback.id, { status: 'failed', error: 'access_denied' })
+        const afterFailure = flowRow()
+        expect((await store.createOrReuseFlow(afterFailure, T0 + 3)).created).toBe(true)
+
+        await store.updateFlow(afterFailure.id, { status: 'completed', completed_at: T0 + 4 })
+        const afterCompletion = flowRow()
+        expect((await store.createOrReuseFlow(afterCompletion, T0 + 5)).created).toBe(true)
+      })
+
+      it('records only the first browser that opens the link', async () => {
+        const row = flowRow()
+        await store.createOrReuseFlow(row, T0)
+        expect(await store.markFlowOpened(row.id, 'binding-1', T0 + 1)).toBe(true)
+        expect(await store.markFlowOpened(row.id, 'binding-2', T0 + 2)).toBe(false)
+        const stored = await store.getFlow(row.id)
+        expect(stored?.opened_at).toBe(T0 + 1)
+        expect(stored?.browser_binding).toBe('binding-1')
+        expect(await store.markFlowOpened('flow-missing', 'b', T0)).toBe(false)
+      })
+
+      it('lets the callback consume the state once, and only while pending', async () => {
+        const row = flowRow()
+        await store.createOrReuseFlow(row, T0)
+        expect(await store.consumeFlowCallback(row.id, T0 + 7)).toBe(true)
+        expect(await store.consumeFlowCallback(row.id, T0 + 8)).toBe(false)
+        expect((await store.getFlow(row.id))?.callback_at).toBe(T0 + 7)
+
+        const failed = flowRow({ user_id: 'bob' })
+        await store.createOrReuseFlow(failed, T0)
+        await store.updateFlow(failed.id, { status: 'failed', error: 'expired' })
+        expect(await store.consumeFlowCallback(failed.id, T0 + 1)).toBe(false)
+        expect((await store.getFlow(failed.id))?.callback_at).toBeNull()
+
+        expect(await store.consumeFlowCallback('flow-missing', T0)).toBe(false)
+      })
+
+      it('lets exactly one of 10 concurrent callbacks consume the state', async () => {
+        const row = flowRow()
+        await store.createOrReuseFlow(row, T0)
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.consumeFlowCallback(row.id, T0 + i)))
+        expect(results.filter(Boolean)).toHaveLength(1)
+      })
+
+      it('updates only the patched fields', async () => {
+        const row = flowRow({ grant_enc: 'enc:grant' })
+        await store.createOrReuseFlow(row, T0)
+        await store.updateFlow(row.id, { status: 'failed', error: 'access_denied', error_description: 'no', grant_enc: null, expires_at: T0 + 1 })
+        expect(await store.getFlow(row.id)).toEqual({
+          ...row,
+          status: 'failed',
+          error: 'access_denied',
+          error_description: 'no',
+          grant_enc: null,
+          expires_at: T0 + 1,
+        })
+        await store.updateFlow(row.id, { connection_id: 'conn-x', completed_at: T0 + 2 })
+        const stored = await store.getFlow(row.id)
+        expect(stored?.connection_id).toBe('conn-x')
+        expect(stored?.completed_at).toBe(T0 + 2)
+        expect(stored?.error).toBe('access_denied')
+      })
+
+      it('accepts an empty patch and an unknown id', async () => {
+        const row = flowRow()
+        await store.createOrReuseFlow(row, T0)
+        await store.updateFlow(row.id, {})
+        await store.updateFlow('flow-missing', { status: 'failed' })
+        expect(await store.getFlow(row.id)).toEqual(row)
+      })
+
+      it('deletes flows that expired before the given time', async () => {
+        const a = flowRow({ user_id: 'a', expires_at: T0 + 1 })
+        const b = flowRow({ user_id: 'b', expires_at: T0 + 2 })
+        const c = flowRow({ user_id: 'c', expires_at: T0 + 3 })
+        for (const f of [a, b, c]) await store.createOrReuseFlow(f, T0 - MINUTE)
+        await store.updateFlow(a.id, { status: 'completed' })
+        expect(await store.deleteExpiredFlows(T0 + 3)).toBe(2)
+        expect(await store.getFlow(a.id)).toBeUndefined()
+        expect(await store.getFlow(b.id)).toBeUndefined()
+        expect(await store.getFlow(c.id)).toBeDefined()
+        expect(await store.deleteExpiredFlows(T0 + 3)).toBe(0)
+      })
+    })
+
+    // ------------------------------------------------------------------ completing a flow
+
+    describe('completeFlowWithConnection', () => {
+      it('creates the connection and completes the flow', async () => {
+        const flow = flowRow({ grant_enc: 'enc:grant' })
+        await store.createOrReuseFlow(flow, T0)
+        const c = connectionRow({ updated_at: T0 + 9 })
+        const stored = await store.completeFlowWithConnection(flow.id, c)
+        expect(stored).toEqual({ ...c, generation: 0 })
+        expect(await store.getConnectionById(c.id)).toEqual(stored)
+        const done = await store.getFlow(flow.id)
+        expect(done).toMatchObject({ status: 'completed', connection_id: c.id, completed_at: T0 + 9, code_verifier_enc: null, grant_enc: null })
+      })
+
+      it('updates the same (user, provider) connection, keeping what the new grant lacks', async () => {
+        const first = await seedConnection(store, { user_info: { sub: 'one' }, account_id: 'acct-1', account_label: 'Alice' })
+        await store.updateConnection(first.id, {
+          status: 'reauth_required',
+          last_refresh_error: 'invalid_grant',
+          refresh_failures: 3,
+          refresh_cooldown_until: T0 + MINUTE,
+        })
+
+        const flow = flowRow({ scope_key: 'more', grant_enc: 'enc:grant-2' })
+        await store.createOrReuseFlow(flow, T0)
+        const next = connectionRow({
+          scopes: ['repo', 'gist'],
+          access_token_enc: 'enc:access-2',
+          refresh_token_enc: null,
+          refresh_token_expires_at: null,
+          token_type: 'Bearer',
+          expires_at: T0 + 120 * MINUTE,
+          account_id: null,
+          account_label: null,
+          user_info: null,
+          created_at: T0 + 100,
+          updated_at: T0 + 100,
+        })
+        const updated = await store.completeFlowWithConnection(flow.id, next)
+        expect(updated).toEqual({
+          ...first,
+          status: 'active',
+          scopes: ['repo', 'gist'],
+          access_token_enc: 'enc:access-2',
+          token_type: 'Bearer',
+          expires_at: T0 + 120 * MINUTE,
+          updated_at: T0 + 100,
+          last_refresh_error: null,
+          refresh_failures: 0,
+          refresh_cooldown_until: null,
+          generation: first.generation + 1,
+        })
+        // Same row: id, creation time, refresh token, account and user info kept.
+        expect(updated.id).toBe(first.id)
+        expect(updated.refresh_token_enc).toBe(first.refresh_token_enc)
+        expect(updated.refresh_token_expires_at).toBe(first.refresh_token_expires_at)
+        expect(await store.getConnectionById(next.id)).toBeUndefined()
+        expect(await store.getConnection('alice', 'github')).toEqual(updated)
+        expect(await store.getFlow(flow.id)).toMatchObject({ status: 'completed', connection_id: first.id, code_verifier_enc: null, grant_enc: null })
+
+        // A grant that does carry a refresh token replaces it.
+        const flow3 = flowRow({ scope_key: 'again' })
+        await store.createOrReuseFlow(flow3, T0)
+        const third = await store.completeFlowWithConnection(
+          flow3.id,
+          connectionRow({ refresh_token_enc: 'enc:refresh-3', refresh_token_expires_at: T0 + 5, account_id: 'acct-3', user_info: { sub: 'three' } }),
+        )
+        expect(third).toMatchObject({ id: first.id, refresh_token_enc: 'enc:refresh-3', refresh_token_expires_at: T0 + 5, account_id: 'acct-3', user_info: { sub: 'three' } })
+        expect(third.generation).toBe(first.generation + 2)
+        expect((await store.listConnections({}, 10, 0)).total).toBe(1)
+      })
+    })
+
+    // ------------------------------------------------------------------ connections
+
+    describe('connections', () => {
+      it('reads a connection by (user, provider) and by id', async () => {
+        const c = await seedConnection(store, { user_id: 'u1', provider_id: 'p1' })
+        expect(await store.getConnection('u1', 'p1')).toEqual(c)
+        expect(await store.getConnectionById(c.id)).toEqual(c)
+        expect(await store.getConnection('u1', 'p2')).toBeUndefined()
+        expect(await store.getConnection('u2', 'p1')).toBeUndefined()
+        expect(await store.getConnectionById('conn-missing')).toBeUndefined()
+      })
+
+      it('updates fields; only token writes bump the generation', async () => {
+        const c = await seedConnection(store)
+        await store.updateConnection(c.id, { last_used_at: T0 + 1, scopes: ['x'], user_info: { a: [1, 2] }, status: 'revoked' })
+        let stored = await store.getConnectionById(c.id)
+        expect(stored).toEqual({ ...c, last_used_at: T0 + 1, scopes: ['x'], user_info: { a: [1, 2] }, status: 'revoked' })
+
+        await store.updateConnection(c.id, { access_token_enc: 'enc:new', user_info: null })
+        stored = await store.getConnectionById(c.id)
+        expect(stored?.generation).toBe(c.generation + 1)
+        expect(stored?.access_token_enc).toBe('enc:new')
+        expect(stored?.user_info).toBeNull()
+
+        await store.updateConnection(c.id, { refresh_token_enc: null })
+        stored = await store.getConnectionById(c.id)
+        expect(stored?.generation).toBe(c.generation + 2)
+        expect(stored?.refresh_token_enc).toBeNull()
+
+        await store.updateConnection(c.id, {})
+        await store.updateConnection('conn-missing', { status: 'revoked' })
+        expect(await store.getConnectionById(c.id)).toEqual(stored)
+      })
+
+      it('lists with filters, paging and a total that ignores paging', async () => {
+        const made: ConnectionRow[] = []
+        for (const [user, provider, created] of [
+          ['u1', 'github', 5],
+          ['u1', 'google', 1],
+          ['u2', 'github', 3],
+          ['u2', 'google', 3],
+          ['u3', 'github', 2],
+        ] as const) {
+          made.push(await seedConnection(store, { user_id: user, provider_id: provider, created_at: T0 + created }))
+        }
+        await store.updateConnection(made[2]!.id, { status: 'reauth_required' })
+        const ids = (r: { items: ConnectionRow[] }) => r.items.map((c) => `${c.user_id}/${c.provider_id}`)
+
+        // Oldest first; equal creation times by id.
+        const all = await store.listConnections({}, 100, 0)
+        expect(all.total).toBe(5)
+        expect(ids(all)).toEqual(['u1/google', 'u3/github', 'u2/github', 'u2/google', 'u1/github'])
+
+        const page = await store.listConnections({}, 2, 2)
+        expect(page.total).toBe(5)
+        expect(ids(page)).toEqual(['u2/github', 'u2/google'])
+        expect((await store.listConnections({}, 2, 10)).items).toEqual([])
+
+        expect(ids(await store.listConnections({ user_id: 'u1' }, 100, 0))).toEqual(['u1/google', 'u1/github'])
+        const github = await store.listConnections({ provider_id: 'github' }, 1, 1)
+        expect(github.total).toBe(3)
+        expect(ids(github)).toEqual(['u2/github'])
+        expect(ids(await store.listConnections({ status: 'reauth_required' }, 100, 0))).toEqual(['u2/github'])
+        const active = await store.listConnections({ provider_id: 'github', status: 'active' }, 100, 0)
+        expect(active.total).toBe(2)
+        expect(ids(await store.listConnections({ user_id: 'u2', provider_id: 'google' }, 100, 0))).toEqual(['u2/google'])
+        expect(await store.listConnections({ user_id: 'nobody' }, 100, 0)).toEqual({ items: [], total: 0 })
+        expect(all.items[0]).toEqual(made[1])
+      })
+
+      it('deletes a connection once', async () => {
+        const c = await seedConnection(store)
+        expect(await store.deleteConnection(c.id)).toBe(true)
+        expect(await store.deleteConnection(c.id)).toBe(false)
+        expect(await store.getConnectionById(c.id)).toBeUndefined()
+        expect(await store.getConnection(c.user_id, c.provider_id)).toBeUndefined()
+      })
+
+      it('lists connections to refresh: active, refreshable, expiring, not cooling down', async () => {
+        const now = T0
+        const before = T0 + 10 * MINUTE
+        const seed = (user: string, over: Partial<NewConnection>) => seedConnection(store, { user_id: user, ...over })
+        const due = await seed('due', { expires_at: T0 + 5 * MINUTE })
+        const overdue = await seed('overdue', { expires_at: T0 - MINUTE })
+        const cooled = await seed('cooled', { expires_at: T0 + 2 * MINUTE, refresh_cooldown_until: now - 1 })
+        await seed('cooling', { expires_at: T0 + 3 * MINUTE, refresh_cooldown_until: now + MINUTE })
+        await seed('no-refresh-token', { expires_at: T0 + MINUTE, refresh_token_enc: null })
+        await seed('no-expiry', { expires_at: null })
+        await seed('later', { expires_at: before })
+        const reauth = await seed('reauth', { expires_at: T0 + MINUTE })
+        await store.updateConnection(reauth.id, { status: 'reauth_required' })
+        const revoked = await seed('revoked', { expires_at: T0 + MINUTE })
+        await store.updateConnection(revoked.id, { status: 'revoked' })
+
+        const list = await store.listConnectionsToRefresh(before, now, 100)
+        expect(list.map((c) => c.user_id)).toEqual(['overdue', 'cooled', 'due'])
+        expect(list[0]).toEqual(overdue)
+        expect((await store.listConnectionsToRefresh(before, now, 2)).map((c) => c.id)).toEqual([overdue.id, cooled.id])
+        // Once the cooldown has passed, the cooling connection is due as well.
+        expect((await store.listConnectionsToRefresh(before, now + 2 * MINUTE, 100)).map((c) => c.user_id)).toEqual(['overdue', 'cooled', 'cooling', 'due'])
+        expect(due.expires_at).toBe(T0 + 5 * MINUTE)
+      })
+    })
+
+    // ------------------------------------------------------------------ refresh lock
+
+    describe('withRefreshLock', () => {
+      it('hands fn the current row, returns its value and persists its writes', async () => {
+        const c = await seedConnection(store)
+        await store.updateConnection(c.id, { last_refresh_error: 'before' })
+        const result = await store.withRefreshLock(c.id, async ({ current, update }) => {
+          // The lease fields are the lock's own bookkeeping (SQLite); everything else is the row.
+          expect({ ...current, refresh_lease_owner: null, refresh_lease_until: null }).toEqual({ ...c, last_refresh_error: 'before' })
+          await update({ access_token_enc: 'enc:refreshed', last_refresh_at: T0 + 1, last_refresh_error: null })
+          return 'done'
+        })
+        expect(result).toBe('done')
+        const stored = await store.getConnectionById(c.id)
+        expect(stored).toMatchObject({ access_token_enc: 'enc:refreshed', last_refresh_at: T0 + 1, last_refresh_error: null, generation: c.generation + 1 })
+        // Non-token writes inside the lock leave the generation alone.
+        await store.withRefreshLock(c.id, ({ update }) => update({ last_refresh_error: 'x' }))
+        expect((await store.getConnectionById(c.id))?.generation).toBe(c.generation + 1)
+      })
+
+      it('never lets two holders in at once (5 concurrent read-modify-writes, no lost update)', async () => {
+        const c = await seedConnection(store)
+        const log: string[] = []
+        const times: Array<{ holder: number; enter: number; exit: number }> = []
+        const seen: number[] = []
+        await Promise.all(
+          Array.from({ length: 5 }, (_, holder) =>
+            store.withRefreshLock(c.id, async ({ current, update }) => {
+              const enter = performance.now()
+              log.push(`enter:${holder}`)
+              const failures = current!.refresh_failures
+              seen.push(failures)
+              // Give any other holder every chance to run in between the read and the write.
+              await pause(10)
+              await update({ refresh_failures: failures + 1 })
+              log.push(`exit:${holder}`)
+              times.push({ holder, enter, exit: performance.now() })
+            }),
+          ),
+        )
+        expectSerialized(log, 5)
+        times.sort((a, b) => a.enter - b.enter)
+        for (let i = 1; i < times.length; i++) expect(times[i]!.enter).toBeGreaterThanOrEqual(times[i - 1]!.exit)
+        expect(seen).toEqual([0, 1, 2, 3, 4])
+        expect((await store.getConnectionById(c.id))?.refresh_failures).toBe(5)
+      })
+
+      it("re-reads the row inside the lock: the second holder sees the first holder's update", async () => {
+        const c = await seedConnection(store)
+        const log: string[] = []
+        const firstInside = latch()
+        const releaseFirst = latch()
+        const first = store.withRefreshLock(c.id, async ({ current, update }) => {
+          log.push('enter:1')
+          expect(current?.access_token_enc).toBe(c.access_token_enc)
+          firstInside.resolve()
+          await releaseFirst.promise
+          await update({ access_token_enc: 'enc:by-first', expires_at: T0 + 99 })
+          log.push('exit:1')
+          return 'first'
+        })
+        await firstInside.promise
+        // The second holder queues up while the first holds the lock (its row read is stale).
+        const staleRead = await store.getConnectionById(c.id)
+        expect(staleRead?.access_token_enc).toBe(c.access_token_enc)
+        const second = store.withRefreshLock(c.id, async ({ current }) => {
+          log.push('enter:2')
+          log.push('exit:2')
+          return current
+        })
+        // Let the second holder try (and fail) to take the lock before the first lets go.
+        await pause(50)
+        expect(log).toEqual(['enter:1'])
+        releaseFirst.resolve()
+        const [r1, seenBySecond] = await Promise.all([first, second])
+        expect(r1).toBe('first')
+        expect(log).toEqual(['enter:1', 'exit:1', 'enter:2', 'exit:2'])
+        expect(seenBySecond?.access_token_enc).toBe('enc:by-first')
+        expect(seenBySecond?.expires_at).toBe(T0 + 99)
+        expect(seenBySecond?.generation).toBe(c.generation + 1)
+      })
+
+      it('gives an undefined current for a deleted (or unknown) connection', async () => {
+        const c = await seedConnection(store)
+        expect(await store.deleteConnection(c.id)).toBe(true)
+        const r = await store.withRefreshLock(c.id, async ({ current, update }) => {
+          await update({ status: 'revoked' })
+          return { current }
+        })
+        expect(r).toEqual({ current: undefined })
+        expect(await store.withRefreshLock('conn-missing', async ({ current }) => current ?? 'none')).toBe('none')
+        expect(await store.getConnectionById(c.id)).toBeUndefined()
+      })
+
+      it('releases the lock when the holder throws', async () => {
+        const c = await seedConnection(store)
+        const boom = new Error('provider exploded')
+        await expect(
+          store.withRefreshLock(c.id, async () => {
+            throw boom
+          }),
+        ).rejects.toBe(boom)
+        // The next holder gets in at once (a leaked lease or row lock would make it wait or hang).
+        expect(await within(store.withRefreshLock(c.id, async ({ current }) => current?.id), 5000, 'lock after a failed holder')).toBe(c.id)
+      })
+
+      it('does not block holders of other connections', async () => {
+        const a = await seedConnection(store, { user_id: 'a' })
+        const b = await seedConnection(store, { user_id: 'b' })
+        const bInside = latch()
+        // a's holder waits for b's holder to be inside: if locks were not per connection, this would hang.
+        const holdA = store.withRefreshLock(a.id, async () => {
+          await bInside.promise
+          return 'a'
+        })
+        const holdB = store.withRefreshLock(b.id, async () => {
+          bInside.resolve()
+          return 'b'
+        })
+        expect(await within(Promise.all([holdA, holdB]), 5000, 'independent locks')).toEqual(['a', 'b'])
+      })
+
+      it('is not blocked by a lease left behind by a crashed holder once it expired', async () => {
+        const c = await seedConnection(store)
+        await store.updateConnection(c.id, { refresh_lease_owner: 'crashed-process', refresh_lease_until: Date.now() - 1 })
+        expect(await within(store.withRefreshLock(c.id, async ({ current }) => current?.id), 5000, 'lock after an expired lease')).toBe(c.id)
+      })
+    })
+
+    // ------------------------------------------------------------------ providers
+
+    describe('providers', () => {
+      it('upserts, reads, lists by id and deletes', async () => {
+        const b = providerRow({ id: 'prov-b' })
+        const a = providerRow({ id: 'prov-a', client_secret_enc: null })
+        await store.upsertProvider(b)
+        await store.upsertProvider(a)
+        expect(await store.getProvider('prov-b')).toEqual(b)
+        expect(await store.getProvider('prov-missing')).toBeUndefined()
+        expect(await store.listProviders()).toEqual([a, b])
+
+        const changed = { ...b, config: '{"changed":true}', client_secret_enc: null, created_at: T0 + 50, updated_at: T0 + 50 }
+        await store.upsertProvider(changed)
+        // created_at is the first insert's.
+        expect(await store.getProvider('prov-b')).toEqual({ ...changed, created_at: b.created_at })
+        expect(await store.listProviders()).toHaveLength(2)
+
+        expect(await store.deleteProvider('prov-a')).toBe(true)
+        expect(await store.deleteProvider('prov-a')).toBe(false)
+        expect((await store.listProviders()).map((p) => p.id)).toEqual(['prov-b'])
+      })
+    })
+
+    // ------------------------------------------------------------------ audit
+
+    describe('audit', () => {
+      it('appends and lists newest first, with details round-tripped', async () => {
+        const e1 = auditEntry({ id: 'audit-1', at: T0 + 1, detail: { n: 1, list: ['a'], nested: { ok: true } } })
+        const e2 = auditEntry({ id: 'audit-2', at: T0 + 3, detail: null, actor: null, user_id: null, provider_id: null })
+        const e3a = auditEntry({ id: 'audit-3a', at: T0 + 2 })
+        const e3b = auditEntry({ id: 'audit-3b', at: T0 + 2 })
+        await store.appendAudit([e1, e3b])
+        await store.appendAudit([e2, e3a])
+        await store.appendAudit([])
+        const r = await store.listAudit({}, 10, 0)
+        expect(r.total).toBe(4)
+        expect(r.items).toEqual([e2, e3b, e3a, e1])
+      })
+
+      it('appends more than 500 entries in one call', async () => {
+        const entries = Array.from({ length: 1234 }, (_, i) => auditEntry({ id: `bulk-${String(i).padStart(5, '0')}`, at: T0 + i, detail: { i } }))
+        await store.appendAudit(entries)
+        const r = await store.listAudit({}, 2000, 0)
+        expect(r.total).toBe(1234)
+        expect(r.items).toHaveLength(1234)
+        expect(r.items[0]).toEqual(entries[1233])
+        expect(r.items[1233]).toEqual(entries[0])
+        expect(new Set(r.items.map((e) => e.id)).size).toBe(1234)
+      })
+
+      it('filters, pages and counts', async () => {
+        await store.appendAudit([
+          auditEntry({ id: 'a1', at: T0 + 1, user_id: 'u1', provider_id: 'github', connection_id: 'c1', action: 'connection.created', actor: 'k1' }),
+          auditEntry({ id: 'a2', at: T0 + 2, user_id: 'u1', provider_id: 'google', connection_id: 'c2', action: 'connection.refreshed', actor: 'system' }),
+          auditEntry({ id: 'a3', at: T0 + 3, user_id: 'u2', provider_id: 'github', connection_id: 'c3', action: 'connection.refreshed', actor: 'system' }),
+          auditEntry({ id: 'a4', at: T0 + 4, user_id: 'u2', provider_id: 'github', connection_id: 'c3', action: 'connection.deleted', actor: 'k1' }),
+          auditEntry({ id: 'a5', at: T0 + 5, user_id: null, provider_id: null, connection_id: null, action: 'api_key.created', actor: 'k1' }),
+        ])
+        const ids = async (f: Parameters<KyselyStore['listAudit']>[0], limit = 100, offset = 0) => {
+          const r = await store.listAudit(f, limit, offset)
+          return { ids: r.items.map((e) => e.id), total: r.total }
+        }
+        expect(await ids({ user_id: 'u1' })).toEqual({ ids: ['a2', 'a1'], total: 2 })
+        expect(await ids({ provider_id: 'github' })).toEqual({ ids: ['a4', 'a3', 'a1'], total: 3 })
+        expect(await ids({ connection_id: 'c3' })).toEqual({ ids: ['a4', 'a3'], total: 2 })
+        expect(await ids({ action: 'connection.refreshed' })).toEqual({ ids: ['a3', 'a2'], total: 2 })
+        expect(await ids({ actor: 'k1' })).toEqual({ ids: ['a5', 'a4', 'a1'], total: 3 })
+        expect(await ids({ since: T0 + 3 })).toEqual({ ids: ['a5', 'a4', 'a3'], total: 3 })
+        expect(await ids({ user_id: 'u2', action: 'connection.refreshed', actor: 'system' })).toEqual({ ids: ['a3'], total: 1 })
+        expect(await ids({ user_id: undefined, provider_id: 'github' }, 1, 1)).toEqual({ ids: ['a3'], total: 3 })
+        expect(await ids({}, 2, 0)).toEqual({ ids: ['a5', 'a4'], total: 5 })
+        expect(await ids({}, 2, 4)).toEqual({ ids: ['a1'], total: 5 })
+        expect(await ids({ user_id: 'nobody' })).toEqual({ ids: [], total: 0 })
+      })
+    })
+
+    // ------------------------------------------------------------------ meta
+
+    describe('meta', () => {
+      it('gets and sets values', async () => {
+        expect(await store.getMeta('keyring.fingerprint')).toBeUndefined()
+        await store.setMeta('keyring.fingerprint', 'one')
+        expect(await store.getMeta('keyring.fingerprint')).toBe('one')
+        await store.setMeta('keyring.fingerprint', 'two')
+        await store.setMeta('other', '')
+        expect(await store.getMeta('keyring.fingerprint')).toBe('two')
+        expect(await store.getMeta('other')).toBe('')
+      })
+    })
+
+    // ------------------------------------------------------------------ secrets
+
+    describe('secrets', () => {
+      it('lists every envelope of each table in id order, in batches', async () => {
+        const conns: ConnectionRow[] = []
+        for (let i = 0; i < 5; i++) {
+          conns.push(await seedConnection(store, { id: `conn-s${i}`, user_id: `user-${i}`, refresh_token_enc: i === 2 ? null : `enc:refresh:${i}` }))
+        }
+        const seen: string[] = []
+        let after = ''
+        for (;;) {
+          const batch = await store.listSecrets('connections', after, 2)
+          if (batch.length === 0) break
+          expect(batch.length).toBeLessThanOrEqual(2)
+          for (const row of batch) {
+            const c = conns.find((x) => x.id === row.id)!
+            expect(row.fields).toEqual({ access_token_enc: c.access_token_enc, refresh_token_enc: c.refresh_token_enc })
+            seen.push(row.id)
+          }
+          after = batch[batch.length - 1]!.id
+        }
+        expect(seen).toEqual(['conn-s0', 'conn-s1', 'conn-s2', 'conn-s3', 'conn-s4'])
+
+        const flow = flowRow({ id: 'flow-s1', user_id: 'zed', grant_enc: 'enc:grant' })
+        await store.createOrReuseFlow(flow, T0)
+        const flows = await store.listSecrets('flows', '', 100)
+        expect(flows).toContainEqual({ id: 'flow-s1', fields: { code_verifier_enc: flow.code_verifier_enc, grant_enc: 'enc:grant' } })
+
+        await store.upsertProvider(providerRow({ id: 'prov-s1' }))
+        await store.upsertProvider(providerRow({ id: 'prov-s2', client_secret_enc: null }))
+        expect(await store.listSecrets('providers', '', 100)).toEqual([
+          { id: 'prov-s1', fields: { client_secret_enc: 'enc:secret:prov-s1' } },
+          { id: 'prov-s2', fields: { client_secret_enc: null } },
+        ])
+        expect(await store.listSecrets('providers', 'prov-s1', 100)).toEqual([{ id: 'prov-s2', fields: { client_secret_enc: null } }])
+
+        expect(await store.getSecrets('connections', 'conn-s2')).toEqual({ id: 'conn-s2', fields: { access_token_enc: conns[2]!.access_token_enc, refresh_token_enc: null } })
+        expect(await store.getSecrets('connections', 'conn-missing')).toBeUndefined()
+      })
+
+      it('replaces envelopes only if the row still holds the old ones (compare-and-swap)', async () => {
+        const c = await seedConnection(store, { refresh_token_enc: null })
+        const before = (await store.getSecrets('connections', c.id))!.fields
+        expect(before).toEqual({ access_token_enc: c.access_token_enc, refresh_token_enc: null })
+
+        // Unchanged row: the swap happens (a null field matches null).
+        const after = { access_token_enc: 'enc:v2:access', refresh_token_enc: null }
+        expect(await store.replaceSecrets('connections', c.id, before, after)).toBe(true)
+        expect((await store.getSecrets('connections', c.id))!.fields).toEqual(after)
+
+        // Stale `before` (the old envelope): refused, nothing written.
+        expect(await store.replaceSecrets('connections', c.id, before, { access_token_enc: 'enc:v3:access', refresh_token_enc: null })).toBe(false)
+        expect((await store.getSecrets('connections', c.id))!.fields).toEqual(after)
+
+        // A refresh rewrote the row between the read and the swap: the refresh wins.
+        const read = (await store.getSecrets('connections', c.id))!.fields
+        await store.updateConnection(c.id, { access_token_enc: 'enc:refreshed', refresh_token_enc: 'enc:new-refresh' })
+        expect(await store.replaceSecrets('connections', c.id, read, { access_token_enc: 'enc:v3:access', refresh_token_enc: null })).toBe(false)
+        expect((await store.getSecrets('connections', c.id))!.fields).toEqual({ access_token_enc: 'enc:refreshed', refresh_token_enc: 'enc:new-refresh' })
+
+        expect(await store.replaceSecrets('connections', 'conn-missing', read, read)).toBe(false)
+
+        // Other tables.
+        await store.upsertProvider(providerRow({ id: 'prov-cas' }))
+        expect(await store.replaceSecrets('providers', 'prov-cas', { client_secret_enc: 'wrong' }, { client_secret_enc: 'enc:v2' })).toBe(false)
+        expect(await store.replaceSecrets('providers', 'prov-cas', { client_secret_enc: 'enc:secret:prov-cas' }, { client_secret_enc: 'enc:v2' })).toBe(true)
+        expect((await store.getProvider('prov-cas'))?.client_secret_enc).toBe('enc:v2')
+        const flow = flowRow({ grant_enc: null })
+        await store.createOrReuseFlow(flow, T0)
+        expect(await store.replaceSecrets('flows', flow.id, { code_verifier_enc: flow.code_verifier_enc, grant_enc: null }, { code_verifier_enc: 'enc:v2', grant_enc: null })).toBe(true)
+        expect((await store.getFlow(flow.id))?.code_verifier_enc).toBe('enc:v2')
+      })
+    })
+
+    // ------------------------------------------------------------------ events
+
+    describe('events', () => {
+      it('delivers published events to subscribers in this process, in order, until they unsubscribe', async () => {
+        const a: StoreEvent[] = []
+        const b: StoreEvent[] = []
+        const offA = store.subscribe((e) => a.push(e))
+        const offB = store.subscribe((e) => b.push(e))
+        const e1: StoreEvent = { channel: 'flow', id: 'f1' }
+        const e2: StoreEvent = { channel: 'api_key', id: 'k1' }
+        const e3: StoreEvent = { channel: 'provider', id: 'p1' }
+        await store.publish(e1)
+        // In-process delivery does not wait for any round trip.
+        expect(a).toEqual([e1])
+        await store.publish(e2)
+        offA()
+        await store.publish(e3)
+        offB()
+        await store.publish({ channel: 'flow', id: 'unheard' })
+        expect(a).toEqual([e1, e2])
+        expect(b).toEqual([e1, e2, e3])
+      })
+    })
+  })
+}
