@@ -53,6 +53,8 @@ export interface Config {
   publicUrl: string
   /** SQLite file path, `:memory:`, or a `postgres://` URL. */
   databaseUrl: string
+  /** PostgreSQL connections per process (a refresh holds one while it waits for the provider). */
+  databasePoolSize: number
   /** Encryption keys spec (`"2:<b64>,1:<b64>"`), or undefined to use the dev key file. */
   encryptionKeys: string | undefined
   /** Where the development key file lives (generated on first run when no key is configured). */
@@ -87,6 +89,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   LATCHKEY_DATABASE_URL: z.string().min(1).optional(),
   LATCHKEY_DATA_DIR: z.string().min(1).optional(),
+  LATCHKEY_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).optional(),
   LATCHKEY_ENCRYPTION_KEYS: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
@@ -179,6 +182,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     port,
     publicUrl,
     databaseUrl: e.DATABASE_URL ?? e.LATCHKEY_DATABASE_URL ?? file.database?.url ?? resolve(dataDir, 'latchkey.db'),
+    databasePoolSize: e.LATCHKEY_DATABASE_POOL_SIZE ?? 20,
     encryptionKeys: e.LATCHKEY_ENCRYPTION_KEYS ?? e.LATCHKEY_ENCRYPTION_KEY,
     encryptionKeyFile: resolve(cwd, e.LATCHKEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'encryption.key')),
     production,
