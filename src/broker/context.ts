@@ -12,6 +12,7 @@ import type { AuditLog } from './audit.js'
 import type { Vault } from './vault.js'
 import type { FlowWaiters } from './waiters.js'
 import type { Refresher } from './refresher.js'
+import type { ConnectionCache } from './connection-cache.js'
 
 export interface BrokerContext {
   config: Config
@@ -24,6 +25,8 @@ export interface BrokerContext {
   audit: AuditLog
   waiters: FlowWaiters
   refresher: Refresher
+  /** In-memory (user, provider) → connection rows for the hot path, dropped on every write. */
+  connections: ConnectionCache
   /** The OAuth redirect URI registered with every provider: `<public url>/oauth/callback`. */
   redirectUri: string
 }

@@ -32,7 +32,7 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
   const provider = ctx.registry.resolve(input.provider)
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const connection = await ctx.store.getConnection(input.userId, provider.id)
+  const connection = await ctx.connections.get(input.userId, provider.id)
 
   if (connection?.status === 'active' && requested.every((s) => connection.scopes.includes(s))) {
     const handed = await handOutToken(ctx, connection, input.actor)

@@ -39,7 +39,7 @@ export interface RefreshOptions {
 export class Refresher {
   #inflight = new Map<string, Promise<RefreshOutcome>>()
 
-  constructor(private readonly ctx: Omit<BrokerContext, 'refresher'>) {}
+  constructor(private readonly ctx: Omit<BrokerContext, 'refresher' | 'connections'>) {}
 
   /** Refreshes if still needed once the lock is held; `force` refreshes regardless of expiry. */
   refresh(connectionId: string, options: RefreshOptions = {}): Promise<RefreshOutcome> {

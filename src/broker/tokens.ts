@@ -39,7 +39,7 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
       }
     }
   }
-  const token = ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc)
+  const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
   const last = lastTouched.get(c.id) ?? 0
   if (now - last > TOUCH_INTERVAL_MS) {

@@ -39,12 +39,12 @@ export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const known = toLatchkeyError(err)
   if (known && known.expose) {
-    if (known.status >= 500) request.log.warn({ code: known.code }, known.message)
+    if (known.status >= 500) request.log.warn({ code: known.code, reqId: request.id }, known.message)
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
     if (known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') void reply.header('x-should-retry', 'false')
     void reply.status(known.status).send({ name: known.code, message: known.message, ...known.extra })
     return
   }
-  request.log.error({ err }, 'unexpected error')
+  request.log.error({ err, reqId: request.id }, 'unexpected error')
   void reply.status(500).send({ name: 'SERVER_ERROR', message: `internal error (request id ${request.id})` })
 }

@@ -130,12 +130,14 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
 
   const settings = resolveSettings(def, entry.settings ?? {}, fail)
   const filled = fillDefinition(def, settings)
-  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, field, ctx.allowInsecureLoopback, fail)
+  // Errors in a custom entry name the field as the entry spells it (`oauth2.token_request.endpoint`).
+  const named = (field: string) => (entry.provider_id === undefined ? arcadeFieldName(field) : field)
+  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, named(field), ctx.allowInsecureLoopback, fail)
   for (const [field, expr] of expressionsOf(filled)) {
     try {
       compileExpression(expr)
     } catch (err) {
-      fail(field, (err as Error).message)
+      fail(named(field), (err as Error).message)
     }
   }
   const { client_secret: _s, ...publicEntry } = entry
@@ -265,9 +267,29 @@ export function endpointsOf(def: ProviderDefinition): Array<[string, string]> {
   return list.filter((e): e is [string, string] => e[1] !== undefined)
 }
 
+/** Definition fields → where they come from in an Arcade-style `oauth2` block, for error messages. */
+const ARCADE_FIELDS: Array<[string, string]> = [
+  ['authorizationEndpoint', 'oauth2.authorize_request.endpoint'],
+  ['tokenEndpoint', 'oauth2.token_request.endpoint'],
+  ['refreshEndpoint', 'oauth2.refresh_request.endpoint'],
+  ['revocationEndpoint', 'oauth2.revoke_request.endpoint'],
+  ['userInfo.endpoint', 'oauth2.user_info_request.endpoint'],
+  ['tokenResponse.map.', 'oauth2.token_request.response_map.'],
+  ['refreshResponse.map.', 'oauth2.refresh_request.response_map.'],
+  ['userInfo.map.', 'oauth2.user_info_request.response_map.'],
+]
+
+function arcadeFieldName(field: string): string {
+  for (const [ours, theirs] of ARCADE_FIELDS) {
+    if (field === ours || (ours.endsWith('.') && field.startsWith(ours))) return theirs + field.slice(ours.length)
+  }
+  return field
+}
+
 function expressionsOf(def: ProviderDefinition): Array<[string, string]> {
   const out: Array<[string, string]> = []
   for (const [k, v] of Object.entries(def.tokenResponse?.map ?? {})) out.push([`tokenResponse.map.${k}`, v])
+  for (const [k, v] of Object.entries(def.tokenResponse?.keep ?? {})) out.push([`tokenResponse.keep.${k}`, v])
   for (const [k, v] of Object.entries(def.refreshResponse?.map ?? {})) out.push([`refreshResponse.map.${k}`, v])
   for (const [k, v] of Object.entries(def.userInfo?.map ?? {})) out.push([`userInfo.map.${k}`, v])
   if (def.userInfo?.accountId) out.push(['userInfo.accountId', def.userInfo.accountId])

@@ -209,7 +209,7 @@ export class KyselyStore implements Store {
   }
 
   async completeFlowWithConnection(flowId: string, c: Omit<ConnectionRow, 'generation'>): Promise<ConnectionRow> {
-    return this.db.transaction().execute(async (tx) => {
+    const stored = await this.db.transaction().execute(async (tx) => {
       const values = encodeConnection({ ...c, generation: 0 })
       await tx
         .insertInto('connections')
@@ -249,6 +249,8 @@ export class KyselyStore implements Store {
         .execute()
       return decodeConnection(stored)
     })
+    await this.publish({ channel: 'connection', id: stored.id })
+    return stored
   }
 
   async deleteExpiredFlows(before: number): Promise<number> {
@@ -270,6 +272,8 @@ export class KyselyStore implements Store {
 
   async updateConnection(id: string, patch: ConnectionPatch): Promise<void> {
     await updateConnectionIn(this.db, id, patch)
+    // Bookkeeping-only writes (last use) do not change what a cache would hand out.
+    if (Object.keys(patch).some((k) => k !== 'last_used_at')) await this.publish({ channel: 'connection', id })
   }
 
   async listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }> {
@@ -286,6 +290,7 @@ export class KyselyStore implements Store {
 
   async deleteConnection(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
+    await this.publish({ channel: 'connection', id })
     return Number(r.numDeletedRows) > 0
   }
 
@@ -305,14 +310,25 @@ export class KyselyStore implements Store {
   }
 
   async withRefreshLock<T>(connectionId: string, fn: (locked: LockedConnection) => Promise<T>): Promise<T> {
-    if (this.dialect === 'postgres') {
-      return this.db.transaction().execute(async (tx) => {
-        // Row lock: other processes queue here; a crashed holder's lock dies with its session.
-        const row = await tx.selectFrom('connections').selectAll().where('id', '=', connectionId).forUpdate().executeTakeFirst()
-        return fn({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch) })
-      })
-    }
-    return this.#withLease(connectionId, fn)
+    let wrote = false
+    const tracked = (locked: LockedConnection): LockedConnection => ({
+      current: locked.current,
+      update: async (patch) => {
+        wrote = true
+        await locked.update(patch)
+      },
+    })
+    const result =
+      this.dialect === 'postgres'
+        ? await this.db.transaction().execute(async (tx) => {
+            // Row lock: other processes queue here; a crashed holder's lock dies with its session.
+            const row = await tx.selectFrom('connections').selectAll().where('id', '=', connectionId).forUpdate().executeTakeFirst()
+            return fn(tracked({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch) }))
+          })
+        : await this.#withLease(connectionId, (locked) => fn(tracked(locked)))
+    // After the commit, so no process re-reads the old row on the strength of this event.
+    if (wrote) await this.publish({ channel: 'connection', id: connectionId })
+    return result
   }
 
   async #withLease<T>(connectionId: string, fn: (locked: LockedConnection) => Promise<T>): Promise<T> {

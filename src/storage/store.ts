@@ -51,7 +51,15 @@ export interface LockedConnection {
   update(patch: ConnectionPatch): Promise<void>
 }
 
-export type StoreEvent = { channel: 'flow'; id: string } | { channel: 'api_key'; id: string } | { channel: 'provider'; id: string }
+/**
+ * Change notifications. `connection` events are published by the store itself after every write
+ * that changes a connection's tokens, status or scopes (so caches on every process can drop it).
+ */
+export type StoreEvent =
+  | { channel: 'flow'; id: string }
+  | { channel: 'api_key'; id: string }
+  | { channel: 'provider'; id: string }
+  | { channel: 'connection'; id: string }
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'

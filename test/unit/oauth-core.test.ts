@@ -191,7 +191,7 @@ describe('provider entries', () => {
     expect(fail({ id: 'x', client_id: 'c', oauth2: { token_request: { endpoint: 'https://a/t' } } })).toMatch(/oauth2\.authorize_request: is required/)
     expect(fail({ id: 'x', client_id: 'c', provider_id: 'nope' })).toMatch(/provider_id: unknown built-in provider "nope"/)
     expect(fail({ id: 'x', client_id: 'c', oauth2: { authorize_request: { endpoint: 'http://evil.example/a' }, token_request: { endpoint: 'https://a/t' } } })).toMatch(
-      /authorizationEndpoint: .* must use https/,
+      /oauth2\.authorize_request\.endpoint: .* must use https/,
     )
     expect(fail({ id: 'x', client_id: 'c', oauth2: { authorize_request: { endpoint: 'https://a/a', params: { x: '{{nope}}' } }, token_request: { endpoint: 'https://a/t' } } })).toMatch(
       /authorize_request\.params\.x: unknown placeholder/,

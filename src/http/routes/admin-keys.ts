@@ -11,7 +11,8 @@ import { LatchkeyError } from '../../errors.js'
 import type { ApiKeyRow } from '../../storage/store.js'
 
 const createBody = z.object({
-  name: z.string().min(1).max(100),
+  // Names are printed by `latchkey keys list`; no control characters (PostgreSQL also refuses NUL).
+  name: z.string().min(1).max(100).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
   role: z.enum(['admin', 'runtime']).default('runtime'),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 })

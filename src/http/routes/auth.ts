@@ -17,6 +17,8 @@ const text = (max: number) =>
     .min(1)
     .max(max)
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
+    // Stored as UTF-8, an unpaired surrogate becomes U+FFFD: "a\ud800" and "a\udc00" would be one user.
+    .refine((s) => !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s), 'must not contain unpaired surrogates')
 
 export const authorizeBody = z.object({
   user_id: text(256),

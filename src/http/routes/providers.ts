@@ -9,6 +9,21 @@ import type { BrokerContext } from '../../broker/context.js'
 import type { ProviderAdmin } from '../../broker/admin-providers.js'
 import type { ConfiguredProvider } from '../../providers/provider-config.js'
 import type { ProviderDefinition } from '../../providers/define-provider.js'
+import { LatchkeyError } from '../../errors.js'
+
+/** A provider body is a few levels deep; a much deeper one (junk under any key) would overflow the recursive merge and JSON serialisation. */
+const MAX_BODY_DEPTH = 32
+
+function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!
+    if (v === null || typeof v !== 'object') continue
+    if (depth > max) return true
+    for (const child of Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
+}
 
 export function catalogView(def: ProviderDefinition, configured: ConfiguredProvider[]) {
   return {
@@ -61,7 +76,10 @@ export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
 
 export function adminProviderRoutes(app: FastifyInstance, ctx: BrokerContext, admin: ProviderAdmin): void {
   const page = (items: unknown[]) => ({ items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length })
-  const body = (b: unknown): Record<string, unknown> => (b !== null && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {})
+  const body = (b: unknown): Record<string, unknown> => {
+    if (exceedsDepth(b, MAX_BODY_DEPTH)) throw new LatchkeyError('BAD_REQUEST', `request body is nested more than ${MAX_BODY_DEPTH} levels deep`)
+    return b !== null && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {}
+  }
   const actor = (r: { apiKey: { id: string } | undefined }) => r.apiKey?.id ?? null
 
   app.get('/v1/admin/auth_providers', async () => page(ctx.registry.list().map((p) => providerView(ctx, p))))

@@ -1,0 +1,84 @@
+/**
+ * Load generation with autocannon (in the parent process): a discarded warm-up, then the
+ * measured run, reduced to the numbers we compare.
+ */
+import { join } from 'node:path'
+import autocannon, { type Result } from 'autocannon'
+import type { ChildServer } from './child.js'
+import { formatProfile, summarizeProfile } from './profile.js'
+import type { BenchSettings, TargetResult } from './types.js'
+
+export interface LoadTarget {
+  name: string
+  description: string
+  url: string
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  headers?: Record<string, string>
+  body?: string
+  /** Checks each response body; failures are counted as mismatches. Keep it cheap. */
+  verifyBody?: (body: string) => boolean
+  /** Overrides the settings' connection count for this target. */
+  connections?: number
+  /** The process serving this target: profiled during the measured run when BENCH_CPU_PROF=1. */
+  server?: ChildServer<unknown>
+}
+
+async function fire(target: LoadTarget, connections: number, seconds: number): Promise<Result> {
+  return autocannon({
+    url: target.url,
+    method: target.method ?? 'GET',
+    connections,
+    duration: seconds,
+    timeout: 10,
+    ...(target.headers ? { headers: target.headers } : {}),
+    ...(target.body !== undefined ? { body: target.body } : {}),
+    ...(target.verifyBody ? { verifyBody: target.verifyBody } : {}),
+  })
+}
+
+export async function measure(target: LoadTarget, settings: BenchSettings): Promise<TargetResult> {
+  const connections = target.connections ?? settings.connections
+  if (settings.warmupSeconds > 0) {
+    settings.log(`  ${target.name}: warm-up ${settings.warmupSeconds} s`)
+    await fire(target, connections, settings.warmupSeconds)
+  }
+  settings.log(`  ${target.name}: measuring ${settings.seconds} s with ${connections} connections`)
+  const profiling = settings.cpuProfile && target.server !== undefined
+  if (profiling) await target.server!.startProfile()
+  const cpuBefore = await target.server?.cpuUsage()
+  const r = await fire(target, connections, settings.seconds)
+  const cpuAfter = await target.server?.cpuUsage()
+  let profile: TargetResult['profile']
+  if (profiling) {
+    const file = join(settings.resultsDir, 'profiles', `${settings.scenario}-${target.name}.cpuprofile`)
+    await target.server!.stopProfile(file)
+    profile = summarizeProfile(file)
+    settings.log(formatProfile(target.name, profile))
+  }
+  const result: TargetResult = {
+    target: target.name,
+    description: target.description,
+    connections,
+    seconds: r.duration,
+    requestsPerSecond: r.requests.average,
+    totalRequests: r.requests.total ?? 0,
+    latencyMs: { p50: r.latency['p50'] ?? NaN, p90: r.latency['p90'] ?? NaN, p99: r.latency['p99'] ?? NaN, mean: r.latency.mean, max: r.latency.max },
+    cpuMicrosPerRequest:
+      cpuBefore && cpuAfter && r.requests.total
+        ? (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.requests.total
+        : NaN,
+    serverCpuPercent: cpuBefore && cpuAfter ? ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1e6 / r.duration) * 100 : NaN,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    mismatches: r.mismatches,
+    ...(profile ? { profile } : {}),
+  }
+  if (result.non2xx + result.errors + result.timeouts + result.mismatches > 0) {
+    const codes = Object.entries(r.statusCodeStats)
+      .map(([code, s]) => `${code}×${s.count}`)
+      .join(', ')
+    settings.log(`  ${target.name}: WARNING non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches} (status codes: ${codes})`)
+  }
+  return result
+}

@@ -1,0 +1,75 @@
+/**
+ * @module broker/connection-cache
+ * The hot path's connection lookup, kept in memory: `authorize` for a connected user reads the
+ * (user, provider) connection row from here instead of the database. Every write to a
+ * connection publishes a store event (across processes on PostgreSQL via LISTEN/NOTIFY) that
+ * drops the entry; a short TTL bounds staleness should an event be lost while the listener
+ * reconnects. The decrypted access token is memoised with its row (the process holds the keys
+ * anyway, so this adds no exposure), saving an AES-GCM decryption per hand-out.
+ *
+ * A read that raced a write must not re-insert the old row: every drop bumps an epoch, and a row
+ * read before the latest drop is not cached.
+ */
+import type { ConnectionRow, Store } from '../storage/store.js'
+
+export class ConnectionCache {
+  #byKey = new Map<string, { row: ConnectionRow; until: number }>()
+  #tokens = new WeakMap<ConnectionRow, string>()
+  #keyById = new Map<string, string>()
+  #epoch = 0
+  readonly #unsubscribe: () => void
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs = 2000,
+    private readonly maxEntries = 50_000,
+  ) {
+    this.#unsubscribe = store.subscribe((e) => {
+      if (e.channel === 'connection') this.drop(e.id)
+    })
+  }
+
+  async get(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
+    const key = `${providerId}\u0000${userId}`
+    const hit = this.#byKey.get(key)
+    const now = Date.now()
+    if (hit && hit.until > now) return hit.row
+    const epoch = this.#epoch
+    const row = await this.store.getConnection(userId, providerId)
+    if (row && epoch === this.#epoch) {
+      if (this.#byKey.size >= this.maxEntries) this.clear()
+      this.#byKey.set(key, { row, until: now + this.ttlMs })
+      this.#keyById.set(row.id, key)
+    }
+    return row
+  }
+
+  /** The row's access token, decrypted once per cached row. */
+  accessToken(row: ConnectionRow, decrypt: () => string): string {
+    let token = this.#tokens.get(row)
+    if (token === undefined) {
+      token = decrypt()
+      this.#tokens.set(row, token)
+    }
+    return token
+  }
+
+  drop(connectionId: string): void {
+    this.#epoch++
+    const key = this.#keyById.get(connectionId)
+    if (key === undefined) return
+    this.#keyById.delete(connectionId)
+    this.#byKey.delete(key)
+  }
+
+  clear(): void {
+    this.#epoch++
+    this.#byKey.clear()
+    this.#keyById.clear()
+  }
+
+  close(): void {
+    this.#unsubscribe()
+    this.clear()
+  }
+}
