@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   INVALID_NEXT_URI: { status: 400, description: 'next_uri is not an absolute URL on an allowed origin.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body is not JSON.' },
+  REQUEST_TIMEOUT: { status: 408, description: 'The request did not arrive within 30 s (sent by the HTTP layer before any route).' },
+  HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers exceed 16 KiB.' },
   RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; retry after the given delay.' },
   CONFLICT: { status: 400, description: 'The resource already exists.' },
   SERVER_ERROR: { status: 500, description: 'An unexpected error; details are in the server log under the request id.' },
