@@ -20,13 +20,19 @@ const CACHE_MS = 5_000
 const TOUCH_MS = 60_000
 
 export class ApiKeys {
-  #cache = new Map<string, { key: VerifiedKey; secretHash: string; until: number; expiresAt: number | null }>()
+  /**
+   * Verified keys by the presented key string (lookups are by a 256-bit secret: hash-map timing
+   * reveals nothing usable), so the hot path skips SHA-256 and the database. Dropped after a few
+   * seconds, on expiry, and at once on revocation (every process, via a store event).
+   */
+  #cache = new Map<string, { key: VerifiedKey; until: number; expiresAt: number | null }>()
+  #presentedById = new Map<string, Set<string>>()
   #touched = new Map<string, number>()
   readonly #unsubscribe: () => void
 
   constructor(private readonly store: Store) {
     this.#unsubscribe = store.subscribe((e) => {
-      if (e.channel === 'api_key') this.#cache.delete(e.id)
+      if (e.channel === 'api_key') this.#forget(e.id)
     })
   }
 
@@ -48,7 +54,7 @@ export class ApiKeys {
 
   async revoke(id: string): Promise<boolean> {
     const done = await this.store.revokeApiKey(id, Date.now())
-    this.#cache.delete(id)
+    this.#forget(id)
     await this.store.publish({ channel: 'api_key', id })
     return done
   }
@@ -57,19 +63,21 @@ export class ApiKeys {
   async verify(header: string | undefined): Promise<VerifiedKey> {
     if (!header) throw new LatchkeyError('UNAUTHENTICATED', 'missing API key: send it in the Authorization header')
     const raw = header.startsWith('Bearer ') || header.startsWith('bearer ') ? header.slice(7).trim() : header.trim()
+    const now = Date.now()
+    const cached = this.#cache.get(raw)
+    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return cached.key
     const parsed = parseApiKey(raw)
     if (!parsed) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
-    const now = Date.now()
-    const cached = this.#cache.get(parsed.id)
-    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now) && verifySecret(parsed.secret, cached.secretHash)) {
-      return cached.key
-    }
     const row = await this.store.getApiKey(parsed.id)
     if (!row || !verifySecret(parsed.secret, row.hash)) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
     if (row.revoked_at !== null) throw new LatchkeyError('UNAUTHENTICATED', 'this API key was revoked')
     if (row.expires_at !== null && row.expires_at <= now) throw new LatchkeyError('UNAUTHENTICATED', 'this API key has expired')
     const key: VerifiedKey = { id: row.id, role: row.role }
-    this.#cache.set(row.id, { key, secretHash: row.hash, until: now + CACHE_MS, expiresAt: row.expires_at })
+    if (this.#cache.size > 10_000) this.#clear()
+    this.#cache.set(raw, { key, until: now + CACHE_MS, expiresAt: row.expires_at })
+    let presented = this.#presentedById.get(row.id)
+    if (!presented) this.#presentedById.set(row.id, (presented = new Set()))
+    presented.add(raw)
     if ((this.#touched.get(row.id) ?? 0) + TOUCH_MS < now) {
       this.#touched.set(row.id, now)
       void this.store.touchApiKey(row.id, now).catch(() => {})
@@ -77,7 +85,18 @@ export class ApiKeys {
     return key
   }
 
+  #forget(id: string): void {
+    for (const raw of this.#presentedById.get(id) ?? []) this.#cache.delete(raw)
+    this.#presentedById.delete(id)
+  }
+
+  #clear(): void {
+    this.#cache.clear()
+    this.#presentedById.clear()
+  }
+
   close(): void {
     this.#unsubscribe()
+    this.#clear()
   }
 }

@@ -2,7 +2,9 @@
  * @module broker/audit
  * The audit trail: who (API key id), what (action), when, for which user, provider and
  * connection; never a secret. Entries are buffered and written in batches so recording every
- * token hand-out costs the hot path an array push, not a database write.
+ * token hand-out costs the hot path a map update, not a database write. Hand-outs of the same
+ * connection's token to the same API key within one flush window (200 ms) become one
+ * `token.issued` entry with `detail.count` and `detail.last_at`.
  */
 import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -40,6 +42,8 @@ export interface AuditInput {
 
 export class AuditLog {
   #buffer: AuditEntry[] = []
+  /** Open `token.issued` aggregates of this window, by actor and connection. */
+  #issued = new Map<string, AuditEntry & { detail: { count: number; last_at: string } }>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
   #seq = 0
@@ -52,7 +56,16 @@ export class AuditLog {
 
   record(input: AuditInput): void {
     const at = Date.now()
-    this.#buffer.push({
+    if (input.action === 'token.issued' && input.connection_id) {
+      const key = `${input.actor ?? ''}\u0000${input.connection_id}`
+      const open = this.#issued.get(key)
+      if (open) {
+        open.detail.count++
+        open.detail.last_at = new Date(at).toISOString()
+        return
+      }
+    }
+    const entry: AuditEntry = {
       // Time-ordered id: millisecond time, a per-process sequence, and randomness (32 bits: the
       // first 8 hex digits of a v4 UUID; randomUUID draws from a cached pool, randomBytes makes a
       // syscall-bound call every time, which showed up as ~15 % of the token hot path).
@@ -64,7 +77,14 @@ export class AuditLog {
       provider_id: input.provider_id ?? null,
       connection_id: input.connection_id ?? null,
       detail: input.detail ?? null,
-    })
+    }
+    if (input.action === 'token.issued' && input.connection_id) {
+      const aggregate = { ...entry, detail: { ...input.detail, count: 1, last_at: new Date(at).toISOString() } }
+      this.#issued.set(`${input.actor ?? ''}\u0000${input.connection_id}`, aggregate)
+      this.#buffer.push(aggregate)
+    } else {
+      this.#buffer.push(entry)
+    }
     if (this.#buffer.length >= 1000) void this.flush()
     else if (!this.#timer) {
       this.#timer = setTimeout(() => void this.flush(), this.flushMs)
@@ -78,6 +98,7 @@ export class AuditLog {
     this.#timer = undefined
     const batch = this.#buffer
     this.#buffer = []
+    this.#issued.clear()
     this.#flushing = this.#flushing.then(async () => {
       if (batch.length === 0) return
       try {
