@@ -27,6 +27,61 @@ export interface DemoIdp {
   grants: Map<string, number>
 }
 
+/**
+ * oidc-provider's own memory adapter keeps at most 1000 entries in one LRU shared by every
+ * provider in the process: a few hundred sign-ins evict older grants and refresh tokens. This
+ * one is per server, unbounded, and drops entries when they expire.
+ */
+function memoryAdapter() {
+  const store = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>()
+  const grants = new Map<string, Set<string>>()
+  const live = (key: string) => {
+    const e = store.get(key)
+    if (e && e.expiresAt <= Date.now()) {
+      store.delete(key)
+      return undefined
+    }
+    return e
+  }
+  return class MemoryAdapter {
+    constructor(readonly name: string) {}
+    key(id: string) {
+      return `${this.name}:${id}`
+    }
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number) {
+      const key = this.key(id)
+      store.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity })
+      const grantId = payload['grantId']
+      if (typeof grantId === 'string') {
+        if (!grants.has(grantId)) grants.set(grantId, new Set())
+        grants.get(grantId)!.add(key)
+      }
+    }
+    async find(id: string) {
+      return live(this.key(id))?.payload
+    }
+    async findByUid(uid: string) {
+      for (const [key, e] of store) if (key.startsWith(`${this.name}:`) && e.payload['uid'] === uid && live(key)) return e.payload
+      return undefined
+    }
+    async findByUserCode(userCode: string) {
+      for (const [key, e] of store) if (key.startsWith(`${this.name}:`) && e.payload['userCode'] === userCode && live(key)) return e.payload
+      return undefined
+    }
+    async consume(id: string) {
+      const e = live(this.key(id))
+      if (e) e.payload['consumed'] = Math.floor(Date.now() / 1000)
+    }
+    async destroy(id: string) {
+      store.delete(this.key(id))
+    }
+    async revokeByGrantId(grantId: string) {
+      for (const key of grants.get(grantId) ?? []) store.delete(key)
+      grants.delete(grantId)
+    }
+  }
+}
+
 export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'demo.read', 'demo.write']
 
 export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
@@ -47,6 +102,7 @@ export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
     scopes: [...new Set([...DEMO_SCOPES, ...(options.scopes ?? [])])],
     features: { devInteractions: { enabled: true }, revocation: { enabled: true }, userinfo: { enabled: true } },
     jwks: { keys: [jwk as never] },
+    adapter: memoryAdapter() as never,
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     ttl: {
       AccessToken: options.accessTokenTtlSeconds ?? 3600,
