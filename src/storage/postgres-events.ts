@@ -67,7 +67,16 @@ export class PostgresEventBridge implements EventBridge {
     this.#retry.unref()
   }
 
-  async publish(payload: string): Promise<void> {
+  #publishing: Promise<void> = Promise.resolve()
+
+  /** Publishes in order over one connection (pg clients take one query at a time). */
+  publish(payload: string): Promise<void> {
+    const next = this.#publishing.then(() => this.#publishNow(payload))
+    this.#publishing = next.catch(() => {})
+    return next
+  }
+
+  async #publishNow(payload: string): Promise<void> {
     if (!this.#publisher) {
       const client = new pg.Client({ connectionString: this.#url })
       client.on('error', () => {
