@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { randomBytes, randomUUID } from 'node:crypto'
+import secureJson from 'secure-json-parse'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
@@ -69,6 +70,13 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   const log = options.logger ?? createLogger(config.logLevel)
   const warnings: string[] = []
   const keyring = loadKeyring(config, warnings)
+  if (config.production && (config.verification.mode === 'skip' || config.dev)) {
+    throw new ConfigError(
+      config.dev
+        ? '--dev (the demo OAuth provider accepts any password) cannot run with NODE_ENV=production'
+        : 'LATCHKEY_VERIFICATION=skip cannot run with NODE_ENV=production: anyone holding a link could attach their account to your users',
+    )
+  }
   if (config.verification.mode === 'skip') {
     warnings.push('User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.')
   }
@@ -223,7 +231,8 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     const text = (body as string).trim()
     if (text === '') return done(null, undefined)
     try {
-      done(null, JSON.parse(text))
+      // secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
     } catch {
       done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
     }
@@ -253,13 +262,14 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   })
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)
-    runtime.addHook('preHandler', requireKey(apiKeys, limiter, 'runtime'))
+    // Authenticate (and rate-limit) before the body is read or parsed.
+    runtime.addHook('onRequest', requireKey(apiKeys, limiter, 'runtime'))
     authRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
   })
   app.register(async (admin) => {
     admin.decorateRequest('apiKey', undefined)
-    admin.addHook('preHandler', requireKey(apiKeys, limiter, 'admin'))
+    admin.addHook('onRequest', requireKey(apiKeys, limiter, 'admin'))
     adminConnectionRoutes(admin, ctx)
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)
@@ -300,12 +310,19 @@ function loadKeyring(config: Config, warnings: string[]): Keyring {
 async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promise<void> {
   const raw = await store.getMeta('encryption_key_fingerprints')
   const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
+  const missing = Object.keys(stored).map(Number).filter((v) => !keyring.keys.has(v))
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `LATCHKEY_ENCRYPTION_KEYS lacks key version ${missing.join(', ')}, which stored secrets may still use; add it back, run \`latchkey keys rotate-encryption\`, and only then remove it`,
+    )
+  }
   for (const version of keyring.keys.keys()) {
     const known = stored[String(version)]
     if (known !== undefined && known !== keyring.fingerprint(version)) {
       throw new ConfigError(`encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`)
     }
   }
-  const merged = { ...stored, ...Object.fromEntries([...keyring.keys.keys()].map((v) => [String(v), keyring.fingerprint(v)])) }
+  // Record the version that encrypts from now on; versions that never encrypted need no record.
+  const merged = { ...stored, [String(keyring.currentVersion)]: keyring.fingerprint(keyring.currentVersion) }
   if (JSON.stringify(merged) !== raw) await store.setMeta('encryption_key_fingerprints', JSON.stringify(merged))
 }

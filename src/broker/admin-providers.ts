@@ -84,8 +84,9 @@ export class ProviderAdmin {
 
   async #save(id: string, raw: Record<string, unknown>, actor: string | null, action: 'provider.created' | 'provider.updated'): Promise<ConfiguredProvider> {
     const oauth2 = (raw['oauth2'] ?? {}) as Record<string, unknown>
-    const secret = (raw['client_secret'] ?? oauth2['client_secret']) as string | undefined
-    const entry: Record<string, unknown> = { ...raw, type: 'oauth2', client_id: raw['client_id'] ?? oauth2['client_id'] }
+    // Arcade's admin API puts credentials under `oauth2`; they win over stored top-level ones (a PATCH rotating them).
+    const secret = (oauth2['client_secret'] ?? raw['client_secret']) as string | undefined
+    const entry: Record<string, unknown> = { ...raw, type: 'oauth2', client_id: oauth2['client_id'] ?? raw['client_id'] }
     delete entry['client_secret']
     if (entry['oauth2']) entry['oauth2'] = { ...oauth2, client_secret: undefined, client_id: undefined }
     const compiled = this.#compile({ ...entry, ...(secret !== undefined ? { client_secret: secret } : {}) }, id)

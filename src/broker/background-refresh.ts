@@ -23,7 +23,10 @@ export class BackgroundRefresher {
   /** One pass over the connections that are due. */
   runOnce(): Promise<void> {
     if (this.#running || this.#stopped) return this.#running ?? Promise.resolve()
-    this.#running = this.#pass().finally(() => (this.#running = undefined))
+    // A database outage must not become an unhandled rejection (which would end the process).
+    this.#running = this.#pass()
+      .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'background refresh pass failed; retrying next interval'))
+      .finally(() => (this.#running = undefined))
     return this.#running
   }
 

@@ -238,38 +238,52 @@ async function userInfoOnGrant(ctx: BrokerContext, provider: ConfiguredProvider,
 
 async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow: FlowRow, grant: { tokens: TokenSet; info: UserInfo | undefined }): Promise<void> {
   const now = Date.now()
-  const existing = await ctx.store.getConnection(flow.user_id, flow.provider_id)
-  const id = existing?.id ?? `${CONNECTION_ID_PREFIX}${randomId(24)}`
   const { tokens, info } = grant
   const expiresIn = tokens.expiresIn ?? provider.def.assumedAccessTokenLifetimeSeconds
-  const stored = await ctx.store.completeFlowWithConnection(flow.id, {
-    id,
-    user_id: flow.user_id,
-    provider_id: flow.provider_id,
-    status: 'active',
-    // Granted scopes: what the provider says it granted, else what was asked for.
-    scopes: tokens.scope ?? flow.scopes,
-    access_token_enc: ctx.vault.seal({ table: 'connections', id, field: 'access_token' }, tokens.accessToken),
-    refresh_token_enc: tokens.refreshToken === undefined ? null : ctx.vault.seal({ table: 'connections', id, field: 'refresh_token' }, tokens.refreshToken),
-    token_type: tokens.tokenType ?? null,
-    expires_at: expiresIn === undefined ? null : now + expiresIn * 1000,
-    refresh_token_expires_at: tokens.refreshTokenExpiresIn === undefined ? null : now + tokens.refreshTokenExpiresIn * 1000,
-    account_id: info?.accountId ?? null,
-    account_label: info?.accountLabel ?? null,
-    user_info: info?.userInfo ?? null,
-    created_at: now,
-    updated_at: now,
-    last_used_at: null,
-    last_refresh_at: null,
-    last_refresh_error: null,
-    refresh_failures: 0,
-    refresh_cooldown_until: null,
-    refresh_lease_owner: null,
-    refresh_lease_until: null,
+  const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
+  let replaced = false
+  // The store settles the id (an existing connection keeps its own) before anything is encrypted.
+  const stored = await ctx.store.completeFlowWithConnection(flow.id, (existing) => {
+    const id = existing?.id ?? newId
+    replaced = existing !== undefined
+    // What the old grant leaves behind (its refresh token, its identity) is kept only for the same
+    // provider account: a re-consent with another account must not inherit the first one's grant.
+    const sameAccount = existing !== undefined && (info?.accountId ?? null) === existing.account_id
+    const seal = (field: 'access_token' | 'refresh_token', value: string) => ctx.vault.seal({ table: 'connections', id, field }, value)
+    return {
+      id,
+      user_id: flow.user_id,
+      provider_id: flow.provider_id,
+      status: 'active',
+      // Granted scopes: what the provider says it granted, else what was asked for.
+      scopes: tokens.scope ?? flow.scopes,
+      access_token_enc: seal('access_token', tokens.accessToken),
+      refresh_token_enc: tokens.refreshToken !== undefined ? seal('refresh_token', tokens.refreshToken) : sameAccount ? existing.refresh_token_enc : null,
+      token_type: tokens.tokenType ?? null,
+      expires_at: expiresIn === undefined ? null : now + expiresIn * 1000,
+      refresh_token_expires_at:
+        tokens.refreshTokenExpiresIn !== undefined
+          ? now + tokens.refreshTokenExpiresIn * 1000
+          : tokens.refreshToken === undefined && sameAccount
+            ? existing.refresh_token_expires_at
+            : null,
+      account_id: info?.accountId ?? null,
+      account_label: info?.accountLabel ?? (sameAccount ? existing.account_label : null),
+      user_info: info?.userInfo ?? (sameAccount ? existing.user_info : null),
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+      last_used_at: existing?.last_used_at ?? null,
+      last_refresh_at: existing?.last_refresh_at ?? null,
+      last_refresh_error: null,
+      refresh_failures: 0,
+      refresh_cooldown_until: null,
+      refresh_lease_owner: existing?.refresh_lease_owner ?? null,
+      refresh_lease_until: existing?.refresh_lease_until ?? null,
+    }
   })
   ctx.audit.record({
     actor: null,
-    action: existing ? 'connection.updated' : 'connection.created',
+    action: replaced ? 'connection.updated' : 'connection.created',
     user_id: flow.user_id,
     provider_id: flow.provider_id,
     connection_id: stored.id,

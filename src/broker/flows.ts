@@ -24,6 +24,13 @@ export interface AuthorizeInput {
 export const FLOW_ID_PREFIX = 'ac_'
 export const CONNECTION_ID_PREFIX = 'cn_'
 
+/** Whether granted scopes include every requested one, counting a provider's aliases as equal. */
+export function covers(granted: readonly string[], requested: readonly string[], aliases: Readonly<Record<string, string>> = {}): boolean {
+  const canonical = (s: string) => aliases[s] ?? s
+  const have = new Set(granted.map(canonical))
+  return requested.every((s) => have.has(canonical(s)))
+}
+
 export function normalizeScopes(scopes: readonly string[]): string[] {
   return [...new Set(scopes.map((s) => s.trim()).filter(Boolean))]
 }
@@ -34,7 +41,7 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
   const nextUri = checkNextUri(ctx, input.nextUri)
   const connection = await ctx.connections.get(input.userId, provider.id)
 
-  if (connection?.status === 'active' && requested.every((s) => connection.scopes.includes(s))) {
+  if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
       ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'completed' })
@@ -43,7 +50,7 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
   }
 
   // Incremental authorization: ask for what is requested plus what was granted before.
-  const existing = (connection?.scopes ?? []).filter((s) => !requested.includes(s))
+  const existing = (connection?.scopes ?? []).filter((s) => !covers(requested, [s], provider.def.scopeAliases))
   const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {

@@ -139,7 +139,11 @@ export class Refresher {
         updated_at: at,
         ...userInfoPatch,
       }
-      await update(patch)
+      if (!(await update(patch))) {
+        // A new grant landed while we refreshed (SQLite's lease does not block it): it wins.
+        const latest = await this.ctx.store.getConnectionById(current.id)
+        return latest?.status === 'active' ? { kind: 'fresh', connection: latest, refreshed: false } : { kind: 'reauth_required', connection: latest }
+      }
       this.ctx.metrics.refreshes.inc({ provider: provider.id, outcome: 'ok' })
       this.#record(current, 'connection.refreshed', options.actor, { rotated: tokens.refreshToken !== undefined })
       return { kind: 'fresh', connection: { ...current, ...patch, generation: current.generation + 1 } as ConnectionRow, refreshed: true }
@@ -149,7 +153,7 @@ export class Refresher {
   async #failed(
     current: ConnectionRow,
     error: ProviderError,
-    update: (patch: Partial<ConnectionRow>) => Promise<void>,
+    update: (patch: Partial<ConnectionRow>) => Promise<boolean>,
     actor: string | null | undefined,
   ): Promise<RefreshOutcome> {
     const now = Date.now()

@@ -74,6 +74,15 @@ export async function rotateEncryption(
     total.scanned += progress.scanned
     total.rewritten += progress.rewritten
   }
+  if (total.skipped === 0 && !options.signal?.aborted) {
+    // Every secret is on the newest key: older versions may now be removed from the configuration.
+    const raw = await store.getMeta('encryption_key_fingerprints')
+    if (raw) {
+      const stored = JSON.parse(raw) as Record<string, string>
+      const kept = Object.fromEntries(Object.entries(stored).filter(([v]) => Number(v) === target))
+      await store.setMeta('encryption_key_fingerprints', JSON.stringify(kept))
+    }
+  }
   return total
 }
 

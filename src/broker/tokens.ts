@@ -19,7 +19,11 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
   const now = Date.now()
-  if (needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000)) {
+  const stillValid = c.expires_at === null || c.expires_at > now
+  // Inside the margin but nothing to do (no refresh token, refresh off, cooling down after a
+  // failure) while the token is still valid: serve it without taking the refresh lock.
+  const canRefresh = c.refresh_token_enc !== null && ctx.registry.get(c.provider_id)?.refreshEnabled === true && !(c.refresh_cooldown_until !== null && c.refresh_cooldown_until > now)
+  if (needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000) && (canRefresh || !stillValid)) {
     const outcome = await ctx.refresher.refresh(c.id, { actor })
     switch (outcome.kind) {
       case 'fresh':

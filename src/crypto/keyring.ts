@@ -77,9 +77,12 @@ export class Keyring {
     const version = Number(parts[1])
     const key = this.keys.get(version)
     if (!key) throw new Error(`ciphertext uses encryption key version ${version}, which is not configured`)
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[2]!, 'base64url'))
+    const tag = Buffer.from(parts[3]!, 'base64url')
+    // Pin the tag length: GCM would otherwise accept truncated tags down to 4 bytes.
+    if (tag.length !== 16) throw new Error('ciphertext has a malformed authentication tag')
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(parts[2]!, 'base64url'), { authTagLength: 16 })
     decipher.setAAD(Buffer.from(aad, 'utf8'))
-    decipher.setAuthTag(Buffer.from(parts[3]!, 'base64url'))
+    decipher.setAuthTag(tag)
     return Buffer.concat([decipher.update(Buffer.from(parts[4]!, 'base64url')), decipher.final()]).toString('utf8')
   }
 

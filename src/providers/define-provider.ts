@@ -113,6 +113,11 @@ export interface ProviderDefinition {
   /** Scopes requested when the app asks for none. */
   defaultScopes?: readonly string[]
   /**
+   * Scopes the provider reports back under another name (Google grants `email` as
+   * `https://www.googleapis.com/auth/userinfo.email`): both spellings count as the same scope.
+   */
+  scopeAliases?: Record<string, string>
+  /**
    * PKCE (RFC 7636): `required` and `supported` both send S256; `unsupported` sends none
    * (providers that reject or mishandle the parameters).
    */

@@ -24,6 +24,11 @@ export const google = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
   scopeDelimiter: ' ',
   defaultScopes: ['openid', 'email', 'profile'],
+  // The token response names the short OpenID scopes by their long URLs.
+  scopeAliases: {
+    email: 'https://www.googleapis.com/auth/userinfo.email',
+    profile: 'https://www.googleapis.com/auth/userinfo.profile',
+  },
   pkce: 'supported',
   tokenEndpointAuthMethod: 'client_secret_post',
   authorizationParams: {

@@ -42,6 +42,8 @@ export interface KyselyStoreOptions {
   /** SQLite refresh lease length; must exceed the provider request timeout. */
   leaseMs?: number
   onClose?: () => Promise<void>
+  /** Called when a change notification could not be sent to other processes. */
+  onPublishError?: (err: Error) => void
 }
 
 const SECRET_COLUMNS = {
@@ -58,6 +60,7 @@ export class KyselyStore implements Store {
   readonly #instance = randomUUID()
   readonly #leaseMs: number
   readonly #onClose: (() => Promise<void>) | undefined
+  readonly #onPublishError: ((err: Error) => void) | undefined
   #bridgeStarted = false
 
   constructor(options: KyselyStoreOptions) {
@@ -66,6 +69,7 @@ export class KyselyStore implements Store {
     this.#bridge = options.bridge
     this.#leaseMs = options.leaseMs ?? 20_000
     this.#onClose = options.onClose
+    this.#onPublishError = options.onPublishError
     this.#events.setMaxListeners(0)
   }
 
@@ -208,49 +212,49 @@ export class KyselyStore implements Store {
     await this.db.updateTable('flows').set(patch).where('id', '=', id).execute()
   }
 
-  async completeFlowWithConnection(flowId: string, c: Omit<ConnectionRow, 'generation'>): Promise<ConnectionRow> {
-    const stored = await this.db.transaction().execute(async (tx) => {
-      const values = encodeConnection({ ...c, generation: 0 })
-      await tx
-        .insertInto('connections')
-        .values(values)
-        .onConflict((oc) =>
-          oc.columns(['user_id', 'provider_id']).doUpdateSet({
-            status: values.status,
-            scopes: values.scopes,
-            access_token_enc: values.access_token_enc,
-            // Keep the stored refresh token when the new grant carries none.
-            refresh_token_enc: values.refresh_token_enc ?? sql<string | null>`connections.refresh_token_enc`,
-            refresh_token_expires_at:
-              values.refresh_token_enc === null ? sql<number | null>`connections.refresh_token_expires_at` : values.refresh_token_expires_at,
-            token_type: values.token_type,
-            expires_at: values.expires_at,
-            account_id: values.account_id ?? sql<string | null>`connections.account_id`,
-            account_label: values.account_label ?? sql<string | null>`connections.account_label`,
-            user_info: values.user_info ?? sql<string | null>`connections.user_info`,
-            updated_at: values.updated_at,
-            last_refresh_error: null,
-            refresh_failures: 0,
-            refresh_cooldown_until: null,
-            generation: sql<number>`connections.generation + 1`,
-          }),
-        )
-        .execute()
-      const stored = await tx
-        .selectFrom('connections')
-        .selectAll()
-        .where('user_id', '=', c.user_id)
-        .where('provider_id', '=', c.provider_id)
-        .executeTakeFirstOrThrow()
-      await tx
-        .updateTable('flows')
-        .set({ status: 'completed', connection_id: stored.id, completed_at: c.updated_at, grant_enc: null, code_verifier_enc: null })
-        .where('id', '=', flowId)
-        .execute()
-      return decodeConnection(stored)
-    })
+  async completeFlowWithConnection(flowId: string, c: ConnectionWrite | ((existing: ConnectionRow | undefined) => ConnectionWrite)): Promise<ConnectionRow> {
+    let stored: ConnectionRow | undefined
+    for (let attempt = 0; !stored; attempt++) {
+      try {
+        stored = await this.db.transaction().execute(async (tx) => {
+          const row = typeof c === 'function' ? await this.#writeBuilt(tx, c) : await writeMerged(tx, c)
+          await tx
+            .updateTable('flows')
+            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null })
+            .where('id', '=', flowId)
+            .execute()
+          return row
+        })
+      } catch (err) {
+        // Two first grants for one (user, provider) racing on PostgreSQL: the loser retries and updates.
+        if (attempt > 0 || !isUniqueViolation(err)) throw err
+      }
+    }
     await this.publish({ channel: 'connection', id: stored.id })
     return stored
+  }
+
+  /**
+   * The builder sees the current row (locked on PostgreSQL) and returns the full new one: the
+   * connection id, and so the key material bound into its ciphertexts, is settled before any
+   * token is encrypted, and the caller decides what of the old grant to keep.
+   */
+  async #writeBuilt(tx: Transaction<Database>, build: (existing: ConnectionRow | undefined) => ConnectionWrite): Promise<ConnectionRow> {
+    let q = tx.selectFrom('connections').selectAll()
+    const sample = build(undefined)
+    q = q.where('user_id', '=', sample.user_id).where('provider_id', '=', sample.provider_id)
+    const current = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst()
+    const existing = current && decodeConnection(current)
+    const row = existing ? build(existing) : sample
+    if (existing && row.id !== existing.id) throw new Error('a connection builder must keep the existing id')
+    const values = encodeConnection({ ...row, generation: existing ? existing.generation + 1 : 0 })
+    if (existing) {
+      const { id: _id, created_at: _c, ...changes } = values
+      await tx.updateTable('connections').set(changes).where('id', '=', existing.id).execute()
+    } else {
+      await tx.insertInto('connections').values(values).execute()
+    }
+    return decodeConnection(values)
   }
 
   async deleteExpiredFlows(before: number): Promise<number> {
@@ -314,8 +318,9 @@ export class KyselyStore implements Store {
     const tracked = (locked: LockedConnection): LockedConnection => ({
       current: locked.current,
       update: async (patch) => {
-        wrote = true
-        await locked.update(patch)
+        const done = await locked.update(patch)
+        wrote ||= done
+        return done
       },
     })
     const result =
@@ -323,7 +328,7 @@ export class KyselyStore implements Store {
         ? await this.db.transaction().execute(async (tx) => {
             // Row lock: other processes queue here; a crashed holder's lock dies with its session.
             const row = await tx.selectFrom('connections').selectAll().where('id', '=', connectionId).forUpdate().executeTakeFirst()
-            return fn(tracked({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch) }))
+            return fn(tracked({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation) }))
           })
         : await this.#withLease(connectionId, (locked) => fn(tracked(locked)))
     // After the commit, so no process re-reads the old row on the strength of this event.
@@ -344,13 +349,13 @@ export class KyselyStore implements Store {
         .executeTakeFirst()
       if (Number(r.numUpdatedRows) > 0) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
-      if (!exists) return fn({ current: undefined, update: async () => {} })
+      if (!exists) return fn({ current: undefined, update: async () => false })
       if (Date.now() > deadline) throw new Error(`timed out waiting for the refresh lease of connection ${connectionId}`)
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
     try {
       const current = await this.getConnectionById(connectionId)
-      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch) })
+      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation) })
     } finally {
       await this.db
         .updateTable('connections')
@@ -462,9 +467,26 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- events
 
+  /**
+   * Delivers in-process at once, then to other processes. A failing or stalled notify connection
+   * must not fail (or hang) the write that was already committed: other processes' caches then
+   * fall back to their TTLs and long-polls to their timeouts, so the failure is reported, not thrown.
+   */
   async publish(event: StoreEvent): Promise<void> {
     this.#events.emit('event', event)
-    if (this.#bridge) await this.#bridge.publish(JSON.stringify({ origin: this.#instance, event }))
+    if (!this.#bridge) return
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('publishing a change notification timed out')), 2000)
+      timer.unref()
+    })
+    try {
+      await Promise.race([this.#bridge.publish(JSON.stringify({ origin: this.#instance, event })), timeout])
+    } catch (err) {
+      this.#onPublishError?.(err as Error)
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   subscribe(listener: (event: StoreEvent) => void): () => void {
@@ -474,6 +496,38 @@ export class KyselyStore implements Store {
 }
 
 // ------------------------------------------------------------------ row codecs
+
+type ConnectionWrite = Omit<ConnectionRow, 'generation'>
+
+/** A whole connection row; on conflict the stored refresh token and identity are kept when the new grant has none. */
+async function writeMerged(tx: Transaction<Database>, c: ConnectionWrite): Promise<ConnectionRow> {
+  const values = encodeConnection({ ...c, generation: 0 })
+  await tx
+    .insertInto('connections')
+    .values(values)
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'provider_id']).doUpdateSet({
+        status: values.status,
+        scopes: values.scopes,
+        access_token_enc: values.access_token_enc,
+        refresh_token_enc: values.refresh_token_enc ?? sql<string | null>`connections.refresh_token_enc`,
+        refresh_token_expires_at: values.refresh_token_enc === null ? sql<number | null>`connections.refresh_token_expires_at` : values.refresh_token_expires_at,
+        token_type: values.token_type,
+        expires_at: values.expires_at,
+        account_id: values.account_id ?? sql<string | null>`connections.account_id`,
+        account_label: values.account_label ?? sql<string | null>`connections.account_label`,
+        user_info: values.user_info ?? sql<string | null>`connections.user_info`,
+        updated_at: values.updated_at,
+        last_refresh_error: null,
+        refresh_failures: 0,
+        refresh_cooldown_until: null,
+        generation: sql<number>`connections.generation + 1`,
+      }),
+    )
+    .execute()
+  const stored = await tx.selectFrom('connections').selectAll().where('user_id', '=', c.user_id).where('provider_id', '=', c.provider_id).executeTakeFirstOrThrow()
+  return decodeConnection(stored)
+}
 
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string }).code
@@ -496,17 +550,19 @@ function decodeConnection(r: Database['connections']): ConnectionRow {
   return { ...r, scopes: JSON.parse(r.scopes) as string[], user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>) }
 }
 
-async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch): Promise<void> {
+async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch, expectGeneration?: number): Promise<boolean> {
   const { scopes, user_info, ...rest } = patch
   const set: Record<string, unknown> = { ...rest }
   if (scopes !== undefined) set['scopes'] = JSON.stringify(scopes)
   if (user_info !== undefined) set['user_info'] = user_info === null ? null : JSON.stringify(user_info)
   const tokensChanged = 'access_token_enc' in patch || 'refresh_token_enc' in patch
   // An empty SET is a syntax error: nothing to write is a no-op.
-  if (!tokensChanged && Object.values(set).every((v) => v === undefined)) return
-  await db
+  if (!tokensChanged && Object.values(set).every((v) => v === undefined)) return false
+  let q = db
     .updateTable('connections')
     .set({ ...(set as object), ...(tokensChanged ? { generation: sql<number>`generation + 1` } : {}) })
     .where('id', '=', id)
-    .execute()
+  if (expectGeneration !== undefined) q = q.where('generation', '=', expectGeneration)
+  const r = await q.executeTakeFirst()
+  return Number(r.numUpdatedRows) > 0
 }

@@ -40,7 +40,7 @@ export function openStore(location: StoreLocation): KyselyStore {
     pool.on('connect', (client) => client.on('error', () => {}))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
-    return new KyselyStore({ dialect: 'postgres', db, bridge })
+    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })

@@ -47,8 +47,11 @@ export interface AuditFilter {
 export interface LockedConnection {
   /** The connection as re-read after the lock was taken (undefined if deleted meanwhile). */
   current: ConnectionRow | undefined
-  /** Writes within the lock; bumps `generation`. */
-  update(patch: ConnectionPatch): Promise<void>
+  /**
+   * Writes within the lock, only if the row is still the one that was read (same `generation`:
+   * a grant that landed meanwhile wins). Returns false when nothing was written.
+   */
+  update(patch: ConnectionPatch): Promise<boolean>
 }
 
 /**
@@ -90,10 +93,15 @@ export interface Store {
   consumeFlowCallback(id: string, at: number): Promise<boolean>
   updateFlow(id: string, patch: FlowPatch): Promise<void>
   /**
-   * In one transaction: create or replace the (user, provider) connection's tokens and mark
-   * the flow completed with it. Returns the stored connection.
+   * In one transaction: create or replace the (user, provider) connection and mark the flow
+   * completed with it. Given a row, an existing connection keeps its id, refresh token and identity
+   * where the new row has none. Given a builder, the builder receives the existing row (locked) and
+   * returns the complete new row, keeping the existing id. Returns the stored connection.
    */
-  completeFlowWithConnection(flowId: string, connection: Omit<ConnectionRow, 'generation'>): Promise<ConnectionRow>
+  completeFlowWithConnection(
+    flowId: string,
+    connection: Omit<ConnectionRow, 'generation'> | ((existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>),
+  ): Promise<ConnectionRow>
   /** Deletes flows that expired before `before`. */
   deleteExpiredFlows(before: number): Promise<number>
 

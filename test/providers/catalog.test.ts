@@ -32,6 +32,7 @@ const PROVIDER_FIELDS = {
   settings: true,
   scopeDelimiter: true,
   defaultScopes: true,
+  scopeAliases: true,
   pkce: true,
   tokenEndpointAuthMethod: true,
   authorizationParams: true,

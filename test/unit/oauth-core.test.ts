@@ -206,3 +206,13 @@ describe('provider entries', () => {
     expect(ok.def.authorizationEndpoint).toContain('https://acme.zendesk.com/')
   })
 })
+
+describe('scope coverage', () => {
+  it('counts a provider’s aliases as the same scope (Google userinfo URLs)', async () => {
+    const { covers } = await import('../../src/broker/flows.js')
+    const granted = ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile']
+    expect(covers(granted, ['openid', 'email', 'profile'], catalog['google']!.scopeAliases)).toBe(true)
+    expect(covers(granted, ['openid', 'email', 'profile'])).toBe(false)
+    expect(covers(granted, ['https://www.googleapis.com/auth/gmail.readonly'], catalog['google']!.scopeAliases)).toBe(false)
+  })
+})
