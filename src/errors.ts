@@ -47,5 +47,3 @@ export class LatchkeyError extends Error {
     this.extra = options?.extra
   }
 }
-
-export const isLatchkeyError = (e: unknown): e is LatchkeyError => e instanceof LatchkeyError

@@ -85,10 +85,15 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
+    return await assemble(config, options, log, warnings, keyring, store)
   } catch (err) {
+    // Nothing half-started is left behind (on PostgreSQL: the pool and the LISTEN connection).
     await store.close().catch(() => {})
     throw err
   }
+}
+
+async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore): Promise<Latchkey> {
 
   const registry = loadProviders({
     catalog,
@@ -139,6 +144,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   const apiKeys = new ApiKeys(store)
   const providerAdmin = new ProviderAdmin(ctx)
   await providerAdmin.loadAll()
+  providerAdmin.startResync()
 
   let initialApiKey: string | undefined
   if (options.bootstrapApiKey !== false && (await store.listApiKeys()).length === 0) {

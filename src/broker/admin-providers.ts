@@ -10,6 +10,7 @@ import type { BrokerContext } from './context.js'
 
 export class ProviderAdmin {
   readonly #unsubscribe: () => void
+  #timer: NodeJS.Timeout | undefined
 
   constructor(private readonly ctx: BrokerContext) {
     this.#unsubscribe = ctx.store.subscribe((e) => {
@@ -17,9 +18,23 @@ export class ProviderAdmin {
     })
   }
 
-  /** Loads every stored provider into the registry (at start). A broken row is logged, not fatal. */
+  /**
+   * Loads every stored provider into the registry and drops admin providers deleted meanwhile.
+   * Runs at start and every 30 s, so a change whose notification was lost (the listener was
+   * reconnecting) still reaches every process. A broken row is logged, not fatal.
+   */
   async loadAll(): Promise<void> {
-    for (const row of await this.ctx.store.listProviders()) await this.reload(row.id)
+    const rows = await this.ctx.store.listProviders()
+    const ids = new Set(rows.map((r) => r.id))
+    for (const p of this.ctx.registry.list()) if (p.source === 'admin' && !ids.has(p.id)) this.ctx.registry.delete(p.id)
+    for (const row of rows) await this.reload(row.id)
+  }
+
+  startResync(intervalMs = 30_000): void {
+    this.#timer = setInterval(() => {
+      this.loadAll().catch((err: Error) => this.ctx.log.warn({ err: err.message }, 'provider resync failed'))
+    }, intervalMs)
+    this.#timer.unref()
   }
 
   async reload(id: string): Promise<void> {
@@ -106,6 +121,7 @@ export class ProviderAdmin {
   }
 
   close(): void {
+    clearInterval(this.#timer)
     this.#unsubscribe()
   }
 }

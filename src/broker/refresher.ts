@@ -65,7 +65,10 @@ export class Refresher {
       }
       const provider = this.ctx.registry.get(current.provider_id)
       if (!provider) {
-        return { kind: 'misconfigured', connection: current, error: new ProviderError('invalid_client', `provider ${current.provider_id} is no longer configured`) }
+        const error = new ProviderError('invalid_client', `provider ${current.provider_id} is no longer configured`)
+        // A cooldown keeps such connections from filling every background-refresh batch.
+        await update({ last_refresh_error: error.message, refresh_cooldown_until: now + this.ctx.config.refreshCooldownSeconds * 1000 })
+        return { kind: 'misconfigured', connection: current, error }
       }
       if (!current.refresh_token_enc || !provider.refreshEnabled) {
         if (current.expires_at !== null && current.expires_at <= now) {

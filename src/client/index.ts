@@ -154,7 +154,9 @@ export class Latchkey {
         response = await this.#fetch(url, { method, headers, body: opts.body === undefined ? null : JSON.stringify(opts.body), signal })
       } catch (err) {
         if (opts.signal?.aborted) throw err
-        if (attempt < this.#maxRetries) {
+        // Repeat only what is safe to repeat: reads, deletes, and authorize (identical requests share a flow).
+        const idempotent = method === 'GET' || method === 'DELETE' || path === '/v1/auth/authorize'
+        if (idempotent && attempt < this.#maxRetries) {
           await sleep(backoff(attempt))
           continue
         }

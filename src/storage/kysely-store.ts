@@ -206,10 +206,12 @@ export class KyselyStore implements Store {
     return Number(r.numUpdatedRows) > 0
   }
 
-  async updateFlow(id: string, patch: FlowPatch): Promise<void> {
+  async updateFlow(id: string, patch: FlowPatch, options: { whilePending?: boolean } = {}): Promise<void> {
     // An empty SET is a syntax error: nothing to write is a no-op.
     if (Object.values(patch).every((v) => v === undefined)) return
-    await this.db.updateTable('flows').set(patch).where('id', '=', id).execute()
+    let q = this.db.updateTable('flows').set(patch).where('id', '=', id)
+    if (options.whilePending) q = q.where('status', '=', 'pending')
+    await q.execute()
   }
 
   async completeFlowWithConnection(flowId: string, c: ConnectionWrite | ((existing: ConnectionRow | undefined) => ConnectionWrite)): Promise<ConnectionRow> {

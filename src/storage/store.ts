@@ -91,7 +91,8 @@ export interface Store {
   markFlowOpened(id: string, browserBinding: string, at: number): Promise<boolean>
   /** Single use of `state`: true only for the first call, and only while the flow is pending. */
   consumeFlowCallback(id: string, at: number): Promise<boolean>
-  updateFlow(id: string, patch: FlowPatch): Promise<void>
+  /** With `whilePending`, writes only if the flow is still pending (a completion is never undone). */
+  updateFlow(id: string, patch: FlowPatch, options?: { whilePending?: boolean }): Promise<void>
   /**
    * In one transaction: create or replace the (user, provider) connection and mark the flow
    * completed with it. Given a row, an existing connection keeps its id, refresh token and identity
