@@ -17,6 +17,8 @@ export interface VerifiedKey {
 }
 
 const CACHE_MS = 5_000
+
+const rawKey = (header: string) => (header.startsWith('Bearer ') || header.startsWith('bearer ') ? header.slice(7).trim() : header.trim())
 const TOUCH_MS = 60_000
 
 export class ApiKeys {
@@ -60,12 +62,20 @@ export class ApiKeys {
   }
 
   /** Accepts `Authorization: <key>` and `Authorization: Bearer <key>` (Arcade's SDKs send the raw key). */
+  /** The verified key from the cache, without touching the database; undefined when not cached. */
+  cached(header: string | undefined): VerifiedKey | undefined {
+    if (!header) return undefined
+    const hit = this.#cache.get(rawKey(header))
+    const now = Date.now()
+    return hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now) ? hit.key : undefined
+  }
+
   async verify(header: string | undefined): Promise<VerifiedKey> {
     if (!header) throw new LatchkeyError('UNAUTHENTICATED', 'missing API key: send it in the Authorization header')
-    const raw = header.startsWith('Bearer ') || header.startsWith('bearer ') ? header.slice(7).trim() : header.trim()
+    const hit = this.cached(header)
+    if (hit) return hit
+    const raw = rawKey(header)
     const now = Date.now()
-    const cached = this.#cache.get(raw)
-    if (cached && cached.until > now && (cached.expiresAt === null || cached.expiresAt > now)) return cached.key
     const parsed = parseApiKey(raw)
     if (!parsed) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
     const row = await this.store.getApiKey(parsed.id)

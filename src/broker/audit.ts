@@ -43,7 +43,7 @@ export interface AuditInput {
 export class AuditLog {
   #buffer: AuditEntry[] = []
   /** Open `token.issued` aggregates of this window, by actor and connection. */
-  #issued = new Map<string, AuditEntry & { detail: { count: number; last_at: string } }>()
+  #issued = new Map<string, AuditEntry & { detail: { count: number; last_at: string | number } }>()
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> = Promise.resolve()
   #seq = 0
@@ -61,7 +61,8 @@ export class AuditLog {
       const open = this.#issued.get(key)
       if (open) {
         open.detail.count++
-        open.detail.last_at = new Date(at).toISOString()
+        // A number until the flush turns it into an ISO date (once per entry, not per hand-out).
+        open.detail.last_at = at
         return
       }
     }
@@ -79,7 +80,7 @@ export class AuditLog {
       detail: input.detail ?? null,
     }
     if (input.action === 'token.issued' && input.connection_id) {
-      const aggregate = { ...entry, detail: { ...input.detail, count: 1, last_at: new Date(at).toISOString() } }
+      const aggregate = { ...entry, detail: { ...input.detail, count: 1, last_at: at as string | number } }
       this.#issued.set(`${input.actor ?? ''}\u0000${input.connection_id}`, aggregate)
       this.#buffer.push(aggregate)
     } else {
@@ -98,6 +99,7 @@ export class AuditLog {
     this.#timer = undefined
     const batch = this.#buffer
     this.#buffer = []
+    for (const e of this.#issued.values()) e.detail.last_at = new Date(e.detail.last_at).toISOString()
     this.#issued.clear()
     this.#flushing = this.#flushing.then(async () => {
       if (batch.length === 0) return

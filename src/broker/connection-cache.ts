@@ -29,6 +29,12 @@ export class ConnectionCache {
     })
   }
 
+  /** The cached row, if fresh; no I/O. */
+  peek(userId: string, providerId: string): ConnectionRow | undefined {
+    const hit = this.#byKey.get(`${providerId}\u0000${userId}`)
+    return hit && hit.until > Date.now() ? hit.row : undefined
+  }
+
   async get(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
     const key = `${providerId}\u0000${userId}`
     const hit = this.#byKey.get(key)

@@ -25,7 +25,8 @@ export const FLOW_ID_PREFIX = 'ac_'
 export const CONNECTION_ID_PREFIX = 'cn_'
 
 /** Whether granted scopes include every requested one, counting a provider's aliases as equal. */
-export function covers(granted: readonly string[], requested: readonly string[], aliases: Readonly<Record<string, string>> = {}): boolean {
+export function covers(granted: readonly string[], requested: readonly string[], aliases?: Readonly<Record<string, string>>): boolean {
+  if (!aliases) return requested.every((s) => granted.includes(s))
   const canonical = (s: string) => aliases[s] ?? s
   const have = new Set(granted.map(canonical))
   return requested.every((s) => have.has(canonical(s)))
@@ -39,12 +40,12 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
   const provider = ctx.registry.resolve(input.provider)
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const connection = await ctx.connections.get(input.userId, provider.id)
+  const connection = ctx.connections.peek(input.userId, provider.id) ?? (await ctx.connections.get(input.userId, provider.id))
 
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
-      ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'completed' })
+      ctx.metrics.authorizations.labels(provider.id, 'completed').inc()
       return completedResponse(handed.connection, handed.token)
     }
   }

@@ -33,8 +33,7 @@ export class RateLimiter {
 }
 
 export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyRole) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const key = await apiKeys.verify(request.headers.authorization)
+  const admit = (request: FastifyRequest, reply: FastifyReply, key: VerifiedKey): void => {
     if (role === 'admin' && key.role !== 'admin') throw new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key')
     const wait = limiter.take(key.id)
     if (wait > 0) {
@@ -42,5 +41,30 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyR
       throw new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`)
     }
     request.apiKey = key
+  }
+  // Callback style: a key verified in the last seconds is admitted synchronously (the hot path);
+  // otherwise it is checked against the database.
+  return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    const header = request.headers.authorization
+    const hit = apiKeys.cached(header)
+    if (hit) {
+      try {
+        admit(request, reply, hit)
+      } catch (err) {
+        return done(err as Error)
+      }
+      return done()
+    }
+    apiKeys.verify(header).then(
+      (key) => {
+        try {
+          admit(request, reply, key)
+        } catch (err) {
+          return done(err as Error)
+        }
+        done()
+      },
+      (err: Error) => done(err),
+    )
   }
 }
