@@ -136,30 +136,29 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
       const abort = new AbortController()
       const onOuterAbort = () => abort.abort()
       signal?.addEventListener('abort', onOuterAbort, { once: true })
-      const woken = remaining > 0 ? ctx.waiters.wait(id, remaining, abort.signal) : Promise.resolve(false)
-      let flow = await ctx.store.getFlow(id)
-      if (!flow) {
+      try {
+        const woken = remaining > 0 ? ctx.waiters.wait(id, remaining, abort.signal) : Promise.resolve(false)
+        let flow = await ctx.store.getFlow(id)
+        if (!flow) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
+        if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
+          // An unconfirmed grant expires with its flow.
+          const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
+          await ctx.store.updateFlow(id, expired, { whilePending: true })
+          await ctx.store.publish({ channel: 'flow', id })
+          flow = { ...flow, ...expired }
+        }
+        if (flow.status === 'completed') {
+          const c = flow.connection_id ? await ctx.store.getConnectionById(flow.connection_id) : undefined
+          if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: 'connection_deleted', message: 'the connection was deleted after this authorization' } }
+          return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
+        }
+        if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) return flowResponse(ctx, flow)
+        await woken
+      } finally {
+        // Ends this round's waiter and its timer whatever happened (a no-op once it has fired).
         abort.abort()
-        throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
+        signal?.removeEventListener('abort', onOuterAbort)
       }
-      if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
-        // An unconfirmed grant expires with its flow.
-        const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
-        await ctx.store.updateFlow(id, expired, { whilePending: true })
-        flow = { ...flow, ...expired }
-      }
-      if (flow.status === 'completed') {
-        abort.abort()
-        const c = flow.connection_id ? await ctx.store.getConnectionById(flow.connection_id) : undefined
-        if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: 'connection_deleted', message: 'the connection was deleted after this authorization' } }
-        return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
-      }
-      if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) {
-        abort.abort()
-        return flowResponse(ctx, flow)
-      }
-      await woken
-      signal?.removeEventListener('abort', onOuterAbort)
     }
   } finally {
     ctx.metrics.waiters.dec()
