@@ -8,17 +8,10 @@ import { Latchkey } from '../../src/client/index.js'
 import { parseApiKey } from '../../src/crypto/api-keys.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import type { AuditEntry } from '../../src/client/types.js'
 
-interface AuditItem {
-  id: string
-  at: string
-  actor: string | null
-  action: string
-  user_id: string | null
-  provider_id: string | null
-  connection_id: string | null
-  detail: Record<string, unknown> | null
-}
+/** The wire shape the SDK declares. */
+type AuditItem = AuditEntry
 
 describe('audit trail through the admin API', () => {
   let h: Harness
