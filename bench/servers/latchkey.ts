@@ -1,12 +1,18 @@
 /**
  * Latchkey started the way the CLI starts it (`createLatchkey`), in its own process: a SQLite
- * file, warn-level logging, background refresh off, the test IdP as its only provider.
+ * file, warn-level logging, background refresh off, the test IdP as its only provider. It runs
+ * the compiled `dist/` (what `npm start` runs; `npm run bench` builds it first), falling back to
+ * the TypeScript sources when there is no build.
  */
+import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { loadConfig } from '../../src/config.js'
-import { createLogger } from '../../src/log.js'
-import { createLatchkey } from '../../src/server.js'
 import { childArgs, serveChild } from '../lib/child.js'
+
+const built = new URL('../../dist/server.js', import.meta.url)
+const from = existsSync(built) ? '../../dist/' : '../../src/'
+const { loadConfig } = (await import(`${from}config.js`)) as typeof import('../../src/config.js')
+const { createLogger } = (await import(`${from}log.js`)) as typeof import('../../src/log.js')
+const { createLatchkey } = (await import(`${from}server.js`)) as typeof import('../../src/server.js')
 
 export interface LatchkeyArgs {
   port: number
