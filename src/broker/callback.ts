@@ -34,7 +34,7 @@ export interface Cookie {
 
 export type BrowserResult =
   | { kind: 'redirect'; location: string; setCookie?: Cookie }
-  | { kind: 'page'; status: number; tone: 'success' | 'error' | 'warning'; title: string; message: string; nextUri?: string | undefined; setCookie?: Cookie }
+  | { kind: 'page'; status: number; tone: 'success' | 'error' | 'warning'; title: string; message: string; setCookie?: Cookie }
 
 const errorPage = (status: number, title: string, message: string): BrowserResult => ({ kind: 'page', status, tone: 'error', title, message })
 
@@ -243,7 +243,7 @@ async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow
   const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
   let replaced = false
   // The store settles the id (an existing connection keeps its own) before anything is encrypted.
-  const stored = await ctx.store.completeFlowWithConnection(flow.id, (existing) => {
+  const stored = await ctx.store.completeFlowWithConnection(flow.id, flow, (existing) => {
     const id = existing?.id ?? newId
     replaced = existing !== undefined
     // What the old grant leaves behind (its refresh token, its identity) is kept only for the same

@@ -214,12 +214,16 @@ export class KyselyStore implements Store {
     await q.execute()
   }
 
-  async completeFlowWithConnection(flowId: string, c: ConnectionWrite | ((existing: ConnectionRow | undefined) => ConnectionWrite)): Promise<ConnectionRow> {
+  async completeFlowWithConnection(
+    flowId: string,
+    key: { user_id: string; provider_id: string },
+    build: (existing: ConnectionRow | undefined) => ConnectionWrite,
+  ): Promise<ConnectionRow> {
     let stored: ConnectionRow | undefined
     for (let attempt = 0; !stored; attempt++) {
       try {
         stored = await this.db.transaction().execute(async (tx) => {
-          const row = typeof c === 'function' ? await this.#writeBuilt(tx, c) : await writeMerged(tx, c)
+          const row = await this.#writeBuilt(tx, key, build)
           await tx
             .updateTable('flows')
             .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null })
@@ -241,14 +245,14 @@ export class KyselyStore implements Store {
    * connection id, and so the key material bound into its ciphertexts, is settled before any
    * token is encrypted, and the caller decides what of the old grant to keep.
    */
-  async #writeBuilt(tx: Transaction<Database>, build: (existing: ConnectionRow | undefined) => ConnectionWrite): Promise<ConnectionRow> {
-    let q = tx.selectFrom('connections').selectAll()
-    const sample = build(undefined)
-    q = q.where('user_id', '=', sample.user_id).where('provider_id', '=', sample.provider_id)
+  async #writeBuilt(tx: Transaction<Database>, key: { user_id: string; provider_id: string }, build: (existing: ConnectionRow | undefined) => ConnectionWrite): Promise<ConnectionRow> {
+    const q = tx.selectFrom('connections').selectAll().where('user_id', '=', key.user_id).where('provider_id', '=', key.provider_id)
     const current = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst()
     const existing = current && decodeConnection(current)
-    const row = existing ? build(existing) : sample
-    if (existing && row.id !== existing.id) throw new Error('a connection builder must keep the existing id')
+    const row = build(existing)
+    if (row.user_id !== key.user_id || row.provider_id !== key.provider_id || (existing && row.id !== existing.id)) {
+      throw new Error('a connection builder must keep the user, the provider and an existing id')
+    }
     const values = encodeConnection({ ...row, generation: existing ? existing.generation + 1 : 0 })
     if (existing) {
       const { id: _id, created_at: _c, ...changes } = values
@@ -501,35 +505,6 @@ export class KyselyStore implements Store {
 
 type ConnectionWrite = Omit<ConnectionRow, 'generation'>
 
-/** A whole connection row; on conflict the stored refresh token and identity are kept when the new grant has none. */
-async function writeMerged(tx: Transaction<Database>, c: ConnectionWrite): Promise<ConnectionRow> {
-  const values = encodeConnection({ ...c, generation: 0 })
-  await tx
-    .insertInto('connections')
-    .values(values)
-    .onConflict((oc) =>
-      oc.columns(['user_id', 'provider_id']).doUpdateSet({
-        status: values.status,
-        scopes: values.scopes,
-        access_token_enc: values.access_token_enc,
-        refresh_token_enc: values.refresh_token_enc ?? sql<string | null>`connections.refresh_token_enc`,
-        refresh_token_expires_at: values.refresh_token_enc === null ? sql<number | null>`connections.refresh_token_expires_at` : values.refresh_token_expires_at,
-        token_type: values.token_type,
-        expires_at: values.expires_at,
-        account_id: values.account_id ?? sql<string | null>`connections.account_id`,
-        account_label: values.account_label ?? sql<string | null>`connections.account_label`,
-        user_info: values.user_info ?? sql<string | null>`connections.user_info`,
-        updated_at: values.updated_at,
-        last_refresh_error: null,
-        refresh_failures: 0,
-        refresh_cooldown_until: null,
-        generation: sql<number>`connections.generation + 1`,
-      }),
-    )
-    .execute()
-  const stored = await tx.selectFrom('connections').selectAll().where('user_id', '=', c.user_id).where('provider_id', '=', c.provider_id).executeTakeFirstOrThrow()
-  return decodeConnection(stored)
-}
 
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string }).code

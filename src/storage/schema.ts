@@ -4,7 +4,6 @@
  * integer in SQLite); JSON values are stored as text so both databases read them alike.
  * Every `*_enc` column holds a `crypto/keyring` envelope, never a plaintext secret.
  */
-import type { Generated } from 'kysely'
 
 export interface ApiKeysTable {
   id: string
@@ -114,6 +113,4 @@ export interface Database {
   providers: ProvidersTable
   audit_log: AuditTable
   latchkey_meta: MetaTable
-  /** Unused marker so `Generated` stays imported for future serial columns. */
-  _never?: { id: Generated<number> }
 }

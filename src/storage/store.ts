@@ -95,13 +95,15 @@ export interface Store {
   updateFlow(id: string, patch: FlowPatch, options?: { whilePending?: boolean }): Promise<void>
   /**
    * In one transaction: create or replace the (user, provider) connection and mark the flow
-   * completed with it. Given a row, an existing connection keeps its id, refresh token and identity
-   * where the new row has none. Given a builder, the builder receives the existing row (locked) and
-   * returns the complete new row, keeping the existing id. Returns the stored connection.
+   * completed with it. `build` receives the existing row (locked on PostgreSQL) and returns the
+   * complete new one, keeping an existing id: the id, and so the key material bound into the
+   * row's ciphertexts, is settled before anything is encrypted, and the caller decides what of an
+   * old grant to keep. Returns the stored connection.
    */
   completeFlowWithConnection(
     flowId: string,
-    connection: Omit<ConnectionRow, 'generation'> | ((existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>),
+    key: { user_id: string; provider_id: string },
+    build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
   ): Promise<ConnectionRow>
   /** Deletes flows that expired before `before`. */
   deleteExpiredFlows(before: number): Promise<number>

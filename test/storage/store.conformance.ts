@@ -109,7 +109,7 @@ export function auditEntry(over: Partial<AuditEntry> = {}): AuditEntry {
 export async function seedConnection(store: KyselyStore, over: Partial<NewConnection> = {}): Promise<ConnectionRow> {
   const c = connectionRow(over)
   const { flow } = await store.createOrReuseFlow(flowRow({ user_id: c.user_id, provider_id: c.provider_id, scope_key: `seed ${c.id}` }), T0)
-  return store.completeFlowWithConnection(flow.id, c)
+  return store.completeFlowWithConnection(flow.id, c, (existing) => (existing ? { ...c, id: existing.id, created_at: existing.created_at } : c))
 }
 
 /** A promise with its resolver, for deterministic orderings between concurrent tasks. */
@@ -399,69 +399,63 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const flow = flowRow({ grant_enc: 'enc:grant' })
         await store.createOrReuseFlow(flow, T0)
         const c = connectionRow({ updated_at: T0 + 9 })
-        const stored = await store.completeFlowWithConnection(flow.id, c)
+        const seen: Array<ConnectionRow | undefined> = []
+        const stored = await store.completeFlowWithConnection(flow.id, c, (existing) => {
+          seen.push(existing)
+          return c
+        })
+        expect(seen).toEqual([undefined])
         expect(stored).toEqual({ ...c, generation: 0 })
         expect(await store.getConnectionById(c.id)).toEqual(stored)
         const done = await store.getFlow(flow.id)
         expect(done).toMatchObject({ status: 'completed', connection_id: c.id, completed_at: T0 + 9, code_verifier_enc: null, grant_enc: null })
       })
 
-      it('updates the same (user, provider) connection, keeping what the new grant lacks', async () => {
+      it('hands the existing row to the builder and replaces it under the same id', async () => {
         const first = await seedConnection(store, { user_info: { sub: 'one' }, account_id: 'acct-1', account_label: 'Alice' })
-        await store.updateConnection(first.id, {
-          status: 'reauth_required',
-          last_refresh_error: 'invalid_grant',
-          refresh_failures: 3,
-          refresh_cooldown_until: T0 + MINUTE,
-        })
+        await store.updateConnection(first.id, { status: 'reauth_required', last_refresh_error: 'invalid_grant', refresh_failures: 3 })
+        const before = (await store.getConnectionById(first.id))!
 
         const flow = flowRow({ scope_key: 'more', grant_enc: 'enc:grant-2' })
         await store.createOrReuseFlow(flow, T0)
-        const next = connectionRow({
-          scopes: ['repo', 'gist'],
-          access_token_enc: 'enc:access-2',
-          refresh_token_enc: null,
-          refresh_token_expires_at: null,
-          token_type: 'Bearer',
-          expires_at: T0 + 120 * MINUTE,
-          account_id: null,
-          account_label: null,
-          user_info: null,
-          created_at: T0 + 100,
-          updated_at: T0 + 100,
+        let seen: ConnectionRow | undefined
+        const updated = await store.completeFlowWithConnection(flow.id, first, (existing) => {
+          seen = existing
+          // The broker decides what of the old grant to keep; here: the refresh token.
+          return connectionRow({
+            id: existing!.id,
+            created_at: existing!.created_at,
+            scopes: ['repo', 'gist'],
+            access_token_enc: 'enc:access-2',
+            refresh_token_enc: existing!.refresh_token_enc,
+            updated_at: T0 + 100,
+          })
         })
-        const updated = await store.completeFlowWithConnection(flow.id, next)
-        expect(updated).toEqual({
-          ...first,
+        expect(seen).toEqual(before)
+        expect(updated).toMatchObject({
+          id: first.id,
           status: 'active',
           scopes: ['repo', 'gist'],
           access_token_enc: 'enc:access-2',
-          token_type: 'Bearer',
-          expires_at: T0 + 120 * MINUTE,
-          updated_at: T0 + 100,
+          refresh_token_enc: first.refresh_token_enc,
           last_refresh_error: null,
           refresh_failures: 0,
-          refresh_cooldown_until: null,
-          generation: first.generation + 1,
+          created_at: first.created_at,
+          updated_at: T0 + 100,
+          generation: before.generation + 1,
         })
-        // Same row: id, creation time, refresh token, account and user info kept.
-        expect(updated.id).toBe(first.id)
-        expect(updated.refresh_token_enc).toBe(first.refresh_token_enc)
-        expect(updated.refresh_token_expires_at).toBe(first.refresh_token_expires_at)
-        expect(await store.getConnectionById(next.id)).toBeUndefined()
         expect(await store.getConnection('alice', 'github')).toEqual(updated)
-        expect(await store.getFlow(flow.id)).toMatchObject({ status: 'completed', connection_id: first.id, code_verifier_enc: null, grant_enc: null })
-
-        // A grant that does carry a refresh token replaces it.
-        const flow3 = flowRow({ scope_key: 'again' })
-        await store.createOrReuseFlow(flow3, T0)
-        const third = await store.completeFlowWithConnection(
-          flow3.id,
-          connectionRow({ refresh_token_enc: 'enc:refresh-3', refresh_token_expires_at: T0 + 5, account_id: 'acct-3', user_info: { sub: 'three' } }),
-        )
-        expect(third).toMatchObject({ id: first.id, refresh_token_enc: 'enc:refresh-3', refresh_token_expires_at: T0 + 5, account_id: 'acct-3', user_info: { sub: 'three' } })
-        expect(third.generation).toBe(first.generation + 2)
         expect((await store.listConnections({}, 10, 0)).total).toBe(1)
+        expect(await store.getFlow(flow.id)).toMatchObject({ status: 'completed', connection_id: first.id, code_verifier_enc: null, grant_enc: null })
+      })
+
+      it('refuses a builder that changes an existing connection\'s id, writing nothing', async () => {
+        const first = await seedConnection(store)
+        const flow = flowRow({ scope_key: 'other' })
+        await store.createOrReuseFlow(flow, T0)
+        await expect(store.completeFlowWithConnection(flow.id, first, () => connectionRow({ id: 'conn-other' }))).rejects.toThrow(/existing id/)
+        expect(await store.getConnectionById(first.id)).toEqual(first)
+        expect((await store.getFlow(flow.id))!.status).toBe('pending')
       })
     })
 
