@@ -17,6 +17,7 @@ export class ConnectionCache {
   #tokens = new WeakMap<ConnectionRow, string>()
   #keyById = new Map<string, string>()
   #epoch = 0
+  #touched = new Map<string, number>()
   readonly #unsubscribe: () => void
 
   constructor(
@@ -58,6 +59,14 @@ export class ConnectionCache {
       this.#tokens.set(row, token)
     }
     return token
+  }
+
+  /** Last-used times are written at most once a minute per connection: true when one is due. */
+  dueForTouch(connectionId: string, now: number): boolean {
+    if ((this.#touched.get(connectionId) ?? 0) + 60_000 > now) return false
+    if (this.#touched.size >= this.maxEntries) this.#touched.clear()
+    this.#touched.set(connectionId, now)
+    return true
   }
 
   drop(connectionId: string): void {

@@ -89,19 +89,16 @@ export class Refresher {
       }
 
       const refreshToken = this.ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc)
-      const started = performance.now()
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
       let tokens
       try {
         tokens = await refreshAccessToken(provider, refreshToken, this.ctx.http)
       } catch (err) {
-        stopTimer()
         const error = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
         return this.#failed(current, error, update, options.actor)
       } finally {
-        this.ctx.log.debug({ connection: current.id, ms: Math.round(performance.now() - started) }, 'refresh call finished')
+        stopTimer()
       }
-      stopTimer()
 
       let userInfoPatch: { user_info?: Record<string, unknown>; account_id?: string | null; account_label?: string | null } =
         Object.keys(tokens.kept).length > 0 ? { user_info: { ...current.user_info, ...tokens.kept } } : {}

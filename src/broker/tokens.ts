@@ -11,10 +11,6 @@ import { needsRefresh } from './refresher.js'
 
 export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
 
-/** Last-used timestamps are written at most once a minute per connection. */
-const TOUCH_INTERVAL_MS = 60_000
-const lastTouched = new Map<string, number>()
-
 export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow, actor: string | null): Promise<HandOut> {
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
@@ -45,10 +41,7 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
   }
   const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
-  const last = lastTouched.get(c.id) ?? 0
-  if (now - last > TOUCH_INTERVAL_MS) {
-    lastTouched.set(c.id, now)
-    if (lastTouched.size > 100_000) lastTouched.clear()
+  if (ctx.connections.dueForTouch(c.id, now)) {
     ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => ctx.log.warn({ err }, 'could not record last use'))
   }
   return { kind: 'token', token, connection: c }

@@ -29,11 +29,10 @@ export const PAGE_HEADERS: Record<string, string> = {
 
 const ICONS = { success: '✓', error: '!', warning: '!' } as const
 
-export function renderPage(p: { tone: 'success' | 'error' | 'warning'; title: string; message: string; nextUri?: string | undefined }): string {
-  const next = p.nextUri ? `<p><a href="${escapeHtml(p.nextUri)}">Continue</a></p>` : ''
+export function renderPage(p: { tone: 'success' | 'error' | 'warning'; title: string; message: string }): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
 <title>${escapeHtml(p.title)} · Latchkey</title><style>${STYLE}</style></head>
 <body><main class="${p.tone}"><h1><span class="badge" aria-hidden="true">${ICONS[p.tone]}</span>${escapeHtml(p.title)}</h1>
-<p>${escapeHtml(p.message)}</p>${next}<p class="foot">Latchkey authorization</p></main></body></html>`
+<p>${escapeHtml(p.message)}</p><p class="foot">Latchkey authorization</p></main></body></html>`
 }

@@ -57,7 +57,7 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     })
   })
 
-  app.get('/v1/auth/status', async (request, reply) => {
+  app.get('/v1/auth/status', async (request) => {
     const q = statusQuery.parse(request.query)
     const waitMs = Math.min(q.wait ?? 0, 59) * 1000
     const abort = new AbortController()
@@ -70,7 +70,6 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
       if (result.status === 'failed' && waitMs > 0 && request.headers['x-stainless-lang'] !== undefined) {
         await new Promise((r) => setTimeout(r, Math.min(waitMs, 5000)))
       }
-      void reply.header('cache-control', 'no-store')
       return result
     } finally {
       request.raw.off('close', onClose)

@@ -83,9 +83,9 @@ export function adminProviderRoutes(app: FastifyInstance, ctx: BrokerContext, ad
   const actor = (r: { apiKey: { id: string } | undefined }) => r.apiKey?.id ?? null
 
   app.get('/v1/admin/auth_providers', async () => page(ctx.registry.list().map((p) => providerView(ctx, p))))
-  app.get<{ Params: { id: string } }>('/v1/admin/auth_providers/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/v1/admin/auth_providers/:id', async (request) => {
     const p = ctx.registry.get(request.params.id)
-    if (!p) return reply.status(404).send({ name: 'PROVIDER_UNKNOWN', message: `no provider with id ${JSON.stringify(request.params.id)}` })
+    if (!p) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(request.params.id)}`)
     return providerView(ctx, p)
   })
   app.post('/v1/admin/auth_providers', async (request, reply) => {
