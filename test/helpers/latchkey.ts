@@ -11,15 +11,27 @@ import { createLogger } from '../../src/log.js'
 import { type Latchkey, createLatchkey } from '../../src/server.js'
 import { type TestIdp, startTestIdp } from './oidc-server.js'
 
+const handedOut = new Set<number>()
+
+/**
+ * A port to listen on later. Ports are drawn below Linux's ephemeral range (32768–60999): a port
+ * the OS picked with `listen(0)` and released can be taken by any outgoing connection's local end
+ * before the server binds it (seen as EADDRINUSE under parallel test files).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    if (handedOut.has(port)) continue
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer()
+      s.once('error', () => resolve(false))
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
     })
-  })
+    if (free) {
+      handedOut.add(port)
+      return port
+    }
+  }
 }
 
 export interface Harness {
