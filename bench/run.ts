@@ -6,6 +6,7 @@
  * Environment:
  *   BENCH_SECONDS         measured seconds per target (default 10)
  *   BENCH_WARMUP_SECONDS  discarded warm-up per target (default 3)
+ *   BENCH_ROUNDS          alternating rounds the measured seconds are split into (default 5)
  *   BENCH_CONNECTIONS     concurrent connections (default 50)
  *   BENCH_SCENARIOS       comma-separated scenario names to run (default: all)
  *   BENCH_CPU_PROF=1      profile the server process over each measured run, print where the
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   const settings: BenchSettings = {
     seconds: num('BENCH_SECONDS', 10),
     warmupSeconds: num('BENCH_WARMUP_SECONDS', 3),
+    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 5))),
     connections: num('BENCH_CONNECTIONS', 50),
     cpuProfile: process.env['BENCH_CPU_PROF'] === '1',
     scenario: '',
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
     platform: `${platform()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
-    settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, connections: settings.connections, cpuProfile: settings.cpuProfile },
+    settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, rounds: settings.rounds, connections: settings.connections, cpuProfile: settings.cpuProfile },
   }
   console.error(`latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target`)
 

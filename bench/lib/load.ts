@@ -82,3 +82,62 @@ export async function measure(target: LoadTarget, settings: BenchSettings): Prom
   }
   return result
 }
+
+/**
+ * Measures several targets in alternating rounds (A B C, A B C, …) after one warm-up each, so a
+ * slow spell of a shared machine hits every target alike instead of whichever ran then. Returns
+ * each target's rounds; `combine` folds them into one row.
+ */
+export async function measureRounds(targets: LoadTarget[], settings: BenchSettings, rounds: number): Promise<TargetResult[][]> {
+  const perRound = Math.max(1, Math.round(settings.seconds / rounds))
+  const results: TargetResult[][] = targets.map(() => [])
+  for (const target of targets) {
+    if (settings.warmupSeconds > 0) {
+      settings.log(`  ${target.name}: warm-up ${settings.warmupSeconds} s`)
+      await fire(target, target.connections ?? settings.connections, settings.warmupSeconds)
+    }
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, target] of targets.entries()) {
+      // Only the first round is profiled (one profile file per target).
+      const r = await measure(target, { ...settings, seconds: perRound, warmupSeconds: 0, cpuProfile: settings.cpuProfile && round === 0 })
+      settings.log(`  round ${round + 1}/${rounds} ${target.name}: ${Math.round(r.requestsPerSecond).toLocaleString('en-US')} req/s, ${r.cpuMicrosPerRequest.toFixed(1)} µs CPU/request`)
+      results[i]!.push(r)
+    }
+  }
+  return results
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+/** One row for a target measured in rounds: totals over all rounds, latency of the median round. */
+export function combine(rounds: TargetResult[]): TargetResult & { rounds: number[] } {
+  const seconds = rounds.reduce((s, r) => s + r.seconds, 0)
+  const totalRequests = rounds.reduce((s, r) => s + r.totalRequests, 0)
+  const cpuMicros = rounds.reduce((s, r) => s + r.cpuMicrosPerRequest * r.totalRequests, 0)
+  const byRps = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
+  const mid = byRps[byRps.length >> 1]!
+  return {
+    ...mid,
+    seconds,
+    totalRequests,
+    requestsPerSecond: totalRequests / seconds,
+    cpuMicrosPerRequest: cpuMicros / totalRequests,
+    serverCpuPercent: median(rounds.map((r) => r.serverCpuPercent)),
+    non2xx: rounds.reduce((s, r) => s + r.non2xx, 0),
+    errors: rounds.reduce((s, r) => s + r.errors, 0),
+    timeouts: rounds.reduce((s, r) => s + r.timeouts, 0),
+    mismatches: rounds.reduce((s, r) => s + r.mismatches, 0),
+    ...(rounds.find((r) => r.profile)?.profile ? { profile: rounds.find((r) => r.profile)!.profile! } : {}),
+    rounds: rounds.map((r) => r.requestsPerSecond),
+  }
+}
+
+/** The median over rounds of a per-round ratio (round i of `a` against round i of `b`). */
+export function medianRatio(a: TargetResult[], b: TargetResult[], of: (r: TargetResult) => number): number {
+  return median(a.map((r, i) => of(r) / of(b[i]!)))
+}

@@ -10,6 +10,8 @@ export interface BenchSettings {
   seconds: number
   /** Discarded warm-up seconds per target before measuring (env BENCH_WARMUP_SECONDS, default 3). */
   warmupSeconds: number
+  /** Alternating rounds the measured seconds are split into, where a scenario compares targets (env BENCH_ROUNDS, default 5). */
+  rounds: number
   /** Concurrent connections per target (env BENCH_CONNECTIONS, default 50). */
   connections: number
   /** Profile the server process over each measured run and summarize it (env BENCH_CPU_PROF=1). */
