@@ -8,14 +8,26 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // Completed authorizations are the hot path: counted in a plain map and added to the counter
+  // when metrics are read (prom-client hashes the label values on every `inc`).
+  const completedSinceRead = new Map<string, number>()
+  const authorizations = new Counter({
+    name: 'latchkey_authorize_total',
+    help: 'POST /v1/auth/authorize outcomes',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      for (const [provider, n] of completedSinceRead) this.inc({ provider, outcome: 'completed' }, n)
+      completedSinceRead.clear()
+    },
+  })
   return {
     registry,
-    authorizations: new Counter({
-      name: 'latchkey_authorize_total',
-      help: 'POST /v1/auth/authorize outcomes',
-      labelNames: ['provider', 'outcome'] as const,
-      registers: [registry],
-    }),
+    authorizations,
+    /** Counts one `authorizations{provider, outcome="completed"}`. */
+    countCompleted(provider: string): void {
+      completedSinceRead.set(provider, (completedSinceRead.get(provider) ?? 0) + 1)
+    },
     refreshes: new Counter({
       name: 'latchkey_refresh_total',
       help: 'Token refreshes by outcome',

@@ -200,6 +200,8 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
+    // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
     // Long-polls last up to 59 s; a request must arrive whole within 30 s.
     requestTimeout: 30_000,
     return503OnClosing: true,

@@ -5,7 +5,8 @@
  * connection publishes a store event (across processes on PostgreSQL via LISTEN/NOTIFY) that
  * drops the entry; a short TTL bounds staleness should an event be lost while the listener
  * reconnects. The decrypted access token is memoised with its row (the process holds the keys
- * anyway, so this adds no exposure), saving an AES-GCM decryption per hand-out.
+ * anyway, so this adds no exposure), saving an AES-GCM decryption per hand-out, and so is the
+ * serialized `completed` answer built from them (a row never changes: a write replaces it).
  *
  * A read that raced a write must not re-insert the old row: every drop bumps an epoch, and a row
  * read before the latest drop is not cached.
@@ -14,7 +15,7 @@ import type { ConnectionRow, Store } from '../storage/store.js'
 
 export class ConnectionCache {
   #byKey = new Map<string, { row: ConnectionRow; until: number }>()
-  #tokens = new WeakMap<ConnectionRow, string>()
+  #handOuts = new WeakMap<ConnectionRow, { token: string; answer?: string }>()
   #keyById = new Map<string, string>()
   #epoch = 0
   #touched = new Map<string, number>()
@@ -53,12 +54,19 @@ export class ConnectionCache {
 
   /** The row's access token, decrypted once per cached row. */
   accessToken(row: ConnectionRow, decrypt: () => string): string {
-    let token = this.#tokens.get(row)
-    if (token === undefined) {
-      token = decrypt()
-      this.#tokens.set(row, token)
+    let memo = this.#handOuts.get(row)
+    if (memo === undefined) {
+      memo = { token: decrypt() }
+      this.#handOuts.set(row, memo)
     }
-    return token
+    return memo.token
+  }
+
+  /** The row's serialized `completed` answer, built once per row (after `accessToken`). */
+  answer(row: ConnectionRow, build: () => string): string {
+    const memo = this.#handOuts.get(row)
+    if (memo === undefined) return build()
+    return (memo.answer ??= build())
   }
 
   /** Last-used times are written at most once a minute per connection: true when one is due. */

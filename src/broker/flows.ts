@@ -10,7 +10,7 @@ import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import type { ConnectionRow, FlowRow } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
-import { handOutToken } from './tokens.js'
+import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
 
 export interface AuthorizeInput {
@@ -36,16 +36,30 @@ export function normalizeScopes(scopes: readonly string[]): string[] {
   return [...new Set(scopes.map((s) => s.trim()).filter(Boolean))]
 }
 
+/**
+ * The hot path: a user whose cached connection covers the scopes and whose token needs no
+ * refresh gets the serialized `completed` answer at once — no I/O, no promise. Undefined when
+ * the database or the provider is needed; `authorize` then does the whole work. Throws what
+ * `authorize` would for bad input (unknown provider, disallowed `next_uri`).
+ */
+export function authorizeNow(ctx: BrokerContext, input: AuthorizeInput): string | undefined {
+  const { provider, requested } = prepare(ctx, input)
+  const c = ctx.connections.peek(input.userId, provider.id)
+  if (c === undefined || !covers(c.scopes, requested, provider.def.scopeAliases)) return undefined
+  const token = handOutNow(ctx, c, input.actor)
+  if (token === undefined) return undefined
+  ctx.metrics.countCompleted(provider.id)
+  return ctx.connections.answer(c, () => JSON.stringify(completedResponse(c, token)))
+}
+
 export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Promise<AuthorizationResponse> {
-  const provider = ctx.registry.resolve(input.provider)
-  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
-  const nextUri = checkNextUri(ctx, input.nextUri)
+  const { provider, requested, nextUri } = prepare(ctx, input)
   const connection = ctx.connections.peek(input.userId, provider.id) ?? (await ctx.connections.get(input.userId, provider.id))
 
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
-      ctx.metrics.authorizations.labels(provider.id, 'completed').inc()
+      ctx.metrics.countCompleted(provider.id)
       return completedResponse(handed.connection, handed.token)
     }
   }
@@ -58,6 +72,13 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
     ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
   }
   return flowResponse(ctx, flow.flow)
+}
+
+/** The provider, the scopes asked for (its defaults when none), and `next_uri` once checked. */
+function prepare(ctx: BrokerContext, input: AuthorizeInput): { provider: ConfiguredProvider; requested: string[]; nextUri: string | undefined } {
+  const provider = ctx.registry.resolve(input.provider)
+  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
+  return { provider, requested, nextUri: checkNextUri(ctx, input.nextUri) }
 }
 
 async function openFlow(

@@ -11,15 +11,21 @@ import { needsRefresh } from './refresher.js'
 
 export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
 
+/**
+ * The token of an active connection that needs no refresh, recorded as handed out — without
+ * I/O or a promise (the hot path). Undefined when the connection is not active or a refresh is
+ * due: `handOutToken` then does the work.
+ */
+export function handOutNow(ctx: BrokerContext, c: ConnectionRow, actor: string | null): string | undefined {
+  if (c.status !== 'active') return undefined
+  const now = Date.now()
+  return refreshDue(ctx, c, now) ? undefined : deliver(ctx, c, actor, now)
+}
+
 export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow, actor: string | null): Promise<HandOut> {
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
-  const now = Date.now()
-  const stillValid = c.expires_at === null || c.expires_at > now
-  // Inside the margin but nothing to do (no refresh token, refresh off, cooling down after a
-  // failure) while the token is still valid: serve it without taking the refresh lock.
-  const canRefresh = c.refresh_token_enc !== null && ctx.registry.get(c.provider_id)?.refreshEnabled === true && !(c.refresh_cooldown_until !== null && c.refresh_cooldown_until > now)
-  if (needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000) && (canRefresh || !stillValid)) {
+  if (refreshDue(ctx, c, Date.now())) {
     const outcome = await ctx.refresher.refresh(c.id, { actor })
     switch (outcome.kind) {
       case 'fresh':
@@ -39,10 +45,27 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
       }
     }
   }
+  return { kind: 'token', token: deliver(ctx, c, actor, Date.now()), connection: c }
+}
+
+/**
+ * Whether the token must be refreshed before it is handed out: it expires within the margin and
+ * a refresh can be tried, or it has already expired. Inside the margin with nothing to do (no
+ * refresh token, refresh off, cooling down after a failure) a still-valid token is served
+ * without taking the refresh lock.
+ */
+function refreshDue(ctx: BrokerContext, c: ConnectionRow, now: number): boolean {
+  if (!needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000)) return false
+  const stillValid = c.expires_at === null || c.expires_at > now
+  const canRefresh = c.refresh_token_enc !== null && ctx.registry.get(c.provider_id)?.refreshEnabled === true && !(c.refresh_cooldown_until !== null && c.refresh_cooldown_until > now)
+  return canRefresh || !stillValid
+}
+
+function deliver(ctx: BrokerContext, c: ConnectionRow, actor: string | null, now: number): string {
   const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
   if (ctx.connections.dueForTouch(c.id, now)) {
     ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => ctx.log.warn({ err }, 'could not record last use'))
   }
-  return { kind: 'token', token, connection: c }
+  return token
 }

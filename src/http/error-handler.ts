@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ZodError } from 'zod'
 import { type ErrorCode, LatchkeyError } from '../errors.js'
 import { formatPath } from '../config.js'
+import { type SchemaIssue, describeIssue } from './schema.js'
 
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'request body is too large'],
@@ -26,6 +27,10 @@ export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
     return new LatchkeyError('BAD_REQUEST', `invalid request: ${issues.join('; ')}`)
   }
   const fe = err as Partial<FastifyError>
+  if (fe.code === 'FST_ERR_VALIDATION' && Array.isArray(fe.validation) && fe.validation.length > 0) {
+    // ajv stops at the first failure; what follows it are the "or null" branches of optional fields.
+    return new LatchkeyError('BAD_REQUEST', `invalid request: ${describeIssue(fe.validation[0] as SchemaIssue)}`)
+  }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return new LatchkeyError(mapped[0], mapped[1])
   if (err instanceof SyntaxError && (fe.statusCode === 400 || /JSON/.test(err.message))) return new LatchkeyError('BAD_REQUEST', 'request body is not valid JSON')

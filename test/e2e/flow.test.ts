@@ -54,6 +54,35 @@ describe('authorization flow', () => {
     expect(again.scopes).toEqual(expect.arrayContaining(['openid', 'profile']))
   })
 
+  it('answers a connected user from memory exactly as from the database, counts it, and sees writes at once', async () => {
+    const authorize = async () => {
+      const r = await fetch(`${h.baseURL}/v1/auth/authorize`, {
+        method: 'POST',
+        headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: 'alice@example.com', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } }),
+      })
+      expect(r.status).toBe(200)
+      expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8')
+      expect(r.headers.get('cache-control')).toBe('no-store')
+      return (await r.json()) as Record<string, unknown> & { id: string; context: { user_info: Record<string, unknown> } }
+    }
+    const completed = async () => {
+      const text = await (await fetch(`${h.baseURL}/metrics`)).text()
+      return Number(/^latchkey_authorize_total\{provider="test-idp",outcome="completed"\} (\d+)$/m.exec(text)?.[1] ?? 0)
+    }
+    const before = await completed()
+    h.latchkey.ctx.connections.clear()
+    const fromDatabase = await authorize()
+    const fromMemory = await authorize()
+    expect(fromDatabase['status']).toBe('completed')
+    expect(fromMemory).toEqual(fromDatabase)
+    expect(await completed()).toBe(before + 2)
+
+    // A write replaces the cached row and its prepared answer (here: new profile data).
+    await h.latchkey.store.updateConnection(fromMemory.id, { user_info: { sub: 'alice', name: 'Alice Renamed' } })
+    expect((await authorize()).context.user_info).toEqual({ sub: 'alice', name: 'Alice Renamed' })
+  })
+
   it('asks again, for requested ∪ granted scopes, when a new scope is needed', async () => {
     const more = await client.auth.start('alice@example.com', 'test-idp', { scopes: ['files.read'] })
     expect(more.status).toBe('pending')

@@ -88,7 +88,16 @@ describe('request bodies', () => {
     expectError(await post('/v1/auth/authorize', 'null'), 400, 'BAD_REQUEST')
     expectError(await post('/v1/auth/authorize', '"text"'), 400, 'BAD_REQUEST')
     expectError(await post('/v1/auth/authorize', { ...authorizeBody(), user_id: '' }), 400, 'BAD_REQUEST')
-    expectError(await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 'a\nb' }), 400, 'BAD_REQUEST')
+    const controlChar = await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 'a\nb' })
+    expectError(controlChar, 400, 'BAD_REQUEST')
+    expect(controlChar.json!['message']).toBe('invalid request: user_id: must not contain control characters or unpaired surrogates')
+    const loneSurrogate = await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid', 'a\ud800'] } } }))
+    expectError(loneSurrogate, 400, 'BAD_REQUEST')
+    expect(loneSurrogate.json!['message']).toBe('invalid request: auth_requirement.oauth2.scopes[1]: must not contain control characters or unpaired surrogates')
+    // A surrogate pair is one printable character.
+    expect((await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 'emoji-\ud83d\ude00@example.com' })).status).toBe(200)
+    // Types are checked, never coerced.
+    expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: [7] } } })), 400, 'BAD_REQUEST')
     expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', provider_type: 'api_key' } })), 400, 'BAD_REQUEST')
     expectError(await post('/v1/auth/confirm_user', { flow_id: 7, user_id: 'a' }), 400, 'BAD_REQUEST')
   })
