@@ -261,6 +261,7 @@ async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow
       refresh_token_enc: tokens.refreshToken !== undefined ? seal('refresh_token', tokens.refreshToken) : sameAccount ? existing.refresh_token_enc : null,
       token_type: tokens.tokenType ?? null,
       expires_at: expiresIn === undefined ? null : now + expiresIn * 1000,
+      token_issued_at: now,
       refresh_token_expires_at:
         tokens.refreshTokenExpiresIn !== undefined
           ? now + tokens.refreshTokenExpiresIn * 1000

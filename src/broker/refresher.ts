@@ -23,9 +23,19 @@ export type RefreshOutcome =
   | { kind: 'transient'; connection: ConnectionRow; error: ProviderError }
   | { kind: 'gone' }
 
-/** True when the access token expires within `marginMs` (or already has). */
-export function needsRefresh(c: Pick<ConnectionRow, 'expires_at'>, now: number, marginMs: number): boolean {
-  return c.expires_at !== null && c.expires_at - now <= marginMs
+/** True when the access token expires within the refresh margin (or already has): `marginMs`, at most half its lifetime. */
+export function needsRefresh(c: Pick<ConnectionRow, 'expires_at' | 'token_issued_at'>, now: number, marginMs: number): boolean {
+  return c.expires_at !== null && c.expires_at - now <= refreshMargin(c, marginMs)
+}
+
+/**
+ * How long before expiry a token is refreshed: the configured margin, but at most half the
+ * token's lifetime. A provider whose tokens live no longer than the margin (Keycloak's default
+ * is 5 minutes, like our margin) would otherwise have its token refreshed on every hand-out.
+ */
+export function refreshMargin(c: Pick<ConnectionRow, 'expires_at' | 'token_issued_at'>, marginMs: number): number {
+  if (c.expires_at === null || c.token_issued_at === null) return marginMs
+  return Math.min(marginMs, Math.max(0, c.expires_at - c.token_issued_at) / 2)
 }
 
 export interface RefreshOptions {
@@ -130,6 +140,7 @@ export class Refresher {
             ? { refresh_token_expires_at: at + tokens.refreshTokenExpiresIn * 1000 }
             : {}),
         expires_at: expiresIn !== undefined ? at + expiresIn * 1000 : null,
+        token_issued_at: at,
         scopes: tokens.scope ?? current.scopes,
         token_type: tokens.tokenType ?? current.token_type,
         last_refresh_at: at,

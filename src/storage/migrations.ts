@@ -115,6 +115,12 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0002-token-issued-at': {
+    // When the stored access token was obtained: with expires_at, its lifetime (refresh margin).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connections').addColumn('token_issued_at', 'bigint').execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -61,6 +61,8 @@ export interface ConnectionsTable {
   refresh_token_enc: string | null
   token_type: string | null
   expires_at: number | null
+  /** When the access token was obtained (grant or refresh); null for rows older than this column. */
+  token_issued_at: number | null
   refresh_token_expires_at: number | null
   account_id: string | null
   account_label: string | null

@@ -26,7 +26,8 @@ async function connect(options: HarnessOptions = {}, user = 'alice') {
 }
 
 const refreshCalls = (hh: Harness) => hh.idp.tokenCalls.get('refresh_token') ?? 0
-const expire = (hh: Harness, id: string, at = Date.now() - 1000) => hh.latchkey.store.updateConnection(id, { expires_at: at })
+/** Time passes: the connection's hour-long token now expires at `at` (issued an hour before). */
+const expire = (hh: Harness, id: string, at = Date.now() - 1000) => hh.latchkey.store.updateConnection(id, { expires_at: at, token_issued_at: at - 3_600_000 })
 const storedRefreshToken = async (hh: Harness, id: string) => {
   const c = (await hh.latchkey.store.getConnectionById(id))!
   return hh.latchkey.ctx.vault.open({ table: 'connections', id, field: 'refresh_token' }, c.refresh_token_enc!)
@@ -59,6 +60,25 @@ describe('refresh', () => {
     const again = await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })
     expect(again.context?.token).toBe(token)
     expect(refreshCalls(h)).toBe(0)
+  })
+
+  it('refreshes tokens that live shorter than the margin at half their life, not on every hand-out', async () => {
+    // 120-second tokens against the default 300-second margin (Keycloak's default is 5 minutes).
+    const { h, client, token, connection } = await connect({ idp: { accessTokenTtlSeconds: 120 } })
+    expect(connection.token_issued_at).not.toBeNull()
+    expect(connection.expires_at! - connection.token_issued_at!).toBe(120_000)
+    for (let i = 0; i < 5; i++) expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).context?.token).toBe(token)
+    expect(refreshCalls(h)).toBe(0)
+
+    // Past half its life (50 s left of 120): refreshed once, and the new token is served as it is.
+    const issued = Date.now() - 70_000
+    await h.latchkey.store.updateConnection(connection.id, { token_issued_at: issued, expires_at: issued + 120_000 })
+    const fresh = await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })
+    expect(fresh.context?.token).not.toBe(token)
+    for (let i = 0; i < 5; i++) expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).context?.token).toBe(fresh.context?.token)
+    expect(refreshCalls(h)).toBe(1)
+    const after = (await h.latchkey.store.getConnectionById(connection.id))!
+    expect(after.expires_at! - after.token_issued_at!).toBe(120_000)
   })
 
   it('stores a rotated refresh token, and the new one keeps working', async () => {

@@ -69,6 +69,7 @@ export function connectionRow(over: Partial<NewConnection> = {}): NewConnection 
     refresh_token_enc: `enc:refresh:${id}`,
     token_type: 'bearer',
     expires_at: T0 + 60 * MINUTE,
+    token_issued_at: T0,
     refresh_token_expires_at: T0 + 30 * 24 * 60 * MINUTE,
     account_id: `acct-${id}`,
     account_label: `label ${id}`,
