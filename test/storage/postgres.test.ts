@@ -11,7 +11,7 @@ import { openStore } from '../../src/storage/open-store.js'
 import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
 import type { StoreEvent } from '../../src/storage/store.js'
 import { type TestDatabase, createTestDatabase, describePostgres } from '../helpers/postgres.js'
-import { T0, describeStoreConformance, flowRow, latch, seedConnection, within } from './store.conformance.js'
+import { T0, describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, within } from './store.conformance.js'
 
 const TABLES = ['api_keys', 'flows', 'connections', 'providers', 'audit_log', 'latchkey_meta'] as const
 
@@ -34,6 +34,13 @@ describePostgres('PostgreSQL store', () => {
   }
 
   describeStoreConformance('conformance', openEmpty)
+
+  describe('upgrades', () => {
+    itUpgradesFrom0001(async () => {
+      const fresh = await createTestDatabase()
+      return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
+    })
+  })
 
   describe('across processes (separate store instances)', () => {
     const stores: KyselyStore[] = []

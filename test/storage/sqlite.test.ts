@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { T0, describeStoreConformance, flowRow, latch, seedConnection, within } from './store.conformance.js'
+import { T0, describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, within } from './store.conformance.js'
 
 async function openMigrated(url: string): Promise<KyselyStore> {
   const store = openStore({ url })
@@ -27,6 +27,10 @@ describeStoreConformance(
   () => openMigrated(join(dir, `t${++files}`, 'latchkey.db')),
   async () => rmSync(dir, { recursive: true, force: true }),
 )
+
+describe('SQLite store: upgrades', () => {
+  itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
+})
 
 describe('SQLite store: two instances on one file', () => {
   const shared = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-shared-'))

@@ -8,7 +8,9 @@
  * after the test. `cleanup` runs once after the suite.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { sql } from 'kysely'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import { migrateTo } from '../../src/storage/migrations.js'
 import type { ApiKeyRow, AuditEntry, ConnectionRow, FlowRow, ProviderRow, StoreEvent } from '../../src/storage/store.js'
 
 /** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
@@ -881,5 +883,29 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(b).toEqual([e1, e2, e3])
       })
     })
+  })
+}
+
+/**
+ * An upgrade: a database at 0001-init with a connection in it is migrated to the latest schema
+ * by `migrate()`, keeping the row (with `token_issued_at` unknown), and a second run does nothing.
+ */
+export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: KyselyStore; drop: () => Promise<void> }>): void {
+  it('upgrades a database written by 0001-init, keeping its connections (token_issued_at unknown)', async () => {
+    const { store, drop } = await openUnmigrated()
+    try {
+      expect(await migrateTo(store.db, '0001-init')).toEqual(['0001-init'])
+      await sql`insert into connections (id, user_id, provider_id, status, scopes, access_token_enc, refresh_token_enc, token_type, expires_at,
+        refresh_token_expires_at, account_id, account_label, user_info, created_at, updated_at, last_used_at, last_refresh_at, last_refresh_error,
+        refresh_failures, refresh_cooldown_until, refresh_lease_owner, refresh_lease_until, generation)
+        values ('cn_old', 'alice', 'github', 'active', '["repo"]', 'enc:a', 'enc:r', 'bearer', ${T0 + 3_600_000},
+        null, 'acct', 'Alice', null, ${T0}, ${T0}, null, null, null, 0, null, null, null, 1)`.execute(store.db)
+      expect(await store.migrate()).toEqual(['0002-token-issued-at'])
+      expect(await store.getConnectionById('cn_old')).toMatchObject({ user_id: 'alice', scopes: ['repo'], expires_at: T0 + 3_600_000, token_issued_at: null, generation: 1 })
+      expect(await store.migrate()).toEqual([])
+    } finally {
+      await store.close()
+      await drop()
+    }
   })
 }
