@@ -137,7 +137,8 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   try {
     const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
-    const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier }, ctx.http)
+    const existingScopes = flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
+    const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
     const e = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })

@@ -102,7 +102,7 @@ export class Refresher {
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
       let tokens
       try {
-        tokens = await refreshAccessToken(provider, refreshToken, this.ctx.http)
+        tokens = await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
       } catch (err) {
         const error = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
         return this.#failed(current, error, update, options.actor)

@@ -18,11 +18,14 @@ export interface CodeExchange {
   callbackParameters: URLSearchParams
   redirectUri: string
   codeVerifier: string | undefined
+  /** The flow's requested scopes and the ones granted before (for `{{scopes}}` / `{{existing_scopes}}` in token request params). */
+  scopes: readonly string[]
+  existingScopes: readonly string[]
 }
 
 export async function exchangeCode(p: ConfiguredProvider, x: CodeExchange, http: ProviderHttpOptions): Promise<TokenSet> {
   const ctx = oauthContext(p, http)
-  const values = templateValues(p, { redirect_uri: x.redirectUri })
+  const values = templateValues(p, { redirect_uri: x.redirectUri, scopes: x.scopes.join(p.def.scopeDelimiter), existing_scopes: x.existingScopes.join(p.def.scopeDelimiter) })
   const additionalParameters = Object.fromEntries(Object.entries(p.def.tokenRequestParams ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values)]))
   let response: Response
   try {

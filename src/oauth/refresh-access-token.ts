@@ -13,9 +13,10 @@ import type { ProviderHttpOptions } from './http.js'
 import { fillPlaceholders } from './templates.js'
 import { type TokenSet, parseTokenResponse } from './token-response.js'
 
-export async function refreshAccessToken(p: ConfiguredProvider, refreshToken: string, http: ProviderHttpOptions): Promise<TokenSet> {
+/** `scopes`: the connection's granted scopes, for a `{{scopes}}` placeholder in the provider's refresh params. */
+export async function refreshAccessToken(p: ConfiguredProvider, refreshToken: string, scopes: readonly string[], http: ProviderHttpOptions): Promise<TokenSet> {
   const ctx = oauthContext(p, http, 'refresh')
-  const values = templateValues(p, { refresh_token: refreshToken })
+  const values = templateValues(p, { refresh_token: refreshToken, scopes: scopes.join(p.def.scopeDelimiter) })
   const additionalParameters = Object.fromEntries(Object.entries(p.def.refreshRequestParams ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values)]))
   let response: Response
   try {

@@ -159,7 +159,22 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
 
 const STANDARD_TOKEN_PARAMS = new Set(['grant_type', 'code', 'redirect_uri', 'client_id', 'client_secret', 'code_verifier', 'refresh_token'])
 const STANDARD_AUTHORIZE_PARAMS = new Set(['state', 'code_challenge', 'code_challenge_method'])
-const KNOWN_TEMPLATE_VALUES = new Set(['client_id', 'client_secret', 'redirect_uri', 'scopes', 'existing_scopes', 'state', 'refresh_token', 'access_token'])
+/**
+ * The `{{…}}` values each request is built with (Arcade documents the same per request), so a
+ * placeholder that a request could not fill is refused when the file loads, not at the callback.
+ * `{{scopes}}` in the token request is the flow's requested scopes (`{{existing_scopes}}` the ones
+ * granted before); in the refresh request, the connection's granted scopes.
+ */
+const REQUEST_PLACEHOLDERS: Record<string, readonly string[]> = {
+  authorize_request: ['client_id', 'redirect_uri', 'scopes', 'existing_scopes', 'state'],
+  token_request: ['client_id', 'client_secret', 'redirect_uri', 'scopes', 'existing_scopes'],
+  refresh_request: ['client_id', 'client_secret', 'refresh_token', 'scopes'],
+  // Latchkey sends the token itself (bearer header, RFC 7009 body); params here are not sent.
+  user_info_request: ['client_id', 'client_secret', 'access_token'],
+  revoke_request: ['client_id', 'client_secret', 'access_token', 'refresh_token'],
+}
+/** Request headers are filled with the client id only. */
+const HEADER_PLACEHOLDERS: readonly string[] = ['client_id']
 
 type Oauth2 = z.infer<typeof oauth2Schema>
 type Req = z.infer<typeof requestSchema>
@@ -168,12 +183,17 @@ type Req = z.infer<typeof requestSchema>
 function fromArcadeOauth2(id: string, description: string | undefined, o: Oauth2, fail: (f: string, m: string) => never): ProviderDefinition {
   const auth = o.authorize_request!
   const token = o.token_request!
-  for (const [name, req] of Object.entries({ authorize_request: auth, token_request: token, refresh_request: o.refresh_request, user_info_request: o.user_info_request })) {
-    for (const [k, v] of Object.entries(req?.params ?? {})) {
-      for (const p of placeholdersIn(v)) {
-        if (!KNOWN_TEMPLATE_VALUES.has(p)) fail(`oauth2.${name}.params.${k}`, `unknown placeholder {{${p}}}`)
+  const requests = { authorize_request: auth, token_request: token, refresh_request: o.refresh_request, user_info_request: o.user_info_request, revoke_request: o.revoke_request }
+  for (const [name, req] of Object.entries(requests)) {
+    const check = (field: string, template: string, available: readonly string[]) => {
+      for (const p of placeholdersIn(template)) {
+        if (available.includes(p)) continue
+        if (p === 'client_secret' && name === 'authorize_request') fail(field, '{{client_secret}} would put the client secret in the user\'s browser; it belongs in token_request')
+        fail(field, `{{${p}}} is not available in ${name} (available: ${available.map((a) => `{{${a}}}`).join(', ')})`)
       }
     }
+    for (const [k, v] of Object.entries(req?.params ?? {})) check(`oauth2.${name}.params.${k}`, v, REQUEST_PLACEHOLDERS[name]!)
+    for (const [k, v] of Object.entries(req?.headers ?? {})) check(`oauth2.${name}.headers.${k}`, v, HEADER_PLACEHOLDERS)
   }
   const authorizationParams: Record<string, string | null> = {}
   for (const [k, v] of Object.entries(auth.params ?? {})) {

@@ -145,8 +145,8 @@ describe.each(entries)('%s', (key, def) => {
       }
     }
     check('authorizationParams', def.authorizationParams as Record<string, string>, ['client_id', 'redirect_uri', 'scopes', 'existing_scopes', 'state'])
-    check('tokenRequestParams', def.tokenRequestParams, ['client_id', 'client_secret', 'redirect_uri'])
-    check('refreshRequestParams', def.refreshRequestParams, ['client_id', 'client_secret', 'refresh_token'])
+    check('tokenRequestParams', def.tokenRequestParams, ['client_id', 'client_secret', 'redirect_uri', 'scopes', 'existing_scopes'])
+    check('refreshRequestParams', def.refreshRequestParams, ['client_id', 'client_secret', 'refresh_token', 'scopes'])
     check('tokenRequestHeaders', def.tokenRequestHeaders, ['client_id'])
     check('userInfo.headers', def.userInfo?.headers, ['client_id'])
     check('revocation.headers', def.revocation?.headers, [])

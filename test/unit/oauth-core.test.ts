@@ -7,6 +7,9 @@ import { evaluate, compileExpression } from '../../src/oauth/expressions.js'
 import { parseTokenResponse } from '../../src/oauth/token-response.js'
 import { ProviderError } from '../../src/oauth/provider-error.js'
 import { buildAuthorizationUrl } from '../../src/oauth/authorization-url.js'
+import { skipStateCheck, validateAuthResponse } from 'oauth4webapi'
+import { exchangeCode } from '../../src/oauth/exchange-code.js'
+import { refreshAccessToken } from '../../src/oauth/refresh-access-token.js'
 import { compileProviderEntry, ProviderConfigError } from '../../src/providers/provider-config.js'
 import { catalog } from '../../src/providers/catalog.js'
 
@@ -194,9 +197,55 @@ describe('provider entries', () => {
       /oauth2\.authorize_request\.endpoint: .* must use https/,
     )
     expect(fail({ id: 'x', client_id: 'c', oauth2: { authorize_request: { endpoint: 'https://a/a', params: { x: '{{nope}}' } }, token_request: { endpoint: 'https://a/t' } } })).toMatch(
-      /authorize_request\.params\.x: unknown placeholder/,
+      /authorize_request\.params\.x: \{\{nope\}\} is not available in authorize_request \(available: \{\{client_id\}\}, /,
     )
     expect(fail({ id: 'bad id!', client_id: 'c' })).toMatch(/id: must be/)
+  })
+
+  it('refuses, at load, a placeholder the request it is in could not fill', () => {
+    const entry = (oauth2: Record<string, unknown>) => ({
+      id: 'x',
+      client_id: 'c',
+      client_secret: 's',
+      oauth2: { authorize_request: { endpoint: 'https://a/a' }, token_request: { endpoint: 'https://a/t' }, ...oauth2 },
+    })
+    expect(() => compileProviderEntry(entry({ authorize_request: { endpoint: 'https://a/a', params: { s: '{{client_secret}}' } } }), ctx)).toThrow(
+      /authorize_request\.params\.s: \{\{client_secret\}\} would put the client secret in the user's browser/,
+    )
+    expect(() => compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t', params: { r: '{{refresh_token}}' } } }), ctx)).toThrow(/token_request\.params\.r: \{\{refresh_token\}\} is not available/)
+    expect(() => compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t', headers: { 'x-secret': '{{client_secret}}' } } }), ctx)).toThrow(
+      /token_request\.headers\.x-secret: \{\{client_secret\}\} is not available in token_request \(available: \{\{client_id\}\}\)/,
+    )
+    expect(() =>
+      compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t', params: { scope: '{{scopes}}' } }, refresh_request: { endpoint: 'https://a/t', params: { scope: '{{scopes}}' } } }), ctx),
+    ).not.toThrow()
+  })
+
+  it('fills {{scopes}} in token and refresh request params (flow scopes; granted scopes)', async () => {
+    const p = compileProviderEntry(
+      {
+        id: 'x',
+        client_id: 'c',
+        client_secret: 's',
+        oauth2: {
+          scope_delimiter: ',',
+          authorize_request: { endpoint: 'https://a/a' },
+          token_request: { endpoint: 'https://a/t', auth_method: 'client_secret_basic', params: { scope: '{{scopes}}', previously: '{{existing_scopes}}' } },
+          refresh_request: { endpoint: 'https://a/t', auth_method: 'client_secret_basic', params: { scope: '{{scopes}}' } },
+        },
+      },
+      ctx,
+    )
+    const bodies: URLSearchParams[] = []
+    const fetch = async (_url: URL | RequestInfo, init?: RequestInit) => {
+      bodies.push(new URLSearchParams(String(init?.body)))
+      return respond(JSON.stringify({ access_token: 'at', refresh_token: 'rt', expires_in: 3600, token_type: 'Bearer' }))
+    }
+    const http = { timeoutMs: 5000, fetch: fetch as typeof globalThis.fetch }
+    await exchangeCode(p, { callbackParameters: validateAuthResponse({ issuer: 'https://a' }, { client_id: 'c' }, new URLSearchParams({ code: 'abc' }), skipStateCheck), redirectUri: 'https://lk/cb', codeVerifier: undefined, scopes: ['read', 'write'], existingScopes: ['admin'] }, http)
+    await refreshAccessToken(p, 'rt', ['read', 'write', 'admin'], http)
+    expect(Object.fromEntries(bodies[0]!)).toMatchObject({ grant_type: 'authorization_code', code: 'abc', scope: 'read,write', previously: 'admin' })
+    expect(Object.fromEntries(bodies[1]!)).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'rt', scope: 'read,write,admin' })
   })
 
   it('validates per-installation settings so they cannot change the URL’s host', () => {
