@@ -13,23 +13,35 @@ export interface RevokeResult {
   providerRevocation: 'revoked' | 'not_supported' | 'failed' | 'skipped'
 }
 
+/**
+ * Runs under the connection's refresh lock: a refresh in flight (on any process) finishes first,
+ * so the tokens revoked are the ones stored at that moment — not ones a concurrent refresh had
+ * just replaced, which would stay valid at the provider — and no refresh queued behind the
+ * delete can write the row back.
+ */
 export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, actor: string | null): Promise<RevokeResult> {
-  let providerRevocation: RevokeResult['providerRevocation'] = 'skipped'
-  const provider = ctx.registry.get(c.provider_id)
-  if (provider) {
-    try {
-      const accessToken = ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc)
-      const refreshToken = c.refresh_token_enc ? ctx.vault.open({ table: 'connections', id: c.id, field: 'refresh_token' }, c.refresh_token_enc) : undefined
-      providerRevocation = (await revokeToken(provider, { accessToken, refreshToken }, ctx.http)) ? 'revoked' : 'not_supported'
-    } catch (err) {
-      providerRevocation = 'failed'
-      ctx.log.warn(
-        { connection: c.id, provider: c.provider_id, err: (err as Error).message },
-        'revocation at the provider failed; the connection is deleted locally anyway and the user may still see the app as authorized at the provider',
-      )
+  const result = await ctx.store.withRefreshLock(c.id, async (locked): Promise<RevokeResult> => {
+    const current = locked.current
+    if (!current) return { deleted: false, providerRevocation: 'skipped' }
+    let providerRevocation: RevokeResult['providerRevocation'] = 'skipped'
+    const provider = ctx.registry.get(current.provider_id)
+    if (provider) {
+      try {
+        const accessToken = ctx.vault.open({ table: 'connections', id: current.id, field: 'access_token' }, current.access_token_enc)
+        const refreshToken = current.refresh_token_enc ? ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc) : undefined
+        providerRevocation = (await revokeToken(provider, { accessToken, refreshToken }, ctx.http)) ? 'revoked' : 'not_supported'
+      } catch (err) {
+        providerRevocation = 'failed'
+        ctx.log.warn(
+          { connection: current.id, provider: current.provider_id, err: (err as Error).message },
+          'revocation at the provider failed; the connection is deleted locally anyway and the user may still see the app as authorized at the provider',
+        )
+      }
     }
+    return { deleted: await locked.delete(), providerRevocation }
+  })
+  if (result.deleted) {
+    ctx.audit.record({ actor, action: 'connection.revoked', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail: { provider_revocation: result.providerRevocation } })
   }
-  const deleted = await ctx.store.deleteConnection(c.id)
-  ctx.audit.record({ actor, action: 'connection.revoked', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail: { provider_revocation: providerRevocation } })
-  return { deleted, providerRevocation }
+  return result
 }

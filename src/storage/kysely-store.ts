@@ -299,9 +299,9 @@ export class KyselyStore implements Store {
   }
 
   async deleteConnection(id: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
+    const done = await deleteConnectionIn(this.db, id)
     await this.publish({ channel: 'connection', id })
-    return Number(r.numDeletedRows) > 0
+    return done
   }
 
   async listConnectionsToRefresh(before: number, now: number, limit: number): Promise<ConnectionRow[]> {
@@ -328,13 +328,24 @@ export class KyselyStore implements Store {
         wrote ||= done
         return done
       },
+      delete: async () => {
+        const done = await locked.delete()
+        wrote ||= done
+        return done
+      },
     })
     const result =
       this.dialect === 'postgres'
         ? await this.db.transaction().execute(async (tx) => {
             // Row lock: other processes queue here; a crashed holder's lock dies with its session.
             const row = await tx.selectFrom('connections').selectAll().where('id', '=', connectionId).forUpdate().executeTakeFirst()
-            return fn(tracked({ current: row && decodeConnection(row), update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation) }))
+            return fn(
+              tracked({
+                current: row && decodeConnection(row),
+                update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation),
+                delete: () => deleteConnectionIn(tx, connectionId),
+              }),
+            )
           })
         : await this.#withLease(connectionId, (locked) => fn(tracked(locked)))
     // After the commit, so no process re-reads the old row on the strength of this event.
@@ -355,13 +366,13 @@ export class KyselyStore implements Store {
         .executeTakeFirst()
       if (Number(r.numUpdatedRows) > 0) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
-      if (!exists) return fn({ current: undefined, update: async () => false })
+      if (!exists) return fn({ current: undefined, update: async () => false, delete: async () => false })
       if (Date.now() > deadline) throw new Error(`timed out waiting for the refresh lease of connection ${connectionId}`)
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
     try {
       const current = await this.getConnectionById(connectionId)
-      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation) })
+      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation), delete: () => deleteConnectionIn(this.db, connectionId) })
     } finally {
       await this.db
         .updateTable('connections')
@@ -525,6 +536,11 @@ function encodeConnection(c: ConnectionRow): Database['connections'] {
 
 function decodeConnection(r: Database['connections']): ConnectionRow {
   return { ...r, scopes: JSON.parse(r.scopes) as string[], user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>) }
+}
+
+async function deleteConnectionIn(db: Db, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
+  return Number(r.numDeletedRows) > 0
 }
 
 async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch, expectGeneration?: number): Promise<boolean> {

@@ -52,6 +52,8 @@ export interface LockedConnection {
    * a grant that landed meanwhile wins). Returns false when nothing was written.
    */
   update(patch: ConnectionPatch): Promise<boolean>
+  /** Deletes the connection within the lock (a refresh queued behind it finds no row). */
+  delete(): Promise<boolean>
 }
 
 /**

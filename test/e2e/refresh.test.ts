@@ -206,4 +206,28 @@ describe('refresh', () => {
     expect(((await direct.json()) as { error: string }).error).toBe('invalid_grant')
     expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).status).toBe('pending')
   })
+
+  it('deletes after a refresh in flight and revokes the token that refresh stored, not the one it replaced', async () => {
+    const { h, client, connection } = await connect({ idp: { rotateRefreshToken: true } })
+    await expire(h, connection.id)
+    h.idp.tokenDelayMs = 300
+    const order: string[] = []
+    const refreshing = client.auth.start('alice', 'test-idp', { scopes: ['openid'] }).then((r) => {
+      order.push('refreshed')
+      return r
+    })
+    await new Promise((r) => setTimeout(r, 100)) // the refresh holds the lock and waits on the provider
+    const deleting = fetch(`${h.baseURL}/v1/admin/user_connections/${connection.id}`, { method: 'DELETE', headers: { authorization: h.apiKey } }).then((r) => {
+      order.push('deleted')
+      return r
+    })
+    const [refreshed, deleted] = await Promise.all([refreshing, deleting])
+    expect(order).toEqual(['refreshed', 'deleted'])
+    expect(deleted.status).toBe(204)
+    expect(deleted.headers.get('x-latchkey-provider-revocation')).toBe('revoked')
+    expect(refreshCalls(h)).toBe(1)
+    // The token the refresh handed out was revoked with the grant; nothing was written back.
+    expect(await userinfoStatus(h, refreshed.context!.token!)).toBe(401)
+    expect(await h.latchkey.store.getConnectionById(connection.id)).toBeUndefined()
+  })
 })

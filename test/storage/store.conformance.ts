@@ -660,6 +660,35 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.getConnectionById(c.id)).toBeUndefined()
       })
 
+      it('deletes within the lock: a holder queued behind finds no row, and subscribers hear of it after', async () => {
+        const c = await seedConnection(store)
+        const events: StoreEvent[] = []
+        const off = store.subscribe((e) => events.push(e))
+        const inside = latch()
+        const release = latch()
+        const first = store.withRefreshLock(c.id, async ({ delete: remove }) => {
+          inside.resolve()
+          await release.promise
+          return remove()
+        })
+        await inside.promise
+        const second = store.withRefreshLock(c.id, async ({ current, update }) => ({ current, wrote: await update({ last_refresh_error: 'late' }) }))
+        await pause(50)
+        expect(events.filter((e) => e.channel === 'connection')).toEqual([])
+        release.resolve()
+        expect(await first).toBe(true)
+        expect(await second).toEqual({ current: undefined, wrote: false })
+        expect(await store.getConnectionById(c.id)).toBeUndefined()
+        await within(
+          (async () => {
+            while (!events.some((e) => e.channel === 'connection' && e.id === c.id)) await pause(5)
+          })(),
+          5000,
+          'connection event after the delete',
+        )
+        off()
+      })
+
       it('releases the lock when the holder throws', async () => {
         const c = await seedConnection(store)
         const boom = new Error('provider exploded')
