@@ -4,9 +4,11 @@
  * this one. Prints a table per scenario and writes bench/results/latest.json.
  *
  * Environment:
- *   BENCH_SECONDS         measured seconds per target (default 10)
+ *   BENCH_SECONDS         measured seconds per target (default 15)
  *   BENCH_WARMUP_SECONDS  discarded warm-up per target (default 3)
- *   BENCH_ROUNDS          alternating rounds the measured seconds are split into (default 5)
+ *   BENCH_ROUNDS          alternating rounds the measured seconds are split into (default 15)
+ *   BENCH_PIN             1 (default where Linux taskset exists and there are ≥ 2 CPUs): load generator on
+ *                         CPU 0, servers on CPU 1; 0 lets the scheduler place them
  *   BENCH_CONNECTIONS     concurrent connections (default 50)
  *   BENCH_SCENARIOS       comma-separated scenario names to run (default: all)
  *   BENCH_CPU_PROF=1      profile the server process over each measured run, print where the
@@ -14,10 +16,12 @@
  *
  * Exits with code 1 when a scenario fails or misses a goal.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, platform, release } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pinServersTo } from './lib/child.js'
 import type { BenchSettings, Scenario, ScenarioResult } from './lib/types.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
@@ -81,15 +85,17 @@ async function main(): Promise<void> {
   const resultsDir = join(here, 'results')
   mkdirSync(resultsDir, { recursive: true })
   const settings: BenchSettings = {
-    seconds: num('BENCH_SECONDS', 10),
+    seconds: num('BENCH_SECONDS', 15),
     warmupSeconds: num('BENCH_WARMUP_SECONDS', 3),
-    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 5))),
+    rounds: Math.max(1, Math.round(num('BENCH_ROUNDS', 15))),
     connections: num('BENCH_CONNECTIONS', 50),
     cpuProfile: process.env['BENCH_CPU_PROF'] === '1',
     scenario: '',
     resultsDir,
     log: (m) => console.error(m),
   }
+  const cores = availableParallelism()
+  const pinned = pin(cores)
   const only = (process.env['BENCH_SCENARIOS'] ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -104,10 +110,13 @@ async function main(): Promise<void> {
     node: process.version,
     platform: `${platform()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
-    cores: availableParallelism(),
+    cores,
+    pinned,
     settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, rounds: settings.rounds, connections: settings.connections, cpuProfile: settings.cpuProfile },
   }
-  console.error(`latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target`)
+  console.error(
+    `latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target in ${settings.rounds} rounds; ${pinned ? 'load generator pinned to CPU 0, servers to CPU 1' : 'not pinned'}`,
+  )
 
   const results: ScenarioResult[] = []
   const failures: Array<{ scenario: string; error: string }> = []
@@ -130,6 +139,19 @@ async function main(): Promise<void> {
   const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.scenario}: ${g.description}`))
   if (missed.length > 0) console.log(`goals missed:\n  ${missed.join('\n  ')}`)
   if (failures.length > 0 || missed.length > 0) process.exitCode = 1
+}
+
+/** Pins this process (the load generator) to CPU 0 and every server to CPU 1 (see `pinServersTo`). */
+function pin(cores: number): boolean {
+  if (process.env['BENCH_PIN'] === '0' || cores < 2 || platform() !== 'linux') return false
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+  } catch {
+    console.error('taskset is not available: load generator and servers are not pinned to CPUs')
+    return false
+  }
+  pinServersTo(1)
+  return true
 }
 
 main().catch((err: unknown) => {

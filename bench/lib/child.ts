@@ -6,7 +6,7 @@
  * sampling profiler in the child over exactly the window the parent chooses (the measured run,
  * not start-up or warm-up).
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, execFileSync, fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { dirname } from 'node:path'
@@ -30,6 +30,17 @@ export interface ForkOptions {
   /** JSON-serializable arguments for the child (read with `childArgs()`). */
   args?: unknown
   readyTimeoutMs?: number
+}
+
+let serverCpu: number | undefined
+
+/**
+ * Pins every server forked from now on (all its threads) to one CPU, as `bench/run.ts` pins the
+ * load generator to another: on a small machine the scheduler otherwise moves the two around and
+ * onto each other, the largest source of run-to-run variance measured here (Linux `taskset`).
+ */
+export function pinServersTo(cpu: number | undefined): void {
+  serverCpu = cpu
 }
 
 export async function forkServer<T>(entry: string, options: ForkOptions = {}): Promise<ChildServer<T>> {
@@ -58,6 +69,7 @@ export async function forkServer<T>(entry: string, options: ForkOptions = {}): P
       reject(new Error(`${entry}: exited before it was ready (code ${code}, signal ${signal})`))
     })
   })
+  if (serverCpu !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(serverCpu), String(child.pid)], { stdio: 'ignore' })
   let stopping: Promise<void> | undefined
   const send = (m: ToChild) => child.send(m)
   let seq = 0

@@ -6,11 +6,11 @@ import type { ProfileSummary } from './profile.js'
  */
 
 export interface BenchSettings {
-  /** Measured seconds per target (env BENCH_SECONDS, default 10). */
+  /** Measured seconds per target (env BENCH_SECONDS, default 15). */
   seconds: number
   /** Discarded warm-up seconds per target before measuring (env BENCH_WARMUP_SECONDS, default 3). */
   warmupSeconds: number
-  /** Alternating rounds the measured seconds are split into, where a scenario compares targets (env BENCH_ROUNDS, default 5). */
+  /** Alternating rounds the measured seconds are split into, where a scenario compares targets (env BENCH_ROUNDS, default 15). */
   rounds: number
   /** Concurrent connections per target (env BENCH_CONNECTIONS, default 50). */
   connections: number
