@@ -26,7 +26,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; retry after the given delay.' },
   CONFLICT: { status: 400, description: 'The resource already exists.' },
   SERVER_ERROR: { status: 500, description: 'An unexpected error; details are in the server log under the request id.' },
-  UNAVAILABLE: { status: 503, description: 'The database is unavailable.' },
+  UNAVAILABLE: { status: 503, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
 } as const satisfies Record<string, { status: number; description: string }>
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -6,7 +6,6 @@
  * (or another process's background refresher).
  */
 import type { BrokerContext } from './context.js'
-import { needsRefresh } from './refresher.js'
 
 export class BackgroundRefresher {
   #timer: NodeJS.Timeout | undefined
@@ -35,8 +34,8 @@ export class BackgroundRefresher {
     const { config, store, refresher, log } = this.ctx
     const now = Date.now()
     const withinMs = config.refreshMarginSeconds * 2000
-    // The query selects by the configured margin; short-lived tokens are due later (half their life).
-    const due = (await store.listConnectionsToRefresh(now + withinMs, now, 500)).filter((c) => needsRefresh(c, now, withinMs))
+    // Short-lived tokens are selected only once past half their life (the store applies the rule).
+    const due = await store.listConnectionsToRefresh(now + withinMs, now, 500)
     let next = 0
     const worker = async () => {
       while (next < due.length && !this.#stopped) {

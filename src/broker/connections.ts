@@ -17,31 +17,45 @@ export interface RevokeResult {
  * Runs under the connection's refresh lock: a refresh in flight (on any process) finishes first,
  * so the tokens revoked are the ones stored at that moment — not ones a concurrent refresh had
  * just replaced, which would stay valid at the provider — and no refresh queued behind the
- * delete can write the row back.
+ * delete can write the row back. The row is deleted only as it was read; when a grant or refresh
+ * wrote it meanwhile (SQLite's lease does not hold off a new grant, and can lapse during a slow
+ * revocation), the new tokens are revoked in turn.
  */
 export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, actor: string | null): Promise<RevokeResult> {
-  const result = await ctx.store.withRefreshLock(c.id, async (locked): Promise<RevokeResult> => {
-    const current = locked.current
-    if (!current) return { deleted: false, providerRevocation: 'skipped' }
-    let providerRevocation: RevokeResult['providerRevocation'] = 'skipped'
-    const provider = ctx.registry.get(current.provider_id)
-    if (provider) {
-      try {
-        const accessToken = ctx.vault.open({ table: 'connections', id: current.id, field: 'access_token' }, current.access_token_enc)
-        const refreshToken = current.refresh_token_enc ? ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc) : undefined
-        providerRevocation = (await revokeToken(provider, { accessToken, refreshToken }, ctx.http)) ? 'revoked' : 'not_supported'
-      } catch (err) {
-        providerRevocation = 'failed'
-        ctx.log.warn(
-          { connection: current.id, provider: current.provider_id, err: (err as Error).message },
-          'revocation at the provider failed; the connection is deleted locally anyway and the user may still see the app as authorized at the provider',
-        )
-      }
-    }
-    return { deleted: await locked.delete(), providerRevocation }
-  })
+  let result: RevokeResult & { stale?: boolean } = { deleted: false, providerRevocation: 'skipped' }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    result = await ctx.store.withRefreshLock(c.id, async (locked) => {
+      const current = locked.current
+      if (!current) return { deleted: false, providerRevocation: 'skipped' as const }
+      const providerRevocation = await revokeAtProvider(ctx, current)
+      const deleted = await locked.delete()
+      return { deleted, providerRevocation, stale: !deleted }
+    })
+    if (!result.stale) break
+  }
+  if (result.stale) {
+    // Rewritten three times while we revoked: delete what is there now; its tokens may stay valid at the provider.
+    ctx.log.warn({ connection: c.id }, 'connection kept changing while it was being deleted; deleted without revoking its latest tokens')
+    result = { deleted: await ctx.store.deleteConnection(c.id), providerRevocation: 'failed' }
+  }
   if (result.deleted) {
     ctx.audit.record({ actor, action: 'connection.revoked', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail: { provider_revocation: result.providerRevocation } })
   }
-  return result
+  return { deleted: result.deleted, providerRevocation: result.providerRevocation }
+}
+
+async function revokeAtProvider(ctx: BrokerContext, current: ConnectionRow): Promise<RevokeResult['providerRevocation']> {
+  const provider = ctx.registry.get(current.provider_id)
+  if (!provider) return 'skipped'
+  try {
+    const accessToken = ctx.vault.open({ table: 'connections', id: current.id, field: 'access_token' }, current.access_token_enc)
+    const refreshToken = current.refresh_token_enc ? ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc) : undefined
+    return (await revokeToken(provider, { accessToken, refreshToken }, ctx.http)) ? 'revoked' : 'not_supported'
+  } catch (err) {
+    ctx.log.warn(
+      { connection: current.id, provider: current.provider_id, err: (err as Error).message },
+      'revocation at the provider failed; the connection is deleted locally anyway and the user may still see the app as authorized at the provider',
+    )
+    return 'failed'
+  }
 }

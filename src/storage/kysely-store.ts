@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database } from './schema.js'
+import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
 import type {
   ApiKeyRow,
@@ -312,6 +313,9 @@ export class KyselyStore implements Store {
       .where('refresh_token_enc', 'is not', null)
       .where('expires_at', 'is not', null)
       .where('expires_at', '<', before)
+      // A token that lives shorter than the window is due at half its life (see broker/refresher.ts
+      // refreshMargin): expires_at - now <= (expires_at - token_issued_at) / 2.
+      .where((eb) => eb.or([eb('token_issued_at', 'is', null), eb(sql<number>`expires_at + token_issued_at`, '<=', 2 * now)]))
       .where((eb) => eb.or([eb('refresh_cooldown_until', 'is', null), eb('refresh_cooldown_until', '<', now)]))
       .orderBy('expires_at')
       .limit(limit)
@@ -343,7 +347,7 @@ export class KyselyStore implements Store {
               tracked({
                 current: row && decodeConnection(row),
                 update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation),
-                delete: () => deleteConnectionIn(tx, connectionId),
+                delete: () => deleteConnectionIn(tx, connectionId, row?.generation),
               }),
             )
           })
@@ -367,12 +371,12 @@ export class KyselyStore implements Store {
       if (Number(r.numUpdatedRows) > 0) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
       if (!exists) return fn({ current: undefined, update: async () => false, delete: async () => false })
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the refresh lease of connection ${connectionId}`)
+      if (Date.now() > deadline) throw new LatchkeyError('UNAVAILABLE', `connection ${connectionId} is locked by a refresh that has not finished; retry shortly`)
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
     try {
       const current = await this.getConnectionById(connectionId)
-      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation), delete: () => deleteConnectionIn(this.db, connectionId) })
+      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation), delete: () => deleteConnectionIn(this.db, connectionId, current?.generation) })
     } finally {
       await this.db
         .updateTable('connections')
@@ -538,8 +542,11 @@ function decodeConnection(r: Database['connections']): ConnectionRow {
   return { ...r, scopes: JSON.parse(r.scopes) as string[], user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>) }
 }
 
-async function deleteConnectionIn(db: Db, id: string): Promise<boolean> {
-  const r = await db.deleteFrom('connections').where('id', '=', id).executeTakeFirst()
+/** With `expectGeneration`, deletes only the row as it was read (a grant or refresh written since wins). */
+async function deleteConnectionIn(db: Db, id: string, expectGeneration?: number): Promise<boolean> {
+  let q = db.deleteFrom('connections').where('id', '=', id)
+  if (expectGeneration !== undefined) q = q.where('generation', '=', expectGeneration)
+  const r = await q.executeTakeFirst()
   return Number(r.numDeletedRows) > 0
 }
 

@@ -52,7 +52,10 @@ export interface LockedConnection {
    * a grant that landed meanwhile wins). Returns false when nothing was written.
    */
   update(patch: ConnectionPatch): Promise<boolean>
-  /** Deletes the connection within the lock (a refresh queued behind it finds no row). */
+  /**
+   * Deletes the connection within the lock, only if it is still the row that was read (false
+   * when a grant or refresh wrote it meanwhile); a refresh queued behind finds no row.
+   */
   delete(): Promise<boolean>
 }
 
@@ -115,7 +118,10 @@ export interface Store {
   updateConnection(id: string, patch: ConnectionPatch): Promise<void>
   listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }>
   deleteConnection(id: string): Promise<boolean>
-  /** Active connections with a refresh token whose access token expires before `before`. */
+  /**
+   * Active connections with a refresh token, not cooling down, whose access token expires before
+   * `before` and is past half its lifetime at `now` (when its issue time is known).
+   */
   listConnectionsToRefresh(before: number, now: number, limit: number): Promise<ConnectionRow[]>
   /**
    * Runs `fn` holding the connection's refresh lock across processes (PostgreSQL: row lock in a

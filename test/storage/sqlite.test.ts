@@ -28,6 +28,25 @@ describeStoreConformance(
   async () => rmSync(dir, { recursive: true, force: true }),
 )
 
+describe('SQLite store: delete under the lease', () => {
+  it('deletes only the row as it was read: a grant written meanwhile (the lease does not block it) survives', async () => {
+    const store = await openMigrated(':memory:')
+    try {
+      const c = await seedConnection(store)
+      const outcome = await store.withRefreshLock(c.id, async ({ delete: remove }) => {
+        await store.updateConnection(c.id, { access_token_enc: 'enc:new-grant' })
+        return remove()
+      })
+      expect(outcome).toBe(false)
+      expect((await store.getConnectionById(c.id))?.access_token_enc).toBe('enc:new-grant')
+      expect(await store.withRefreshLock(c.id, ({ delete: remove }) => remove())).toBe(true)
+      expect(await store.getConnectionById(c.id)).toBeUndefined()
+    } finally {
+      await store.close()
+    }
+  })
+})
+
 describe('SQLite store: upgrades', () => {
   itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
 })

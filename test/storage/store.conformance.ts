@@ -61,6 +61,7 @@ export type NewConnection = Omit<ConnectionRow, 'generation'>
 
 export function connectionRow(over: Partial<NewConnection> = {}): NewConnection {
   const id = over.id ?? nextId('conn')
+  const expiresAt = over.expires_at === undefined ? T0 + 60 * MINUTE : over.expires_at
   return {
     id,
     user_id: 'alice',
@@ -70,8 +71,9 @@ export function connectionRow(over: Partial<NewConnection> = {}): NewConnection 
     access_token_enc: `enc:access:${id}`,
     refresh_token_enc: `enc:refresh:${id}`,
     token_type: 'bearer',
-    expires_at: T0 + 60 * MINUTE,
-    token_issued_at: T0,
+    expires_at: expiresAt,
+    // An hour-long token.
+    token_issued_at: expiresAt === null ? T0 : expiresAt - 60 * MINUTE,
     refresh_token_expires_at: T0 + 30 * 24 * 60 * MINUTE,
     account_id: `acct-${id}`,
     account_label: `label ${id}`,
@@ -564,6 +566,16 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect((await store.listConnectionsToRefresh(before, now + 2 * MINUTE, 100)).map((c) => c.user_id)).toEqual(['overdue', 'cooled', 'cooling', 'due'])
         expect(due.expires_at).toBe(T0 + 5 * MINUTE)
       })
+
+      it('lists a token that lives shorter than the window only once it is past half its life', async () => {
+        const before = T0 + 10 * MINUTE
+        // 6-minute tokens: due 3 minutes after they were issued.
+        await seedConnection(store, { user_id: 'young', token_issued_at: T0 - 2 * MINUTE, expires_at: T0 + 4 * MINUTE })
+        const old = await seedConnection(store, { user_id: 'old', token_issued_at: T0 - 4 * MINUTE, expires_at: T0 + 2 * MINUTE })
+        const unknown = await seedConnection(store, { user_id: 'unknown', token_issued_at: null, expires_at: T0 + 5 * MINUTE })
+        expect((await store.listConnectionsToRefresh(before, T0, 100)).map((c) => c.id)).toEqual([old.id, unknown.id])
+        expect((await store.listConnectionsToRefresh(before, T0 + MINUTE, 100)).map((c) => c.user_id)).toEqual(['old', 'young', 'unknown'])
+      })
     })
 
     // ------------------------------------------------------------------ refresh lock
@@ -929,7 +941,7 @@ export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: Kysely
         refresh_failures, refresh_cooldown_until, refresh_lease_owner, refresh_lease_until, generation)
         values ('cn_old', 'alice', 'github', 'active', '["repo"]', 'enc:a', 'enc:r', 'bearer', ${T0 + 3_600_000},
         null, 'acct', 'Alice', null, ${T0}, ${T0}, null, null, null, 0, null, null, null, 1)`.execute(store.db)
-      expect(await store.migrate()).toEqual(['0002-token-issued-at'])
+      expect((await store.migrate())[0]).toBe('0002-token-issued-at')
       expect(await store.getConnectionById('cn_old')).toMatchObject({ user_id: 'alice', scopes: ['repo'], expires_at: T0 + 3_600_000, token_issued_at: null, generation: 1 })
       expect(await store.migrate()).toEqual([])
     } finally {
