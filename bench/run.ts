@@ -115,7 +115,7 @@ async function main(): Promise<void> {
     settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, rounds: settings.rounds, connections: settings.connections, cpuProfile: settings.cpuProfile },
   }
   console.error(
-    `latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target in ${settings.rounds} rounds; ${pinned ? 'load generator pinned to CPU 0, servers to CPU 1' : 'not pinned'}`,
+    `latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target in ${Math.max(1, Math.min(settings.rounds, Math.floor(settings.seconds)))} rounds; ${pinned ? 'load generator pinned to CPU 0, servers to CPU 1' : 'not pinned'}`,
   )
 
   const results: ScenarioResult[] = []
@@ -145,9 +145,11 @@ async function main(): Promise<void> {
 function pin(cores: number): boolean {
   if (process.env['BENCH_PIN'] === '0' || cores < 2 || platform() !== 'linux') return false
   try {
+    // Both CPUs must be ours (a cpuset may hand out others).
+    execFileSync('taskset', ['-c', '1', 'true'], { stdio: 'ignore' })
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
   } catch {
-    console.error('taskset is not available: load generator and servers are not pinned to CPUs')
+    console.error('taskset is not available or CPUs 0 and 1 are not both usable: load generator and servers are not pinned')
     return false
   }
   pinServersTo(1)

@@ -69,7 +69,14 @@ export async function forkServer<T>(entry: string, options: ForkOptions = {}): P
       reject(new Error(`${entry}: exited before it was ready (code ${code}, signal ${signal})`))
     })
   })
-  if (serverCpu !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(serverCpu), String(child.pid)], { stdio: 'ignore' })
+  if (serverCpu !== undefined) {
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', String(serverCpu), String(child.pid)], { stdio: 'ignore' })
+    } catch (err) {
+      child.kill('SIGKILL')
+      throw new Error(`could not pin ${entry} to CPU ${serverCpu} (BENCH_PIN=0 turns pinning off): ${(err as Error).message}`)
+    }
+  }
   let stopping: Promise<void> | undefined
   const send = (m: ToChild) => child.send(m)
   let seq = 0

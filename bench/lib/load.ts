@@ -89,6 +89,8 @@ export async function measure(target: LoadTarget, settings: BenchSettings): Prom
  * each target's rounds; `combine` folds them into one row.
  */
 export async function measureRounds(targets: LoadTarget[], settings: BenchSettings, rounds: number): Promise<TargetResult[][]> {
+  // Rounds last whole seconds (autocannon's unit): at most one round per measured second.
+  rounds = Math.max(1, Math.min(rounds, Math.floor(settings.seconds)))
   const perRound = Math.max(1, Math.round(settings.seconds / rounds))
   const results: TargetResult[][] = targets.map(() => [])
   for (const target of targets) {

@@ -132,7 +132,7 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
   const filled = fillDefinition(def, settings)
   // Errors in a custom entry name the field as the entry spells it (`oauth2.token_request.endpoint`).
   const named = (field: string) => (entry.provider_id === undefined ? arcadeFieldName(field) : field)
-  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, named(field), ctx.allowInsecureLoopback, fail)
+  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, named(field), field === 'revocationEndpoint' ? ['client_id'] : [], ctx.allowInsecureLoopback, fail)
   for (const [field, expr] of expressionsOf(filled)) {
     try {
       compileExpression(expr)
@@ -169,7 +169,8 @@ const REQUEST_PLACEHOLDERS: Record<string, readonly string[]> = {
   authorize_request: ['client_id', 'redirect_uri', 'scopes', 'existing_scopes', 'state'],
   token_request: ['client_id', 'client_secret', 'redirect_uri', 'scopes', 'existing_scopes'],
   refresh_request: ['client_id', 'client_secret', 'refresh_token', 'scopes'],
-  // Latchkey sends the token itself (bearer header, RFC 7009 body); params here are not sent.
+  // Accepted for compatibility with Arcade files but not sent: Latchkey sends the token itself
+  // (bearer header to userinfo; RFC 7009 `token` body to revocation).
   user_info_request: ['client_id', 'client_secret', 'access_token'],
   revoke_request: ['client_id', 'client_secret', 'access_token', 'refresh_token'],
 }
@@ -195,6 +196,9 @@ function fromArcadeOauth2(id: string, description: string | undefined, o: Oauth2
     for (const [k, v] of Object.entries(req?.params ?? {})) check(`oauth2.${name}.params.${k}`, v, REQUEST_PLACEHOLDERS[name]!)
     for (const [k, v] of Object.entries(req?.headers ?? {})) check(`oauth2.${name}.headers.${k}`, v, HEADER_PLACEHOLDERS)
   }
+  // Headers Latchkey would not send are refused rather than silently dropped.
+  if (o.refresh_request?.headers) fail('oauth2.refresh_request.headers', 'not supported: refresh requests send token_request.headers')
+  if (o.revoke_request?.headers) fail('oauth2.revoke_request.headers', 'not supported: revocation sends the token as RFC 7009 describes, with the client authentication of token_request')
   const authorizationParams: Record<string, string | null> = {}
   for (const [k, v] of Object.entries(auth.params ?? {})) {
     // state and PKCE are always added by Latchkey (Arcade: "state is added automatically").
@@ -323,8 +327,12 @@ export function isLoopbackUrl(url: URL): boolean {
   return LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
 }
 
-function checkEndpoint(raw: string, field: string, allowInsecureLoopback: boolean, fail: (f: string, m: string) => never): void {
+/** `placeholders`: the `{{…}}` values the request to this endpoint fills in its URL (the revocation URL: the client id). */
+function checkEndpoint(raw: string, field: string, placeholders: readonly string[], allowInsecureLoopback: boolean, fail: (f: string, m: string) => never): void {
   if (settingsIn(raw).length > 0) fail(field, `unfilled setting in ${raw}`)
+  for (const p of placeholdersIn(raw)) {
+    if (!placeholders.includes(p)) fail(field, `{{${p}}} is not filled in this URL${placeholders.length > 0 ? ` (available: ${placeholders.map((a) => `{{${a}}}`).join(', ')})` : ''}`)
+  }
   // `{{client_id}}` may appear in a path (GitHub's revocation URL); check the URL around it.
   let url: URL
   try {

@@ -3,7 +3,7 @@
  * start → the user clicks through sign-in and consent → callback → waitForCompletion returns a
  * token the provider's userinfo endpoint accepts; then the token path for a connected user.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Latchkey } from '../../src/client/index.js'
 import { AuthorizationFailedError, AuthenticationError, NotFoundError } from '../../src/client/errors.js'
 import { TestBrowser } from '../helpers/browser.js'
@@ -71,16 +71,31 @@ describe('authorization flow', () => {
       return Number(/^latchkey_authorize_total\{provider="test-idp",outcome="completed"\} (\d+)$/m.exec(text)?.[1] ?? 0)
     }
     const before = await completed()
-    h.latchkey.ctx.connections.clear()
-    const fromDatabase = await authorize()
-    const fromMemory = await authorize()
-    expect(fromDatabase['status']).toBe('completed')
-    expect(fromMemory).toEqual(fromDatabase)
-    expect(await completed()).toBe(before + 2)
+    const reads = vi.spyOn(h.latchkey.store, 'getConnection')
+    // Only the synchronous hot path serves a prepared answer.
+    const prepared = vi.spyOn(h.latchkey.ctx.connections, 'answer')
+    try {
+      h.latchkey.ctx.connections.clear()
+      const fromDatabase = await authorize()
+      expect(reads).toHaveBeenCalledTimes(1)
+      const fromMemory = await authorize()
+      expect(reads).toHaveBeenCalledTimes(1) // answered from memory
+      expect(prepared).toHaveBeenCalledTimes(1)
+      expect(fromDatabase['status']).toBe('completed')
+      expect(fromMemory).toEqual(fromDatabase)
+      expect(await completed()).toBe(before + 2)
 
-    // A write replaces the cached row and its prepared answer (here: new profile data).
-    await h.latchkey.store.updateConnection(fromMemory.id, { user_info: { sub: 'alice', name: 'Alice Renamed' } })
-    expect((await authorize()).context.user_info).toEqual({ sub: 'alice', name: 'Alice Renamed' })
+      // A write replaces the cached row and its prepared answer (here: new profile data).
+      await h.latchkey.store.updateConnection(fromMemory.id, { user_info: { sub: 'alice', name: 'Alice Renamed' } })
+      expect((await authorize()).context.user_info).toEqual({ sub: 'alice', name: 'Alice Renamed' })
+      expect(reads).toHaveBeenCalledTimes(2)
+      const cachedAgain = await authorize()
+      expect(reads).toHaveBeenCalledTimes(2)
+      expect(cachedAgain.context.user_info).toEqual({ sub: 'alice', name: 'Alice Renamed' })
+    } finally {
+      reads.mockRestore()
+      prepared.mockRestore()
+    }
   })
 
   it('asks again, for requested ∪ granted scopes, when a new scope is needed', async () => {

@@ -216,6 +216,12 @@ describe('provider entries', () => {
     expect(() => compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t', headers: { 'x-secret': '{{client_secret}}' } } }), ctx)).toThrow(
       /token_request\.headers\.x-secret: \{\{client_secret\}\} is not available in token_request \(available: \{\{client_id\}\}\)/,
     )
+    expect(() => compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t/{{client_id}}' } }), ctx)).toThrow(/token_request\.endpoint: \{\{client_id\}\} is not filled in this URL/)
+    expect(() => compileProviderEntry(entry({ revoke_request: { endpoint: 'https://a/r/{{client_secret}}' } }), ctx)).toThrow(
+      /revoke_request\.endpoint: \{\{client_secret\}\} is not filled in this URL \(available: \{\{client_id\}\}\)/,
+    )
+    expect(() => compileProviderEntry(entry({ revoke_request: { endpoint: 'https://a/r/{{client_id}}' } }), ctx)).not.toThrow()
+    expect(() => compileProviderEntry(entry({ refresh_request: { endpoint: 'https://a/t', headers: { 'x-a': 'b' } } }), ctx)).toThrow(/refresh_request\.headers: not supported/)
     expect(() =>
       compileProviderEntry(entry({ token_request: { endpoint: 'https://a/t', params: { scope: '{{scopes}}' } }, refresh_request: { endpoint: 'https://a/t', params: { scope: '{{scopes}}' } } }), ctx),
     ).not.toThrow()
