@@ -23,6 +23,7 @@ import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import type { FlowRow } from '../storage/store.js'
+import type { PageContent } from '../http/pages/page.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 
@@ -34,15 +35,22 @@ export interface Cookie {
 
 export type BrowserResult =
   | { kind: 'redirect'; location: string; setCookie?: Cookie }
-  | { kind: 'page'; status: number; tone: 'success' | 'error' | 'warning'; title: string; message: string; setCookie?: Cookie }
+  | ({ kind: 'page'; status: number; setCookie?: Cookie; formRedirectOrigin?: string } & PageContent)
 
 const errorPage = (status: number, title: string, message: string): BrowserResult => ({ kind: 'page', status, tone: 'error', title, message })
 
 export const bindingCookieName = (flowId: string) => `lk_${flowId}`
 const hashBinding = (value: string) => createHash('sha256').update(value).digest('base64url')
 
-/** `GET /oauth/authorize/:id`: binds the browser (first open) and redirects to the provider. */
-export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, cookies: Record<string, string>): Promise<BrowserResult> {
+/**
+ * The authorization link, `/oauth/authorize/:id`. In `browser` mode the browser that first
+ * *continues* is the one the flow is bound to: a GET of a link nobody has continued yet shows a
+ * page with a Continue button, and only its POST binds and redirects to the provider. Link
+ * previews (chat unfurlers) and mail scanners fetch every URL they see; were the GET to bind,
+ * they would claim the link and the person would be told it was opened elsewhere. The bound
+ * browser (and the other modes) go straight on to the provider.
+ */
+export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, cookies: Record<string, string>, method: 'GET' | 'POST' = 'POST'): Promise<BrowserResult> {
   const flow = await ctx.store.getFlow(flowId)
   if (!flow) return errorPage(404, 'Unknown link', 'This authorization link is not valid. Ask the app for a new one.')
   const final = finalPage(flow)
@@ -55,6 +63,19 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
   const provider = ctx.registry.get(flow.provider_id)
   if (!provider?.enabled) return errorPage(404, 'Provider unavailable', 'The service this link is for is no longer configured.')
 
+  const browserMode = ctx.config.verification.mode === 'browser'
+  if (browserMode && method === 'GET' && flow.opened_at === null) {
+    return {
+      kind: 'page',
+      status: 200,
+      tone: 'continue',
+      title: `Connect ${provider.description}`,
+      message: `An app you use asked to act for you on ${provider.description}. Continue to sign in there and choose what to allow. Only continue if you asked for this.`,
+      form: { action: `/oauth/authorize/${flow.id}`, button: `Continue to ${provider.description}` },
+      formRedirectOrigin: new URL(provider.def.authorizationEndpoint).origin,
+    }
+  }
+
   let setCookie: Cookie | undefined
   const presented = cookies[bindingCookieName(flow.id)]
   if (flow.opened_at === null) {
@@ -63,7 +84,7 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
       setCookie = { name: bindingCookieName(flow.id), value, maxAgeSeconds: Math.ceil((flow.expires_at - Date.now()) / 1000) }
     }
   }
-  if (!setCookie && ctx.config.verification.mode === 'browser') {
+  if (!setCookie && browserMode) {
     const current = await ctx.store.getFlow(flow.id)
     if (!presented || !current?.browser_binding || !constantTimeEqual(hashBinding(presented), current.browser_binding)) {
       return errorPage(

@@ -86,6 +86,9 @@ describe('demo provider (--dev)', () => {
       const auth = await client.auth.start('carol', 'demo', { scopes: ['openid', 'profile'] })
       const page = await browser.newPage()
       await page.goto(auth.url!)
+      // Latchkey's page: the link is bound to this browser only when the person continues.
+      expect(await page.textContent('h1')).toContain('Connect')
+      await page.click('button[type=submit]')
       await page.fill('input[name=login]', 'carol')
       await page.fill('input[name=password]', 'anything')
       await page.click('button[type=submit]')

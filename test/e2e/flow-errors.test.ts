@@ -198,15 +198,25 @@ describe('callback errors (browser verification)', () => {
 
   it('binds the link to the first browser: another browser gets 403, its callback is refused, the first still completes', async () => {
     const started = await start(h, 'binding')
+    // A link preview or mail scanner fetches the link first: it sees the Continue page and claims nothing.
+    const scanner = await new TestBrowser().request(started.url!)
+    expectHtmlPage(scanner, 200)
+    expect(scanner.body).toContain('Continue to')
+    expect(scanner.location).toBeUndefined()
+
     const a = new TestBrowser()
-    const opened = await a.request(started.url!)
+    const opened = await a.openLink(started.url!)
     expect(opened.status).toBe(303)
     expect(new URL(opened.location!).origin).toBe(h.idp.issuer)
+    // The bound browser may open the link again and goes straight on.
+    const reopened = await a.request(started.url!)
+    expect(reopened.status).toBe(303)
 
     const b = new TestBrowser()
     const stolen = await b.request(started.url!)
     expectHtmlPage(stolen, 403)
     expect(stolen.location).toBeUndefined()
+    expectHtmlPage(await b.request(started.url!, { method: 'POST' }), 403)
 
     const cb = await callbackUrl(a, opened.location!, 'binding')
     const grants = codeGrants(h)

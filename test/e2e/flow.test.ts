@@ -36,7 +36,10 @@ describe('authorization flow', () => {
     expect(page.status).toBe(200)
     expect(page.body).toContain('Connected')
     // The provider was sent PKCE S256 and state.
-    const toIdp = new URL(browser.steps[0]!.location!)
+    // Latchkey's Continue page first (a GET binds nothing), then the redirect to the provider.
+    expect(browser.steps[0]!.status).toBe(200)
+    expect(browser.steps[0]!.body).toContain('Continue to')
+    const toIdp = new URL(browser.steps[1]!.location!)
     expect(toIdp.origin).toBe(h.idp.issuer)
     expect(toIdp.searchParams.get('code_challenge_method')).toBe('S256')
     expect(toIdp.searchParams.get('state')).toHaveLength(43)
@@ -102,7 +105,7 @@ describe('authorization flow', () => {
     const more = await client.auth.start('alice@example.com', 'test-idp', { scopes: ['files.read'] })
     expect(more.status).toBe('pending')
     const browser = new TestBrowser()
-    const first = await browser.request(more.url!)
+    const first = await browser.openLink(more.url!)
     const scope = new URL(first.location!).searchParams.get('scope')!.split(' ')
     expect(scope.sort()).toEqual(['files.read', 'openid', 'profile'])
     await browser.authorize(first.location!, { login: 'alice' })

@@ -298,7 +298,20 @@ describe('response headers', () => {
 
   it('sends the redirect from the authorization link with the same headers', async () => {
     const started = await post('/v1/auth/authorize', authorizeBody({ user_id: 'headers@example.com' }))
-    const r = await fetch(started.json!['url'] as string, { redirect: 'manual' })
+    const link = started.json!['url'] as string
+    const page = await fetch(link)
+    expect(page.status).toBe(200)
+    // The Continue form may post here and be redirected to the provider; nothing else.
+    expect(page.headers.get('content-security-policy')).toContain(`form-action 'self' ${h.idp.issuer}`)
+    expect(page.headers.get('x-frame-options')).toBe('DENY')
+    expect(page.headers.get('referrer-policy')).toBe('same-origin')
+    expect(page.headers.get('set-cookie')).toBeNull()
+    await page.text()
+    const forged = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })
+    expect(forged.status).toBe(403)
+    expect(forged.headers.get('set-cookie')).toBeNull()
+    await forged.text()
+    const r = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin: new URL(link).origin, 'content-type': 'application/x-www-form-urlencoded' } })
     expect(r.status).toBe(303)
     expect(r.headers.get('referrer-policy')).toBe('no-referrer')
     expect(r.headers.get('cache-control')).toBe('no-store')

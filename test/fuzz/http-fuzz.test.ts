@@ -486,12 +486,12 @@ describe('HTTP fuzzing (real server)', () => {
     expect(flow.callback_at).toBeNull()
   })
 
-  it('GET /oauth/authorize/:id', { timeout: TIMEOUT }, async () => {
+  it('GET and POST /oauth/authorize/:id', { timeout: TIMEOUT }, async () => {
     const id = fc.oneof(
       { weight: 5, arbitrary: urlPart },
       { weight: 1, arbitrary: fc.constantFrom(known.pendingFlowId, known.bystanderFlowId, known.failedFlowId, victim.flowId, 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(201), '', '.', '..', '%2e%2e%2fv1%2fhealth') },
     )
-    const arb = fc.record({ method: fc.constantFrom('GET', 'HEAD'), path: fc.tuple(id, fc.option(queryString(['id', 'state']), { nil: undefined })).map(([i, q]) => `/oauth/authorize/${i}${q === undefined ? '' : `?${q}`}`), auth: fc.constant(null) })
+    const arb = fc.record({ method: fc.constantFrom('GET', 'HEAD', 'POST'), path: fc.tuple(id, fc.option(queryString(['id', 'state']), { nil: undefined })).map(([i, q]) => `/oauth/authorize/${i}${q === undefined ? '' : `?${q}`}`), auth: fc.constant(null) })
     await fuzz(arb)
   })
 

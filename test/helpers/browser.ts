@@ -33,7 +33,7 @@ export class TestBrowser {
     }
   }
 
-  async request(url: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<BrowserStep> {
+  async request(url: string, init: { method?: string; form?: Record<string, string>; origin?: string } = {}): Promise<BrowserStep> {
     const u = new URL(url)
     const headers: Record<string, string> = { accept: 'text/html' }
     const cookie = this.cookieHeader(u)
@@ -43,12 +43,24 @@ export class TestBrowser {
       headers['content-type'] = 'application/x-www-form-urlencoded'
       body = new URLSearchParams(init.form).toString()
     }
+    // Browsers send Origin on every POST; a form is posted from the page that holds it.
+    if ((init.method ?? (body ? 'POST' : 'GET')) === 'POST') headers['origin'] = init.origin ?? u.origin
     const response = await fetch(u, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body: body ?? null, redirect: 'manual' })
     this.#store(u, response)
     const location = response.headers.get('location') ?? undefined
     const step = { url, status: response.status, location: location && new URL(location, u).toString(), body: await response.text() }
     this.steps.push(step)
     return step
+  }
+
+  /**
+   * Opens an authorization link as a person would: the GET, then Continue on Latchkey's page when
+   * it shows one. Returns the answer to the Continue (a redirect to the provider, or an error page).
+   */
+  async openLink(url: string): Promise<BrowserStep> {
+    const page = await this.request(url)
+    if (page.status === 200 && /<form[^>]*action="[^"]*oauth[^"]*authorize[^"]*"[^>]*method="post"/i.test(page.body)) return this.request(url, { method: 'POST' })
+    return page
   }
 
   /** Follows redirects from `url`, answering sign-in and consent forms, until a page that is not the IdP's. */
@@ -63,6 +75,11 @@ export class TestBrowser {
       const form = /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(step.body)
       if (!form || step.status !== 200) return step
       const action = new URL(decode(form[1]!), step.url).toString()
+      // Latchkey's own page before the provider: the person presses Continue.
+      if (new URL(action).pathname.startsWith('/oauth/authorize/')) {
+        step = await this.request(action, { method: 'POST' })
+        continue
+      }
       const isLogin = /name="login"/.test(step.body)
       if (!isLogin && options.decision === 'deny') {
         const abort = /href="([^"]*\/abort)"/.exec(step.body)

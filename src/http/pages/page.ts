@@ -13,8 +13,9 @@ const STYLE = `body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-s
 main{max-width:32rem;margin:2rem;padding:2rem 2.25rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06)}
 h1{font-size:1.35rem;margin:0 0 .75rem;display:flex;gap:.6rem;align-items:center}
 .badge{display:inline-block;width:1.6rem;height:1.6rem;border-radius:50%;color:#fff;text-align:center;line-height:1.6rem;font-size:1rem}
-.success .badge{background:#1f9d55}.error .badge{background:#d64545}.warning .badge{background:#c47f00}
-p{margin:.5rem 0}a{color:#2457c5}.foot{margin-top:1.5rem;font-size:.8rem;color:#6b7280}`
+.success .badge{background:#1f9d55}.error .badge{background:#d64545}.warning .badge{background:#c47f00}.continue .badge{background:#2457c5}
+p{margin:.5rem 0}a{color:#2457c5}.foot{margin-top:1.5rem;font-size:.8rem;color:#6b7280}
+button{margin-top:1rem;font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:8px;background:#2457c5;color:#fff;cursor:pointer}`
 
 export const PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`
 
@@ -27,12 +28,35 @@ export const PAGE_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
 }
 
-const ICONS = { success: '✓', error: '!', warning: '!' } as const
+/**
+ * Headers for a page whose form posts to this origin (`action`, a path) and is answered with a
+ * redirect to `redirectOrigin`: browsers apply `form-action` to that redirect too.
+ */
+export function formPageHeaders(redirectOrigin: string): Record<string, string> {
+  return {
+    ...PAGE_HEADERS,
+    'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'none'; base-uri 'none'; form-action 'self' ${redirectOrigin}; frame-ancestors 'none'`,
+    // With no-referrer, browsers send `Origin: null` on the form's POST; same-origin keeps our
+    // origin on it and still sends nothing to the provider.
+    'referrer-policy': 'same-origin',
+  }
+}
 
-export function renderPage(p: { tone: 'success' | 'error' | 'warning'; title: string; message: string }): string {
+const ICONS = { success: '✓', error: '!', warning: '!', continue: '→' } as const
+
+export interface PageContent {
+  tone: 'success' | 'error' | 'warning' | 'continue'
+  title: string
+  message: string
+  /** A button that POSTs (no fields) to `action`, a same-origin path. */
+  form?: { action: string; button: string } | undefined
+}
+
+export function renderPage(p: PageContent): string {
+  const form = p.form ? `<form action="${escapeHtml(p.form.action)}" method="post"><button type="submit">${escapeHtml(p.form.button)}</button></form>` : ''
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
 <title>${escapeHtml(p.title)} · Latchkey</title><style>${STYLE}</style></head>
 <body><main class="${p.tone}"><h1><span class="badge" aria-hidden="true">${ICONS[p.tone]}</span>${escapeHtml(p.title)}</h1>
-<p>${escapeHtml(p.message)}</p><p class="foot">Latchkey authorization</p></main></body></html>`
+<p>${escapeHtml(p.message)}</p>${form}<p class="foot">Latchkey authorization</p></main></body></html>`
 }
