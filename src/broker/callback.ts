@@ -50,7 +50,7 @@ const hashBinding = (value: string) => createHash('sha256').update(value).digest
  * they would claim the link and the person would be told it was opened elsewhere. The bound
  * browser (and the other modes) go straight on to the provider.
  */
-export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, cookies: Record<string, string>, method: 'GET' | 'POST' = 'POST'): Promise<BrowserResult> {
+export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, cookies: Record<string, string>, method: 'GET' | 'POST'): Promise<BrowserResult> {
   const flow = await ctx.store.getFlow(flowId)
   if (!flow) return errorPage(404, 'Unknown link', 'This authorization link is not valid. Ask the app for a new one.')
   const final = finalPage(flow)
@@ -64,27 +64,34 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
   if (!provider?.enabled) return errorPage(404, 'Provider unavailable', 'The service this link is for is no longer configured.')
 
   const browserMode = ctx.config.verification.mode === 'browser'
+  const presented = cookies[bindingCookieName(flow.id)]
+  const cookie = (value: string): Cookie => ({ name: bindingCookieName(flow.id), value, maxAgeSeconds: Math.ceil((flow.expires_at - Date.now()) / 1000) })
   if (browserMode && method === 'GET' && flow.opened_at === null) {
+    // The page hands this browser its candidate binding (nothing is stored yet): a second press
+    // of Continue, sent before the first answer arrived, presents the same value and is let through.
     return {
       kind: 'page',
       status: 200,
       tone: 'continue',
       title: `Connect ${provider.description}`,
       message: `An app you use asked to act for you on ${provider.description}. Continue to sign in there and choose what to allow. Only continue if you asked for this.`,
-      form: { action: `/oauth/authorize/${flow.id}`, button: `Continue to ${provider.description}` },
+      // Relative: the page's own URL, wherever Latchkey is mounted.
+      form: { action: flow.id, button: `Continue to ${provider.description}` },
       formRedirectOrigin: new URL(provider.def.authorizationEndpoint).origin,
+      setCookie: cookie(presented ?? randomBytes(32).toString('base64url')),
     }
   }
 
   let setCookie: Cookie | undefined
-  const presented = cookies[bindingCookieName(flow.id)]
+  let bound = false
   if (flow.opened_at === null) {
-    const value = randomBytes(32).toString('base64url')
+    const value = presented ?? randomBytes(32).toString('base64url')
     if (await ctx.store.markFlowOpened(flow.id, hashBinding(value), Date.now())) {
-      setCookie = { name: bindingCookieName(flow.id), value, maxAgeSeconds: Math.ceil((flow.expires_at - Date.now()) / 1000) }
+      bound = true
+      if (value !== presented) setCookie = cookie(value)
     }
   }
-  if (!setCookie && browserMode) {
+  if (!bound && browserMode) {
     const current = await ctx.store.getFlow(flow.id)
     if (!presented || !current?.browser_binding || !constantTimeEqual(hashBinding(presented), current.browser_binding)) {
       return errorPage(

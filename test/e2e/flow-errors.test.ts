@@ -205,8 +205,11 @@ describe('callback errors (browser verification)', () => {
     expect(scanner.location).toBeUndefined()
 
     const a = new TestBrowser()
-    const opened = await a.openLink(started.url!)
+    await a.request(started.url!)
+    // Continue pressed twice before the first answer arrived: both go on (same candidate binding).
+    const [opened, twice] = await Promise.all([a.request(started.url!, { method: 'POST' }), a.request(started.url!, { method: 'POST' })])
     expect(opened.status).toBe(303)
+    expect(twice.status).toBe(303)
     expect(new URL(opened.location!).origin).toBe(h.idp.issuer)
     // The bound browser may open the link again and goes straight on.
     const reopened = await a.request(started.url!)

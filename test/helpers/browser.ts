@@ -59,7 +59,7 @@ export class TestBrowser {
    */
   async openLink(url: string): Promise<BrowserStep> {
     const page = await this.request(url)
-    if (page.status === 200 && /<form[^>]*action="[^"]*oauth[^"]*authorize[^"]*"[^>]*method="post"/i.test(page.body)) return this.request(url, { method: 'POST' })
+    if (page.status === 200 && /<main class="continue">/.test(page.body)) return this.request(url, { method: 'POST' })
     return page
   }
 
@@ -76,7 +76,7 @@ export class TestBrowser {
       if (!form || step.status !== 200) return step
       const action = new URL(decode(form[1]!), step.url).toString()
       // Latchkey's own page before the provider: the person presses Continue.
-      if (new URL(action).pathname.startsWith('/oauth/authorize/')) {
+      if (/<main class="continue">/.test(step.body)) {
         step = await this.request(action, { method: 'POST' })
         continue
       }

@@ -29,13 +29,17 @@ export const PAGE_HEADERS: Record<string, string> = {
 }
 
 /**
- * Headers for a page whose form posts to this origin (`action`, a path) and is answered with a
- * redirect to `redirectOrigin`: browsers apply `form-action` to that redirect too.
+ * Headers for a page whose form posts to this origin and is answered with a redirect to the
+ * provider (`redirectOrigin`). Browsers apply `form-action` to every hop of that navigation, and
+ * providers redirect on to other origins (a federated login, another domain of theirs), so the
+ * policy allows any https origin (and the provider's own origin when it is http on loopback, in
+ * development); the form itself only ever posts to a fixed path of ours.
  */
 export function formPageHeaders(redirectOrigin: string): Record<string, string> {
+  const extra = redirectOrigin.startsWith('https:') ? '' : ` ${redirectOrigin}`
   return {
     ...PAGE_HEADERS,
-    'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'none'; base-uri 'none'; form-action 'self' ${redirectOrigin}; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'none'; base-uri 'none'; form-action 'self' https:${extra}; frame-ancestors 'none'`,
     // With no-referrer, browsers send `Origin: null` on the form's POST; same-origin keeps our
     // origin on it and still sends nothing to the provider.
     'referrer-policy': 'same-origin',
@@ -48,7 +52,7 @@ export interface PageContent {
   tone: 'success' | 'error' | 'warning' | 'continue'
   title: string
   message: string
-  /** A button that POSTs (no fields) to `action`, a same-origin path. */
+  /** A button that POSTs (no fields) to `action`, a URL relative to the page. */
   form?: { action: string; button: string } | undefined
 }
 
