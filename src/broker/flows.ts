@@ -37,25 +37,29 @@ export function normalizeScopes(scopes: readonly string[]): string[] {
 }
 
 /**
- * The hot path: a user whose cached connection covers the scopes and whose token needs no
- * refresh gets the serialized `completed` answer at once — no I/O, no promise. Undefined when
- * the database or the provider is needed; `authorize` then does the whole work. Throws what
- * `authorize` would for bad input (unknown provider, disallowed `next_uri`).
+ * `POST /v1/auth/authorize`. A user whose cached connection covers the scopes and whose token
+ * needs no refresh is answered at once with the serialized `completed` body — no I/O, no
+ * promise (the hot path every agent tool call takes). Anything that needs the database or the
+ * provider returns a promise of the answer. Bad input (unknown provider, disallowed `next_uri`)
+ * throws either way.
  */
-export function authorizeNow(ctx: BrokerContext, input: AuthorizeInput): string | undefined {
-  const { provider, requested } = prepare(ctx, input)
+export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | Promise<AuthorizationResponse> {
+  const provider = ctx.registry.resolve(input.provider)
+  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
+  const nextUri = checkNextUri(ctx, input.nextUri)
   const c = ctx.connections.peek(input.userId, provider.id)
-  if (c === undefined || !covers(c.scopes, requested, provider.def.scopeAliases)) return undefined
-  const token = handOutNow(ctx, c, input.actor)
-  if (token === undefined) return undefined
-  ctx.metrics.countCompleted(provider.id)
-  return ctx.connections.answer(c, () => JSON.stringify(completedResponse(c, token)))
+  if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
+    const token = handOutNow(ctx, c, input.actor)
+    if (token !== undefined) {
+      ctx.metrics.countCompleted(provider.id)
+      return ctx.connections.answer(c, () => JSON.stringify(completedResponse(c, token)))
+    }
+  }
+  return authorizeFromStore(ctx, input, provider, requested, nextUri)
 }
 
-export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Promise<AuthorizationResponse> {
-  const { provider, requested, nextUri } = prepare(ctx, input)
-  const connection = ctx.connections.peek(input.userId, provider.id) ?? (await ctx.connections.get(input.userId, provider.id))
-
+async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider, requested: string[], nextUri: string | undefined): Promise<AuthorizationResponse> {
+  const connection = await ctx.connections.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
@@ -72,13 +76,6 @@ export async function authorize(ctx: BrokerContext, input: AuthorizeInput): Prom
     ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
   }
   return flowResponse(ctx, flow.flow)
-}
-
-/** The provider, the scopes asked for (its defaults when none), and `next_uri` once checked. */
-function prepare(ctx: BrokerContext, input: AuthorizeInput): { provider: ConfiguredProvider; requested: string[]; nextUri: string | undefined } {
-  const provider = ctx.registry.resolve(input.provider)
-  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
-  return { provider, requested, nextUri: checkNextUri(ctx, input.nextUri) }
 }
 
 async function openFlow(

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { type AuthorizeInput, authorize, authorizeNow, status } from '../../broker/flows.js'
+import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
 import { confirmUser } from '../../broker/callback.js'
 import type { BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
@@ -60,9 +60,9 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
       nextUri: body.next_uri ?? undefined,
       actor: request.apiKey?.id ?? null,
     }
-    // A connected user is answered synchronously with a prepared body (the hot path).
-    const answer = authorizeNow(ctx, input)
-    if (answer === undefined) return authorize(ctx, input)
+    const answer = authorize(ctx, input)
+    if (typeof answer !== 'string') return answer
+    // A connected user's prepared body (the hot path), sent as it is.
     void reply.type('application/json; charset=utf-8').send(answer)
     return undefined
   })
