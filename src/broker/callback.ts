@@ -184,7 +184,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
 
   if (ctx.config.verification.mode === 'custom') {
     const sealed = ctx.vault.seal({ table: 'flows', id: flow.id, field: 'grant' }, JSON.stringify(grant))
-    await ctx.store.updateFlow(flow.id, { grant_enc: sealed }, { whilePending: true })
+    await ctx.store.updateFlow(flow.id, { grant_enc: sealed })
     outcome('awaiting_verification')
     const verifier = new URL(ctx.config.verification.verifierUrl!)
     verifier.searchParams.set('flow_id', flow.id)
@@ -208,7 +208,7 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   }
   if (flow.user_id !== userId) {
     // The person who consented is not the user the app started the flow for: discard the grant.
-    await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: 'user_mismatch', error_description: 'a different user completed the sign-in' }, { whilePending: true })
+    await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: 'user_mismatch', error_description: 'a different user completed the sign-in' })
     await ctx.store.publish({ channel: 'flow', id: flow.id })
     ctx.audit.record({ actor, action: 'flow.user_mismatch', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
     throw userMismatch()
@@ -345,7 +345,7 @@ function finalPage(flow: FlowRow): BrowserResult | undefined {
 }
 
 async function failFlow(ctx: BrokerContext, flow: FlowRow, error: string, description: string): Promise<void> {
-  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null }, { whilePending: true })
+  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
   ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error } })
   await ctx.store.publish({ channel: 'flow', id: flow.id })
 }

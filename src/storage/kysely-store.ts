@@ -207,12 +207,11 @@ export class KyselyStore implements Store {
     return Number(r.numUpdatedRows) > 0
   }
 
-  async updateFlow(id: string, patch: FlowPatch, options: { whilePending?: boolean } = {}): Promise<void> {
+  async updateFlow(id: string, patch: FlowPatch): Promise<boolean> {
     // An empty SET is a syntax error: nothing to write is a no-op.
-    if (Object.values(patch).every((v) => v === undefined)) return
-    let q = this.db.updateTable('flows').set(patch).where('id', '=', id)
-    if (options.whilePending) q = q.where('status', '=', 'pending')
-    await q.execute()
+    if (Object.values(patch).every((v) => v === undefined)) return false
+    const r = await this.db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
+    return Number(r.numUpdatedRows) > 0
   }
 
   async completeFlowWithConnection(

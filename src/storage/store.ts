@@ -96,8 +96,11 @@ export interface Store {
   markFlowOpened(id: string, browserBinding: string, at: number): Promise<boolean>
   /** Single use of `state`: true only for the first call, and only while the flow is pending. */
   consumeFlowCallback(id: string, at: number): Promise<boolean>
-  /** With `whilePending`, writes only if the flow is still pending (a completion is never undone). */
-  updateFlow(id: string, patch: FlowPatch, options?: { whilePending?: boolean }): Promise<void>
+  /**
+   * Writes only while the flow is pending: a completed or failed flow is final (a late failure
+   * never undoes a completion). Returns false when nothing was written.
+   */
+  updateFlow(id: string, patch: FlowPatch): Promise<boolean>
   /**
    * In one transaction: create or replace the (user, provider) connection and mark the flow
    * completed with it. `build` receives the existing row (locked on PostgreSQL) and returns the

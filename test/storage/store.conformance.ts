@@ -356,10 +356,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(results.filter(Boolean)).toHaveLength(1)
       })
 
-      it('updates only the patched fields', async () => {
+      it('updates only the patched fields of a pending flow', async () => {
         const row = flowRow({ grant_enc: 'enc:grant' })
         await store.createOrReuseFlow(row, T0)
-        await store.updateFlow(row.id, { status: 'failed', error: 'access_denied', error_description: 'no', grant_enc: null, expires_at: T0 + 1 })
+        expect(await store.updateFlow(row.id, { grant_enc: 'enc:other', expires_at: T0 + 9 })).toBe(true)
+        expect(await store.getFlow(row.id)).toEqual({ ...row, grant_enc: 'enc:other', expires_at: T0 + 9 })
+        expect(await store.updateFlow(row.id, { status: 'failed', error: 'access_denied', error_description: 'no', grant_enc: null, expires_at: T0 + 1 })).toBe(true)
         expect(await store.getFlow(row.id)).toEqual({
           ...row,
           status: 'failed',
@@ -368,18 +370,28 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           grant_enc: null,
           expires_at: T0 + 1,
         })
-        await store.updateFlow(row.id, { connection_id: 'conn-x', completed_at: T0 + 2 })
-        const stored = await store.getFlow(row.id)
-        expect(stored?.connection_id).toBe('conn-x')
-        expect(stored?.completed_at).toBe(T0 + 2)
-        expect(stored?.error).toBe('access_denied')
+      })
+
+      it('never changes a flow once it is completed or failed', async () => {
+        const completed = flowRow({ user_id: 'done' })
+        await store.createOrReuseFlow(completed, T0)
+        const c = await store.completeFlowWithConnection(completed.id, { user_id: 'done', provider_id: completed.provider_id }, () => connectionRow({ user_id: 'done', provider_id: completed.provider_id }))
+        // A late failure (an expiry check, a second callback) must not undo the completion.
+        expect(await store.updateFlow(completed.id, { status: 'failed', error: 'expired' })).toBe(false)
+        expect(await store.getFlow(completed.id)).toMatchObject({ status: 'completed', connection_id: c.id, error: null })
+
+        const failed = flowRow({ user_id: 'failed' })
+        await store.createOrReuseFlow(failed, T0)
+        expect(await store.updateFlow(failed.id, { status: 'failed', error: 'access_denied' })).toBe(true)
+        expect(await store.updateFlow(failed.id, { status: 'failed', error: 'expired', grant_enc: 'enc:late' })).toBe(false)
+        expect(await store.getFlow(failed.id)).toMatchObject({ status: 'failed', error: 'access_denied', grant_enc: null })
       })
 
       it('accepts an empty patch and an unknown id', async () => {
         const row = flowRow()
         await store.createOrReuseFlow(row, T0)
-        await store.updateFlow(row.id, {})
-        await store.updateFlow('flow-missing', { status: 'failed' })
+        expect(await store.updateFlow(row.id, {})).toBe(false)
+        expect(await store.updateFlow('flow-missing', { status: 'failed' })).toBe(false)
         expect(await store.getFlow(row.id)).toEqual(row)
       })
 
