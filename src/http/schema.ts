@@ -5,7 +5,18 @@
  */
 import { z } from 'zod'
 
-export const PRINTABLE_MESSAGE = 'must not contain control characters or unpaired surrogates'
+const PRINTABLE = /^[^\u0000-\u001f\u007f\ud800-\udfff]*$/u
+const PRINTABLE_MESSAGE = 'must not contain control characters or unpaired surrogates'
+/** JSON Schema keeps a pattern but not its message: the messages of the patterns we use, by source. */
+const PATTERN_MESSAGES: Readonly<Record<string, string>> = { [PRINTABLE.source]: PRINTABLE_MESSAGE }
+
+/**
+ * Printable text: no control characters (ids end up in logs, pages and SQL parameters) and no
+ * unpaired surrogates, which UTF-8 storage turns into U+FFFD ("a\ud800" and "a\udc00" would be
+ * one user). In unicode mode a surrogate pair is one code point, so the range only matches
+ * unpaired ones. A regex rather than a refinement, so schemas using it convert to JSON Schema.
+ */
+export const printable = (max: number) => z.string().min(1).max(max).regex(PRINTABLE, PRINTABLE_MESSAGE)
 
 /** Draft-07 JSON Schema of what `schema` accepts (ajv's default dialect). */
 export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
@@ -28,6 +39,7 @@ export function describeIssue(issue: SchemaIssue): string {
     .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
   if (issue.keyword === 'required' && typeof issue.params['missingProperty'] === 'string') path.push(issue.params['missingProperty'])
   const where = path.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc === '' ? p : `${acc}.${p}`), '') || 'body'
-  const problem = issue.keyword === 'required' ? 'required' : issue.keyword === 'pattern' ? PRINTABLE_MESSAGE : (issue.message ?? 'invalid')
+  const pattern = issue.keyword === 'pattern' ? PATTERN_MESSAGES[String(issue.params['pattern'])] : undefined
+  const problem = issue.keyword === 'required' ? 'required' : (pattern ?? issue.message ?? 'invalid')
   return `${where}: ${problem}`
 }

@@ -9,35 +9,26 @@ import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
 import { confirmUser } from '../../broker/callback.js'
 import type { BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
-import { PRINTABLE_MESSAGE, jsonSchema } from '../schema.js'
-
-/**
- * Printable text: no control characters (ids end up in logs, pages and SQL parameters) and no
- * unpaired surrogates, which UTF-8 storage turns into U+FFFD ("a\ud800" and "a\udc00" would be
- * one user). In unicode mode a surrogate pair is one code point, so the range only matches
- * unpaired ones. A regex rather than a refinement, so the schema converts to JSON Schema.
- */
-const PRINTABLE = /^[^\u0000-\u001f\u007f\ud800-\udfff]*$/u
-const text = (max: number) => z.string().min(1).max(max).regex(PRINTABLE, PRINTABLE_MESSAGE)
+import { jsonSchema, printable } from '../schema.js'
 
 export const authorizeBody = z.object({
-  user_id: text(256),
+  user_id: printable(256),
   auth_requirement: z.object({
-    id: text(100).optional(),
-    provider_id: text(100).optional(),
+    id: printable(100).optional(),
+    provider_id: printable(100).optional(),
     provider_type: z.string().max(50).optional(),
-    oauth2: z.object({ scopes: z.array(text(512)).max(100).nullish() }).nullish(),
+    oauth2: z.object({ scopes: z.array(printable(512)).max(100).nullish() }).nullish(),
   }),
   next_uri: z.string().max(2048).nullish(),
 })
 
 const statusQuery = z.object({
-  id: text(100),
+  id: printable(100),
   // Arcade documents max 59; we clamp rather than reject so SDK defaults always work.
   wait: z.coerce.number().int().min(0).optional(),
 })
 
-const confirmBody = z.object({ flow_id: text(100), user_id: text(256) })
+const confirmBody = z.object({ flow_id: printable(100), user_id: printable(256) })
 
 /**
  * The hot path's body is checked by Fastify's compiled JSON Schema validator (ajv) before the
