@@ -62,6 +62,8 @@ export interface Latchkey {
   warnings: string[]
   demo: DemoIdp | undefined
   background: BackgroundRefresher
+  /** Providers managed through the admin API (`loadAll` is the periodic resync). */
+  providerAdmin: ProviderAdmin
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -169,6 +171,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     warnings,
     demo,
     background,
+    providerAdmin,
     async listen() {
       return app.listen({ host: config.host, port: config.port })
     },

@@ -6,11 +6,14 @@
  */
 import { LatchkeyError } from '../errors.js'
 import { type ConfiguredProvider, ProviderConfigError, compileProviderEntry } from '../providers/provider-config.js'
+import type { ProviderRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 
 export class ProviderAdmin {
   readonly #unsubscribe: () => void
   #timer: NodeJS.Timeout | undefined
+  /** The `updated_at` of each stored row as last applied to the registry. */
+  readonly #applied = new Map<string, number>()
 
   constructor(private readonly ctx: BrokerContext) {
     this.#unsubscribe = ctx.store.subscribe((e) => {
@@ -21,13 +24,15 @@ export class ProviderAdmin {
   /**
    * Loads every stored provider into the registry and drops admin providers deleted meanwhile.
    * Runs at start and every 30 s, so a change whose notification was lost (the listener was
-   * reconnecting) still reaches every process. A broken row is logged, not fatal.
+   * reconnecting) still reaches every process; rows unchanged since they were applied are not
+   * compiled again. A broken row is logged (once per version), not fatal.
    */
   async loadAll(): Promise<void> {
     const rows = await this.ctx.store.listProviders()
     const ids = new Set(rows.map((r) => r.id))
     for (const p of this.ctx.registry.list()) if (p.source === 'admin' && !ids.has(p.id)) this.ctx.registry.delete(p.id)
-    for (const row of rows) await this.reload(row.id)
+    for (const id of this.#applied.keys()) if (!ids.has(id)) this.#applied.delete(id)
+    for (const row of rows) if (this.#applied.get(row.id) !== row.updated_at) this.#apply(row)
   }
 
   startResync(intervalMs = 30_000): void {
@@ -37,21 +42,31 @@ export class ProviderAdmin {
     this.#timer.unref()
   }
 
+  /** Applies one provider's stored row (after a change event), or drops it when it is gone. */
   async reload(id: string): Promise<void> {
     const row = await this.ctx.store.getProvider(id)
-    const current = this.ctx.registry.get(id)
-    if (!row) {
-      if (current?.source === 'admin') this.ctx.registry.delete(id)
-      return
-    }
+    if (row) return this.#apply(row)
+    this.#applied.delete(id)
+    if (this.ctx.registry.get(id)?.source === 'admin') this.ctx.registry.delete(id)
+  }
+
+  #apply(row: ProviderRow): void {
+    this.#applied.set(row.id, row.updated_at)
+    const current = this.ctx.registry.get(row.id)
+    // latchkey.yaml and the environment win over a stored row with the same id.
     if (current && current.source !== 'admin') return
     try {
-      const entry = JSON.parse(row.config) as Record<string, unknown>
-      const secret = row.client_secret_enc ? this.ctx.vault.open({ table: 'providers', id, field: 'client_secret' }, row.client_secret_enc) : undefined
-      this.ctx.registry.set(this.#compile({ ...entry, ...(secret !== undefined ? { client_secret: secret } : {}) }, id))
+      this.ctx.registry.set(this.#compile(this.#storedEntry(row), row.id))
     } catch (err) {
-      this.ctx.log.error({ provider: id, err: (err as Error).message }, 'stored provider is invalid; it stays disabled')
+      this.ctx.log.error({ provider: row.id, err: (err as Error).message }, 'stored provider is invalid; it stays disabled')
     }
+  }
+
+  /** The stored entry with its client secret decrypted, as `#compile` takes it. */
+  #storedEntry(row: ProviderRow): Record<string, unknown> {
+    const entry = JSON.parse(row.config) as Record<string, unknown>
+    if (row.client_secret_enc === null) return entry
+    return { ...entry, client_secret: this.ctx.vault.open({ table: 'providers', id: row.id, field: 'client_secret' }, row.client_secret_enc) }
   }
 
   #compile(raw: Record<string, unknown>, id: string): ConfiguredProvider {
@@ -80,9 +95,7 @@ export class ProviderAdmin {
     if (!current) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(id)}`)
     if (current.source !== 'admin') throw new LatchkeyError('BAD_REQUEST', `provider ${JSON.stringify(id)} is defined in ${current.source === 'config' ? 'latchkey.yaml' : current.source === 'env' ? 'the environment' : 'dev mode'}; change it there`)
     const row = await this.ctx.store.getProvider(id)
-    const stored = JSON.parse(row!.config) as Record<string, unknown>
-    const secret = row!.client_secret_enc ? this.ctx.vault.open({ table: 'providers', id, field: 'client_secret' }, row!.client_secret_enc) : undefined
-    const merged = deepMerge({ ...stored, ...(secret !== undefined ? { client_secret: secret } : {}) }, { ...body, id })
+    const merged = deepMerge(row ? this.#storedEntry(row) : {}, { ...body, id })
     return this.#save(id, merged, actor, 'provider.updated')
   }
 
@@ -91,6 +104,7 @@ export class ProviderAdmin {
     if (!current) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(id)}`)
     if (current.source !== 'admin') throw new LatchkeyError('BAD_REQUEST', `provider ${JSON.stringify(id)} is not managed through the API`)
     await this.ctx.store.deleteProvider(id)
+    this.#applied.delete(id)
     this.ctx.registry.delete(id)
     this.ctx.audit.record({ actor, action: 'provider.deleted', provider_id: id })
     await this.ctx.store.publish({ channel: 'provider', id })
@@ -114,6 +128,7 @@ export class ProviderAdmin {
       created_at: existing?.created_at ?? now,
       updated_at: now,
     })
+    this.#applied.set(id, now)
     this.ctx.registry.set(compiled)
     this.ctx.audit.record({ actor, action, provider_id: id })
     await this.ctx.store.publish({ channel: 'provider', id })

@@ -177,3 +177,34 @@ describe('/v1/admin/auth_providers', () => {
     expect(h.logs.join('\n')).not.toContain(h.idp.clientSecret)
   })
 })
+
+describe('provider resync (a change whose notification was lost)', () => {
+  it('applies rows changed or deleted behind its back, compiles unchanged rows once, and logs a broken row once', async () => {
+    const id = 'resync-idp'
+    expect((await api('POST', '/v1/admin/auth_providers', body(id))).status).toBe(201)
+    const { store, providerAdmin, ctx } = h.latchkey
+    const applied = ctx.registry.get(id)!
+    await providerAdmin.loadAll()
+    expect(ctx.registry.get(id)).toBe(applied) // unchanged: not compiled again
+
+    // Another process changed the row; its notification never arrived.
+    const row = (await store.getProvider(id))!
+    await store.upsertProvider({ ...row, config: JSON.stringify({ ...JSON.parse(row.config), description: 'Renamed elsewhere' }), updated_at: row.updated_at + 1 })
+    expect(ctx.registry.get(id)!.description).toBe('Admin-managed IdP')
+    await providerAdmin.loadAll()
+    expect(ctx.registry.get(id)!.description).toBe('Renamed elsewhere')
+
+    // A broken row stays disabled and is reported once per version, not every resync.
+    await store.upsertProvider({ id: 'resync-broken', config: JSON.stringify({ id: 'resync-broken' }), client_secret_enc: null, created_at: 1, updated_at: 1 })
+    const reports = () => h.logs.filter((l) => l.includes('resync-broken') && l.includes('stored provider is invalid')).length
+    await providerAdmin.loadAll()
+    await providerAdmin.loadAll()
+    expect(reports()).toBe(1)
+    expect(ctx.registry.get('resync-broken')).toBeUndefined()
+
+    await store.deleteProvider(id)
+    await store.deleteProvider('resync-broken')
+    await providerAdmin.loadAll()
+    expect(ctx.registry.get(id)).toBeUndefined()
+  })
+})
