@@ -61,7 +61,6 @@ export class ApiKeys {
     return done
   }
 
-  /** Accepts `Authorization: <key>` and `Authorization: Bearer <key>` (Arcade's SDKs send the raw key). */
   /** The verified key from the cache, without touching the database; undefined when not cached. */
   cached(header: string | undefined): VerifiedKey | undefined {
     if (!header) return undefined
@@ -70,6 +69,7 @@ export class ApiKeys {
     return hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now) ? hit.key : undefined
   }
 
+  /** Accepts `Authorization: <key>` and `Authorization: Bearer <key>` (Arcade's SDKs send the raw key). */
   async verify(header: string | undefined): Promise<VerifiedKey> {
     if (!header) throw new LatchkeyError('UNAUTHENTICATED', 'missing API key: send it in the Authorization header')
     const hit = this.cached(header)

@@ -40,6 +40,8 @@ export type BrowserResult =
 const errorPage = (status: number, title: string, message: string): BrowserResult => ({ kind: 'page', status, tone: 'error', title, message })
 
 export const bindingCookieName = (flowId: string) => `lk_${flowId}`
+/** The scopes granted before that the flow asks for again (its scopes beyond the requested ones). */
+const existingScopes = (flow: FlowRow) => flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
 const hashBinding = (value: string) => createHash('sha256').update(value).digest('base64url')
 
 /**
@@ -102,12 +104,11 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
     }
   }
   const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
-  const existing = flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
   const url = await buildAuthorizationUrl(provider, {
     redirectUri: flow.redirect_uri,
     state: flow.state,
     scopes: flow.requested_scopes,
-    existingScopes: existing,
+    existingScopes: existingScopes(flow),
     codeVerifier,
   })
   return setCookie ? { kind: 'redirect', location: url.toString(), setCookie } : { kind: 'redirect', location: url.toString() }
@@ -165,8 +166,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   try {
     const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
-    const existingScopes = flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
-    const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes }, ctx.http)
+    const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes: existingScopes(flow) }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
     const e = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })

@@ -519,7 +519,6 @@ export class KyselyStore implements Store {
 
 type ConnectionWrite = Omit<ConnectionRow, 'generation'>
 
-
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string }).code
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY'

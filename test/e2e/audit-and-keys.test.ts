@@ -10,8 +10,6 @@ import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 import type { AuditEntry } from '../../src/client/types.js'
 
-/** The wire shape the SDK declares. */
-type AuditItem = AuditEntry
 
 describe('audit trail through the admin API', () => {
   let h: Harness
@@ -39,7 +37,7 @@ describe('audit trail through the admin API', () => {
   async function audit(query: Record<string, string> = {}) {
     const r = await admin('GET', `/v1/admin/audit?${new URLSearchParams({ limit: '1000', ...query })}`)
     expect(r.status, r.text).toBe(200)
-    return { text: r.text, items: r.json!['items'] as AuditItem[], total: r.json!['total_count'] as number }
+    return { text: r.text, items: r.json!['items'] as AuditEntry[], total: r.json!['total_count'] as number }
   }
 
   beforeAll(async () => {
@@ -106,7 +104,7 @@ describe('audit trail through the admin API', () => {
 
   it('records connection.created, connection.revoked, api_key.created and api_key.revoked', async () => {
     const { items } = await audit()
-    const one = (action: string, pred: (e: AuditItem) => boolean = () => true) => {
+    const one = (action: string, pred: (e: AuditEntry) => boolean = () => true) => {
       const found = items.filter((e) => e.action === action && pred(e))
       expect(found, action).toHaveLength(1)
       return found[0]!
@@ -152,7 +150,7 @@ describe('audit trail through the admin API', () => {
     expect((await audit({ action: 'no.such.action' })).items).toEqual([])
     // Paging: limit and offset walk the same list.
     const page = await admin('GET', '/v1/admin/audit?limit=2&offset=1')
-    expect((page.json!['items'] as AuditItem[]).map((e) => e.id)).toEqual(all.items.slice(1, 3).map((e) => e.id))
+    expect((page.json!['items'] as AuditEntry[]).map((e) => e.id)).toEqual(all.items.slice(1, 3).map((e) => e.id))
   })
 
   it('never contains a secret: no token, refresh token, API key or client secret', async () => {
