@@ -33,38 +33,23 @@ export class RateLimiter {
 }
 
 export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyRole) {
-  const admit = (request: FastifyRequest, reply: FastifyReply, key: VerifiedKey): void => {
-    if (role === 'admin' && key.role !== 'admin') throw new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key')
+  /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
+  const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
+    if (role === 'admin' && key.role !== 'admin') return done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
     const wait = limiter.take(key.id)
     if (wait > 0) {
       void reply.header('retry-after', String(wait))
-      throw new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`)
+      return done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
     }
     request.apiKey = key
+    done()
   }
   // Callback style: a key verified in the last seconds is admitted synchronously (the hot path);
   // otherwise it is checked against the database.
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const header = request.headers.authorization
     const hit = apiKeys.cached(header)
-    if (hit) {
-      try {
-        admit(request, reply, hit)
-      } catch (err) {
-        return done(err as Error)
-      }
-      return done()
-    }
-    apiKeys.verify(header).then(
-      (key) => {
-        try {
-          admit(request, reply, key)
-        } catch (err) {
-          return done(err as Error)
-        }
-        done()
-      },
-      (err: Error) => done(err),
-    )
+    if (hit) return admit(request, reply, done, hit)
+    apiKeys.verify(header).then((key) => admit(request, reply, done, key), done)
   }
 }
