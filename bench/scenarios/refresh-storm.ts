@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { loadConfig } from '../../src/config.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'

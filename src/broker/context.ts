@@ -2,6 +2,7 @@
  * @module broker/context
  * Everything a broker service needs, assembled once by `createBroker` and passed explicitly.
  */
+import type * as Wire from '@latchkey/client'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Metrics } from '../metrics.js'
@@ -31,8 +32,11 @@ export interface BrokerContext {
   redirectUri: string
 }
 
-/** Wire shape of Arcade's AuthorizationResponse (wire doc §3). */
-export interface AuthorizationResponse {
+/**
+ * Wire shape of Arcade's AuthorizationResponse (wire doc §3), as the server always sends it. It
+ * extends the SDK's (tolerant, all-optional) type, so a field that drifts fails to compile.
+ */
+export interface AuthorizationResponse extends Wire.AuthorizationResponse {
   id: string
   status: 'not_started' | 'pending' | 'completed' | 'failed'
   url?: string

@@ -4,7 +4,7 @@
  * through the client SDK, prints the link, waits for the user, prints the token.
  */
 import type { Command } from 'commander'
-import { Latchkey } from '../client/index.js'
+import { Latchkey } from '@latchkey/client'
 
 export function authCommand(program: Command): void {
   program

@@ -7,7 +7,7 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config.js'
 import { ProviderConfigError } from '../providers/provider-config.js'
-import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '../client/errors.js'
+import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '@latchkey/client'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
 import { keysCommand } from './keys.js'

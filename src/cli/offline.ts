@@ -23,7 +23,7 @@ export async function withLatchkey<T>(opts: GlobalOptions, fn: (latchkey: Latchk
 }
 
 /** Prints rows as an aligned table (or JSON with --json). */
-export function printTable(rows: Array<Record<string, unknown>>, json: boolean | undefined): void {
+export function printTable<Row extends object>(rows: Row[], json: boolean | undefined): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`)
     return
@@ -32,10 +32,10 @@ export function printTable(rows: Array<Record<string, unknown>>, json: boolean |
     process.stdout.write('(none)\n')
     return
   }
-  const cols = Object.keys(rows[0]!)
+  const cols = Object.keys(rows[0]!) as Array<keyof Row>
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v))
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)))
+  const widths = cols.map((c) => Math.max(String(c).length, ...rows.map((r) => cell(r[c]).length)))
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()
-  process.stdout.write(`${line(cols.map((c) => c.toUpperCase()))}\n`)
+  process.stdout.write(`${line(cols.map((c) => String(c).toUpperCase()))}\n`)
   for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c])))}\n`)
 }

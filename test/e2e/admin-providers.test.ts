@@ -5,7 +5,7 @@
  * in a response and is stored encrypted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 

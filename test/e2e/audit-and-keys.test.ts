@@ -4,11 +4,11 @@
  * filters, and no secret anywhere in it. And the per-key rate limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { parseApiKey } from '../../src/crypto/api-keys.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
-import type { AuditEntry } from '../../src/client/types.js'
+import type { AuditEntry } from '@latchkey/client'
 
 
 describe('audit trail through the admin API', () => {

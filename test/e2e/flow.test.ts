@@ -4,8 +4,7 @@
  * token the provider's userinfo endpoint accepts; then the token path for a connected user.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
-import { AuthorizationFailedError, AuthenticationError, NotFoundError } from '../../src/client/errors.js'
+import { AuthenticationError, AuthorizationFailedError, Latchkey, NotFoundError } from '@latchkey/client'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 

@@ -5,7 +5,7 @@
  * with SIGKILL in the middle of a refresh does not lose the connection.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { ApiKeys } from '../../src/broker/api-keys.js'
 import { openStore } from '../../src/storage/open-store.js'

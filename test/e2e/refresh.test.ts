@@ -4,8 +4,7 @@
  * classification (dead grant, transient, misconfigured), background refresh, revocation.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
-import { InternalServerError } from '../../src/client/errors.js'
+import { InternalServerError, Latchkey } from '@latchkey/client'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
 

@@ -15,7 +15,7 @@
 import { connect as netConnect } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 import { createTestDatabase, describePostgres } from '../helpers/postgres.js'

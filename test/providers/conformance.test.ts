@@ -4,7 +4,7 @@
  * Each replica refuses what the real provider documents it refuses and records every call.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { Latchkey } from '../../src/client/index.js'
+import { Latchkey } from '@latchkey/client'
 import { catalog } from '../../src/providers/catalog.js'
 import type { ProviderDefinition } from '../../src/providers/define-provider.js'
 import { type ConfiguredProvider, compileProviderEntry } from '../../src/providers/provider-config.js'

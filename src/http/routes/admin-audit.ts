@@ -2,6 +2,7 @@
  * @module http/routes/admin-audit
  * `GET /v1/admin/audit`: who got which user's token, and every change to connections and keys.
  */
+import type { AuditEntry, Page } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
@@ -24,11 +25,11 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: BrokerContext): void
     const { limit, offset, since, ...filter } = q
     const { items, total } = await ctx.store.listAudit({ ...filter, since: since === undefined ? undefined : Date.parse(since) }, limit, offset)
     return {
-      items: items.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+      items: items.map((e): AuditEntry => ({ ...e, at: new Date(e.at).toISOString() })),
       limit,
       offset,
       page_count: items.length,
       total_count: total,
-    }
+    } satisfies Page<AuditEntry>
   })
 }

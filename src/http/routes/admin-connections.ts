@@ -4,6 +4,7 @@
  * `user[id]`/`provider[id]`) and `DELETE /v1/admin/user_connections/:id` → 204, plus
  * `GET /v1/admin/user_connections/:id` for the full state of one connection.
  */
+import type { Connection, Page } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
@@ -22,7 +23,7 @@ const listQuery = z.object({
 })
 
 /** Arcade's connection item plus Latchkey's lifecycle fields (never a token). */
-export function connectionView(ctx: BrokerContext, c: ConnectionRow) {
+export function connectionView(ctx: BrokerContext, c: ConnectionRow): Connection {
   const provider = ctx.registry.get(c.provider_id)
   return {
     id: c.id,
@@ -38,8 +39,8 @@ export function connectionView(ctx: BrokerContext, c: ConnectionRow) {
     has_refresh_token: c.refresh_token_enc !== null,
     expires_at: iso(c.expires_at),
     refresh_token_expires_at: iso(c.refresh_token_expires_at),
-    created_at: iso(c.created_at),
-    updated_at: iso(c.updated_at),
+    created_at: new Date(c.created_at).toISOString(),
+    updated_at: new Date(c.updated_at).toISOString(),
     last_used_at: iso(c.last_used_at),
     last_refresh_at: iso(c.last_refresh_at),
     last_refresh_error: c.last_refresh_error,
@@ -60,7 +61,7 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
       offset: q.offset,
       page_count: items.length,
       total_count: total,
-    }
+    } satisfies Page<Connection>
   })
 
   app.get<{ Params: { id: string } }>('/v1/admin/user_connections/:id', async (request) => {

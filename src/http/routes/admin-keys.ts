@@ -3,6 +3,7 @@
  * API keys over HTTP (admin role): list (id and metadata only, never a secret), create
  * (the key is in this one response and nowhere else), revoke.
  */
+import type { ApiKey, NewApiKey, Page } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { ApiKeys } from '../../broker/api-keys.js'
@@ -17,7 +18,7 @@ const createBody = z.object({
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 })
 
-export function apiKeyView(k: ApiKeyRow, now = Date.now()) {
+export function apiKeyView(k: ApiKeyRow, now = Date.now()): ApiKey {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
   return {
     id: k.id,
@@ -25,7 +26,7 @@ export function apiKeyView(k: ApiKeyRow, now = Date.now()) {
     name: k.name,
     role: k.role,
     status: k.revoked_at !== null ? 'revoked' : k.expires_at !== null && k.expires_at <= now ? 'expired' : 'active',
-    created_at: iso(k.created_at),
+    created_at: new Date(k.created_at).toISOString(),
     expires_at: iso(k.expires_at),
     revoked_at: iso(k.revoked_at),
     last_used_at: iso(k.last_used_at),
@@ -35,7 +36,7 @@ export function apiKeyView(k: ApiKeyRow, now = Date.now()) {
 export function adminKeyRoutes(app: FastifyInstance, ctx: BrokerContext, apiKeys: ApiKeys): void {
   app.get('/v1/admin/api_keys', async () => {
     const items = (await ctx.store.listApiKeys()).map((k) => apiKeyView(k))
-    return { items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length }
+    return { items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length } satisfies Page<ApiKey>
   })
 
   app.post('/v1/admin/api_keys', async (request, reply) => {
@@ -46,7 +47,7 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: BrokerContext, apiKeys
       expiresAt: body.expires_in_days === undefined ? null : Date.now() + body.expires_in_days * 86_400_000,
     })
     ctx.audit.record({ actor: request.apiKey?.id ?? null, action: 'api_key.created', detail: { key_id: row.id, role: row.role } })
-    return reply.status(201).header('cache-control', 'no-store').send({ ...apiKeyView(row), key })
+    return reply.status(201).header('cache-control', 'no-store').send({ ...apiKeyView(row), key } satisfies NewApiKey)
   })
 
   app.delete<{ Params: { id: string } }>('/v1/admin/api_keys/:id', async (request) => {

@@ -4,6 +4,7 @@
  * Arcade's admin API for providers, `/v1/admin/auth_providers` (wire doc §8). Responses never
  * carry a secret's value, only whether it exists.
  */
+import type { ProviderCatalog } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import type { BrokerContext } from '../../broker/context.js'
 import type { ProviderAdmin } from '../../broker/admin-providers.js'
@@ -70,7 +71,7 @@ export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     return {
       items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
       configured: configured.map((p) => ({ id: p.id, type: p.type, description: p.description, enabled: p.enabled, source: p.source })),
-    }
+    } satisfies ProviderCatalog
   })
 }
 

@@ -96,7 +96,7 @@ export interface ProviderCatalog {
   items: Array<{
     id: string
     display_name: string
-    docs_url: string | string[]
+    docs_url: string | readonly string[]
     configured: boolean
     configured_ids: string[]
     settings: Record<string, { description: string; example: string; default: string | null }>
