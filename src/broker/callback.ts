@@ -17,7 +17,7 @@ import { LatchkeyError } from '../errors.js'
 import { constantTimeEqual } from '../crypto/api-keys.js'
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
 import { exchangeCode } from '../oauth/exchange-code.js'
-import { ProviderError } from '../oauth/provider-error.js'
+import { asProviderError } from '../oauth/provider-error.js'
 import type { TokenSet } from '../oauth/token-response.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import { randomId } from '../crypto/api-keys.js'
@@ -173,7 +173,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes: existingScopes(flow) }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
-    const e = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
+    const e = asProviderError(err)
     outcome(`exchange_${e.kind}`)
     ctx.log.warn({ flow: flow.id, provider: provider.id, kind: e.kind, error: e.error, status: e.httpStatus }, `code exchange failed: ${e.message}`)
     await failFlow(ctx, flow, e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED, e.message.slice(0, 300))

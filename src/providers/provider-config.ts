@@ -4,7 +4,7 @@
  * into a `ConfiguredProvider`: a catalog definition (by `provider_id`) or a full custom `oauth2`
  * block, plus client credentials. The compile steps live in `compile-provider.ts`.
  */
-import { formatPath } from '../config.js'
+import { ConfigError, formatPath } from '../config.js'
 import type { ProviderDefinition } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
 import { type ProviderEntry, arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
@@ -29,13 +29,6 @@ export interface ConfiguredProvider {
   entry: ProviderEntry
 }
 
-export class ProviderConfigError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'ProviderConfigError'
-  }
-}
-
 export interface CompileContext {
   /** Built-in catalog by id. */
   catalog: Readonly<Record<string, ProviderDefinition>>
@@ -50,11 +43,11 @@ export interface CompileContext {
 export function compileProviderEntry(raw: unknown, ctx: CompileContext): ConfiguredProvider {
   const parsed = providerEntrySchema.safeParse(raw)
   if (!parsed.success) {
-    throw new ProviderConfigError(`${ctx.where}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`)
+    throw new ConfigError(`${ctx.where}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`)
   }
   const entry = parsed.data
   const fail = (field: string, message: string): never => {
-    throw new ProviderConfigError(`${ctx.where}: ${field}: ${message}`)
+    throw new ConfigError(`${ctx.where}: ${field}: ${message}`)
   }
   const clientId = entry.client_id ?? entry.oauth2?.client_id
   const clientSecret = entry.client_secret ?? entry.oauth2?.client_secret
