@@ -83,7 +83,7 @@ it('the catalog has at least the providers the core was designed around', () => 
   for (const id of ['github', 'google', 'slack', 'salesforce']) expect(catalog[id], id).toBeDefined()
 })
 
-it('every provider file in src/providers is in the catalog (regenerate catalog.ts after adding one)', () => {
+it('every provider file in src/providers is in the catalog (run `npm run providers:catalog` after adding one)', () => {
   const files = readdirSync(PROVIDERS_DIR).filter((f) => f.endsWith('.ts') && !NOT_PROVIDERS.has(f))
   const missing = files.filter((f) => /export const \w+ = defineProvider\(/.test(readFileSync(new URL(f, PROVIDERS_DIR), 'utf8'))).filter((f) => !catalog[f.slice(0, -3)])
   expect(missing).toEqual([])
