@@ -117,6 +117,10 @@ function realLookingSecrets(value: unknown, path = '$', key = ''): string[] {
 }
 
 describe.each(entries)('%s', (key, def) => {
+  it('is finished: no TODO left from the scaffold (scripts/new-provider.ts)', () => {
+    expect(readFileSync(new URL(`${key}.ts`, PROVIDERS_DIR), 'utf8')).not.toMatch(/\bTODO\b/)
+  })
+
   it('reads the token answer its documentation prints: access token, lifetime and scopes', async () => {
     const { examples } = (await import(`../../src/providers/${key}.ts`)) as { examples?: ProviderExamples }
     expect(examples, `src/providers/${key}.ts must export \`examples\` (see ProviderExamples)`).toBeDefined()
