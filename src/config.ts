@@ -9,6 +9,11 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 
+/**
+ * The one error class for a configuration Latchkey cannot start with: settings, the config file,
+ * provider entries (`providers/provider-config.ts`, also for admin-API entries, answered as 400)
+ * and the registry. The CLI prints its message alone, without a stack.
+ */
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message)

@@ -1,33 +1,49 @@
 /**
  * @module errors
  * One error base class and a flat catalog of codes. Every API error body is Arcade's
- * `{ name, message }`; `name` is the code. Only errors with `expose` (status < 500) show
- * their message; anything else becomes a generic server error (see `http/error-handler.ts`).
+ * `{ name, message }`; `name` is the code. Each entry says, in one place, how the HTTP layer
+ * treats it (`http/error-handler.ts` reads these fields and nothing else):
+ * - `expose`: whether the message is shown. Every 4xx is; a 5xx only when its message is meant
+ *   for the operator (a provider or database outage); anything else becomes a generic
+ *   `SERVER_ERROR` with a request id.
+ * - `retry`: whether repeating the same request may succeed. Arcade's SDKs (and ours) retry
+ *   408/409/429/5xx; an error of those statuses with `retry: false` is sent with
+ *   `x-should-retry: false`, so clients do not repeat what will not change.
+ * The README's error table is generated from this catalog (`npm run docs:errors`).
  */
 
+export interface ErrorSpec {
+  status: number
+  description: string
+  expose: boolean
+  retry: boolean
+}
+
 export const ERROR_CODES = {
-  BAD_REQUEST: { status: 400, description: 'The request body or query is malformed or has wrong types.' },
-  UNAUTHENTICATED: { status: 401, description: 'The API key is missing, unknown, revoked or expired.' },
-  FORBIDDEN: { status: 403, description: 'The API key has a role that may not call this endpoint.' },
-  NOT_FOUND: { status: 404, description: 'No such route.' },
-  FLOW_NOT_FOUND: { status: 404, description: 'No authorization with this id.' },
-  PROVIDER_UNKNOWN: { status: 404, description: 'No enabled provider with this id.' },
-  PROVIDER_NOT_CONFIGURED: { status: 400, description: 'The provider exists but has no client id/secret configured.' },
-  PROVIDER_MISCONFIGURED: { status: 502, description: 'The provider rejected our client credentials (invalid_client): fix the provider config.' },
-  PROVIDER_UNAVAILABLE: { status: 502, description: 'The provider could not be reached or answered with a server error.' },
-  CONNECTION_NOT_FOUND: { status: 404, description: 'No connection with this id.' },
-  API_KEY_NOT_FOUND: { status: 404, description: 'No API key with this id.' },
-  USER_MISMATCH: { status: 400, description: 'The signed-in user is not the user who started the authorization.' },
-  INVALID_NEXT_URI: { status: 400, description: 'next_uri is not an absolute URL on an allowed origin.' },
-  PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body exceeds the size limit.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The request body is not JSON.' },
-  REQUEST_TIMEOUT: { status: 408, description: 'The request did not arrive within 30 s (sent by the HTTP layer before any route).' },
-  HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers exceed 16 KiB.' },
-  RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; retry after the given delay.' },
-  CONFLICT: { status: 400, description: 'The resource already exists.' },
-  SERVER_ERROR: { status: 500, description: 'An unexpected error; details are in the server log under the request id.' },
-  UNAVAILABLE: { status: 503, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
-} as const satisfies Record<string, { status: number; description: string }>
+  BAD_REQUEST: { status: 400, expose: true, retry: false, description: 'The request body or query is malformed or has wrong types.' },
+  UNAUTHENTICATED: { status: 401, expose: true, retry: false, description: 'The API key is missing, unknown, revoked or expired.' },
+  FORBIDDEN: { status: 403, expose: true, retry: false, description: 'The API key has a role that may not call this endpoint.' },
+  NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No such route.' },
+  FLOW_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No authorization with this id.' },
+  PROVIDER_UNKNOWN: { status: 404, expose: true, retry: false, description: 'No enabled provider with this id.' },
+  PROVIDER_NOT_CONFIGURED: { status: 400, expose: true, retry: false, description: 'The provider exists but has no client id/secret configured.' },
+  // The operator must fix the provider config; retrying sends the same rejected credentials.
+  PROVIDER_MISCONFIGURED: { status: 502, expose: true, retry: false, description: 'The provider rejected our client credentials (invalid_client): fix the provider config.' },
+  PROVIDER_UNAVAILABLE: { status: 502, expose: true, retry: true, description: 'The provider could not be reached or answered with a server error.' },
+  CONNECTION_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No connection with this id.' },
+  API_KEY_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No API key with this id.' },
+  USER_MISMATCH: { status: 400, expose: true, retry: false, description: 'The signed-in user is not the user who started the authorization.' },
+  INVALID_NEXT_URI: { status: 400, expose: true, retry: false, description: 'next_uri is not an absolute URL on an allowed origin.' },
+  PAYLOAD_TOO_LARGE: { status: 413, expose: true, retry: false, description: 'The request body exceeds the size limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, expose: true, retry: false, description: 'The request body is not JSON.' },
+  REQUEST_TIMEOUT: { status: 408, expose: true, retry: true, description: 'The request did not arrive within 30 s (sent by the HTTP layer before any route).' },
+  HEADERS_TOO_LARGE: { status: 431, expose: true, retry: false, description: 'The request line and headers exceed 16 KiB.' },
+  RATE_LIMITED: { status: 429, expose: true, retry: true, description: 'Too many requests for this API key; retry after the given delay.' },
+  CONFLICT: { status: 400, expose: true, retry: false, description: 'The resource already exists.' },
+  // Not exposed: its message could carry internal detail. Retryable, as an unexpected error may be a passing one.
+  SERVER_ERROR: { status: 500, expose: false, retry: true, description: 'An unexpected error; details are in the server log under the request id.' },
+  UNAVAILABLE: { status: 503, expose: true, retry: true, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
+} as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
@@ -43,7 +59,7 @@ export class LatchkeyError extends Error {
     this.name = this.constructor.name
     this.code = code
     this.status = ERROR_CODES[code].status
-    this.expose = this.status < 500 || code === 'PROVIDER_MISCONFIGURED' || code === 'PROVIDER_UNAVAILABLE' || code === 'UNAVAILABLE'
+    this.expose = ERROR_CODES[code].expose
     this.extra = options?.extra
   }
 }

@@ -5,7 +5,8 @@
  * process when one process changes them (a store event).
  */
 import { LatchkeyError } from '../errors.js'
-import { type ConfiguredProvider, ProviderConfigError, compileProviderEntry } from '../providers/provider-config.js'
+import { ConfigError } from '../config.js'
+import { type ConfiguredProvider, compileProviderEntry } from '../providers/provider-config.js'
 import type { ProviderRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 
@@ -78,7 +79,7 @@ export class ProviderAdmin {
         where: `auth provider ${JSON.stringify(id)}`,
       })
     } catch (err) {
-      if (err instanceof ProviderConfigError) throw new LatchkeyError('BAD_REQUEST', err.message)
+      if (err instanceof ConfigError) throw new LatchkeyError('BAD_REQUEST', err.message)
       throw err
     }
   }

@@ -17,12 +17,13 @@ import { LatchkeyError } from '../errors.js'
 import { constantTimeEqual } from '../crypto/api-keys.js'
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
 import { exchangeCode } from '../oauth/exchange-code.js'
-import { ProviderError } from '../oauth/provider-error.js'
+import { asProviderError } from '../oauth/provider-error.js'
 import type { TokenSet } from '../oauth/token-response.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import type { FlowRow } from '../storage/store.js'
+import { FLOW_FAILURE_CODES, type FlowFailureCode, providerFailureCode } from '@latchkey/client'
 import type { PageContent } from '../http/pages/page.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
@@ -58,7 +59,7 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
   const final = finalPage(flow)
   if (final) return final
   if (flow.expires_at <= Date.now()) {
-    await failFlow(ctx, flow, 'expired', 'the authorization link expired before it was used')
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired before it was used')
     return errorPage(410, 'Link expired', 'This authorization link has expired. Ask the app for a new one.')
   }
   if (flow.callback_at !== null) return errorPage(409, 'Link already used', 'This authorization link has already been used.')
@@ -131,7 +132,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   }
   if (flow.expires_at <= Date.now()) {
     outcome('expired')
-    await failFlow(ctx, flow, 'expired', 'the authorization link expired before it was used')
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired before it was used')
     return errorPage(410, 'Link expired', 'This authorization took too long and has expired. Start again from the app.')
   }
   if (ctx.config.verification.mode === 'browser') {
@@ -147,7 +148,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     return errorPage(409, 'Already used', 'This sign-in response was already used.')
   }
   if (!provider) {
-    await failFlow(ctx, flow, 'provider_removed', 'the provider was removed during the authorization')
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.PROVIDER_REMOVED, 'the provider was removed during the authorization')
     return errorPage(404, 'Provider unavailable', 'The service this link is for is no longer configured.')
   }
 
@@ -156,7 +157,10 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     const denied = providerError === 'access_denied'
     outcome(denied ? 'denied' : 'provider_error')
     const description = (query.get('error_description') ?? '').slice(0, 300)
-    await failFlow(ctx, flow, denied ? 'access_denied' : providerError.slice(0, 100), denied ? 'the user declined the authorization' : description || providerError)
+    const code = denied ? FLOW_FAILURE_CODES.ACCESS_DENIED : providerFailureCode(providerError)
+    // A code outside RFC 6749 is stored as provider_error; the message keeps the code the provider sent.
+    const sent = code === FLOW_FAILURE_CODES.PROVIDER_ERROR ? `${providerError.slice(0, 100)}${description ? `: ${description}` : ''}` : description || providerError
+    await failFlow(ctx, flow, code, denied ? 'the user declined the authorization' : sent)
     return denied
       ? errorPage(200, 'Authorization declined', `You declined access to ${provider.description}. You can close this window.`)
       : errorPage(502, 'Sign-in failed', `${provider.description} reported an error: ${providerError}${description ? ` (${description})` : ''}`)
@@ -169,10 +173,10 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes: existingScopes(flow) }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
-    const e = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
+    const e = asProviderError(err)
     outcome(`exchange_${e.kind}`)
     ctx.log.warn({ flow: flow.id, provider: provider.id, kind: e.kind, error: e.error, status: e.httpStatus }, `code exchange failed: ${e.message}`)
-    await failFlow(ctx, flow, e.kind === 'invalid_client' ? 'provider_misconfigured' : 'exchange_failed', e.message.slice(0, 300))
+    await failFlow(ctx, flow, e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED, e.message.slice(0, 300))
     return errorPage(
       502,
       'Sign-in failed',
@@ -208,13 +212,13 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   }
   if (flow.user_id !== userId) {
     // The person who consented is not the user the app started the flow for: discard the grant.
-    await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: 'user_mismatch', error_description: 'a different user completed the sign-in' })
+    await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: FLOW_FAILURE_CODES.USER_MISMATCH, error_description: 'a different user completed the sign-in' })
     await ctx.store.publish({ channel: 'flow', id: flow.id })
     ctx.audit.record({ actor, action: 'flow.user_mismatch', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
     throw userMismatch()
   }
   if (flow.expires_at <= Date.now()) {
-    await failFlow(ctx, flow, 'expired', 'the sign-in was not confirmed before the authorization expired')
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the sign-in was not confirmed before the authorization expired')
     throw new LatchkeyError('BAD_REQUEST', `authorization ${flow.id} expired before it was confirmed`)
   }
   const provider = ctx.registry.get(flow.provider_id)
@@ -337,14 +341,14 @@ function successPage(ctx: BrokerContext, provider: ConfiguredProvider, flow: Flo
 function finalPage(flow: FlowRow): BrowserResult | undefined {
   if (flow.status === 'completed') return { kind: 'page', status: 200, tone: 'success', title: 'Already connected', message: 'This authorization is already complete. You can close this window.' }
   if (flow.status === 'failed') {
-    return flow.error === 'expired'
+    return flow.error === FLOW_FAILURE_CODES.EXPIRED
       ? errorPage(410, 'Link expired', 'This authorization link has expired. Ask the app for a new one.')
       : errorPage(410, 'Authorization ended', 'This authorization has ended. Ask the app for a new link.')
   }
   return undefined
 }
 
-async function failFlow(ctx: BrokerContext, flow: FlowRow, error: string, description: string): Promise<void> {
+async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFailureCode, description: string): Promise<void> {
   await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
   ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error } })
   await ctx.store.publish({ channel: 'flow', id: flow.id })

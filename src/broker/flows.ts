@@ -12,6 +12,7 @@ import type { ConnectionRow, FlowRow } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 
 export interface AuthorizeInput {
   userId: string
@@ -160,14 +161,14 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         if (!flow) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
-          const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
+          const expired = { status: 'failed', error: FLOW_FAILURE_CODES.EXPIRED, error_description: 'the authorization expired before it was completed', grant_enc: null } as const
           await ctx.store.updateFlow(id, expired)
           await ctx.store.publish({ channel: 'flow', id })
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {
           const c = flow.connection_id ? await ctx.store.getConnectionById(flow.connection_id) : undefined
-          if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: 'connection_deleted', message: 'the connection was deleted after this authorization' } }
+          if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: FLOW_FAILURE_CODES.CONNECTION_DELETED, message: 'the connection was deleted after this authorization' } }
           return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
         }
         if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) return flowResponse(ctx, flow)
@@ -192,7 +193,7 @@ async function connectionStatus(ctx: BrokerContext, c: ConnectionRow, id: string
     scopes: requested ?? c.scopes,
     provider_id: c.provider_id,
     user_id: c.user_id,
-    error: { code: 'reauth_required', message: 'the grant was revoked or expired; call authorize again for a new link' },
+    error: { code: FLOW_FAILURE_CODES.REAUTH_REQUIRED, message: 'the grant was revoked or expired; call authorize again for a new link' },
   }
 }
 

@@ -11,7 +11,7 @@
  * the current token in service while it is valid.
  */
 import type { ConnectionRow } from '../storage/store.js'
-import { ProviderError } from '../oauth/provider-error.js'
+import { ProviderError, asProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
 import { fetchUserInfo } from '../oauth/user-info.js'
 import type { BrokerContext } from './context.js'
@@ -104,7 +104,7 @@ export class Refresher {
       try {
         tokens = await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
       } catch (err) {
-        const error = err instanceof ProviderError ? err : new ProviderError('protocol', (err as Error).message, { cause: err })
+        const error = asProviderError(err)
         return this.#failed(current, error, update, options.actor)
       } finally {
         stopTimer()

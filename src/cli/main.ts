@@ -6,7 +6,6 @@
  */
 import { Command } from 'commander'
 import { ConfigError } from '../config.js'
-import { ProviderConfigError } from '../providers/provider-config.js'
 import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '@latchkey/client'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
@@ -31,7 +30,7 @@ miscCommands(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  const known = [ConfigError, ProviderConfigError, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
+  const known = [ConfigError, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
   if (known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
     console.error(`latchkey: ${(err as Error).message}`)
     process.exit(1)

@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ZodError } from 'zod'
-import { type ErrorCode, LatchkeyError } from '../errors.js'
+import { ERROR_CODES, type ErrorCode, LatchkeyError } from '../errors.js'
 import { formatPath } from '../config.js'
 import { type SchemaIssue, describeIssue } from './schema.js'
 
@@ -41,12 +41,15 @@ export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
   return undefined
 }
 
+/** The statuses Arcade's SDKs retry on their own (wire doc §9: 408, 409, 429 and 5xx). */
+const sdkRetries = (status: number) => status === 408 || status === 409 || status === 429 || status >= 500
+
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const known = toLatchkeyError(err)
   if (known && known.expose) {
     if (known.status >= 500) request.log.warn({ code: known.code, reqId: request.id }, known.message)
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
-    if (known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') void reply.header('x-should-retry', 'false')
+    if (!ERROR_CODES[known.code].retry && sdkRetries(known.status)) void reply.header('x-should-retry', 'false')
     void reply.status(known.status).send({ name: known.code, message: known.message, ...known.extra })
     return
   }

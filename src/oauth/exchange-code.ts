@@ -9,7 +9,7 @@ import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import { oauthContext, templateValues } from './as-client.js'
 import type { ProviderHttpOptions } from './http.js'
-import { ProviderError } from './provider-error.js'
+import { asProviderError } from './provider-error.js'
 import { fillPlaceholders } from './templates.js'
 import { type TokenSet, parseTokenResponse } from './token-response.js'
 
@@ -37,12 +37,4 @@ export async function exchangeCode(p: ConfiguredProvider, x: CodeExchange, http:
     throw asProviderError(err)
   }
   return parseTokenResponse(response, p.def.tokenResponse)
-}
-
-/** oauth4webapi throws plain errors for bad input; our fetch throws ProviderError for network. */
-export function asProviderError(err: unknown): ProviderError {
-  if (err instanceof ProviderError) return err
-  const cause = (err as { cause?: unknown }).cause
-  if (cause instanceof ProviderError) return cause
-  return new ProviderError('protocol', (err as Error).message, { cause: err })
 }

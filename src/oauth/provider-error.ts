@@ -63,3 +63,15 @@ export class ProviderError extends Error {
     return new ProviderError(kind, `provider answered ${text}`, { error, errorDescription: description, status })
   }
 }
+
+/**
+ * Any error of an outbound OAuth call as a ProviderError: oauth4webapi throws plain errors for
+ * bad input or an unreadable answer (→ `protocol`); our fetch throws ProviderError for network
+ * failures, possibly wrapped by oauth4webapi as the cause.
+ */
+export function asProviderError(err: unknown): ProviderError {
+  if (err instanceof ProviderError) return err
+  const cause = (err as { cause?: unknown }).cause
+  if (cause instanceof ProviderError) return cause
+  return new ProviderError('protocol', (err as Error).message, { cause: err })
+}

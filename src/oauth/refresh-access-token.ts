@@ -8,7 +8,7 @@
 import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import { oauthContext, templateValues } from './as-client.js'
-import { asProviderError } from './exchange-code.js'
+import { asProviderError } from './provider-error.js'
 import type { ProviderHttpOptions } from './http.js'
 import { fillPlaceholders } from './templates.js'
 import { type TokenSet, parseTokenResponse } from './token-response.js'

@@ -7,9 +7,8 @@
 import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import { oauthContext } from './as-client.js'
-import { asProviderError } from './exchange-code.js'
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
-import { ProviderError } from './provider-error.js'
+import { ProviderError, asProviderError } from './provider-error.js'
 
 export interface RevocableTokens {
   accessToken: string

@@ -4,7 +4,7 @@
  * @see https://airtable.com/developers/web/api/oauth-reference
  * @see https://airtable.com/developers/web/guides/oauth-integrations
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://airtable.com/oauth2/v1/authorize'
 const tokenEndpoint = 'https://airtable.com/oauth2/v1/token'
@@ -36,3 +36,45 @@ export const airtable = defineProvider({
     'token reaches is chosen by the user on the consent page, not by scopes. Integrations registered without a ' +
     'client secret send client_id in the body instead (use a custom provider with auth method none).',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://airtable.com/developers/web/api/oauth-reference',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-airtable-access-token',
+      refresh_token: 'fake-airtable-refresh-token',
+      token_type: 'Bearer',
+      scope: 'data.records:read data.records:write',
+      expires_in: 3600,
+      refresh_expires_in: 5184000,
+    },
+    expect: {
+      accessToken: 'fake-airtable-access-token',
+      refreshToken: 'fake-airtable-refresh-token',
+      expiresIn: 3600,
+      scope: ['data.records:read', 'data.records:write'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-airtable-access-token-2',
+      refresh_token: 'fake-airtable-refresh-token-2',
+      token_type: 'Bearer',
+      scope: 'data.records:read data.records:write',
+      expires_in: 3600,
+      refresh_expires_in: 5184000,
+    },
+    expect: {
+      accessToken: 'fake-airtable-access-token-2',
+      refreshToken: 'fake-airtable-refresh-token-2',
+      expiresIn: 3600,
+      scope: ['data.records:read', 'data.records:write'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html
  * @see https://developer.amazon.com/docs/login-with-amazon/customer-profile.html
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.amazon.com/ap/oa'
 const tokenEndpoint = 'https://api.amazon.com/auth/o2/token'
@@ -36,3 +36,39 @@ export const amazon = defineProvider({
     'The North America endpoints are used; Europe uses https://api.amazon.co.uk/auth/o2/token and Far East ' +
     'https://api.amazon.co.jp/auth/o2/token (define a custom provider for those regions).',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'Atza|fake-amazon-access-token',
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'Atzr|fake-amazon-refresh-token',
+    },
+    expect: {
+      accessToken: 'Atza|fake-amazon-access-token',
+      refreshToken: 'Atzr|fake-amazon-refresh-token',
+      expiresIn: 3600,
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'Atza|fake-amazon-access-token-2',
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'Atzr|fake-amazon-refresh-token-2',
+    },
+    expect: {
+      accessToken: 'Atza|fake-amazon-access-token-2',
+      refreshToken: 'Atzr|fake-amazon-refresh-token-2',
+      expiresIn: 3600,
+    },
+  },
+}

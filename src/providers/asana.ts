@@ -4,7 +4,7 @@
  * @see https://developers.asana.com/docs/oauth
  * @see https://developers.asana.com/docs/openid-connect
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.asana.com/-/oauth_authorize'
 const tokenEndpoint = 'https://app.asana.com/-/oauth_token'
@@ -36,3 +36,32 @@ export const asana = defineProvider({
     'permission scopes (tasks:read, projects:read, …) must request them explicitly. The token response also ' +
     'carries `data` (id, name, email) of the authorizing user.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.asana.com/docs/oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-asana-access-token',
+      expires_in: 3600,
+      token_type: 'bearer',
+      data: { id: 4673218951, gid: '4673218951', name: 'Greg Sanchez', email: 'gsanchez@example.com' },
+      refresh_token: 'fake-asana-refresh-token',
+    },
+    expect: { accessToken: 'fake-asana-access-token', refreshToken: 'fake-asana-refresh-token', expiresIn: 3600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-asana-access-token-2',
+      expires_in: 3600,
+      token_type: 'bearer',
+      data: { id: 4673218951, gid: '4673218951', name: 'Greg Sanchez', email: 'gsanchez@example.com' },
+    },
+    expect: { accessToken: 'fake-asana-access-token-2', expiresIn: 3600 },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo
  * @see https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.atlassian.com/authorize'
 const tokenEndpoint = 'https://auth.atlassian.com/oauth/token'
@@ -46,3 +46,43 @@ export const atlassian = defineProvider({
     'JSON body; the endpoint is sent the standard form encoding here. No token revocation endpoint is ' +
     'documented: users remove apps from their Atlassian account settings.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-atlassian-access-token',
+      expires_in: 3600,
+      scope: 'read:jira-work read:jira-user offline_access',
+      refresh_token: 'fake-atlassian-refresh-token',
+      token_type: 'Bearer',
+    },
+    expect: {
+      accessToken: 'fake-atlassian-access-token',
+      refreshToken: 'fake-atlassian-refresh-token',
+      expiresIn: 3600,
+      scope: ['read:jira-work', 'read:jira-user', 'offline_access'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-atlassian-access-token-2',
+      refresh_token: 'fake-atlassian-refresh-token-2',
+      expires_in: 3600,
+      scope: 'read:jira-work read:jira-user offline_access',
+      token_type: 'Bearer',
+    },
+    expect: {
+      accessToken: 'fake-atlassian-access-token-2',
+      refreshToken: 'fake-atlassian-refresh-token-2',
+      expiresIn: 3600,
+      scope: ['read:jira-work', 'read:jira-user', 'offline_access'],
+    },
+  },
+}

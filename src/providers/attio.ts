@@ -6,7 +6,7 @@
  * @see https://docs.attio.com/docs/oauth/token
  * @see https://docs.attio.com/rest-api/endpoint-reference/meta/identify
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.attio.com/authorize'
 const tokenEndpoint = 'https://app.attio.com/oauth/token'
@@ -39,3 +39,17 @@ export const attio = defineProvider({
     '`authorized_by_workspace_member_id`. Unpublished apps can be installed in at most 25 workspaces. No revocation ' +
     'endpoint is documented (an introspection endpoint is).',
 })
+
+/**
+ * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * Attio documents `access_token` and `token_type` (tokens do not expire) but prints no full body.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.attio.com/rest-api/guides/configuring-oauth',
+  tokenResponse: {
+    basis: 'fields',
+    body: { access_token: 'fake-attio-access-token', token_type: 'Bearer' },
+    expect: { accessToken: 'fake-attio-access-token' },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens
  * @see https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{domain}/authorize'
 const tokenEndpoint = 'https://{domain}/oauth/token'
@@ -46,3 +46,46 @@ export const auth0 = defineProvider({
     'Without an `audience` authorize parameter the access token is opaque and only valid for /userinfo; set ' +
     '`authorizationParams.audience` to the API identifier to get a JWT for your own API.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Auth0 prints the body without `scope`; `scope` is returned when it differs from the request (RFC 6749 §5.1), as here.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://auth0.com/docs/api/authentication',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-auth0-access-token',
+      refresh_token: 'fake-auth0-refresh-token',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxmYWtlLXVzZXIifQ.fake-signature',
+      token_type: 'Bearer',
+      expires_in: 86400,
+      scope: 'openid profile offline_access',
+    },
+    expect: {
+      accessToken: 'fake-auth0-access-token',
+      refreshToken: 'fake-auth0-refresh-token',
+      expiresIn: 86400,
+      scope: ['openid', 'profile', 'offline_access'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-auth0-access-token-2',
+      refresh_token: 'fake-auth0-refresh-token-2',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxmYWtlLXVzZXIifQ.fake-signature',
+      token_type: 'Bearer',
+      expires_in: 86400,
+      scope: 'openid profile offline_access',
+    },
+    expect: {
+      accessToken: 'fake-auth0-access-token-2',
+      refreshToken: 'fake-auth0-refresh-token-2',
+      expiresIn: 86400,
+      scope: ['openid', 'profile', 'offline_access'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://support.atlassian.com/bitbucket-cloud/docs/use-oauth-on-bitbucket-cloud/
  * @see https://community.developer.atlassian.com/t/oauth-2-0-and-api-authentication-changes-for-bitbucket-cloud/99003
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://bitbucket.org/site/oauth2/authorize'
 const tokenEndpoint = 'https://bitbucket.org/site/oauth2/access_token'
@@ -39,3 +39,27 @@ export const bitbucket = defineProvider({
     'user lookup; e-mail addresses need `email` and GET /2.0/user/emails. This is Bitbucket Cloud only: ' +
     'Bitbucket Data Center runs its own OAuth 2.0 server at /rest/oauth2/latest/ on each instance.',
 })
+
+/**
+ * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * The page shows the curl request but no response body; built from the RFC 6749 fields it names (2 h tokens). Answers seen from Bitbucket carry the granted scopes as `scopes`, which the page does not document, so it is neither mapped nor in this example.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
+  tokenResponse: {
+    basis: 'fields',
+    body: {
+      access_token: 'fake-bitbucket-access-token',
+      token_type: 'bearer',
+      expires_in: 7200,
+      refresh_token: 'fake-bitbucket-refresh-token',
+      state: 'authorization_code',
+    },
+    expect: {
+      accessToken: 'fake-bitbucket-access-token',
+      refreshToken: 'fake-bitbucket-refresh-token',
+      expiresIn: 7200,
+    },
+  },
+}

@@ -6,7 +6,7 @@
  * @see https://developer.box.com/guides/authentication/tokens/refresh/
  * @see https://developer.box.com/guides/authentication/tokens/revoke/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://account.box.com/api/oauth2/authorize'
 const tokenEndpoint = 'https://api.box.com/oauth2/token'
@@ -42,3 +42,34 @@ export const box = defineProvider({
     'them. `redirect_uri` is optional to Box but required when the app lists several redirect URIs. Refresh ' +
     'tokens unused for 60 days expire and the user must authorize again.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.box.com/reference/resources/access-token',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-box-access-token',
+      expires_in: 3600,
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      refresh_token: 'fake-box-refresh-token',
+      restricted_to: [],
+      token_type: 'bearer',
+    },
+    expect: { accessToken: 'fake-box-access-token', refreshToken: 'fake-box-refresh-token', expiresIn: 3600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-box-access-token-2',
+      expires_in: 3600,
+      refresh_token: 'fake-box-refresh-token-2',
+      restricted_to: [],
+      token_type: 'bearer',
+    },
+    expect: { accessToken: 'fake-box-access-token-2', refreshToken: 'fake-box-refresh-token-2', expiresIn: 3600 },
+  },
+}

@@ -7,7 +7,7 @@
  * @see https://developer.calendly.com/refresh-token-rotation-guide
  * @see https://developer.calendly.com/docs/authentication/scopes
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.calendly.com/oauth/authorize'
 const tokenEndpoint = 'https://auth.calendly.com/oauth/token'
@@ -46,3 +46,49 @@ export const calendly = defineProvider({
     'keep full access without requesting scopes; new apps must enable each scope in the developer portal. Native ' +
     '(public) apps send only client_id: use a custom provider with auth method none for them.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.calendly.com/api-docs/calendly-o-auth/o-auth/post-oauth-refresh-token',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      access_token: 'fake-calendly-access-token',
+      refresh_token: 'fake-calendly-refresh-token',
+      scope: 'default',
+      created_at: 1548689183,
+      expires_in: 7200,
+      owner: 'https://api.calendly.com/users/FAKEUSER',
+      organization: 'https://api.calendly.com/organizations/FAKEORG',
+    },
+    expect: {
+      accessToken: 'fake-calendly-access-token',
+      refreshToken: 'fake-calendly-refresh-token',
+      expiresIn: 7200,
+      scope: ['default'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      access_token: 'fake-calendly-access-token-2',
+      refresh_token: 'fake-calendly-refresh-token-2',
+      scope: 'default',
+      created_at: 1548696383,
+      expires_in: 7200,
+      owner: 'https://api.calendly.com/users/FAKEUSER',
+      organization: 'https://api.calendly.com/organizations/FAKEORG',
+    },
+    expect: {
+      accessToken: 'fake-calendly-access-token-2',
+      refreshToken: 'fake-calendly-refresh-token-2',
+      expiresIn: 7200,
+      scope: ['default'],
+    },
+  },
+}

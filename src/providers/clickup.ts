@@ -4,7 +4,7 @@
  * @see https://developer.clickup.com/docs/authentication
  * @see https://developer.clickup.com/reference/getaccesstoken
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.clickup.com/api'
 const tokenEndpoint = 'https://api.clickup.com/api/v2/oauth/token'
@@ -32,3 +32,16 @@ export const clickup = defineProvider({
     'Workspace owners/admins can create OAuth apps. List the authorized Workspaces with GET /api/v2/team. ' +
     'No revocation endpoint is documented.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.clickup.com/docs/authentication',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-clickup-access-token', token_type: 'Bearer' },
+    expect: { accessToken: 'fake-clickup-access-token' },
+  },
+}

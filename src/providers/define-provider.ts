@@ -5,7 +5,7 @@
  * Every built-in provider is one small file (`src/providers/<id>.ts`) that exports
  * `defineProvider({...})`. Core code never branches on a provider id: each quirk is a
  * field here, and the generic OAuth core reads the field. Arcade-style custom providers
- * from `latchkey.yaml` compile into the same shape (see `src/providers/custom-provider.ts`).
+ * from `latchkey.yaml` compile into the same shape (see `src/providers/arcade-entry.ts`).
  */
 
 /**
@@ -178,4 +178,38 @@ export interface ProviderDefinition {
 /** Identity function that type-checks a provider definition while keeping its literal types. */
 export function defineProvider<const T extends ProviderDefinition>(definition: T): T {
   return definition
+}
+
+/**
+ * A token endpoint answer as a provider's documentation prints it, with every token and secret
+ * replaced by an obviously fake value, and what Latchkey must read from it.
+ */
+export interface DocumentedTokenResponse {
+  /**
+   * `printed`: the documentation prints this answer (values faked). `fields`: it prints no
+   * example, so the body is built from the fields it documents (the file's comment says so).
+   */
+  basis: 'printed' | 'fields'
+  /** The JSON body, or the raw text of a form-encoded answer. */
+  body: Record<string, unknown> | string
+  /**
+   * What the parser must find, read with the definition's `tokenResponse` (or `refreshResponse`)
+   * map. An omitted `expiresIn`, `scope` or `refreshToken` means the answer states none.
+   * `expiresIn: 'from expires_at'` is for an absolute expiry (any positive lifetime passes).
+   */
+  expect: { accessToken: string; refreshToken?: string; expiresIn?: number | 'from expires_at'; scope?: readonly string[] }
+}
+
+/**
+ * Each provider file exports `examples` beside its definition, not inside it: the definition is
+ * what the registry, the admin API and every request carry at run time, while the examples are
+ * documentation and test data. Kept in the same file, they sit next to the maps they check
+ * (`test/providers/catalog.test.ts` runs them through the real parser).
+ */
+export interface ProviderExamples {
+  /** The page the example is taken from. */
+  source: string
+  tokenResponse: DocumentedTokenResponse
+  /** Where the provider documents its refresh answer. */
+  refreshResponse?: DocumentedTokenResponse
 }

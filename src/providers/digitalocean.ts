@@ -4,7 +4,7 @@
  * @see https://docs.digitalocean.com/documentation/oauth/
  * @see https://docs.digitalocean.com/reference/api/oauth/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://cloud.digitalocean.com/v1/oauth/authorize'
 const tokenEndpoint = 'https://cloud.digitalocean.com/v1/oauth/token'
@@ -35,3 +35,45 @@ export const digitalocean = defineProvider({
     'Tokens are issued for the team the user selects on the consent page. The token response also has `info` ' +
     '(name, email, uuid, team). Older docs listed a separate /v1/oauth/refresh endpoint; current docs refresh via /token.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.digitalocean.com/documentation/oauth/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-digitalocean-access-token',
+      token_type: 'bearer',
+      expires_in: 2592000,
+      refresh_token: 'fake-digitalocean-refresh-token',
+      scope: 'read write',
+      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid' },
+    },
+    expect: {
+      accessToken: 'fake-digitalocean-access-token',
+      refreshToken: 'fake-digitalocean-refresh-token',
+      expiresIn: 2592000,
+      scope: ['read', 'write'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-digitalocean-access-token-2',
+      token_type: 'bearer',
+      expires_in: 2592000,
+      refresh_token: 'fake-digitalocean-refresh-token-2',
+      scope: 'read write',
+      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid' },
+    },
+    expect: {
+      accessToken: 'fake-digitalocean-access-token-2',
+      refreshToken: 'fake-digitalocean-refresh-token-2',
+      expiresIn: 2592000,
+      scope: ['read', 'write'],
+    },
+  },
+}

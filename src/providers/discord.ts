@@ -4,7 +4,7 @@
  * @see https://discord.com/developers/docs/topics/oauth2
  * @see https://discord.com/.well-known/oauth-authorization-server
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://discord.com/oauth2/authorize'
 const tokenEndpoint = 'https://discord.com/api/oauth2/token'
@@ -36,3 +36,43 @@ export const discord = defineProvider({
     'Access tokens last 7 days (`expires_in` 604800). Bot authorization (`bot` scope, `permissions`, ' +
     '`guild_id`) is a different flow and not covered by this definition.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://discord.com/developers/docs/topics/oauth2',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-discord-access-token',
+      token_type: 'Bearer',
+      expires_in: 604800,
+      refresh_token: 'fake-discord-refresh-token',
+      scope: 'identify',
+    },
+    expect: {
+      accessToken: 'fake-discord-access-token',
+      refreshToken: 'fake-discord-refresh-token',
+      expiresIn: 604800,
+      scope: ['identify'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-discord-access-token-2',
+      token_type: 'Bearer',
+      expires_in: 604800,
+      refresh_token: 'fake-discord-refresh-token-2',
+      scope: 'identify',
+    },
+    expect: {
+      accessToken: 'fake-discord-access-token-2',
+      refreshToken: 'fake-discord-refresh-token-2',
+      expiresIn: 604800,
+      scope: ['identify'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developers.docusign.com/platform/auth/reference/obtain-access-token/
  * @see https://developers.docusign.com/platform/auth/reference/user-info/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{accountHost}/oauth/auth'
 const tokenEndpoint = 'https://{accountHost}/oauth/token'
@@ -46,3 +46,39 @@ export const docusign = defineProvider({
     'API calls go to the account `base_uri` from /oauth/userinfo (`accounts[]`, one flagged `is_default`), not ' +
     'to the account server. Developer-account apps must pass Go-Live review before using account.docusign.com.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.docusign.com/platform/auth/confidential-authcode-get-token/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-docusign-access-token',
+      token_type: 'Bearer',
+      refresh_token: 'fake-docusign-refresh-token',
+      expires_in: 28800,
+    },
+    expect: {
+      accessToken: 'fake-docusign-access-token',
+      refreshToken: 'fake-docusign-refresh-token',
+      expiresIn: 28800,
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-docusign-access-token-2',
+      token_type: 'Bearer',
+      refresh_token: 'fake-docusign-refresh-token-2',
+      expires_in: 28800,
+    },
+    expect: {
+      accessToken: 'fake-docusign-access-token-2',
+      refreshToken: 'fake-docusign-refresh-token-2',
+      expiresIn: 28800,
+    },
+  },
+}

@@ -6,7 +6,7 @@
  * @see https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account
  * @see https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.dropbox.com/oauth2/authorize'
 const tokenEndpoint = 'https://api.dropboxapi.com/oauth2/token'
@@ -44,3 +44,34 @@ export const dropbox = defineProvider({
   revocation: { prefer: 'access_token', clientAuth: 'bearer_access_token', body: 'none' },
   notes: '`include_granted_scopes=user` requests incremental authorization.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'sl.fake-dropbox-access-token',
+      expires_in: 14400,
+      token_type: 'bearer',
+      scope: 'account_info.read files.content.read',
+      refresh_token: 'fake-dropbox-refresh-token',
+      account_id: 'dbid:FAKEACCOUNT',
+      uid: '12345',
+    },
+    expect: {
+      accessToken: 'sl.fake-dropbox-access-token',
+      refreshToken: 'fake-dropbox-refresh-token',
+      expiresIn: 14400,
+      scope: ['account_info.read', 'files.content.read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: { access_token: 'sl.fake-dropbox-access-token-2', expires_in: 14400, token_type: 'bearer' },
+    expect: { accessToken: 'sl.fake-dropbox-access-token-2', expiresIn: 14400 },
+  },
+}

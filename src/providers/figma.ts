@@ -5,7 +5,7 @@
  * @see https://developers.figma.com/docs/rest-api/authentication
  * @see https://developers.figma.com/docs/rest-api/scopes/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.figma.com/oauth'
 // Replaced https://www.figma.com/api/oauth/token, which was sunset in February 2025.
@@ -42,3 +42,28 @@ export const figma = defineProvider({
     'embedded webview. Scope lists are also seen comma-separated in examples; the space delimiter follows ' +
     'RFC 6749. `projects:read` is only available to private apps. No revocation endpoint is documented.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.figma.com/docs/rest-api/oauth-apps/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      user_id_string: '12345',
+      user_id: 12345,
+      access_token: 'fake-figma-access-token',
+      token_type: 'bearer',
+      refresh_token: 'fake-figma-refresh-token',
+      expires_in: 7776000,
+    },
+    expect: { accessToken: 'fake-figma-access-token', refreshToken: 'fake-figma-refresh-token', expiresIn: 7776000 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-figma-access-token-2', token_type: 'bearer', expires_in: 7776000 },
+    expect: { accessToken: 'fake-figma-access-token-2', expiresIn: 7776000 },
+  },
+}

@@ -3,7 +3,7 @@
  * FreshBooks API OAuth2 authorization code flow.
  * @see https://www.freshbooks.com/api/authentication
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.freshbooks.com/oauth/authorize/'
 const tokenEndpoint = 'https://api.freshbooks.com/auth/oauth/token'
@@ -34,3 +34,29 @@ export const freshbooks = defineProvider({
     'OAuth-standard encoding. Switch `tokenRequestContentType` to json if FreshBooks rejects it. Accounting ' +
     'calls need an `account_id` and project/time calls a `business_id`, both from /users/me business memberships.',
 })
+
+/**
+ * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * Built from the fields FreshBooks documents for its token answer (12 h access tokens, single-use refresh tokens).
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://www.freshbooks.com/api/authentication',
+  tokenResponse: {
+    basis: 'fields',
+    body: {
+      access_token: 'fake-freshbooks-access-token',
+      token_type: 'Bearer',
+      expires_in: 43200,
+      refresh_token: 'fake-freshbooks-refresh-token',
+      scope: 'user:profile:read',
+      created_at: 1587757587,
+    },
+    expect: {
+      accessToken: 'fake-freshbooks-access-token',
+      refreshToken: 'fake-freshbooks-refresh-token',
+      expiresIn: 43200,
+      scope: ['user:profile:read'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
  * @see https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-authorization
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://github.com/login/oauth/authorize'
 const tokenEndpoint = 'https://github.com/login/oauth/access_token'
@@ -42,3 +42,34 @@ export const github = defineProvider({
   returnsGrantedScopes: true,
   notes: 'Scopes come back comma-separated in `scope`; the parser accepts both delimiters.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The refresh answer is a GitHub App user token ("Refreshing user access tokens"); its `scope` is empty.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'gho_fake-github-access-token', scope: 'repo,gist', token_type: 'bearer' },
+    expect: { accessToken: 'gho_fake-github-access-token', scope: ['repo', 'gist'] },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'ghu_fake-github-access-token',
+      expires_in: 28800,
+      refresh_token: 'ghr_fake-github-refresh-token',
+      refresh_token_expires_in: 15811200,
+      scope: '',
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'ghu_fake-github-access-token',
+      refreshToken: 'ghr_fake-github-refresh-token',
+      expiresIn: 28800,
+      scope: [],
+    },
+  },
+}

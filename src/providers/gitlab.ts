@@ -4,7 +4,7 @@
  * @see https://docs.gitlab.com/api/oauth2/
  * @see https://docs.gitlab.com/integration/oauth_provider/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{host}/oauth/authorize'
 const tokenEndpoint = 'https://{host}/oauth/token'
@@ -44,3 +44,45 @@ export const gitlab = defineProvider({
     'The OAuth application must be registered on the same instance as `host`. For `/oauth/userinfo` and an ID ' +
     'token, request `openid` (plus `profile`/`email`) in a custom provider.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.gitlab.com/api/oauth2/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-gitlab-access-token',
+      token_type: 'bearer',
+      expires_in: 7200,
+      refresh_token: 'fake-gitlab-refresh-token',
+      scope: 'api',
+      created_at: 1607635748,
+    },
+    expect: {
+      accessToken: 'fake-gitlab-access-token',
+      refreshToken: 'fake-gitlab-refresh-token',
+      expiresIn: 7200,
+      scope: ['api'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-gitlab-access-token-2',
+      token_type: 'bearer',
+      expires_in: 7200,
+      refresh_token: 'fake-gitlab-refresh-token-2',
+      scope: 'api',
+      created_at: 1607642948,
+    },
+    expect: {
+      accessToken: 'fake-gitlab-access-token-2',
+      refreshToken: 'fake-gitlab-refresh-token-2',
+      expiresIn: 7200,
+      scope: ['api'],
+    },
+  },
+}

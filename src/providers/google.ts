@@ -4,7 +4,7 @@
  * @see https://developers.google.com/identity/protocols/oauth2/web-server
  * @see https://developers.google.com/identity/openid-connect/openid-connect#discovery
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://accounts.google.com/o/oauth2/v2/auth'
 const tokenEndpoint = 'https://oauth2.googleapis.com/token'
@@ -42,3 +42,41 @@ export const google = defineProvider({
   refreshTokens: 'static',
   returnsGrantedScopes: true,
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.google.com/identity/protocols/oauth2/web-server',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-google-access-token',
+      expires_in: 3920,
+      token_type: 'Bearer',
+      scope: 'https://www.googleapis.com/auth/drive.metadata.readonly https://www.googleapis.com/auth/calendar.readonly',
+      refresh_token: 'fake-google-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-google-access-token',
+      refreshToken: 'fake-google-refresh-token',
+      expiresIn: 3920,
+      scope: ['https://www.googleapis.com/auth/drive.metadata.readonly', 'https://www.googleapis.com/auth/calendar.readonly'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-google-access-token-2',
+      expires_in: 3920,
+      scope: 'https://www.googleapis.com/auth/drive.metadata.readonly https://www.googleapis.com/auth/calendar.readonly',
+      token_type: 'Bearer',
+    },
+    expect: {
+      accessToken: 'fake-google-access-token-2',
+      expiresIn: 3920,
+      scope: ['https://www.googleapis.com/auth/drive.metadata.readonly', 'https://www.googleapis.com/auth/calendar.readonly'],
+    },
+  },
+}

@@ -3,7 +3,7 @@
  * Harvest (and Forecast) API v2 OAuth2 through Harvest ID.
  * @see https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.getharvest.com/oauth2/authorize'
 const tokenEndpoint = 'https://id.getharvest.com/api/v2/oauth2/token'
@@ -37,3 +37,39 @@ export const harvest = defineProvider({
     'API calls need the `Harvest-Account-Id` header (account ids come from /api/v2/accounts or the `scope` ' +
     'returned on the redirect) and a descriptive User-Agent.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-harvest-access-token',
+      refresh_token: 'fake-harvest-refresh-token',
+      token_type: 'bearer',
+      expires_in: 1209600,
+    },
+    expect: {
+      accessToken: 'fake-harvest-access-token',
+      refreshToken: 'fake-harvest-refresh-token',
+      expiresIn: 1209600,
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-harvest-access-token-2',
+      refresh_token: 'fake-harvest-refresh-token-2',
+      token_type: 'bearer',
+      expires_in: 1209600,
+    },
+    expect: {
+      accessToken: 'fake-harvest-access-token-2',
+      refreshToken: 'fake-harvest-refresh-token-2',
+      expiresIn: 1209600,
+    },
+  },
+}

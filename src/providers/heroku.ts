@@ -4,7 +4,7 @@
  * @see https://devcenter.heroku.com/articles/oauth
  * @see https://devcenter.heroku.com/articles/platform-api-reference#account
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.heroku.com/oauth/authorize'
 const tokenEndpoint = 'https://id.heroku.com/oauth/token'
@@ -38,3 +38,39 @@ export const heroku = defineProvider({
     'The token response carries `user_id` and `session_nonce`. To revoke, list the user’s authorizations ' +
     '(GET /oauth/authorizations) and DELETE the one for this client; the revocation model cannot express it.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://devcenter.heroku.com/articles/oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-heroku-access-token',
+      expires_in: 28800,
+      refresh_token: 'fake-heroku-refresh-token',
+      token_type: 'Bearer',
+      user_id: 'fake-user-id',
+      session_nonce: 'fake-nonce',
+    },
+    expect: { accessToken: 'fake-heroku-access-token', refreshToken: 'fake-heroku-refresh-token', expiresIn: 28800 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-heroku-access-token-2',
+      expires_in: 28800,
+      refresh_token: 'fake-heroku-refresh-token',
+      token_type: 'Bearer',
+      user_id: 'fake-user-id',
+      session_nonce: 'fake-nonce',
+    },
+    expect: {
+      accessToken: 'fake-heroku-access-token-2',
+      refreshToken: 'fake-heroku-refresh-token',
+      expiresIn: 28800,
+    },
+  },
+}

@@ -6,7 +6,7 @@
  * @see https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
  * @see https://developers.hubspot.com/changelog/v1-oauth-api-deprecation
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.hubspot.com/oauth/authorize'
 const tokenEndpoint = 'https://api.hubapi.com/oauth/2026-03/token'
@@ -49,3 +49,46 @@ export const hubspot = defineProvider({
     '`optional_scope` may be added via authorizationParams. The connection is to a HubSpot account (hub), not a ' +
     'user; the account-info endpoint used for identity is not part of the OAuth pages cited here.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * HubSpot added `hub_id` and `scopes` (an array) to both answers in August 2025; the changelog prints this body.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.hubspot.com/changelog/additional-details-returned-when-generating-oauth-access-tokens',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      refresh_token: 'fake-hubspot-refresh-token',
+      hub_id: 62515,
+      scopes: ['oauth', 'crm.objects.contacts.write', 'crm.objects.contacts.read'],
+      access_token: 'fake-hubspot-access-token',
+      expires_in: 1800,
+    },
+    expect: {
+      accessToken: 'fake-hubspot-access-token',
+      refreshToken: 'fake-hubspot-refresh-token',
+      expiresIn: 1800,
+      scope: ['oauth', 'crm.objects.contacts.write', 'crm.objects.contacts.read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      refresh_token: 'fake-hubspot-refresh-token',
+      hub_id: 62515,
+      scopes: ['oauth', 'crm.objects.contacts.write', 'crm.objects.contacts.read'],
+      access_token: 'fake-hubspot-access-token-2',
+      expires_in: 1800,
+    },
+    expect: {
+      accessToken: 'fake-hubspot-access-token-2',
+      refreshToken: 'fake-hubspot-refresh-token',
+      expiresIn: 1800,
+      scope: ['oauth', 'crm.objects.contacts.write', 'crm.objects.contacts.read'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developers.intercom.com/docs/build-an-integration/learn-more/authentication
  * @see https://developers.intercom.com/building-apps/docs/rest-apis
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.intercom.com/oauth'
 const tokenEndpoint = 'https://api.intercom.io/auth/eagle/token'
@@ -37,3 +37,16 @@ export const intercom = defineProvider({
     'US, EU or Australia; api.intercom.io routes each token to its region, and regional hosts ' +
     '(api.eu.intercom.io, api.au.intercom.io) may be used for API calls.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: { token_type: 'Bearer', token: 'fake-intercom-access-token', access_token: 'fake-intercom-access-token' },
+    expect: { accessToken: 'fake-intercom-access-token' },
+  },
+}

@@ -3,7 +3,7 @@
  * Keycloak OpenID Connect endpoints of one realm.
  * @see https://www.keycloak.org/securing-apps/oidc-layers
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const base = 'https://{baseUrl}/realms/{realm}/protocol/openid-connect'
 const authorizationEndpoint = `${base}/auth`
@@ -46,3 +46,51 @@ export const keycloak = defineProvider({
     'use a custom provider for such servers, and for a non-443 port (the host pattern has no `:port`). ' +
     'Add `offline_access` for offline tokens that outlive the SSO session.',
 })
+
+/**
+ * The token answer built from the fields its documentation names (it prints no example), with fake values. The refresh answer too.
+ * Keycloak's guide prints no body; built from the fields its token endpoint returns (5-minute tokens by default). `refresh_expires_in` is Keycloak's own name and is not read.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://www.keycloak.org/securing-apps/oidc-layers',
+  tokenResponse: {
+    basis: 'fields',
+    body: {
+      access_token: 'fake-keycloak-access-token',
+      expires_in: 300,
+      refresh_expires_in: 1800,
+      refresh_token: 'fake-keycloak-refresh-token',
+      token_type: 'Bearer',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+      'not-before-policy': 0,
+      session_state: 'fake-session',
+      scope: 'openid email profile',
+    },
+    expect: {
+      accessToken: 'fake-keycloak-access-token',
+      refreshToken: 'fake-keycloak-refresh-token',
+      expiresIn: 300,
+      scope: ['openid', 'email', 'profile'],
+    },
+  },
+  refreshResponse: {
+    basis: 'fields',
+    body: {
+      access_token: 'fake-keycloak-access-token-2',
+      expires_in: 300,
+      refresh_expires_in: 1800,
+      refresh_token: 'fake-keycloak-refresh-token-2',
+      token_type: 'Bearer',
+      'not-before-policy': 0,
+      session_state: 'fake-session',
+      scope: 'openid email profile',
+    },
+    expect: {
+      accessToken: 'fake-keycloak-access-token-2',
+      refreshToken: 'fake-keycloak-refresh-token-2',
+      expiresIn: 300,
+      scope: ['openid', 'email', 'profile'],
+    },
+  },
+}

@@ -3,7 +3,7 @@
  * Linear OAuth 2.0 authorization code grant (user actor), with refresh tokens.
  * @see https://linear.app/developers/oauth-2-0-authentication
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://linear.app/oauth/authorize'
 const tokenEndpoint = 'https://api.linear.app/oauth/token'
@@ -42,3 +42,43 @@ export const linear = defineProvider({
     'authorizationParams) makes changes appear as the app instead of the user; `prompt=consent` lets a user ' +
     'connect another workspace.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://linear.app/developers/oauth-2-0-authentication',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-linear-access-token',
+      token_type: 'Bearer',
+      expires_in: 86399,
+      scope: ['read', 'write'],
+      refresh_token: 'fake-linear-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-linear-access-token',
+      refreshToken: 'fake-linear-refresh-token',
+      expiresIn: 86399,
+      scope: ['read', 'write'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-linear-access-token-2',
+      token_type: 'Bearer',
+      expires_in: 86399,
+      scope: ['read', 'write'],
+      refresh_token: 'fake-linear-refresh-token-2',
+    },
+    expect: {
+      accessToken: 'fake-linear-access-token-2',
+      refreshToken: 'fake-linear-refresh-token-2',
+      expiresIn: 86399,
+      scope: ['read', 'write'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
  * @see https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.linkedin.com/oauth/v2/authorization'
 const tokenEndpoint = 'https://www.linkedin.com/oauth/v2/accessToken'
@@ -39,3 +39,43 @@ export const linkedin = defineProvider({
     'is skipped while the member is logged in). No revocation endpoint is declared: none is documented on the ' +
     'pages cited here.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-linkedin-access-token',
+      expires_in: 5184000,
+      refresh_token: 'fake-linkedin-refresh-token',
+      refresh_token_expires_in: 31536000,
+      scope: 'r_basicprofile',
+    },
+    expect: {
+      accessToken: 'fake-linkedin-access-token',
+      refreshToken: 'fake-linkedin-refresh-token',
+      expiresIn: 5184000,
+      scope: ['r_basicprofile'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-linkedin-access-token-2',
+      expires_in: 5184000,
+      refresh_token: 'fake-linkedin-refresh-token',
+      refresh_token_expires_in: 525600,
+      scope: 'r_basicprofile',
+    },
+    expect: {
+      accessToken: 'fake-linkedin-access-token-2',
+      refreshToken: 'fake-linkedin-refresh-token',
+      expiresIn: 5184000,
+      scope: ['r_basicprofile'],
+    },
+  },
+}

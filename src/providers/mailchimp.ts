@@ -4,7 +4,7 @@
  * @see https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/
  * @see https://developer.mailchimp.com/documentation/mailchimp/guides/how-to-use-oauth2/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.mailchimp.com/oauth2/authorize'
 const tokenEndpoint = 'https://login.mailchimp.com/oauth2/token'
@@ -37,3 +37,17 @@ export const mailchimp = defineProvider({
     'which integrations commonly use with this endpoint but the guide does not show. A failed user-info lookup ' +
     'does not fail the grant. Mailchimp Transactional (Mandrill) does not use this OAuth flow.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * `expires_in: 0` and `scope: null`: the token never expires and no scope is stated.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-mailchimp-access-token', expires_in: 0, scope: null },
+    expect: { accessToken: 'fake-mailchimp-access-token' },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://learn.microsoft.com/en-us/entra/identity-platform/userinfo
  * @see https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const base = 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0'
 const authorizationEndpoint = `${base}/authorize`
@@ -49,3 +49,45 @@ export const microsoft = defineProvider({
     'one grant. Refresh tokens last 90 days (24 h for single-page apps) and can be revoked at any time by the ' +
     'tenant. There is no token revocation endpoint. Tenant ids are GUIDs in lower case here.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-microsoft-access-token',
+      token_type: 'Bearer',
+      expires_in: 3599,
+      scope: 'https://graph.microsoft.com/mail.read',
+      refresh_token: 'fake-microsoft-refresh-token',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+    },
+    expect: {
+      accessToken: 'fake-microsoft-access-token',
+      refreshToken: 'fake-microsoft-refresh-token',
+      expiresIn: 3599,
+      scope: ['https://graph.microsoft.com/mail.read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-microsoft-access-token-2',
+      token_type: 'Bearer',
+      expires_in: 3599,
+      scope: 'https://graph.microsoft.com/mail.read',
+      refresh_token: 'fake-microsoft-refresh-token-2',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+    },
+    expect: {
+      accessToken: 'fake-microsoft-access-token-2',
+      refreshToken: 'fake-microsoft-refresh-token-2',
+      expiresIn: 3599,
+      scope: ['https://graph.microsoft.com/mail.read'],
+    },
+  },
+}

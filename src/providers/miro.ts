@@ -6,7 +6,7 @@
  * @see https://developers.miro.com/reference/get-new-access-token-using-refresh-token
  * @see https://developers.miro.com/reference/get-access-token-context
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://miro.com/oauth/authorize'
 const tokenEndpoint = 'https://api.miro.com/v1/oauth/token'
@@ -41,3 +41,47 @@ export const miro = defineProvider({
     'optional `team_id` authorize parameter preselects it). The expiring-token choice is fixed when the app is ' +
     'created. To revoke, call POST https://api.miro.com/v2/oauth/revoke with a JSON body outside the broker.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.miro.com/docs/getting-started-with-oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      user_id: '3074457350804038700',
+      refresh_token: 'fake-miro-refresh-token',
+      access_token: 'fake-miro-access-token',
+      expires_in: 3599,
+      team_id: '3074457350804038697',
+      scope: 'boards:write boards:read',
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-miro-access-token',
+      refreshToken: 'fake-miro-refresh-token',
+      expiresIn: 3599,
+      scope: ['boards:write', 'boards:read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      user_id: '3074457350804038700',
+      refresh_token: 'fake-miro-refresh-token-2',
+      access_token: 'fake-miro-access-token-2',
+      expires_in: 3599,
+      team_id: '3074457350804038697',
+      scope: 'boards:write boards:read',
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-miro-access-token-2',
+      refreshToken: 'fake-miro-refresh-token-2',
+      expiresIn: 3599,
+      scope: ['boards:write', 'boards:read'],
+    },
+  },
+}

@@ -4,7 +4,7 @@
  * @see https://developer.monday.com/apps/docs/oauth
  * @see https://developer.monday.com/api-reference/docs/authentication
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.monday.com/oauth2/authorize'
 const tokenEndpoint = 'https://auth.monday.com/oauth2/token'
@@ -32,3 +32,16 @@ export const monday = defineProvider({
     'with a different token endpoint; once an app is switched to it, this definition no longer applies and a ' +
     'custom provider should be used. API calls should send an `API-Version` header.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.monday.com/apps/docs/oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-monday-access-token', token_type: 'Bearer', scope: 'me:read boards:read' },
+    expect: { accessToken: 'fake-monday-access-token', scope: ['me:read', 'boards:read'] },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developers.notion.com/reference/refresh-a-token
  * @see https://developers.notion.com/reference/revoke-token
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://api.notion.com/v1/oauth/authorize'
 const tokenEndpoint = 'https://api.notion.com/v1/oauth/token'
@@ -56,3 +56,41 @@ export const notion = defineProvider({
     'Older integrations received non-expiring tokens without a refresh token; the token response does not ' +
     'document `expires_in`, so tokens are treated as non-expiring until a refresh is needed.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.notion.com/docs/authorization',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-notion-access-token',
+      token_type: 'bearer',
+      refresh_token: 'fake-notion-refresh-token',
+      bot_id: 'fake-bot-id',
+      workspace_name: 'Acme',
+      workspace_icon: 'https://example.com/icon.png',
+      workspace_id: 'fake-workspace-id',
+      owner: { type: 'user' },
+      duplicated_template_id: null,
+    },
+    expect: { accessToken: 'fake-notion-access-token', refreshToken: 'fake-notion-refresh-token' },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-notion-access-token-2',
+      token_type: 'bearer',
+      refresh_token: 'fake-notion-refresh-token-2',
+      bot_id: 'fake-bot-id',
+      workspace_name: 'Acme',
+      workspace_icon: 'https://example.com/icon.png',
+      workspace_id: 'fake-workspace-id',
+      owner: { type: 'user' },
+      duplicated_template_id: null,
+    },
+    expect: { accessToken: 'fake-notion-access-token-2', refreshToken: 'fake-notion-refresh-token-2' },
+  },
+}

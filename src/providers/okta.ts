@@ -5,7 +5,7 @@
  * @see https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/orgas
  * @see https://developer.okta.com/docs/guides/refresh-tokens/main/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const base = 'https://{domain}/oauth2/{authorizationServerId}/v1'
 const authorizationEndpoint = `${base}/authorize`
@@ -53,3 +53,44 @@ export const okta = defineProvider({
     'The org authorization server lives at https://{domain}/oauth2/v1/... (no server id segment); it is not covered ' +
     'by these templates: define a custom provider for it. Rotated refresh tokens have a configurable grace period.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/customas',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: 'fake-okta-access-token',
+      scope: 'openid offline_access',
+      refresh_token: 'fake-okta-refresh-token',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+    },
+    expect: {
+      accessToken: 'fake-okta-access-token',
+      refreshToken: 'fake-okta-refresh-token',
+      expiresIn: 3600,
+      scope: ['openid', 'offline_access'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: 'fake-okta-access-token-2',
+      scope: 'openid offline_access',
+      refresh_token: 'fake-okta-refresh-token-2',
+    },
+    expect: {
+      accessToken: 'fake-okta-access-token-2',
+      refreshToken: 'fake-okta-refresh-token-2',
+      expiresIn: 3600,
+      scope: ['openid', 'offline_access'],
+    },
+  },
+}

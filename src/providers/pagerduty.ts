@@ -4,7 +4,7 @@
  * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md
  * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/10-Act-as-User-OAuth-PKCE.md
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://identity.pagerduty.com/oauth/authorize'
 const tokenEndpoint = 'https://identity.pagerduty.com/oauth/token'
@@ -45,3 +45,44 @@ export const pagerduty = defineProvider({
     '3-year window. An invalid scope is not an error: the grant silently gets only `openid`. For Scoped OAuth ' +
     'apps request e.g. `users.read` instead of `read`. No revocation endpoint is documented.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-pagerduty-access-token',
+      expires_in: 2592000,
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWJkb21haW4iOiJhY21lIiwicmVnaW9uIjoidXMifQ.fake-signature',
+      refresh_token: 'fake-pagerduty-refresh-token',
+      scope: 'openid write',
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-pagerduty-access-token',
+      refreshToken: 'fake-pagerduty-refresh-token',
+      expiresIn: 2592000,
+      scope: ['openid', 'write'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-pagerduty-access-token-2',
+      expires_in: 2592000,
+      refresh_token: 'fake-pagerduty-refresh-token-2',
+      scope: 'openid write',
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-pagerduty-access-token-2',
+      refreshToken: 'fake-pagerduty-refresh-token-2',
+      expiresIn: 2592000,
+      scope: ['openid', 'write'],
+    },
+  },
+}

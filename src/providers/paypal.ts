@@ -6,7 +6,7 @@
  * @see https://developer.paypal.com/log-in/references
  * @see https://developer.paypal.com/api/identity/v1/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 // `paypalDomain` is `paypal.com` (live) or `sandbox.paypal.com`: it yields www.sandbox.paypal.com
 // for the consent page and api-m.sandbox.paypal.com for the API, as in the docs.
@@ -47,3 +47,43 @@ export const paypal = defineProvider({
     'Revocation is not documented for this flow (the REST /v1/oauth2/token/terminate endpoint is only seen in ' +
     'SDKs and Postman collections), so none is configured.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.paypal.com/docs/log-in-with-paypal/integrate/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      expires_in: 28800,
+      refresh_token: 'fake-paypal-refresh-token',
+      access_token: 'fake-paypal-access-token',
+      scope: 'openid https://uri.paypal.com/services/paypalattributes',
+      nonce: 'fake-nonce',
+    },
+    expect: {
+      accessToken: 'fake-paypal-access-token',
+      refreshToken: 'fake-paypal-refresh-token',
+      expiresIn: 28800,
+      scope: ['openid', 'https://uri.paypal.com/services/paypalattributes'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      expires_in: 28800,
+      access_token: 'fake-paypal-access-token-2',
+      scope: 'openid https://uri.paypal.com/services/paypalattributes',
+      nonce: 'fake-nonce',
+    },
+    expect: {
+      accessToken: 'fake-paypal-access-token-2',
+      expiresIn: 28800,
+      scope: ['openid', 'https://uri.paypal.com/services/paypalattributes'],
+    },
+  },
+}

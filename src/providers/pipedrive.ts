@@ -5,7 +5,7 @@
  * @see https://developers.pipedrive.com/docs/api/v1/Oauth
  * @see https://developers.pipedrive.com/docs/api/v1/Users#getCurrentUser
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://oauth.pipedrive.com/oauth/authorize'
 const tokenEndpoint = 'https://oauth.pipedrive.com/oauth/token'
@@ -37,3 +37,45 @@ export const pipedrive = defineProvider({
     'calls. The granted `scope` comes back comma-separated. A user connected to several companies authorizes the ' +
     'one they are logged into.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://pipedrive.readme.io/docs/marketplace-oauth-authorization',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-pipedrive-access-token',
+      token_type: 'Bearer',
+      refresh_token: 'fake-pipedrive-refresh-token',
+      scope: 'base,deals:full',
+      expires_in: 3599,
+      api_domain: 'https://acme.pipedrive.com',
+    },
+    expect: {
+      accessToken: 'fake-pipedrive-access-token',
+      refreshToken: 'fake-pipedrive-refresh-token',
+      expiresIn: 3599,
+      scope: ['base', 'deals:full'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-pipedrive-access-token-2',
+      token_type: 'Bearer',
+      refresh_token: 'fake-pipedrive-refresh-token-2',
+      scope: 'base,deals:full',
+      expires_in: 3599,
+      api_domain: 'https://acme.pipedrive.com',
+    },
+    expect: {
+      accessToken: 'fake-pipedrive-access-token-2',
+      refreshToken: 'fake-pipedrive-refresh-token-2',
+      expiresIn: 3599,
+      scope: ['base', 'deals:full'],
+    },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
  * @see https://developer.api.intuit.com/.well-known/openid_configuration
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://appcenter.intuit.com/connect/oauth2'
 const tokenEndpoint = 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'
@@ -55,3 +55,41 @@ export const quickbooks = defineProvider({
     'and production; only the API base (sandbox-quickbooks.api.intuit.com) and UserInfo host differ. Intuit ' +
     'now also caps refresh tokens at five years from the original grant.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'fake-quickbooks-refresh-token',
+      x_refresh_token_expires_in: 8726400,
+      access_token: 'fake-quickbooks-access-token',
+    },
+    expect: {
+      accessToken: 'fake-quickbooks-access-token',
+      refreshToken: 'fake-quickbooks-refresh-token',
+      expiresIn: 3600,
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'fake-quickbooks-refresh-token-2',
+      x_refresh_token_expires_in: 8726400,
+      access_token: 'fake-quickbooks-access-token-2',
+    },
+    expect: {
+      accessToken: 'fake-quickbooks-access-token-2',
+      refreshToken: 'fake-quickbooks-refresh-token-2',
+      expiresIn: 3600,
+    },
+  },
+}

@@ -4,7 +4,7 @@
  * @see https://github.com/reddit-archive/reddit/wiki/OAuth2
  * @see https://www.reddit.com/dev/api/oauth
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.reddit.com/api/v1/authorize'
 const tokenEndpoint = 'https://www.reddit.com/api/v1/access_token'
@@ -40,3 +40,37 @@ export const reddit = defineProvider({
     'Reddit rejects requests without a descriptive User-Agent (the core sends one). Script and installed-app ' +
     'flows are not covered. Reddit requires API access approval for most new apps under its Data API terms.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://github.com/reddit-archive/reddit/wiki/OAuth2',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-reddit-access-token',
+      token_type: 'bearer',
+      expires_in: 3600,
+      scope: 'identity read',
+      refresh_token: 'fake-reddit-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-reddit-access-token',
+      refreshToken: 'fake-reddit-refresh-token',
+      expiresIn: 3600,
+      scope: ['identity', 'read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-reddit-access-token-2',
+      token_type: 'bearer',
+      expires_in: 3600,
+      scope: 'identity read',
+    },
+    expect: { accessToken: 'fake-reddit-access-token-2', expiresIn: 3600, scope: ['identity', 'read'] },
+  },
+}

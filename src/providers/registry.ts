@@ -5,6 +5,7 @@
  * built-in demo provider in `--dev`. Apps name a provider by its unique `id`, or by its
  * catalog type when exactly one configured provider has that type (Arcade's resolution).
  */
+import { ConfigError } from '../config.js'
 import { LatchkeyError } from '../errors.js'
 import type { ProviderDefinition } from './define-provider.js'
 import { type ConfiguredProvider, compileProviderEntry } from './provider-config.js'
@@ -80,13 +81,13 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
       source: 'config',
       where: `${input.configFile ?? 'config'}: auth.providers[${i}]${id}`,
     })
-    if (registry.get(provider.id)) throw new Error(`${input.configFile}: auth.providers[${i}]: id ${JSON.stringify(provider.id)} is used twice`)
+    if (registry.get(provider.id)) throw new ConfigError(`${input.configFile}: auth.providers[${i}]: id ${JSON.stringify(provider.id)} is used twice`)
     registry.set(provider)
   })
   for (const [id, creds] of Object.entries(input.envProviders)) {
     if (registry.get(id)) continue
     const name = `LATCHKEY_${id.toUpperCase().replace(/-/g, '_')}`
-    if (!input.catalog[id]) throw new Error(`${name}_CLIENT_ID: there is no built-in provider ${JSON.stringify(id)}`)
+    if (!input.catalog[id]) throw new ConfigError(`${name}_CLIENT_ID: there is no built-in provider ${JSON.stringify(id)}`)
     // Settings by their upper-snake names: `authorizationServerId` ← LATCHKEY_OKTA_AUTHORIZATION_SERVER_ID.
     const settings = Object.fromEntries(
       Object.keys(input.catalog[id]!.settings ?? {})

@@ -6,7 +6,7 @@
  * @see https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_using_userinfo_endpoint.htm
  * @see https://developer.salesforce.com/docs/platform/mobile-sdk/guide/oauth-revoking-tokens.html
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const base = 'https://{loginDomain}/services/oauth2'
 const authorizationEndpoint = `${base}/authorize`
@@ -60,3 +60,43 @@ export const salesforce = defineProvider({
     'org shortens its session timeout below 2 h, calls fail with "Session expired or invalid" until the next ' +
     'refresh. Connected apps may opt into refresh token rotation; the core keeps whichever refresh token comes last.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * No `expires_in`: the lifetime is the org's session timeout (`assumedAccessTokenLifetimeSeconds`).
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-salesforce-access-token',
+      signature: 'fake-signature',
+      scope: 'refresh_token api id',
+      instance_url: 'https://acme.my.salesforce.com',
+      id: 'https://login.salesforce.com/id/00Dfake/005fake',
+      token_type: 'Bearer',
+      issued_at: '1558553873237',
+      refresh_token: 'fake-salesforce-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-salesforce-access-token',
+      refreshToken: 'fake-salesforce-refresh-token',
+      scope: ['refresh_token', 'api', 'id'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-salesforce-access-token-2',
+      signature: 'fake-signature',
+      scope: 'refresh_token api id',
+      instance_url: 'https://acme.my.salesforce.com',
+      id: 'https://login.salesforce.com/id/00Dfake/005fake',
+      token_type: 'Bearer',
+      issued_at: '1558557473237',
+    },
+    expect: { accessToken: 'fake-salesforce-access-token-2', scope: ['refresh_token', 'api', 'id'] },
+  },
+}

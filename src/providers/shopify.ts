@@ -5,7 +5,7 @@
  * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
  * @see https://shopify.dev/docs/apps/build/security/credentials-and-data/use-expiring-offline-access-tokens
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{shop}.myshopify.com/admin/oauth/authorize'
 const tokenEndpoint = 'https://{shop}.myshopify.com/admin/oauth/access_token'
@@ -46,3 +46,44 @@ export const shopify = defineProvider({
     '(custom apps only), drop `expiring` in a custom provider; such tokens have no `expires_in` and are ' +
     'treated as non-expiring. Verify the HMAC of the callback if the app also receives Shopify-initiated installs.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * An expiring offline token (the non-expiring form has only `access_token` and `scope`).
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'shpat_fake-shopify-access-token',
+      scope: 'write_orders,read_customers',
+      expires_in: 3600,
+      refresh_token: 'shprt_fake-shopify-refresh-token',
+      refresh_token_expires_in: 7776000,
+    },
+    expect: {
+      accessToken: 'shpat_fake-shopify-access-token',
+      refreshToken: 'shprt_fake-shopify-refresh-token',
+      expiresIn: 3600,
+      scope: ['write_orders', 'read_customers'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'shpat_fake-shopify-access-token-2',
+      scope: 'write_orders,read_customers',
+      expires_in: 3600,
+      refresh_token: 'shprt_fake-shopify-refresh-token-2',
+      refresh_token_expires_in: 7776000,
+    },
+    expect: {
+      accessToken: 'shpat_fake-shopify-access-token-2',
+      refreshToken: 'shprt_fake-shopify-refresh-token-2',
+      expiresIn: 3600,
+      scope: ['write_orders', 'read_customers'],
+    },
+  },
+}

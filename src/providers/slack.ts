@@ -6,7 +6,7 @@
  * @see https://api.slack.com/authentication/rotation
  * @see https://api.slack.com/methods/auth.revoke
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://slack.com/oauth/v2/authorize'
 const tokenEndpoint = 'https://slack.com/api/oauth.v2.access'
@@ -45,3 +45,53 @@ export const slack = defineProvider({
   refreshTokens: 'rotating',
   returnsGrantedScopes: true,
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * A user-token install with token rotation: the user token is under `authed_user`; the refresh answer has it at the top level.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://api.slack.com/methods/oauth.v2.access',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      ok: true,
+      app_id: 'A0FAKEAPP',
+      authed_user: {
+        id: 'U1234',
+        scope: 'chat:write,channels:history',
+        access_token: 'xoxp-fake-slack-access-token',
+        token_type: 'user',
+        refresh_token: 'xoxe-fake-slack-refresh-token',
+        expires_in: 43200,
+      },
+      team: { id: 'T9TK3CUKW', name: 'Slack Softball Team' },
+      enterprise: null,
+      is_enterprise_install: false,
+    },
+    expect: {
+      accessToken: 'xoxp-fake-slack-access-token',
+      refreshToken: 'xoxe-fake-slack-refresh-token',
+      expiresIn: 43200,
+      scope: ['chat:write', 'channels:history'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      ok: true,
+      access_token: 'xoxp-fake-slack-access-token-2',
+      expires_in: 43200,
+      refresh_token: 'xoxe-fake-slack-refresh-token-2',
+      token_type: 'user',
+      scope: 'chat:write,channels:history',
+    },
+    expect: {
+      accessToken: 'xoxp-fake-slack-access-token-2',
+      refreshToken: 'xoxe-fake-slack-refresh-token-2',
+      expiresIn: 43200,
+      scope: ['chat:write', 'channels:history'],
+    },
+  },
+}

@@ -4,7 +4,7 @@
  * @see https://developers.smartsheet.com/api/smartsheet/guides/advanced-topics/oauth
  * @see https://developers.smartsheet.com/api/smartsheet/openapi/tokens/tokens-getorrefresh
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 // `smartsheetDomain` selects the region: smartsheet.com, smartsheet.eu or smartsheetgov.com,
 // each with its own app. and api. hosts (and separate app registrations and tokens).
@@ -49,3 +49,39 @@ export const smartsheet = defineProvider({
     'application/x-www-form-urlencoded; the form body is what the core sends. Gov and Europe accounts need apps ' +
     'registered in that region.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.smartsheet.com/api/smartsheet/guides/advanced-topics/oauth',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-smartsheet-access-token',
+      token_type: 'bearer',
+      refresh_token: 'fake-smartsheet-refresh-token',
+      expires_in: 604799,
+    },
+    expect: {
+      accessToken: 'fake-smartsheet-access-token',
+      refreshToken: 'fake-smartsheet-refresh-token',
+      expiresIn: 604799,
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-smartsheet-access-token-2',
+      token_type: 'bearer',
+      refresh_token: 'fake-smartsheet-refresh-token-2',
+      expires_in: 604799,
+    },
+    expect: {
+      accessToken: 'fake-smartsheet-access-token-2',
+      refreshToken: 'fake-smartsheet-refresh-token-2',
+      expiresIn: 604799,
+    },
+  },
+}

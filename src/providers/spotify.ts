@@ -6,7 +6,7 @@
  * @see https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens
  * @see https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://accounts.spotify.com/authorize'
 const tokenEndpoint = 'https://accounts.spotify.com/api/token'
@@ -38,3 +38,42 @@ export const spotify = defineProvider({
     '`show_dialog=true` (authorizationParams) forces the consent screen. Spotify documents no token revocation ' +
     'endpoint; users remove apps from their account page.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Spotify's refresh answer may omit `refresh_token`; the core then keeps the old one.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.spotify.com/documentation/web-api/tutorials/code-flow',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-spotify-access-token',
+      token_type: 'Bearer',
+      scope: 'user-read-private user-read-email',
+      expires_in: 3600,
+      refresh_token: 'fake-spotify-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-spotify-access-token',
+      refreshToken: 'fake-spotify-refresh-token',
+      expiresIn: 3600,
+      scope: ['user-read-private', 'user-read-email'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-spotify-access-token-2',
+      token_type: 'Bearer',
+      scope: 'user-read-private user-read-email',
+      expires_in: 3600,
+    },
+    expect: {
+      accessToken: 'fake-spotify-access-token-2',
+      expiresIn: 3600,
+      scope: ['user-read-private', 'user-read-email'],
+    },
+  },
+}

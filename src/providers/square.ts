@@ -7,7 +7,7 @@
  * @see https://developer.squareup.com/reference/square/objects/ObtainTokenResponse
  * @see https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{squareHost}/oauth2/authorize'
 const tokenEndpoint = 'https://{squareHost}/oauth2/token'
@@ -59,3 +59,44 @@ export const square = defineProvider({
     '`Authorization: Client <application secret>` outside the broker. `merchant_id` from the token response is ' +
     'also available as `user_info.merchant.id`.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The printed `expires_at` (30 days ahead) is replaced by a far-future date, so the example stays valid.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'EAAAfake-square-access-token',
+      token_type: 'bearer',
+      expires_at: '2099-01-01T00:00:00Z',
+      merchant_id: 'FAKEMERCHANT',
+      refresh_token: 'EQAAfake-square-refresh-token',
+      short_lived: false,
+    },
+    expect: {
+      accessToken: 'EAAAfake-square-access-token',
+      refreshToken: 'EQAAfake-square-refresh-token',
+      expiresIn: 'from expires_at',
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'EAAAfake-square-access-token-2',
+      token_type: 'bearer',
+      expires_at: '2099-02-01T00:00:00Z',
+      merchant_id: 'FAKEMERCHANT',
+      refresh_token: 'EQAAfake-square-refresh-token',
+      short_lived: false,
+    },
+    expect: {
+      accessToken: 'EAAAfake-square-access-token-2',
+      refreshToken: 'EQAAfake-square-refresh-token',
+      expiresIn: 'from expires_at',
+    },
+  },
+}

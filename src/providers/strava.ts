@@ -4,7 +4,7 @@
  * @see https://developers.strava.com/docs/authentication/
  * @see https://developers.strava.com/docs/reference/#api-Athletes-getLoggedInAthlete
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.strava.com/oauth/authorize'
 const tokenEndpoint = 'https://www.strava.com/oauth/token'
@@ -40,3 +40,39 @@ export const strava = defineProvider({
     'response; the athlete may untick optional scopes. The code exchange also returns a summary `athlete` object. ' +
     'Responses carry both `expires_in` and `expires_at` (epoch seconds).',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Granted scopes come back on the redirect (`scope=read,activity:read`), not in the token answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.strava.com/docs/authentication/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      expires_at: 1568775134,
+      expires_in: 21600,
+      refresh_token: 'fake-strava-refresh-token',
+      access_token: 'fake-strava-access-token',
+      athlete: { id: 1234567 },
+    },
+    expect: { accessToken: 'fake-strava-access-token', refreshToken: 'fake-strava-refresh-token', expiresIn: 21600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'Bearer',
+      access_token: 'fake-strava-access-token-2',
+      expires_at: 1568775134,
+      expires_in: 20566,
+      refresh_token: 'fake-strava-refresh-token-2',
+    },
+    expect: {
+      accessToken: 'fake-strava-access-token-2',
+      refreshToken: 'fake-strava-refresh-token-2',
+      expiresIn: 20566,
+    },
+  },
+}

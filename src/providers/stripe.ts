@@ -4,7 +4,7 @@
  * @see https://docs.stripe.com/connect/oauth-reference
  * @see https://stripe.com/docs/connect/standard-accounts
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://connect.stripe.com/oauth/authorize'
 const tokenEndpoint = 'https://connect.stripe.com/oauth/token'
@@ -38,3 +38,45 @@ export const stripe = defineProvider({
     'platform secret key; the revocation model cannot express it, so revoking is left to the operator. ' +
     'Express accounts use https://connect.stripe.com/express/oauth/authorize (define a custom provider).',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.stripe.com/connect/oauth-reference',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'sk_test_fake-stripe-access-token',
+      livemode: false,
+      refresh_token: 'rt_fake-stripe-refresh-token',
+      token_type: 'bearer',
+      stripe_publishable_key: 'pk_test_fake',
+      stripe_user_id: 'acct_fake',
+      scope: 'read_write',
+    },
+    expect: {
+      accessToken: 'sk_test_fake-stripe-access-token',
+      refreshToken: 'rt_fake-stripe-refresh-token',
+      scope: ['read_write'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'sk_test_fake-stripe-access-token-2',
+      livemode: false,
+      refresh_token: 'rt_fake-stripe-refresh-token',
+      token_type: 'bearer',
+      stripe_publishable_key: 'pk_test_fake',
+      stripe_user_id: 'acct_fake',
+      scope: 'read_write',
+    },
+    expect: {
+      accessToken: 'sk_test_fake-stripe-access-token-2',
+      refreshToken: 'rt_fake-stripe-refresh-token',
+      scope: ['read_write'],
+    },
+  },
+}

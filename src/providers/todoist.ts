@@ -5,7 +5,7 @@
  * @see https://developer.todoist.com/api/v1/#tag/Authorization/Refreshing-access-tokens
  * @see https://developer.todoist.com/api/v1/#tag/Authorization/operation/revoke_token_rfc7009_compliant_api_v1_revoke_post
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.todoist.com/oauth/authorize'
 const tokenEndpoint = 'https://api.todoist.com/oauth/access_token'
@@ -41,3 +41,17 @@ export const todoist = defineProvider({
     'A refresh retried within 60 s returns the same access token without `refresh_token`: keep the previous one. ' +
     'Todoist has no identity-only scope; `data:read` is the narrowest scope that can read the user.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * The token exchange answers `access_token` and `token_type` only (the SDK's `AuthTokenResponse`).
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.todoist.com/api/v1/#tag/Authorization/OAuth',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-todoist-access-token', token_type: 'Bearer' },
+    expect: { accessToken: 'fake-todoist-access-token' },
+  },
+}

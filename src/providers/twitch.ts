@@ -6,7 +6,7 @@
  * @see https://dev.twitch.tv/docs/authentication/revoke-tokens/
  * @see https://dev.twitch.tv/docs/api/reference/#get-users
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.twitch.tv/oauth2/authorize'
 const tokenEndpoint = 'https://id.twitch.tv/oauth2/token'
@@ -50,3 +50,42 @@ export const twitch = defineProvider({
     'hourly. Granted scopes come back as a JSON array. Refresh tokens of confidential clients do not expire but ' +
     'are invalidated when the user changes password or disconnects the app.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Twitch prints its refresh answer without `expires_in`.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-twitch-access-token',
+      expires_in: 14124,
+      refresh_token: 'fake-twitch-refresh-token',
+      scope: ['channel:moderate', 'chat:edit', 'chat:read'],
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-twitch-access-token',
+      refreshToken: 'fake-twitch-refresh-token',
+      expiresIn: 14124,
+      scope: ['channel:moderate', 'chat:edit', 'chat:read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-twitch-access-token-2',
+      refresh_token: 'fake-twitch-refresh-token-2',
+      scope: ['channel:moderate', 'chat:edit', 'chat:read'],
+      token_type: 'bearer',
+    },
+    expect: {
+      accessToken: 'fake-twitch-access-token-2',
+      refreshToken: 'fake-twitch-refresh-token-2',
+      scope: ['channel:moderate', 'chat:edit', 'chat:read'],
+    },
+  },
+}

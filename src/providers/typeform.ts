@@ -4,7 +4,7 @@
  * @see https://www.typeform.com/developers/get-started/applications/
  * @see https://www.typeform.com/developers/get-started/scopes/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{apiHost}/oauth/authorize'
 const tokenEndpoint = 'https://{apiHost}/oauth/token'
@@ -42,3 +42,28 @@ export const typeform = defineProvider({
     'Without the `offline` scope Typeform issues no refresh token and the connection must be re-authorized when ' +
     'the access token expires. The client secret is shown only once when the app is registered.',
 })
+
+/**
+ * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * Built from the fields Typeform documents (one-week tokens; a refresh token with the `offline` scope).
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://www.typeform.com/developers/get-started/applications/',
+  tokenResponse: {
+    basis: 'fields',
+    body: {
+      access_token: 'fake-typeform-access-token',
+      token_type: 'bearer',
+      expires_in: 604800,
+      refresh_token: 'fake-typeform-refresh-token',
+      scope: 'forms:read accounts:read offline',
+    },
+    expect: {
+      accessToken: 'fake-typeform-access-token',
+      refreshToken: 'fake-typeform-refresh-token',
+      expiresIn: 604800,
+      scope: ['forms:read', 'accounts:read', 'offline'],
+    },
+  },
+}

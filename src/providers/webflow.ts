@@ -4,7 +4,7 @@
  * @see https://developers.webflow.com/data/reference/oauth-app
  * @see https://developers.webflow.com/data/docs/working-with-eu-hosting
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{webflowHost}/oauth/authorize'
 const tokenEndpoint = 'https://api.{webflowHost}/oauth/access_token'
@@ -44,3 +44,16 @@ export const webflow = defineProvider({
     '/v2/token/introspect. EU tokens only work against api.eu.webflow.com and US tokens only against ' +
     'api.webflow.com. Only workspace administrators can view the client secret.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.webflow.com/data/reference/oauth-app',
+  tokenResponse: {
+    basis: 'printed',
+    body: { access_token: 'fake-webflow-access-token', token_type: 'bearer' },
+    expect: { accessToken: 'fake-webflow-access-token' },
+  },
+}

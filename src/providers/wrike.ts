@@ -4,7 +4,7 @@
  * @see https://developers.wrike.com/oauth-20-authorization
  * @see https://developers.wrike.com/overview
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.wrike.com/oauth2/authorize/v4'
 const tokenEndpoint = 'https://login.wrike.com/oauth2/token'
@@ -40,3 +40,33 @@ export const wrike = defineProvider({
     'The token response carries `host` (www.wrike.com or app-eu.wrike.com): API calls for that user must go to ' +
     'https://<host>/api/v4. The `apiHost` setting only picks the host used for the account lookup.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.wrike.com/oauth-20-authorization',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-wrike-access-token',
+      refresh_token: 'fake-wrike-refresh-token',
+      token_type: 'bearer',
+      host: 'www.wrike.com',
+      expires_in: 3600,
+    },
+    expect: { accessToken: 'fake-wrike-access-token', refreshToken: 'fake-wrike-refresh-token', expiresIn: 3600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-wrike-access-token-2',
+      refresh_token: 'fake-wrike-refresh-token-2',
+      token_type: 'bearer',
+      host: 'www.wrike.com',
+      expires_in: 3600,
+    },
+    expect: { accessToken: 'fake-wrike-access-token-2', refreshToken: 'fake-wrike-refresh-token-2', expiresIn: 3600 },
+  },
+}

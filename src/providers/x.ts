@@ -4,7 +4,7 @@
  * @see https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code
  * @see https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://x.com/i/oauth2/authorize'
 const tokenEndpoint = 'https://api.x.com/2/oauth2/token'
@@ -39,3 +39,43 @@ export const x = defineProvider({
     'tokenEndpointAuthMethod to `none` for them. OAuth 2.0 must be enabled in the app’s authentication ' +
     'settings in the X Developer Console, with the app type (confidential or public) chosen there.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: 'fake-x-access-token',
+      scope: 'tweet.read users.read offline.access',
+      refresh_token: 'fake-x-refresh-token',
+    },
+    expect: {
+      accessToken: 'fake-x-access-token',
+      refreshToken: 'fake-x-refresh-token',
+      expiresIn: 7200,
+      scope: ['tweet.read', 'users.read', 'offline.access'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: 'fake-x-access-token-2',
+      scope: 'tweet.read users.read offline.access',
+      refresh_token: 'fake-x-refresh-token-2',
+    },
+    expect: {
+      accessToken: 'fake-x-access-token-2',
+      refreshToken: 'fake-x-refresh-token-2',
+      expiresIn: 7200,
+      scope: ['tweet.read', 'users.read', 'offline.access'],
+    },
+  },
+}

@@ -6,7 +6,7 @@
  * @see https://developer.xero.com/faq/oauth2
  * @see https://identity.xero.com/.well-known/openid-configuration
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.xero.com/identity/connect/authorize'
 const tokenEndpoint = 'https://identity.xero.com/connect/token'
@@ -45,3 +45,45 @@ export const xero = defineProvider({
     'https://api.xero.com/connections (the core does not call it). One grant can cover several organisations. ' +
     'Add the API scopes the app needs (e.g. accounting scopes) to the default identity set.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.xero.com/documentation/guides/oauth2/auth-flow/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+      access_token: 'fake-xero-access-token',
+      expires_in: 1800,
+      token_type: 'Bearer',
+      refresh_token: 'fake-xero-refresh-token',
+      scope: 'openid profile email accounting.transactions offline_access',
+    },
+    expect: {
+      accessToken: 'fake-xero-access-token',
+      refreshToken: 'fake-xero-refresh-token',
+      expiresIn: 1800,
+      scope: ['openid', 'profile', 'email', 'accounting.transactions', 'offline_access'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
+      access_token: 'fake-xero-access-token-2',
+      expires_in: 1800,
+      token_type: 'Bearer',
+      refresh_token: 'fake-xero-refresh-token-2',
+      scope: 'openid profile email accounting.transactions offline_access',
+    },
+    expect: {
+      accessToken: 'fake-xero-access-token-2',
+      refreshToken: 'fake-xero-refresh-token-2',
+      expiresIn: 1800,
+      scope: ['openid', 'profile', 'email', 'accounting.transactions', 'offline_access'],
+    },
+  },
+}

@@ -4,7 +4,7 @@
  * @see https://developer.yahoo.com/oauth2/guide/flows_authcode/
  * @see https://developer.yahoo.com/oauth2/guide/openid_connect/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://api.login.yahoo.com/oauth2/request_auth'
 const tokenEndpoint = 'https://api.login.yahoo.com/oauth2/get_token'
@@ -31,3 +31,33 @@ export const yahoo = defineProvider({
     'The token response carries `xoauth_yahoo_guid` (the user GUID) and, with `openid`, an `id_token`. ' +
     'API scopes (e.g. `fspt-r` for Fantasy Sports) are chosen when the app is registered.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.yahoo.com/oauth2/guide/flows_authcode/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-yahoo-access-token',
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'fake-yahoo-refresh-token',
+      xoauth_yahoo_guid: 'FAKEGUID',
+    },
+    expect: { accessToken: 'fake-yahoo-access-token', refreshToken: 'fake-yahoo-refresh-token', expiresIn: 3600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-yahoo-access-token-2',
+      token_type: 'bearer',
+      expires_in: 3600,
+      refresh_token: 'fake-yahoo-refresh-token',
+      xoauth_yahoo_guid: 'FAKEGUID',
+    },
+    expect: { accessToken: 'fake-yahoo-access-token-2', refreshToken: 'fake-yahoo-refresh-token', expiresIn: 3600 },
+  },
+}

@@ -5,7 +5,7 @@
  * @see https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token
  * @see https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{subdomain}.zendesk.com/oauth/authorizations/new'
 const tokenEndpoint = 'https://{subdomain}.zendesk.com/oauth/tokens'
@@ -47,3 +47,45 @@ export const zendesk = defineProvider({
     'lifetimes; set them via `tokenRequestParams` if the defaults do not suit. A global OAuth client (requested ' +
     'from Zendesk) is needed to authorize other accounts’ subdomains with one client id.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zendesk-access-token',
+      token_type: 'bearer',
+      scope: 'read',
+      refresh_token: 'fake-zendesk-refresh-token',
+      expires_in: 172800,
+      refresh_token_expires_in: 800000,
+    },
+    expect: {
+      accessToken: 'fake-zendesk-access-token',
+      refreshToken: 'fake-zendesk-refresh-token',
+      expiresIn: 172800,
+      scope: ['read'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zendesk-access-token-2',
+      token_type: 'bearer',
+      scope: 'read',
+      refresh_token: 'fake-zendesk-refresh-token-2',
+      expires_in: 172800,
+      refresh_token_expires_in: 800000,
+    },
+    expect: {
+      accessToken: 'fake-zendesk-access-token-2',
+      refreshToken: 'fake-zendesk-refresh-token-2',
+      expiresIn: 172800,
+      scope: ['read'],
+    },
+  },
+}

@@ -7,7 +7,7 @@
  * @see https://www.zoho.com/thrive/resources/api/identify-user-location.html
  * @see https://www.zoho.com/thrive/resources/api/oauth-step5.html
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{accountsDomain}/oauth/v2/auth'
 const tokenEndpoint = 'https://{accountsDomain}/oauth/v2/token'
@@ -62,3 +62,33 @@ export const zoho = defineProvider({
     'token must be exchanged on that host: configure one Zoho provider per data center instead. Zoho also limits ' +
     'refresh-token creation to five per minute.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Zoho states no `scope` in either answer.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token.html',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zoho-access-token',
+      refresh_token: 'fake-zoho-refresh-token',
+      api_domain: 'https://www.zohoapis.com',
+      token_type: 'Bearer',
+      expires_in: 3600,
+    },
+    expect: { accessToken: 'fake-zoho-access-token', refreshToken: 'fake-zoho-refresh-token', expiresIn: 3600 },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zoho-access-token-2',
+      expires_in: 3600,
+      api_domain: 'https://www.zohoapis.com',
+      token_type: 'Bearer',
+    },
+    expect: { accessToken: 'fake-zoho-access-token-2', expiresIn: 3600 },
+  },
+}

@@ -3,7 +3,7 @@
  * Zoom user-authorized OAuth apps (authorization code grant).
  * @see https://developers.zoom.us/docs/integrations/oauth/
  */
-import { defineProvider } from './define-provider.js'
+import { type ProviderExamples, defineProvider } from './define-provider.js'
 
 const authorizationEndpoint = 'https://zoom.us/oauth/authorize'
 const tokenEndpoint = 'https://zoom.us/oauth/token'
@@ -35,3 +35,43 @@ export const zoom = defineProvider({
     '(granular scopes) or `user:read` (classic). Server-to-Server OAuth apps (account_credentials grant) are a ' +
     'different flow and not covered.',
 })
+
+/**
+ * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
+ */
+export const examples: ProviderExamples = {
+  source: 'https://developers.zoom.us/docs/integrations/oauth/',
+  tokenResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zoom-access-token',
+      token_type: 'bearer',
+      refresh_token: 'fake-zoom-refresh-token',
+      expires_in: 3599,
+      scope: 'user:read:user',
+    },
+    expect: {
+      accessToken: 'fake-zoom-access-token',
+      refreshToken: 'fake-zoom-refresh-token',
+      expiresIn: 3599,
+      scope: ['user:read:user'],
+    },
+  },
+  refreshResponse: {
+    basis: 'printed',
+    body: {
+      access_token: 'fake-zoom-access-token-2',
+      token_type: 'bearer',
+      refresh_token: 'fake-zoom-refresh-token-2',
+      expires_in: 3599,
+      scope: 'user:read:user',
+    },
+    expect: {
+      accessToken: 'fake-zoom-access-token-2',
+      refreshToken: 'fake-zoom-refresh-token-2',
+      expiresIn: 3599,
+      scope: ['user:read:user'],
+    },
+  },
+}

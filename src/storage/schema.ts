@@ -4,6 +4,7 @@
  * integer in SQLite); JSON values are stored as text so both databases read them alike.
  * Every `*_enc` column holds a `crypto/keyring` envelope, never a plaintext secret.
  */
+import type { FlowFailureCode } from '@latchkey/client'
 
 export interface ApiKeysTable {
   id: string
@@ -34,7 +35,8 @@ export interface FlowsTable {
   redirect_uri: string
   next_uri: string | null
   status: 'pending' | 'completed' | 'failed'
-  error: string | null
+  /** Why a failed flow ended (the SDK's catalog; rows written before it may hold other provider codes). */
+  error: FlowFailureCode | null
   error_description: string | null
   connection_id: string | null
   /** Set when the browser first opened the link (the link then stops working elsewhere). */

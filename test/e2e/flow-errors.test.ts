@@ -193,7 +193,10 @@ describe('callback errors (browser verification)', () => {
     const page = await browser.request(evil.toString())
     expect(page.status).toBeLessThan(600)
     expect(page.body).not.toMatch(/<img/i)
-    expect((await flowStatus(h, started.id)).status).toBe('failed')
+    const failed = await flowStatus(h, started.id)
+    expect(failed.status).toBe('failed')
+    // Not an RFC 6749 code: reported as provider_error, with the code the provider sent in the message.
+    expect(failed.error).toEqual({ code: 'provider_error', message: '<img src=x onerror=alert(1)>' })
   })
 
   it('binds the link to the first browser: another browser gets 403, its callback is refused, the first still completes', async () => {

@@ -1,7 +1,8 @@
 /**
  * Every built-in provider file, checked as data: it is what its file name says, uses only known
- * fields, points at https endpoints, cannot be steered off its host through a setting, and yields
- * an authorization URL with the parameters its documentation asks for.
+ * fields, points at https endpoints, cannot be steered off its host through a setting, yields
+ * an authorization URL with the parameters its documentation asks for, and reads the token
+ * answer its documentation prints (its `examples`) with the real parser and its own maps.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
@@ -9,8 +10,10 @@ import { compileExpression } from '../../src/oauth/expressions.js'
 import { buildAuthorizationUrl, usesPkce } from '../../src/oauth/authorization-url.js'
 import { placeholdersIn, settingsIn } from '../../src/oauth/templates.js'
 import { catalog } from '../../src/providers/catalog.js'
-import type { ProviderDefinition, ProviderSetting, UserInfoDefinition } from '../../src/providers/define-provider.js'
-import { type ConfiguredProvider, compileProviderEntry, endpointsOf } from '../../src/providers/provider-config.js'
+import type { DocumentedTokenResponse, ProviderDefinition, ProviderExamples, ProviderSetting, UserInfoDefinition } from '../../src/providers/define-provider.js'
+import { type ResponseSpec, parseTokenResponse } from '../../src/oauth/token-response.js'
+import { type ConfiguredProvider, compileProviderEntry } from '../../src/providers/provider-config.js'
+import { endpointsOf } from '../../src/providers/compile-provider.js'
 
 const PROVIDERS_DIR = new URL('../../src/providers/', import.meta.url)
 /** Files in src/providers that are not provider definitions. */
@@ -82,13 +85,52 @@ it('the catalog has at least the providers the core was designed around', () => 
   for (const id of ['github', 'google', 'slack', 'salesforce']) expect(catalog[id], id).toBeDefined()
 })
 
-it('every provider file in src/providers is in the catalog (regenerate catalog.ts after adding one)', () => {
+it('every provider file in src/providers is in the catalog (run `npm run providers:catalog` after adding one)', () => {
   const files = readdirSync(PROVIDERS_DIR).filter((f) => f.endsWith('.ts') && !NOT_PROVIDERS.has(f))
   const missing = files.filter((f) => /export const \w+ = defineProvider\(/.test(readFileSync(new URL(f, PROVIDERS_DIR), 'utf8'))).filter((f) => !catalog[f.slice(0, -3)])
   expect(missing).toEqual([])
 })
 
+/** The documented answer as the token endpoint would send it, read by the real parser. */
+async function checkDocumented(example: DocumentedTokenResponse, spec: ResponseSpec | undefined, what: string): Promise<void> {
+  const form = typeof example.body === 'string'
+  const response = new Response(form ? (example.body as string) : JSON.stringify(example.body), {
+    status: 200,
+    headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' },
+  })
+  const tokens = await parseTokenResponse(response, spec)
+  const { accessToken, refreshToken, expiresIn, scope } = example.expect
+  expect(tokens.accessToken, `${what}: access_token`).toBe(accessToken)
+  expect(tokens.refreshToken, `${what}: refresh_token`).toBe(refreshToken)
+  if (expiresIn === 'from expires_at') expect(tokens.expiresIn, `${what}: expires_at`).toBeGreaterThan(0)
+  else expect(tokens.expiresIn, `${what}: expires_in`).toBe(expiresIn)
+  expect(tokens.scope, `${what}: scope`).toEqual(scope)
+}
+
+/** Every token-like string in an example must be an obvious fake (no real-looking secrets in the repo). */
+const SECRET_KEY = /^(access_token|refresh_token|id_token|token|code|accessToken|refreshToken)$|secret|signature/i
+function realLookingSecrets(value: unknown, path = '$', key = ''): string[] {
+  if (typeof value === 'string') return SECRET_KEY.test(key) && !/fake/i.test(value) ? [path] : []
+  if (Array.isArray(value)) return value.flatMap((v, i) => realLookingSecrets(v, `${path}[${i}]`, key))
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => realLookingSecrets(v, `${path}.${k}`, k))
+  return []
+}
+
 describe.each(entries)('%s', (key, def) => {
+  it('is finished: no TODO left from the scaffold (scripts/new-provider.ts)', () => {
+    expect(readFileSync(new URL(`${key}.ts`, PROVIDERS_DIR), 'utf8')).not.toMatch(/\bTODO\b/)
+  })
+
+  it('reads the token answer its documentation prints: access token, lifetime and scopes', async () => {
+    const { examples } = (await import(`../../src/providers/${key}.ts`)) as { examples?: ProviderExamples }
+    expect(examples, `src/providers/${key}.ts must export \`examples\` (see ProviderExamples)`).toBeDefined()
+    expect(examples!.source).toMatch(/^https:\/\//)
+    await checkDocumented(examples!.tokenResponse, def.tokenResponse, 'token response')
+    // The refresh answer is read with refreshResponse when the file declares one (Slack), else tokenResponse.
+    if (examples!.refreshResponse) await checkDocumented(examples!.refreshResponse, def.refreshResponse ?? def.tokenResponse, 'refresh response')
+    expect(realLookingSecrets(examples)).toEqual([])
+  })
+
   it('has the id of its file, and the file exports it', async () => {
     expect(def.id).toBe(key)
     expect(def.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/)

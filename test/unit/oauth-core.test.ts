@@ -5,12 +5,14 @@
 import { describe, expect, it } from 'vitest'
 import { evaluate, compileExpression } from '../../src/oauth/expressions.js'
 import { parseTokenResponse } from '../../src/oauth/token-response.js'
-import { ProviderError } from '../../src/oauth/provider-error.js'
+import { ProviderError, asProviderError } from '../../src/oauth/provider-error.js'
+import { loadProviders } from '../../src/providers/registry.js'
 import { buildAuthorizationUrl } from '../../src/oauth/authorization-url.js'
 import { skipStateCheck, validateAuthResponse } from 'oauth4webapi'
 import { exchangeCode } from '../../src/oauth/exchange-code.js'
 import { refreshAccessToken } from '../../src/oauth/refresh-access-token.js'
-import { compileProviderEntry, ProviderConfigError } from '../../src/providers/provider-config.js'
+import { compileProviderEntry } from '../../src/providers/provider-config.js'
+import { ConfigError } from '../../src/config.js'
 import { catalog } from '../../src/providers/catalog.js'
 
 const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
@@ -185,7 +187,7 @@ describe('provider entries', () => {
       try {
         compileProviderEntry(raw, ctx)
       } catch (e) {
-        expect(e).toBeInstanceOf(ProviderConfigError)
+        expect(e).toBeInstanceOf(ConfigError)
         return (e as Error).message
       }
       throw new Error('expected an error')
@@ -259,6 +261,27 @@ describe('provider entries', () => {
     expect(() => compileProviderEntry({ id: 'z', provider_id: 'zendesk', client_id: 'c', client_secret: 's' }, ctx)).toThrow(/settings\.subdomain: is required/)
     const ok = compileProviderEntry({ id: 'z', provider_id: 'zendesk', client_id: 'c', client_secret: 's', settings: { subdomain: 'acme' } }, ctx)
     expect(ok.def.authorizationEndpoint).toContain('https://acme.zendesk.com/')
+  })
+
+  it('reports every start-up problem of the provider list as a ConfigError (the CLI prints it without a stack)', () => {
+    const load = (input: Partial<Parameters<typeof loadProviders>[0]>) => () =>
+      loadProviders({ catalog, entries: [], envProviders: {}, configFile: 'latchkey.yaml', allowInsecureLoopback: false, ...input })
+    const google = { id: 'g', provider_id: 'google', client_id: 'c', client_secret: 's' }
+    expect(load({ entries: [google, google] })).toThrow(new ConfigError('latchkey.yaml: auth.providers[1]: id "g" is used twice'))
+    expect(load({ envProviders: { nosuch: { client_id: 'c' } } })).toThrow(new ConfigError('LATCHKEY_NOSUCH_CLIENT_ID: there is no built-in provider "nosuch"'))
+    for (const run of [load({ entries: [google, google] }), load({ envProviders: { nosuch: { client_id: 'c' } } }), load({ entries: [{ id: 'x' }] })]) {
+      expect(run).toThrow(expect.objectContaining({ name: 'ConfigError' }))
+    }
+  })
+})
+
+describe('asProviderError', () => {
+  it('keeps a ProviderError, unwraps one oauth4webapi carried as the cause, and calls anything else a protocol error', () => {
+    const network = new ProviderError('transient', 'connect ECONNREFUSED')
+    expect(asProviderError(network)).toBe(network)
+    expect(asProviderError(new TypeError('fetch failed', { cause: network }))).toBe(network)
+    const plain = asProviderError(new Error('"response" body "access_token" property must be a string'))
+    expect([plain.kind, plain.message]).toEqual(['protocol', '"response" body "access_token" property must be a string'])
   })
 })
 

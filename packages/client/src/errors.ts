@@ -3,6 +3,7 @@
  * Typed errors of the client SDK. HTTP errors carry the server's `{ name, message }`; the
  * class tells the status (same names as Arcade's SDK, so code ports over).
  */
+import type { FlowFailureCode } from './failure-codes.js'
 
 export class LatchkeyClientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -73,8 +74,11 @@ export class AuthorizationFailedError extends LatchkeyClientError {
     super(`authorization ${authorization.id ?? ''} ${authorization.status ?? 'failed'}: ${authorization.error?.message ?? 'no token was granted'}`)
   }
 
-  /** `access_denied`, `expired`, `user_mismatch`, `reauth_required`, … */
-  get reason(): string {
+  /**
+   * Why it failed: one of `FLOW_FAILURE_CODES` (`access_denied`, `expired`, `user_mismatch`, …).
+   * Typed open-ended, as a newer server may send a code this SDK does not list.
+   */
+  get reason(): FlowFailureCode | (string & {}) {
     return this.authorization.error?.code ?? 'failed'
   }
 }

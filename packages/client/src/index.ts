@@ -23,6 +23,7 @@ import type {
 } from './types.js'
 
 export * from './errors.js'
+export * from './failure-codes.js'
 export * from './webhooks.js'
 export type * from './types.js'
 

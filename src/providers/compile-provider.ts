@@ -1,0 +1,85 @@
+/**
+ * @module providers/compile-provider
+ * The steps `compileProviderEntry` runs on a definition: settings resolved against their
+ * patterns, `{setting}` templates filled in, and the endpoint safety policy (https only, no
+ * unfilled template, loopback http only when allowed).
+ */
+import type { ProviderDefinition } from './define-provider.js'
+import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
+
+export function resolveSettings(def: ProviderDefinition, given: Record<string, string>, fail: (f: string, m: string) => never): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of Object.keys(given)) {
+    if (!def.settings?.[name]) fail(`settings.${name}`, `${def.id} has no setting ${JSON.stringify(name)}`)
+  }
+  for (const [name, s] of Object.entries(def.settings ?? {})) {
+    const value = given[name] ?? s.default
+    if (value === undefined) fail(`settings.${name}`, `is required by ${def.id}: ${s.description} (e.g. ${s.example})`)
+    const pattern = new RegExp(s.pattern ?? '^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$')
+    if (!pattern.test(value!)) fail(`settings.${name}`, `${JSON.stringify(value)} does not match ${pattern.source}`)
+    out[name] = value!
+  }
+  return out
+}
+
+/** Fills `{setting}` templates in every endpoint of a definition. */
+export function fillDefinition(def: ProviderDefinition, settings: Record<string, string>): ProviderDefinition {
+  const f = (u: string | undefined) => (u === undefined ? undefined : fillSettings(u, settings))
+  const filled: ProviderDefinition = { ...def, authorizationEndpoint: f(def.authorizationEndpoint)!, tokenEndpoint: f(def.tokenEndpoint)! }
+  if (def.refreshEndpoint) filled.refreshEndpoint = f(def.refreshEndpoint)!
+  if (def.revocationEndpoint) filled.revocationEndpoint = f(def.revocationEndpoint)!
+  if (def.userInfo) filled.userInfo = { ...def.userInfo, endpoint: f(def.userInfo.endpoint)! }
+  if (def.authorizationParams) {
+    filled.authorizationParams = Object.fromEntries(Object.entries(def.authorizationParams).map(([k, v]) => [k, v === null ? null : fillSettings(v, settings)]))
+  }
+  return filled
+}
+
+export function endpointsOf(def: ProviderDefinition): Array<[string, string]> {
+  const list: Array<[string, string | undefined]> = [
+    ['authorizationEndpoint', def.authorizationEndpoint],
+    ['tokenEndpoint', def.tokenEndpoint],
+    ['refreshEndpoint', def.refreshEndpoint],
+    ['revocationEndpoint', def.revocationEndpoint],
+    ['userInfo.endpoint', def.userInfo?.endpoint],
+  ]
+  return list.filter((e): e is [string, string] => e[1] !== undefined)
+}
+
+export function expressionsOf(def: ProviderDefinition): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (const [k, v] of Object.entries(def.tokenResponse?.map ?? {})) out.push([`tokenResponse.map.${k}`, v])
+  for (const [k, v] of Object.entries(def.tokenResponse?.keep ?? {})) out.push([`tokenResponse.keep.${k}`, v])
+  for (const [k, v] of Object.entries(def.refreshResponse?.map ?? {})) out.push([`refreshResponse.map.${k}`, v])
+  for (const [k, v] of Object.entries(def.userInfo?.map ?? {})) out.push([`userInfo.map.${k}`, v])
+  if (def.userInfo?.accountId) out.push(['userInfo.accountId', def.userInfo.accountId])
+  if (def.userInfo?.accountLabel) out.push(['userInfo.accountLabel', def.userInfo.accountLabel])
+  return out
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
+}
+
+/** `placeholders`: the `{{…}}` values the request to this endpoint fills in its URL (the revocation URL: the client id). */
+export function checkEndpoint(raw: string, field: string, placeholders: readonly string[], allowInsecureLoopback: boolean, fail: (f: string, m: string) => never): void {
+  if (settingsIn(raw).length > 0) fail(field, `unfilled setting in ${raw}`)
+  for (const p of placeholdersIn(raw)) {
+    if (!placeholders.includes(p)) fail(field, `{{${p}}} is not filled in this URL${placeholders.length > 0 ? ` (available: ${placeholders.map((a) => `{{${a}}}`).join(', ')})` : ''}`)
+  }
+  // `{{client_id}}` may appear in a path (GitHub's revocation URL); check the URL around it.
+  let url: URL
+  try {
+    url = new URL(raw.replace(/\{\{\s*[a-z_]+\s*\}\}/g, 'x'))
+  } catch {
+    return fail(field, `${JSON.stringify(raw)} is not a URL`)
+  }
+  if (url.protocol === 'https:') return
+  if (url.protocol === 'http:' && isLoopbackUrl(url)) {
+    if (allowInsecureLoopback) return
+    fail(field, `${raw} uses http://; allowed on loopback only with LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS=true (never in production)`)
+  }
+  fail(field, `${raw} must use https://`)
+}
