@@ -205,8 +205,18 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     routerOptions: { maxParamLength: 200 },
     // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
-    // Long-polls last up to 59 s; a request must arrive whole within 30 s.
-    requestTimeout: 30_000,
+    // The request line and headers must arrive within the headers timeout, the whole request
+    // within the request timeout; both end once the request has arrived, so a 59 s long-poll is
+    // not cut. Node enforces them only when it walks its connection list, every
+    // `connectionsCheckingInterval` (30 s by default: a slow client was held ~50 s, not 20 s), so
+    // the walk runs at a twentieth of the headers timeout (1 s for 20 s), at most every 1 s.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.http.headersTimeoutMs / 20))),
+    },
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -235,7 +245,6 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     },
   })
   app.server.maxHeadersCount = 100
-  app.server.headersTimeout = 20_000
 
   // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
   // Only JSON bodies: without this, Fastify's built-in text/plain parser lets a string through (a 400, not 415).
