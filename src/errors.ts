@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 408, description: 'The request did not arrive within 30 s (sent by the HTTP layer before any route).' },
   HEADERS_TOO_LARGE: { status: 431, description: 'The request line and headers exceed 16 KiB.' },
   RATE_LIMITED: { status: 429, description: 'Too many requests for this API key; retry after the given delay.' },
+  TOO_MANY_PENDING_FLOWS: { status: 429, description: 'The user already has the maximum number of pending authorizations (LATCHKEY_MAX_PENDING_FLOWS_PER_USER, default 20); complete one or let it expire. Sent with x-should-retry: false.' },
   CONFLICT: { status: 400, description: 'The resource already exists.' },
   SERVER_ERROR: { status: 500, description: 'An unexpected error; details are in the server log under the request id.' },
   UNAVAILABLE: { status: 503, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },

@@ -8,7 +8,7 @@ import * as oauth from 'oauth4webapi'
 import { LatchkeyError } from '../errors.js'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
-import type { ConnectionRow, FlowRow } from '../storage/store.js'
+import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
@@ -113,7 +113,16 @@ async function openFlow(
     expires_at: now + ctx.config.flowTtlSeconds * 1000,
     completed_at: null,
   }
-  return ctx.store.createOrReuseFlow(row, now)
+  try {
+    return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
+  } catch (err) {
+    if (!(err instanceof OpenFlowLimitError)) throw err
+    ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'limited' })
+    throw new LatchkeyError(
+      'TOO_MANY_PENDING_FLOWS',
+      `this user already has ${err.open} pending authorizations (the limit is ${ctx.config.maxPendingFlowsPerUser}); complete one or let it expire (${Math.round(ctx.config.flowTtlSeconds / 60)} min) first`,
+    )
+  }
 }
 
 export function completedResponse(c: ConnectionRow, token: string): AuthorizationResponse {

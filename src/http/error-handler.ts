@@ -46,7 +46,8 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
   if (known && known.expose) {
     if (known.status >= 500) request.log.warn({ code: known.code, reqId: request.id }, known.message)
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
-    if (known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') void reply.header('x-should-retry', 'false')
+    // (A user's pending-flow limit lasts until a flow completes or expires, minutes, not seconds.)
+    if ((known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') || known.code === 'TOO_MANY_PENDING_FLOWS') void reply.header('x-should-retry', 'false')
     void reply.status(known.status).send({ name: known.code, message: known.message, ...known.extra })
     return
   }

@@ -10,6 +10,7 @@ import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
+import { OpenFlowLimitError } from './store.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -144,7 +145,7 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- flows
 
-  async createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }> {
+  async createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser = Infinity): Promise<{ flow: FlowRow; created: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const open = await this.db
         .selectFrom('flows')
@@ -164,6 +165,19 @@ export class KyselyStore implements Store {
           .where('id', '=', open.id)
           .where('status', '=', 'pending')
           .execute()
+      }
+      if (maxOpenPerUser !== Infinity) {
+        // Served by the flows_one_open index (it leads with user_id). Not atomic with the insert:
+        // concurrent requests for one user may pass together, so the bound is soft by that many.
+        const { n } = await this.db
+          .selectFrom('flows')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('user_id', '=', row.user_id)
+          .where('status', '=', 'pending')
+          .where('callback_at', 'is', null)
+          .where('expires_at', '>', now)
+          .executeTakeFirstOrThrow()
+        if (Number(n) >= maxOpenPerUser) throw new OpenFlowLimitError(Number(n))
       }
       try {
         await this.db.insertInto('flows').values(encodeFlow(row)).execute()

@@ -87,9 +87,10 @@ export interface Store {
   /**
    * Inserts the flow unless an open flow (pending, not called back, valid for at least another
    * minute) exists for the same user, provider and scope set; then returns that one. Safe under
-   * concurrency across processes (a partial unique index decides).
+   * concurrency across processes (a partial unique index decides). A new flow is refused with
+   * `OpenFlowLimitError` when the user already has `maxOpenPerUser` open flows (reuse never is).
    */
-  createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }>
+  createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser?: number): Promise<{ flow: FlowRow; created: boolean }>
   getFlow(id: string): Promise<FlowRow | undefined>
   getFlowByState(state: string): Promise<FlowRow | undefined>
   /** Records the first browser that opened the link. True only for the first call. */
@@ -152,6 +153,14 @@ export interface Store {
   /** Publishes an event to every process on this database (and this one). */
   publish(event: StoreEvent): Promise<void>
   subscribe(listener: (event: StoreEvent) => void): () => void
+}
+
+/** Thrown by `createOrReuseFlow` when the user has as many open flows as allowed. */
+export class OpenFlowLimitError extends Error {
+  constructor(readonly open: number) {
+    super(`the user already has ${open} open authorization flows`)
+    this.name = 'OpenFlowLimitError'
+  }
 }
 
 export type SecretFields = Record<string, string | null>

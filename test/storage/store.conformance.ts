@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
-import type { ApiKeyRow, AuditEntry, ConnectionRow, FlowRow, ProviderRow, StoreEvent } from '../../src/storage/store.js'
+import { type ApiKeyRow, type AuditEntry, type ConnectionRow, type FlowRow, OpenFlowLimitError, type ProviderRow, type StoreEvent } from '../../src/storage/store.js'
 
 /** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
 export const T0 = 1_700_000_000_000
@@ -320,6 +320,24 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         await store.updateFlow(afterFailure.id, { status: 'completed', completed_at: T0 + 4 })
         const afterCompletion = flowRow()
         expect((await store.createOrReuseFlow(afterCompletion, T0 + 5)).created).toBe(true)
+      })
+
+      it('refuses a new flow once the user has maxOpenPerUser open flows, but still reuses one', async () => {
+        const open = ['a', 'b', 'c'].map((scope_key) => flowRow({ user_id: 'capped', scope_key }))
+        for (const f of open) expect((await store.createOrReuseFlow(f, T0, 3)).created).toBe(true)
+        const fourth = flowRow({ user_id: 'capped', scope_key: 'd' })
+        await expect(store.createOrReuseFlow(fourth, T0, 3)).rejects.toBeInstanceOf(OpenFlowLimitError)
+        expect(await store.getFlow(fourth.id)).toBeUndefined()
+        // An identical request shares its open flow even at the limit; other users are not affected.
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'b' }), T0, 3)).flow.id).toBe(open[1]!.id)
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'other', scope_key: 'd' }), T0, 3)).created).toBe(true)
+        // Finished, called-back and expired flows do not count.
+        await store.updateFlow(open[0]!.id, { status: 'failed', error: 'access_denied' })
+        expect((await store.createOrReuseFlow(fourth, T0, 3)).created).toBe(true)
+        expect(await store.consumeFlowCallback(open[1]!.id, T0 + 1)).toBe(true)
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'e' }), T0, 3)).created).toBe(true)
+        const later = T0 + 10 * MINUTE
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'f', expires_at: later + 10 * MINUTE }), later, 3)).created).toBe(true)
       })
 
       it('records only the first browser that opens the link', async () => {
