@@ -34,6 +34,7 @@ import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
 import { LatchkeyError } from './errors.js'
 import { RateLimiter, requireKey } from './http/guard.js'
+import { AuthFailures } from './http/auth-failures.js'
 import { adminAuditRoutes } from './http/routes/admin-audit.js'
 import { adminConnectionRoutes } from './http/routes/admin-connections.js'
 import { adminKeyRoutes } from './http/routes/admin-keys.js'
@@ -278,6 +279,7 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   }
 
   const limiter = new RateLimiter(config.rateLimit.perMinute)
+  const failures = new AuthFailures(config.authFailuresPerMinute)
   app.register(async (publicScope) => {
     healthRoutes(publicScope, ctx)
     browserRoutes(publicScope, ctx)
@@ -285,13 +287,13 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)
     // Authenticate (and rate-limit) before the body is read or parsed.
-    runtime.addHook('onRequest', requireKey(apiKeys, limiter, 'runtime'))
+    runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
     authRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
   })
   app.register(async (admin) => {
     admin.decorateRequest('apiKey', undefined)
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, 'admin'))
+    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin'))
     adminConnectionRoutes(admin, ctx)
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)

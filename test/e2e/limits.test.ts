@@ -44,3 +44,52 @@ describe('pending authorizations per user', () => {
     expect((await authorize('someone-else', ['offline_access'])).status).toBe(200)
   })
 })
+
+describe('failed API-key attempts per client address', () => {
+  let proxied: Harness
+  let direct: Harness
+  beforeAll(async () => {
+    proxied = await startHarness({ config: { authFailuresPerMinute: 3, trustProxy: true } })
+    direct = await startHarness({ config: { authFailuresPerMinute: 3 } })
+  })
+  afterAll(async () => {
+    await proxied?.close()
+    await direct?.close()
+  })
+
+  const call = (h: Harness, key: string | undefined, from: string) =>
+    fetch(`${h.baseURL}/v1/providers`, { headers: { ...(key === undefined ? {} : { authorization: key }), 'x-forwarded-for': from } })
+  const wrongKey = (h: Harness) => h.apiKey.slice(0, -4) + (h.apiKey.endsWith('AAAA') ? 'BBBB' : 'AAAA')
+
+  it('answers 429 with retry-after once an address has failed N times in a minute, without checking the key', async () => {
+    expect((await call(proxied, proxied.apiKey, '10.0.0.9')).status).toBe(200)
+    for (let i = 0; i < 3; i++) expect((await call(proxied, wrongKey(proxied), '10.0.0.1')).status).toBe(401)
+    const limited = await call(proxied, wrongKey(proxied), '10.0.0.1')
+    expect(limited.status).toBe(429)
+    expect(await limited.json()).toEqual({ name: 'RATE_LIMITED', message: expect.stringContaining('failed API-key attempts') })
+    const retryAfter = Number(limited.headers.get('retry-after'))
+    expect(retryAfter).toBeGreaterThanOrEqual(1)
+    expect(retryAfter).toBeLessThanOrEqual(60)
+    // A missing key is a failed attempt too; a key never seen by this process is not checked either.
+    expect((await call(proxied, undefined, '10.0.0.1')).status).toBe(429)
+    const fresh = (await proxied.latchkey.apiKeys.create({ name: 'fresh', role: 'runtime' })).key
+    expect((await call(proxied, fresh, '10.0.0.1')).status).toBe(429)
+    // A key this process has verified before keeps working from the blocked address (a shared NAT),
+    expect((await call(proxied, proxied.apiKey, '10.0.0.1')).status).toBe(200)
+    // and other addresses are not affected.
+    expect((await call(proxied, wrongKey(proxied), '10.0.0.2')).status).toBe(401)
+    expect((await call(proxied, fresh, '10.0.0.2')).status).toBe(200)
+  })
+
+  it('does not count successful requests', async () => {
+    for (let i = 0; i < 2; i++) expect((await call(proxied, wrongKey(proxied), '10.0.0.3')).status).toBe(401)
+    for (let i = 0; i < 10; i++) expect((await call(proxied, proxied.apiKey, '10.0.0.3')).status).toBe(200)
+    expect((await call(proxied, wrongKey(proxied), '10.0.0.3')).status).toBe(401)
+    expect((await call(proxied, wrongKey(proxied), '10.0.0.3')).status).toBe(429)
+  })
+
+  it('ignores X-Forwarded-For unless trustProxy is set: every claimed address is the one peer', async () => {
+    for (let i = 0; i < 3; i++) expect((await call(direct, wrongKey(direct), `10.1.0.${i}`)).status).toBe(401)
+    expect((await call(direct, wrongKey(direct), '10.1.0.99')).status).toBe(429)
+  })
+})
