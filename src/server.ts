@@ -27,6 +27,7 @@ import { ProviderAdmin } from './broker/admin-providers.js'
 import { BackgroundRefresher } from './broker/background-refresh.js'
 import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
+import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
@@ -157,10 +158,8 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   const app = buildApp(ctx, apiKeys, providerAdmin, demo)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
-  const cleanup = setInterval(() => {
-    store.deleteExpiredFlows(Date.now() - 86_400_000).catch((err: unknown) => log.warn({ err }, 'flow cleanup failed'))
-  }, 3_600_000)
-  cleanup.unref()
+  const retention = new RetentionSweeper(store, config.retention, log)
+  retention.start()
 
   let closed = false
   return {
@@ -179,7 +178,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     async close() {
       if (closed) return
       closed = true
-      clearInterval(cleanup)
+      await retention.stop()
       await background.stop()
       ctx.waiters.close()
       ctx.connections.close()

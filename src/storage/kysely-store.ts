@@ -277,9 +277,22 @@ export class KyselyStore implements Store {
     return decodeConnection(values)
   }
 
-  async deleteExpiredFlows(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('flows').where('expires_at', '<', before).executeTakeFirst()
+  async deleteExpiredFlows(before: number, limit = 1000): Promise<number> {
+    const r = await this.db
+      .deleteFrom('flows')
+      .where('id', 'in', this.#batch('flows', 'expires_at', before, limit))
+      .executeTakeFirst()
     return Number(r.numDeletedRows)
+  }
+
+  /**
+   * Ids of up to `limit` rows of `table` whose `column` is before `before`: one bounded delete at
+   * a time (a short write lock on SQLite). On PostgreSQL rows another sweep has locked are
+   * skipped, so sweeps on several processes never wait on each other or delete a row twice.
+   */
+  #batch(table: 'flows' | 'audit_log', column: 'expires_at' | 'at', before: number, limit: number) {
+    const q = this.db.selectFrom(table as 'flows').select('id').where(column as 'expires_at', '<', before).limit(limit)
+    return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q
   }
 
   // ---------------------------------------------------------------- connections
@@ -432,6 +445,14 @@ export class KyselyStore implements Store {
       const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
       await this.db.insertInto('audit_log').values(chunk).execute()
     }
+  }
+
+  async deleteAuditBefore(before: number, limit = 1000): Promise<number> {
+    const r = await this.db
+      .deleteFrom('audit_log')
+      .where('id', 'in', this.#batch('audit_log', 'at', before, limit))
+      .executeTakeFirst()
+    return Number(r.numDeletedRows)
   }
 
   async listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {

@@ -114,8 +114,8 @@ export interface Store {
     key: { user_id: string; provider_id: string },
     build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
   ): Promise<ConnectionRow>
-  /** Deletes flows that expired before `before`. */
-  deleteExpiredFlows(before: number): Promise<number>
+  /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
+  deleteExpiredFlows(before: number, limit?: number): Promise<number>
 
   getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined>
   getConnectionById(id: string): Promise<ConnectionRow | undefined>
@@ -139,6 +139,8 @@ export interface Store {
   deleteProvider(id: string): Promise<boolean>
 
   appendAudit(entries: AuditEntry[]): Promise<void>
+  /** Deletes up to `limit` (default 1000) audit entries recorded before `before`; returns how many. */
+  deleteAuditBefore(before: number, limit?: number): Promise<number>
   listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }>
 
   getMeta(key: string): Promise<string | undefined>

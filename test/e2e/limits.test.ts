@@ -93,3 +93,31 @@ describe('failed API-key attempts per client address', () => {
     expect((await call(direct, wrongKey(direct), '10.1.0.99')).status).toBe(429)
   })
 })
+
+describe('retention sweep', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ config: { retention: { flowHours: 24, auditDays: 90, sweepIntervalSeconds: 1 } } })
+  })
+  afterAll(async () => h?.close())
+
+  it('deletes flows expired longer than the flow retention and audit entries older than the audit retention, on its schedule', async () => {
+    const now = Date.now()
+    const store = h.latchkey.store
+    const longExpired = Array.from({ length: 3 }, (_, i) => flowRow({ user_id: `gone-${i}`, created_at: now - 2 * DAY, expires_at: now - 25 * HOUR }))
+    const recentlyExpired = flowRow({ user_id: 'recent', created_at: now - 2 * HOUR, expires_at: now - HOUR })
+    for (const f of [...longExpired, recentlyExpired]) await store.createOrReuseFlow(f, f.created_at)
+    await store.appendAudit([auditEntry({ id: 'ancient', at: now - 91 * DAY }), auditEntry({ id: 'recent', at: now - 89 * DAY })])
+
+    const auditIds = async () => (await store.listAudit({}, 100, 0)).items.map((e) => e.id)
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline && ((await store.getFlow(longExpired[2]!.id)) !== undefined || (await auditIds()).includes('ancient'))) {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    for (const f of longExpired) expect(await store.getFlow(f.id)).toBeUndefined()
+    expect(await store.getFlow(recentlyExpired.id)).toBeDefined()
+    const audit = await auditIds()
+    expect(audit).toContain('recent')
+    expect(audit).not.toContain('ancient')
+  })
+})

@@ -425,6 +425,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.getFlow(c.id)).toBeDefined()
         expect(await store.deleteExpiredFlows(T0 + 3)).toBe(0)
       })
+
+      it('deletes expired flows in batches of the given size', async () => {
+        const old = Array.from({ length: 5 }, (_, i) => flowRow({ user_id: `batch-${i}`, expires_at: T0 + i }))
+        for (const f of old) await store.createOrReuseFlow(f, T0 - MINUTE)
+        const young = flowRow({ user_id: 'young', expires_at: T0 + MINUTE })
+        await store.createOrReuseFlow(young, T0 - MINUTE)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(2)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(2)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(1)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(0)
+        expect(await store.getFlow(young.id)).toBeDefined()
+      })
     })
 
     // ------------------------------------------------------------------ completing a flow
@@ -804,6 +816,15 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const r = await store.listAudit({}, 10, 0)
         expect(r.total).toBe(4)
         expect(r.items).toEqual([e2, e3b, e3a, e1])
+      })
+
+      it('deletes entries older than a time, in batches of the given size', async () => {
+        await store.appendAudit(Array.from({ length: 5 }, (_, i) => auditEntry({ id: `old-${i}`, at: T0 + i })))
+        await store.appendAudit([auditEntry({ id: 'kept', at: T0 + 5 })])
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(3)
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(2)
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(0)
+        expect((await store.listAudit({}, 10, 0)).items.map((e) => e.id)).toEqual(['kept'])
       })
 
       it('appends more than 500 entries in one call', async () => {
