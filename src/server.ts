@@ -130,7 +130,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     })
   }
 
-  const metrics = createMetrics()
+  const metrics = createMetrics(store)
   const audit = new AuditLog(store, log)
   const base = {
     config,
@@ -270,9 +270,19 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     void reply.header('cache-control', 'no-store')
     done()
   })
+  // Request durations by route pattern and status class: the one per-request addition for
+  // metrics, an array increment on series found by the route pattern (see route-durations.ts);
+  // Fastify measures elapsedTime anyway.
+  const durations = ctx.metrics.durations
   if (ctx.log.isLevelEnabled('debug')) {
     app.addHook('onResponse', (request, reply, done) => {
+      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
       request.log.debug({ req: request, res: reply, reqId: request.id, ms: Math.round(reply.elapsedTime) }, 'request')
+      done()
+    })
+  } else {
+    app.addHook('onResponse', (request, reply, done) => {
+      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
       done()
     })
   }

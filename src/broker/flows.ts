@@ -73,6 +73,7 @@ async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, pro
   const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {
+    ctx.metrics.flowStarted(provider.id)
     ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
   }
   return flowResponse(ctx, flow.flow)
@@ -170,7 +171,7 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
-          await ctx.store.updateFlow(id, expired)
+          if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, 'expired')
           await ctx.store.publish({ channel: 'flow', id })
           flow = { ...flow, ...expired }
         }

@@ -46,6 +46,22 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
   onPublishError?: (err: Error) => void
+  /** Database errors so far and the connection pool's state (PostgreSQL), read by `/metrics`. */
+  stats?: StoreStats
+}
+
+/** Counted where queries run (Kysely's log hook) and read at scrape time. */
+export interface StoreStats {
+  /** Failed queries (not counting unique violations, which the store expects and handles) and dropped pool connections. */
+  errors: number
+  pool?: () => { max: number; total: number; idle: number; waiting: number }
+}
+
+/** Kysely `log` option: counts failed queries into `stats` (a unique violation is an answer, not an error). */
+export function countQueryErrors(stats: StoreStats) {
+  return (event: { level: 'query' | 'error'; error?: unknown }): void => {
+    if (event.level === 'error' && !isUniqueViolation(event.error)) stats.errors++
+  }
 }
 
 const SECRET_COLUMNS = {
@@ -64,8 +80,10 @@ export class KyselyStore implements Store {
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
   #bridgeStarted = false
+  readonly stats: StoreStats
 
   constructor(options: KyselyStoreOptions) {
+    this.stats = options.stats ?? { errors: 0 }
     this.dialect = options.dialect
     this.db = options.db
     this.#bridge = options.bridge
@@ -277,6 +295,18 @@ export class KyselyStore implements Store {
     return decodeConnection(values)
   }
 
+  /** Open flows (pending, not called back, not expired): the `latchkey_pending_flows` gauge. */
+  async countOpenFlows(now: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('flows')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .where('callback_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirstOrThrow()
+    return Number(n)
+  }
+
   async deleteExpiredFlows(before: number, limit = 1000): Promise<number> {
     const r = await this.db
       .deleteFrom('flows')
@@ -323,6 +353,12 @@ export class KyselyStore implements Store {
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ])
     return { items: rows.map(decodeConnection), total: Number(count.n) }
+  }
+
+  /** Connections by status: the `latchkey_connections` gauge (served by the connections_expires index, which leads with status). */
+  async countConnectionsByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('connections').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
 
   async deleteConnection(id: string): Promise<boolean> {

@@ -114,6 +114,8 @@ export interface Store {
     key: { user_id: string; provider_id: string },
     build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
   ): Promise<ConnectionRow>
+  /** Open flows (pending, not called back, not expired at `now`), all users. */
+  countOpenFlows(now: number): Promise<number>
   /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
   deleteExpiredFlows(before: number, limit?: number): Promise<number>
 
@@ -121,6 +123,8 @@ export interface Store {
   getConnectionById(id: string): Promise<ConnectionRow | undefined>
   updateConnection(id: string, patch: ConnectionPatch): Promise<void>
   listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }>
+  /** Number of connections per status (statuses without any are absent). */
+  countConnectionsByStatus(): Promise<Record<string, number>>
   deleteConnection(id: string): Promise<boolean>
   /**
    * Active connections with a refresh token, not cooling down, whose access token expires before

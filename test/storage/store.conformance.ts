@@ -426,6 +426,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.deleteExpiredFlows(T0 + 3)).toBe(0)
       })
 
+      it('counts open flows: pending, not called back, not expired', async () => {
+        const open = flowRow({ user_id: 'o1' })
+        const calledBack = flowRow({ user_id: 'o2' })
+        const failed = flowRow({ user_id: 'o3' })
+        const expired = flowRow({ user_id: 'o4', expires_at: T0 + 1 })
+        for (const f of [open, calledBack, failed, expired]) await store.createOrReuseFlow(f, T0)
+        await store.consumeFlowCallback(calledBack.id, T0)
+        await store.updateFlow(failed.id, { status: 'failed', error: 'access_denied' })
+        expect(await store.countOpenFlows(T0 + 2)).toBe(1)
+        expect(await store.countOpenFlows(T0)).toBe(2)
+      })
+
       it('deletes expired flows in batches of the given size', async () => {
         const old = Array.from({ length: 5 }, (_, i) => flowRow({ user_id: `batch-${i}`, expires_at: T0 + i }))
         for (const f of old) await store.createOrReuseFlow(f, T0 - MINUTE)
@@ -516,6 +528,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.getConnection('u1', 'p2')).toBeUndefined()
         expect(await store.getConnection('u2', 'p1')).toBeUndefined()
         expect(await store.getConnectionById('conn-missing')).toBeUndefined()
+      })
+
+      it('counts connections by status', async () => {
+        expect(await store.countConnectionsByStatus()).toEqual({})
+        await seedConnection(store, { user_id: 'u1', status: 'active' })
+        await seedConnection(store, { user_id: 'u2', status: 'active' })
+        await seedConnection(store, { user_id: 'u3', status: 'reauth_required' })
+        expect(await store.countConnectionsByStatus()).toEqual({ active: 2, reauth_required: 1 })
       })
 
       it('updates fields; only token writes bump the generation', async () => {
