@@ -5,6 +5,7 @@
  * background jobs. The CLI's `serve` and the tests both start Latchkey through here.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { dirname } from 'node:path'
 import { randomBytes, randomUUID } from 'node:crypto'
 import secureJson from 'secure-json-parse'
@@ -42,6 +43,7 @@ import { adminKeyRoutes } from './http/routes/admin-keys.js'
 import { authRoutes } from './http/routes/auth.js'
 import { browserRoutes } from './http/routes/browser.js'
 import { healthRoutes } from './http/routes/health.js'
+import { metricsOnPublicPort, metricsRoute, metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
 import { mountDemoIdp } from './http/routes/demo-idp.js'
 
@@ -161,6 +163,10 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   const retention = new RetentionSweeper(store, config.retention, log)
   retention.start()
 
+  const metricsWarned = metricsWarning(config)
+  if (metricsWarned) warnings.push(metricsWarned)
+  let metricsListener: Server | undefined
+
   let closed = false
   return {
     app,
@@ -173,6 +179,11 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     background,
     providerAdmin,
     async listen() {
+      if (config.metrics.listen !== undefined) {
+        const started = await startMetricsListener(config.metrics.listen, metrics.registry, config.metrics.token)
+        metricsListener = started.server
+        log.info({ url: started.url }, 'metrics listener started')
+      }
       return app.listen({ host: config.host, port: config.port })
     },
     async close() {
@@ -183,6 +194,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       ctx.waiters.close()
       ctx.connections.close()
       await app.close()
+      if (metricsListener) await new Promise((resolve) => metricsListener!.close(resolve))
       await audit.flush()
       apiKeys.close()
       providerAdmin.close()
@@ -291,6 +303,7 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   const failures = new AuthFailures(config.authFailuresPerMinute)
   app.register(async (publicScope) => {
     healthRoutes(publicScope, ctx)
+    if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     browserRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {

@@ -2,14 +2,18 @@
  * `/metrics` against a real server: every series the README's example alert rules name is in a
  * real scrape (so a rule cannot reference a metric that is not there); request durations are
  * labelled by route pattern and status class, never the raw URL; the store-backed gauges count
- * what is in the database; database errors and the PostgreSQL pool are reported.
+ * what is in the database; database errors and the PostgreSQL pool are reported; and where the
+ * endpoint is served (public port in development, a listener of its own, a bearer token, and
+ * nowhere in production when neither is configured).
  */
 import { readFileSync } from 'node:fs'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { type Harness, freePort, startHarness } from '../helpers/latchkey.js'
 import { type TestDatabase, createTestDatabase, describePostgres } from '../helpers/postgres.js'
 import { connectionRow, flowRow } from '../storage/store.conformance.js'
+
+const TOKEN = 'metrics-token-0123456789'
 
 /** The metric names the README's alert rules use (the yaml block with `alert:` entries). */
 function alertRuleMetricNames(): string[] {
@@ -106,5 +110,47 @@ describePostgres('metrics on PostgreSQL', () => {
     expect(sample(text, 'latchkey_db_pool_clients', '{state="waiting"}')).toBe(0)
     expect(sample(text, 'latchkey_db_errors_total')).toBe(1)
     for (const name of alertRuleMetricNames()) expect(scrapedNames(text), name).toContain(name)
+  })
+})
+
+describe('where /metrics is served', () => {
+  const started: Harness[] = []
+  afterAll(async () => {
+    for (const h of started) await h.close()
+  })
+  const start = async (env: Record<string, string>, config: Parameters<typeof startHarness>[0] = {}) => {
+    const h = await startHarness({ env, ...config })
+    started.push(h)
+    return h
+  }
+
+  it('is not served in production without a listener or a token, with a start warning', async () => {
+    const h = await start({ NODE_ENV: 'production' })
+    expect((await fetch(`${h.baseURL}/metrics`)).status).toBe(404)
+    expect(h.latchkey.warnings.join('\n')).toContain('/metrics is not served')
+  })
+
+  it('needs the bearer token when one is configured', async () => {
+    const h = await start({ NODE_ENV: 'production', LATCHKEY_METRICS_TOKEN: TOKEN })
+    expect(h.latchkey.warnings.join('\n')).not.toContain('/metrics')
+    const none = await fetch(`${h.baseURL}/metrics`)
+    expect(none.status).toBe(401)
+    expect(await none.json()).toEqual({ name: 'UNAUTHENTICATED', message: expect.any(String) })
+    expect((await fetch(`${h.baseURL}/metrics`, { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401)
+    const ok = await fetch(`${h.baseURL}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('latchkey_authorize_total')
+  })
+
+  it('moves to its own listener when one is configured (and the token applies there)', async () => {
+    const port = await freePort()
+    const h = await start({ NODE_ENV: 'production', LATCHKEY_METRICS_LISTEN: `127.0.0.1:${port}`, LATCHKEY_METRICS_TOKEN: TOKEN })
+    expect((await fetch(`${h.baseURL}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404)
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401)
+    const ok = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('content-type')).toContain('text/plain')
+    expect(await ok.text()).toContain('latchkey_http_request_duration_seconds')
+    expect((await fetch(`http://127.0.0.1:${port}/v1/health`)).status).toBe(404)
   })
 })
