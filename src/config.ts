@@ -38,6 +38,8 @@ const fileSchema = z
       .passthrough()
       .optional(),
     database: z.object({ url: z.string().optional() }).passthrough().optional(),
+    /** Where `/metrics` is served: its own listener (`host:port`) and/or behind a bearer token. */
+    metrics: z.object({ listen: z.string().optional(), token: z.string().optional() }).strict().optional(),
     auth: z
       .object({
         providers: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -83,6 +85,26 @@ export interface Config {
   allowInsecureLoopbackProviders: boolean
   verification: { mode: VerificationMode; verifierUrl: string | undefined }
   rateLimit: { perMinute: number }
+  /**
+   * Failed API-key attempts (401) allowed per client address and minute (0: no limit); after that
+   * the address is answered 429 without a key check until the minute is over.
+   */
+  authFailuresPerMinute: number
+  /** Pending authorizations one user may have open at once; the next one is refused (429). */
+  maxPendingFlowsPerUser: number
+  /** How long finished flows and audit entries are kept (0 days: audit kept forever), and how often the sweep runs. */
+  retention: { flowHours: number; auditDays: number; sweepIntervalSeconds: number }
+  /**
+   * HTTP server timeouts: the request line and headers must arrive within `headersMs`, the whole
+   * request (with its body) within `requestMs`; an idle keep-alive connection is closed after
+   * `keepAliveMs`. A long-poll is not cut: the timeouts end once the request has arrived.
+   */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number }
+  /**
+   * `/metrics`: `listen` (`host:port`) serves it on a listener of its own instead of the public
+   * port; `token` requires `Authorization: Bearer <token>`. With neither in production it is not served.
+   */
+  metrics: { listen: string | undefined; token: string | undefined }
   bodyLimitBytes: number
   trustProxy: boolean
 }
@@ -112,6 +134,16 @@ const envSchema = z.object({
   LATCHKEY_VERIFICATION: z.enum(['skip', 'custom', 'browser']).optional(),
   LATCHKEY_VERIFIER_URL: z.string().url().optional(),
   LATCHKEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  LATCHKEY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).optional(),
+  LATCHKEY_MAX_PENDING_FLOWS_PER_USER: z.coerce.number().int().min(1).max(10_000).optional(),
+  LATCHKEY_FLOW_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).optional(),
+  LATCHKEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
+  LATCHKEY_RETENTION_SWEEP_SECONDS: durationSeconds.min(1).max(86_400).optional(),
+  LATCHKEY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  LATCHKEY_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  LATCHKEY_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  LATCHKEY_METRICS_LISTEN: z.string().min(1).optional(),
+  LATCHKEY_METRICS_TOKEN: z.string().min(16).optional(),
   LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
   NODE_ENV: z.string().optional(),
@@ -209,10 +241,35 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     allowInsecureLoopbackProviders: e.LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS ?? (dev || !production),
     verification: { mode, verifierUrl },
     rateLimit: { perMinute: e.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 6000 },
+    authFailuresPerMinute: e.LATCHKEY_AUTH_FAILURES_PER_MINUTE ?? 30,
+    maxPendingFlowsPerUser: e.LATCHKEY_MAX_PENDING_FLOWS_PER_USER ?? 20,
+    retention: {
+      flowHours: e.LATCHKEY_FLOW_RETENTION_HOURS ?? 24,
+      auditDays: e.LATCHKEY_AUDIT_RETENTION_DAYS ?? 90,
+      sweepIntervalSeconds: e.LATCHKEY_RETENTION_SWEEP_SECONDS ?? 600,
+    },
+    http: httpTimeouts(e.LATCHKEY_HEADERS_TIMEOUT_MS ?? 20_000, e.LATCHKEY_REQUEST_TIMEOUT_MS ?? 30_000, e.LATCHKEY_KEEP_ALIVE_TIMEOUT_MS ?? 72_000),
+    metrics: metricsEndpoint(e.LATCHKEY_METRICS_LISTEN ?? file.metrics?.listen, e.LATCHKEY_METRICS_TOKEN ?? file.metrics?.token),
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
+}
+
+/** Node refuses a headers timeout longer than the request timeout; say so in our terms. */
+function httpTimeouts(headersTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): Config['http'] {
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`LATCHKEY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed LATCHKEY_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+  }
+  return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs }
+}
+
+function metricsEndpoint(listen: string | undefined, token: string | undefined): Config['metrics'] {
+  if (listen !== undefined && !/^[^\s:]*:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(listen)) {
+    throw new ConfigError(`LATCHKEY_METRICS_LISTEN (metrics.listen) must be host:port, e.g. 127.0.0.1:9464; got ${JSON.stringify(listen)}`)
+  }
+  if (token !== undefined && token.length < 16) throw new ConfigError('LATCHKEY_METRICS_TOKEN (metrics.token) must be at least 16 characters')
+  return { listen, token }
 }
 
 /**

@@ -5,6 +5,7 @@
  * background jobs. The CLI's `serve` and the tests both start Latchkey through here.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { dirname } from 'node:path'
 import { randomBytes, randomUUID } from 'node:crypto'
 import secureJson from 'secure-json-parse'
@@ -27,6 +28,7 @@ import { ProviderAdmin } from './broker/admin-providers.js'
 import { BackgroundRefresher } from './broker/background-refresh.js'
 import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
+import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
@@ -34,12 +36,14 @@ import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
 import { LatchkeyError } from './errors.js'
 import { RateLimiter, requireKey } from './http/guard.js'
+import { AuthFailures } from './http/auth-failures.js'
 import { adminAuditRoutes } from './http/routes/admin-audit.js'
 import { adminConnectionRoutes } from './http/routes/admin-connections.js'
 import { adminKeyRoutes } from './http/routes/admin-keys.js'
 import { authRoutes } from './http/routes/auth.js'
 import { browserRoutes } from './http/routes/browser.js'
 import { healthRoutes } from './http/routes/health.js'
+import { metricsOnPublicPort, metricsRoute, metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
 import { mountDemoIdp } from './http/routes/demo-idp.js'
 
@@ -128,7 +132,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     })
   }
 
-  const metrics = createMetrics()
+  const metrics = createMetrics(store)
   const audit = new AuditLog(store, log)
   const base = {
     config,
@@ -156,10 +160,12 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   const app = buildApp(ctx, apiKeys, providerAdmin, demo)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
-  const cleanup = setInterval(() => {
-    store.deleteExpiredFlows(Date.now() - 86_400_000).catch((err: unknown) => log.warn({ err }, 'flow cleanup failed'))
-  }, 3_600_000)
-  cleanup.unref()
+  const retention = new RetentionSweeper(store, config.retention, log)
+  retention.start()
+
+  const metricsWarned = metricsWarning(config)
+  if (metricsWarned) warnings.push(metricsWarned)
+  let metricsListener: Server | undefined
 
   let closed = false
   return {
@@ -173,16 +179,22 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     background,
     providerAdmin,
     async listen() {
+      if (config.metrics.listen !== undefined) {
+        const started = await startMetricsListener(config.metrics.listen, metrics.registry, config.metrics.token)
+        metricsListener = started.server
+        log.info({ url: started.url }, 'metrics listener started')
+      }
       return app.listen({ host: config.host, port: config.port })
     },
     async close() {
       if (closed) return
       closed = true
-      clearInterval(cleanup)
+      await retention.stop()
       await background.stop()
       ctx.waiters.close()
       ctx.connections.close()
       await app.close()
+      if (metricsListener) await new Promise((resolve) => metricsListener!.close(resolve))
       await audit.flush()
       apiKeys.close()
       providerAdmin.close()
@@ -205,8 +217,18 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     routerOptions: { maxParamLength: 200 },
     // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
-    // Long-polls last up to 59 s; a request must arrive whole within 30 s.
-    requestTimeout: 30_000,
+    // The request line and headers must arrive within the headers timeout, the whole request
+    // within the request timeout; both end once the request has arrived, so a 59 s long-poll is
+    // not cut. Node enforces them only when it walks its connection list, every
+    // `connectionsCheckingInterval` (30 s by default: a slow client was held ~50 s, not 20 s), so
+    // the walk runs at a twentieth of the headers timeout (1 s for 20 s), at most every 1 s.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.http.headersTimeoutMs / 20))),
+    },
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -235,7 +257,6 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     },
   })
   app.server.maxHeadersCount = 100
-  app.server.headersTimeout = 20_000
 
   // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
   // Only JSON bodies: without this, Fastify's built-in text/plain parser lets a string through (a 400, not 415).
@@ -261,28 +282,40 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     void reply.header('cache-control', 'no-store')
     done()
   })
+  // Request durations by route pattern and status class: the one per-request addition for
+  // metrics, an array increment on series found by the route pattern (see route-durations.ts);
+  // Fastify measures elapsedTime anyway.
+  const durations = ctx.metrics.durations
   if (ctx.log.isLevelEnabled('debug')) {
     app.addHook('onResponse', (request, reply, done) => {
+      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
       request.log.debug({ req: request, res: reply, reqId: request.id, ms: Math.round(reply.elapsedTime) }, 'request')
+      done()
+    })
+  } else {
+    app.addHook('onResponse', (request, reply, done) => {
+      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
       done()
     })
   }
 
   const limiter = new RateLimiter(config.rateLimit.perMinute)
+  const failures = new AuthFailures(config.authFailuresPerMinute)
   app.register(async (publicScope) => {
     healthRoutes(publicScope, ctx)
+    if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     browserRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)
     // Authenticate (and rate-limit) before the body is read or parsed.
-    runtime.addHook('onRequest', requireKey(apiKeys, limiter, 'runtime'))
+    runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
     authRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
   })
   app.register(async (admin) => {
     admin.decorateRequest('apiKey', undefined)
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, 'admin'))
+    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin'))
     adminConnectionRoutes(admin, ctx)
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)

@@ -69,6 +69,15 @@ export class ApiKeys {
     return hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now) ? hit.key : undefined
   }
 
+  /**
+   * Whether this exact key string was verified by this process and not revoked since (its cache
+   * entry may have lapsed). Only a valid key can be one: it exempts an app's own key from the
+   * failure limit of the address it shares with someone failing.
+   */
+  seen(header: string | undefined): boolean {
+    return header !== undefined && this.#cache.has(rawKey(header))
+  }
+
   /** Accepts `Authorization: <key>` and `Authorization: Bearer <key>` (Arcade's SDKs send the raw key). */
   async verify(header: string | undefined): Promise<VerifiedKey> {
     if (!header) throw new LatchkeyError('UNAUTHENTICATED', 'missing API key: send it in the Authorization header')

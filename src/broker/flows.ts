@@ -8,7 +8,7 @@ import * as oauth from 'oauth4webapi'
 import { LatchkeyError } from '../errors.js'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
-import type { ConnectionRow, FlowRow } from '../storage/store.js'
+import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
@@ -74,6 +74,7 @@ async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, pro
   const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {
+    ctx.metrics.flowStarted(provider.id)
     ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
   }
   return flowResponse(ctx, flow.flow)
@@ -114,7 +115,16 @@ async function openFlow(
     expires_at: now + ctx.config.flowTtlSeconds * 1000,
     completed_at: null,
   }
-  return ctx.store.createOrReuseFlow(row, now)
+  try {
+    return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
+  } catch (err) {
+    if (!(err instanceof OpenFlowLimitError)) throw err
+    ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'limited' })
+    throw new LatchkeyError(
+      'TOO_MANY_PENDING_FLOWS',
+      `this user already has ${err.open} pending authorizations (the limit is ${ctx.config.maxPendingFlowsPerUser}); complete one or let it expire (${Math.round(ctx.config.flowTtlSeconds / 60)} min) first`,
+    )
+  }
 }
 
 export function completedResponse(c: ConnectionRow, token: string): AuthorizationResponse {
@@ -162,7 +172,7 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', error: FLOW_FAILURE_CODES.EXPIRED, error_description: 'the authorization expired before it was completed', grant_enc: null } as const
-          await ctx.store.updateFlow(id, expired)
+          if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
           await ctx.store.publish({ channel: 'flow', id })
           flow = { ...flow, ...expired }
         }

@@ -1,11 +1,12 @@
 /**
  * @module http/guard
- * API-key authentication, role check and per-key rate limit, as one preHandler factory for
- * the API scopes. The hosted pages and the OAuth callback are outside these scopes.
+ * API-key authentication, role check, per-key rate limit and the per-address limit on failed
+ * attempts, as one onRequest hook factory for the API scopes. The hosted pages and the OAuth callback are outside these scopes.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeyRole, ApiKeys, VerifiedKey } from '../broker/api-keys.js'
 import { LatchkeyError } from '../errors.js'
+import type { AuthFailures } from './auth-failures.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,7 +33,7 @@ export class RateLimiter {
   }
 }
 
-export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyRole) {
+export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: AuthFailures, role: ApiKeyRole) {
   /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
   const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
     if (role === 'admin' && key.role !== 'admin') return done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
@@ -44,12 +45,27 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyR
     request.apiKey = key
     done()
   }
-  // Callback style: a key verified in the last seconds is admitted synchronously (the hot path);
-  // otherwise it is checked against the database.
+  // Callback style: a key verified in the last seconds is admitted synchronously (the hot path,
+  // which never looks at the failure limiter); otherwise it is checked against the database,
+  // unless the client address has failed too often (then no hashing and no query for it). A key
+  // this process verified before still passes a blocked address: an app behind the same NAT as a
+  // key-guesser keeps working when its cache entry lapses.
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const header = request.headers.authorization
     const hit = apiKeys.cached(header)
     if (hit) return admit(request, reply, done, hit)
-    apiKeys.verify(header).then((key) => admit(request, reply, done, key), done)
+    const address = request.ip
+    const blocked = failures.blockedFor(address)
+    if (blocked > 0 && !apiKeys.seen(header)) {
+      void reply.header('retry-after', String(blocked))
+      return done(new LatchkeyError('RATE_LIMITED', `too many failed API-key attempts from this address (limit ${failures.perMinute} per minute); retry in ${blocked} s`))
+    }
+    apiKeys.verify(header).then(
+      (key) => admit(request, reply, done, key),
+      (err: unknown) => {
+        if (err instanceof LatchkeyError && err.code === 'UNAUTHENTICATED') failures.fail(address)
+        done(err as Error)
+      },
+    )
   }
 }

@@ -10,6 +10,7 @@ import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
+import { OpenFlowLimitError } from './store.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -45,6 +46,22 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
   onPublishError?: (err: Error) => void
+  /** Database errors so far and the connection pool's state (PostgreSQL), read by `/metrics`. */
+  stats?: StoreStats
+}
+
+/** Counted where queries run (Kysely's log hook) and read at scrape time. */
+export interface StoreStats {
+  /** Failed queries (not counting unique violations, which the store expects and handles) and dropped pool connections. */
+  errors: number
+  pool?: () => { max: number; total: number; idle: number; waiting: number }
+}
+
+/** Kysely `log` option: counts failed queries into `stats` (a unique violation is an answer, not an error). */
+export function countQueryErrors(stats: StoreStats) {
+  return (event: { level: 'query' | 'error'; error?: unknown }): void => {
+    if (event.level === 'error' && !isUniqueViolation(event.error)) stats.errors++
+  }
 }
 
 const SECRET_COLUMNS = {
@@ -63,8 +80,10 @@ export class KyselyStore implements Store {
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
   #bridgeStarted = false
+  readonly stats: StoreStats
 
   constructor(options: KyselyStoreOptions) {
+    this.stats = options.stats ?? { errors: 0 }
     this.dialect = options.dialect
     this.db = options.db
     this.#bridge = options.bridge
@@ -144,7 +163,7 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- flows
 
-  async createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }> {
+  async createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser = Infinity): Promise<{ flow: FlowRow; created: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const open = await this.db
         .selectFrom('flows')
@@ -164,6 +183,19 @@ export class KyselyStore implements Store {
           .where('id', '=', open.id)
           .where('status', '=', 'pending')
           .execute()
+      }
+      if (maxOpenPerUser !== Infinity) {
+        // Served by the flows_one_open index (it leads with user_id). Not atomic with the insert:
+        // concurrent requests for one user may pass together, so the bound is soft by that many.
+        const { n } = await this.db
+          .selectFrom('flows')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('user_id', '=', row.user_id)
+          .where('status', '=', 'pending')
+          .where('callback_at', 'is', null)
+          .where('expires_at', '>', now)
+          .executeTakeFirstOrThrow()
+        if (Number(n) >= maxOpenPerUser) throw new OpenFlowLimitError(Number(n))
       }
       try {
         await this.db.insertInto('flows').values(encodeFlow(row)).execute()
@@ -263,9 +295,34 @@ export class KyselyStore implements Store {
     return decodeConnection(values)
   }
 
-  async deleteExpiredFlows(before: number): Promise<number> {
-    const r = await this.db.deleteFrom('flows').where('expires_at', '<', before).executeTakeFirst()
+  /** Open flows (pending, not called back, not expired): the `latchkey_pending_flows` gauge. */
+  async countOpenFlows(now: number): Promise<number> {
+    const { n } = await this.db
+      .selectFrom('flows')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'pending')
+      .where('callback_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirstOrThrow()
+    return Number(n)
+  }
+
+  async deleteExpiredFlows(before: number, limit = 1000): Promise<number> {
+    const r = await this.db
+      .deleteFrom('flows')
+      .where('id', 'in', this.#batch('flows', 'expires_at', before, limit))
+      .executeTakeFirst()
     return Number(r.numDeletedRows)
+  }
+
+  /**
+   * Ids of up to `limit` rows of `table` whose `column` is before `before`: one bounded delete at
+   * a time (a short write lock on SQLite). On PostgreSQL rows another sweep has locked are
+   * skipped, so sweeps on several processes never wait on each other or delete a row twice.
+   */
+  #batch(table: 'flows' | 'audit_log', column: 'expires_at' | 'at', before: number, limit: number) {
+    const q = this.db.selectFrom(table as 'flows').select('id').where(column as 'expires_at', '<', before).limit(limit)
+    return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q
   }
 
   // ---------------------------------------------------------------- connections
@@ -296,6 +353,12 @@ export class KyselyStore implements Store {
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ])
     return { items: rows.map(decodeConnection), total: Number(count.n) }
+  }
+
+  /** Connections by status: the `latchkey_connections` gauge (served by the connections_expires index, which leads with status). */
+  async countConnectionsByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('connections').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
 
   async deleteConnection(id: string): Promise<boolean> {
@@ -418,6 +481,14 @@ export class KyselyStore implements Store {
       const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
       await this.db.insertInto('audit_log').values(chunk).execute()
     }
+  }
+
+  async deleteAuditBefore(before: number, limit = 1000): Promise<number> {
+    const r = await this.db
+      .deleteFrom('audit_log')
+      .where('id', 'in', this.#batch('audit_log', 'at', before, limit))
+      .executeTakeFirst()
+    return Number(r.numDeletedRows)
   }
 
   async listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }> {

@@ -9,7 +9,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.js'
-import { KyselyStore } from './kysely-store.js'
+import { KyselyStore, type StoreStats, countQueryErrors } from './kysely-store.js'
 import { PostgresEventBridge } from './postgres-events.js'
 
 export interface StoreLocation {
@@ -36,11 +36,14 @@ export function openStore(location: StoreLocation): KyselyStore {
     // process: unheard 'error' events throw. Idle ones are discarded by the pool (which then emits
     // 'error'); a checked-out one (e.g. holding a refresh lock) emits on the client itself, and
     // its pending or next query fails instead, after which the pool discards it on release.
-    pool.on('error', () => {})
+    // Counted as database errors, for /metrics.
+    const max = location.poolSize ?? 10
+    const stats: StoreStats = { errors: 0, pool: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) }
+    pool.on('error', () => void stats.errors++)
     pool.on('connect', (client) => client.on('error', () => {}))
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: countQueryErrors(stats) })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
-    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError })
+    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError, stats })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -48,8 +51,9 @@ export function openStore(location: StoreLocation): KyselyStore {
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('synchronous = NORMAL')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return new KyselyStore({ dialect: 'sqlite', db })
+  const stats: StoreStats = { errors: 0 }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: countQueryErrors(stats) })
+  return new KyselyStore({ dialect: 'sqlite', db, stats })
 }
 
 /**

@@ -87,9 +87,10 @@ export interface Store {
   /**
    * Inserts the flow unless an open flow (pending, not called back, valid for at least another
    * minute) exists for the same user, provider and scope set; then returns that one. Safe under
-   * concurrency across processes (a partial unique index decides).
+   * concurrency across processes (a partial unique index decides). A new flow is refused with
+   * `OpenFlowLimitError` when the user already has `maxOpenPerUser` open flows (reuse never is).
    */
-  createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }>
+  createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser?: number): Promise<{ flow: FlowRow; created: boolean }>
   getFlow(id: string): Promise<FlowRow | undefined>
   getFlowByState(state: string): Promise<FlowRow | undefined>
   /** Records the first browser that opened the link. True only for the first call. */
@@ -113,13 +114,17 @@ export interface Store {
     key: { user_id: string; provider_id: string },
     build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
   ): Promise<ConnectionRow>
-  /** Deletes flows that expired before `before`. */
-  deleteExpiredFlows(before: number): Promise<number>
+  /** Open flows (pending, not called back, not expired at `now`), all users. */
+  countOpenFlows(now: number): Promise<number>
+  /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
+  deleteExpiredFlows(before: number, limit?: number): Promise<number>
 
   getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined>
   getConnectionById(id: string): Promise<ConnectionRow | undefined>
   updateConnection(id: string, patch: ConnectionPatch): Promise<void>
   listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }>
+  /** Number of connections per status (statuses without any are absent). */
+  countConnectionsByStatus(): Promise<Record<string, number>>
   deleteConnection(id: string): Promise<boolean>
   /**
    * Active connections with a refresh token, not cooling down, whose access token expires before
@@ -138,6 +143,8 @@ export interface Store {
   deleteProvider(id: string): Promise<boolean>
 
   appendAudit(entries: AuditEntry[]): Promise<void>
+  /** Deletes up to `limit` (default 1000) audit entries recorded before `before`; returns how many. */
+  deleteAuditBefore(before: number, limit?: number): Promise<number>
   listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }>
 
   getMeta(key: string): Promise<string | undefined>
@@ -152,6 +159,14 @@ export interface Store {
   /** Publishes an event to every process on this database (and this one). */
   publish(event: StoreEvent): Promise<void>
   subscribe(listener: (event: StoreEvent) => void): () => void
+}
+
+/** Thrown by `createOrReuseFlow` when the user has as many open flows as allowed. */
+export class OpenFlowLimitError extends Error {
+  constructor(readonly open: number) {
+    super(`the user already has ${open} open authorization flows`)
+    this.name = 'OpenFlowLimitError'
+  }
 }
 
 export type SecretFields = Record<string, string | null>

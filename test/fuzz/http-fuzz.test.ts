@@ -34,7 +34,7 @@ const protoNames = Object.getOwnPropertyNames(Object.prototype).sort()
 
 beforeAll(async () => {
   if (process.env['FUZZ_POSTGRES']) db = await createTestDatabase()
-  h = await startHarness({ config: { rateLimit: { perMinute: 0 } }, ...(db ? { databaseUrl: db.url } : {}) })
+  h = await startHarness({ config: { rateLimit: { perMinute: 0 }, authFailuresPerMinute: 0 }, ...(db ? { databaseUrl: db.url } : {}) })
   port = Number(new URL(h.baseURL).port)
   const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
   const connectUser = async (user: string) => {

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
-import type { ApiKeyRow, AuditEntry, ConnectionRow, FlowRow, ProviderRow, StoreEvent } from '../../src/storage/store.js'
+import { type ApiKeyRow, type AuditEntry, type ConnectionRow, type FlowRow, OpenFlowLimitError, type ProviderRow, type StoreEvent } from '../../src/storage/store.js'
 
 /** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
 export const T0 = 1_700_000_000_000
@@ -322,6 +322,24 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect((await store.createOrReuseFlow(afterCompletion, T0 + 5)).created).toBe(true)
       })
 
+      it('refuses a new flow once the user has maxOpenPerUser open flows, but still reuses one', async () => {
+        const open = ['a', 'b', 'c'].map((scope_key) => flowRow({ user_id: 'capped', scope_key }))
+        for (const f of open) expect((await store.createOrReuseFlow(f, T0, 3)).created).toBe(true)
+        const fourth = flowRow({ user_id: 'capped', scope_key: 'd' })
+        await expect(store.createOrReuseFlow(fourth, T0, 3)).rejects.toBeInstanceOf(OpenFlowLimitError)
+        expect(await store.getFlow(fourth.id)).toBeUndefined()
+        // An identical request shares its open flow even at the limit; other users are not affected.
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'b' }), T0, 3)).flow.id).toBe(open[1]!.id)
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'other', scope_key: 'd' }), T0, 3)).created).toBe(true)
+        // Finished, called-back and expired flows do not count.
+        await store.updateFlow(open[0]!.id, { status: 'failed', error: 'access_denied' })
+        expect((await store.createOrReuseFlow(fourth, T0, 3)).created).toBe(true)
+        expect(await store.consumeFlowCallback(open[1]!.id, T0 + 1)).toBe(true)
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'e' }), T0, 3)).created).toBe(true)
+        const later = T0 + 10 * MINUTE
+        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'f', expires_at: later + 10 * MINUTE }), later, 3)).created).toBe(true)
+      })
+
       it('records only the first browser that opens the link', async () => {
         const row = flowRow()
         await store.createOrReuseFlow(row, T0)
@@ -407,6 +425,30 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.getFlow(c.id)).toBeDefined()
         expect(await store.deleteExpiredFlows(T0 + 3)).toBe(0)
       })
+
+      it('counts open flows: pending, not called back, not expired', async () => {
+        const open = flowRow({ user_id: 'o1' })
+        const calledBack = flowRow({ user_id: 'o2' })
+        const failed = flowRow({ user_id: 'o3' })
+        const expired = flowRow({ user_id: 'o4', expires_at: T0 + 1 })
+        for (const f of [open, calledBack, failed, expired]) await store.createOrReuseFlow(f, T0)
+        await store.consumeFlowCallback(calledBack.id, T0)
+        await store.updateFlow(failed.id, { status: 'failed', error: 'access_denied' })
+        expect(await store.countOpenFlows(T0 + 2)).toBe(1)
+        expect(await store.countOpenFlows(T0)).toBe(2)
+      })
+
+      it('deletes expired flows in batches of the given size', async () => {
+        const old = Array.from({ length: 5 }, (_, i) => flowRow({ user_id: `batch-${i}`, expires_at: T0 + i }))
+        for (const f of old) await store.createOrReuseFlow(f, T0 - MINUTE)
+        const young = flowRow({ user_id: 'young', expires_at: T0 + MINUTE })
+        await store.createOrReuseFlow(young, T0 - MINUTE)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(2)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(2)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(1)
+        expect(await store.deleteExpiredFlows(T0 + 10, 2)).toBe(0)
+        expect(await store.getFlow(young.id)).toBeDefined()
+      })
     })
 
     // ------------------------------------------------------------------ completing a flow
@@ -486,6 +528,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.getConnection('u1', 'p2')).toBeUndefined()
         expect(await store.getConnection('u2', 'p1')).toBeUndefined()
         expect(await store.getConnectionById('conn-missing')).toBeUndefined()
+      })
+
+      it('counts connections by status', async () => {
+        expect(await store.countConnectionsByStatus()).toEqual({})
+        await seedConnection(store, { user_id: 'u1', status: 'active' })
+        await seedConnection(store, { user_id: 'u2', status: 'active' })
+        await seedConnection(store, { user_id: 'u3', status: 'reauth_required' })
+        expect(await store.countConnectionsByStatus()).toEqual({ active: 2, reauth_required: 1 })
       })
 
       it('updates fields; only token writes bump the generation', async () => {
@@ -786,6 +836,15 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const r = await store.listAudit({}, 10, 0)
         expect(r.total).toBe(4)
         expect(r.items).toEqual([e2, e3b, e3a, e1])
+      })
+
+      it('deletes entries older than a time, in batches of the given size', async () => {
+        await store.appendAudit(Array.from({ length: 5 }, (_, i) => auditEntry({ id: `old-${i}`, at: T0 + i })))
+        await store.appendAudit([auditEntry({ id: 'kept', at: T0 + 5 })])
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(3)
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(2)
+        expect(await store.deleteAuditBefore(T0 + 5, 3)).toBe(0)
+        expect((await store.listAudit({}, 10, 0)).items.map((e) => e.id)).toEqual(['kept'])
       })
 
       it('appends more than 500 entries in one call', async () => {

@@ -1,6 +1,6 @@
 /**
  * @module http/routes/health
- * `GET /v1/health` (unauthenticated, wire doc §10) and `GET /metrics` (Prometheus).
+ * `GET /v1/health` (unauthenticated, wire doc §10). `/metrics` is placed by `http/metrics-endpoint.ts`.
  */
 import type { FastifyInstance } from 'fastify'
 import type { BrokerContext } from '../../broker/context.js'
@@ -15,10 +15,5 @@ export function healthRoutes(app: FastifyInstance, ctx: BrokerContext): void {
       // Arcade's SDKs retry 503; that is right for an outage.
       return reply.status(503).send({ healthy: false, reason: 'database unavailable' })
     }
-  })
-
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', ctx.metrics.registry.contentType)
-    return ctx.metrics.registry.metrics()
   })
 }
