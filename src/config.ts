@@ -80,6 +80,8 @@ export interface Config {
   rateLimit: { perMinute: number }
   bodyLimitBytes: number
   trustProxy: boolean
+  /** Audit entries held in memory while they cannot be written (database outage); see broker/audit.ts. */
+  auditBufferMax: number
 }
 
 const envSchema = z.object({
@@ -108,6 +110,7 @@ const envSchema = z.object({
   LATCHKEY_VERIFIER_URL: z.string().url().optional(),
   LATCHKEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
+  LATCHKEY_AUDIT_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
   NODE_ENV: z.string().optional(),
 })
@@ -206,6 +209,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimit: { perMinute: e.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 6000 },
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
+    auditBufferMax: e.LATCHKEY_AUDIT_BUFFER_MAX ?? 100_000,
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

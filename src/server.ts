@@ -83,7 +83,16 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     warnings.push('User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.')
   }
 
-  const store = openStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, onBridgeError: (err) => log.warn({ err: err.message }, 'event listener connection lost; reconnecting') })
+  const store = openStore({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    onBridgeError: (err) => log.warn({ err: err.message }, 'event listener connection lost; reconnecting'),
+    // Twice per outage, whatever the request rate: requests answer 503 meanwhile without a log line each.
+    onAvailability: (e) =>
+      e.kind === 'down'
+        ? log.error({ err: e.error.message, code: (e.error as { code?: string }).code }, 'database unavailable: answering 503 (cached connections are still served)')
+        : log.warn({ downMs: e.downMs }, `database available again after ${(e.downMs / 1000).toFixed(1)} s`),
+  })
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
@@ -129,7 +138,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   }
 
   const metrics = createMetrics()
-  const audit = new AuditLog(store, log)
+  const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
   const base = {
     config,
     store,
@@ -183,7 +192,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       ctx.waiters.close()
       ctx.connections.close()
       await app.close()
-      await audit.flush()
+      await audit.close()
       apiKeys.close()
       providerAdmin.close()
       await store.close()

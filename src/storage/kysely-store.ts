@@ -10,6 +10,7 @@ import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
+import type { OutageMonitor } from './unavailable.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -45,6 +46,8 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
   onPublishError?: (err: Error) => void
+  /** Outage state of the database behind `db` (fed by the guarded dialect). */
+  monitor?: OutageMonitor | undefined
 }
 
 const SECRET_COLUMNS = {
@@ -62,6 +65,7 @@ export class KyselyStore implements Store {
   readonly #leaseMs: number
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
+  readonly #monitor: OutageMonitor | undefined
   #bridgeStarted = false
 
   constructor(options: KyselyStoreOptions) {
@@ -71,6 +75,7 @@ export class KyselyStore implements Store {
     this.#leaseMs = options.leaseMs ?? 20_000
     this.#onClose = options.onClose
     this.#onPublishError = options.onPublishError
+    this.#monitor = options.monitor
     this.#events.setMaxListeners(0)
   }
 
@@ -98,8 +103,17 @@ export class KyselyStore implements Store {
     })
   }
 
+  /** True while the last database call failed for a connection-level reason (an outage is under way). */
+  get unavailable(): boolean {
+    return this.#monitor?.down ?? false
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db)
+  }
+
+  async heartbeat(at: number): Promise<void> {
+    await this.setMeta('heartbeat', String(at))
   }
 
   async close(): Promise<void> {
@@ -416,7 +430,8 @@ export class KyselyStore implements Store {
     // Parameter limits: SQLite allows 32766 variables per statement; 8 columns × 500 rows is safe.
     for (let i = 0; i < entries.length; i += 500) {
       const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
-      await this.db.insertInto('audit_log').values(chunk).execute()
+      // Idempotent by id: a batch retried after a commit whose answer was lost is not written twice.
+      await this.db.insertInto('audit_log').values(chunk).onConflict((oc) => oc.column('id').doNothing()).execute()
     }
   }
 

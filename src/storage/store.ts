@@ -74,6 +74,13 @@ export interface Store {
   migrate(): Promise<string[]>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
+  /**
+   * True while an outage is under way: the last database call failed for a connection-level
+   * reason (`StoreUnavailableError`) and none has succeeded since.
+   */
+  readonly unavailable: boolean
+  /** A real, cheap write (one meta row): readiness means the database accepts writes, not only reads. */
+  heartbeat(at: number): Promise<void>
   close(): Promise<void>
 
   insertApiKey(row: ApiKeyRow): Promise<void>
@@ -137,6 +144,7 @@ export interface Store {
   listProviders(): Promise<ProviderRow[]>
   deleteProvider(id: string): Promise<boolean>
 
+  /** Inserts entries; an entry whose id is already stored is skipped (a retried batch is written once). */
   appendAudit(entries: AuditEntry[]): Promise<void>
   listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }>
 
