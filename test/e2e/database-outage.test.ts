@@ -59,6 +59,8 @@ describe.runIf(pgClusterAvailable())('PostgreSQL stopped and started under a run
     expect(r.headers.get('x-should-retry')).toBe('true')
     const health = await fetch(`${h.baseURL}/v1/health`)
     expect(health.status).toBe(503)
+    expect((await fetch(`${h.baseURL}/v1/health/ready`)).status).toBe(503)
+    expect((await fetch(`${h.baseURL}/v1/health/live`)).status).toBe(200)
 
     // The connected user is served from memory throughout, also past the caches' TTLs (2 s, 5 s).
     let handedOut = 1
