@@ -30,6 +30,7 @@ import { Refresher } from './broker/refresher.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
+import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
 import { LatchkeyError } from './errors.js'
@@ -169,6 +170,11 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     store.deleteExpiredFlows(Date.now() - 86_400_000).catch((err: unknown) => log.warn({ err }, 'flow cleanup failed'))
   }, 3_600_000)
   cleanup.unref()
+  // Flows whose callback's process died mid-exchange, for apps that are not polling them.
+  const interrupted = setInterval(() => {
+    sweepInterruptedCallbacks(ctx).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'interrupted-callback sweep failed'))
+  }, 15_000)
+  interrupted.unref()
 
   let closed = false
   return {
@@ -188,6 +194,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       if (closed) return
       closed = true
       clearInterval(cleanup)
+      clearInterval(interrupted)
       await background.stop()
       ctx.waiters.close()
       ctx.connections.close()

@@ -277,6 +277,18 @@ export class KyselyStore implements Store {
     return decodeConnection(values)
   }
 
+  async failInterruptedCallbacks(calledBackBefore: number, reason: { error: string; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
+    return await this.db
+      .updateTable('flows')
+      .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
+      .where('status', '=', 'pending')
+      .where('callback_at', 'is not', null)
+      .where('callback_at', '<', calledBackBefore)
+      .where('grant_enc', 'is', null)
+      .returning(['id', 'user_id', 'provider_id'])
+      .execute()
+  }
+
   async deleteExpiredFlows(before: number): Promise<number> {
     const r = await this.db.deleteFrom('flows').where('expires_at', '<', before).executeTakeFirst()
     return Number(r.numDeletedRows)

@@ -120,6 +120,11 @@ export interface Store {
     key: { user_id: string; provider_id: string },
     build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
   ): Promise<ConnectionRow>
+  /**
+   * Fails pending flows whose callback was consumed before `calledBackBefore` and that hold no
+   * grant (their exchange never finished: its process died). Returns the flows it failed.
+   */
+  failInterruptedCallbacks(calledBackBefore: number, reason: { error: string; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>>
   /** Deletes flows that expired before `before`. */
   deleteExpiredFlows(before: number): Promise<number>
 
