@@ -172,7 +172,10 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   cleanup.unref()
   // Flows whose callback's process died mid-exchange, for apps that are not polling them.
   const interrupted = setInterval(() => {
-    sweepInterruptedCallbacks(ctx).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'interrupted-callback sweep failed'))
+    sweepInterruptedCallbacks(ctx).catch((err: unknown) => {
+      // During a database outage (logged once by the store) the next run retries.
+      if (!store.unavailable) log.warn({ err: (err as Error).message }, 'interrupted-callback sweep failed')
+    })
   }, 15_000)
   interrupted.unref()
 
