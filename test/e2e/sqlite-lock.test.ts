@@ -77,7 +77,9 @@ describe('a second process holding the SQLite write lock', () => {
     const maxStallMs = delay.max / 1e6
     console.log(`event loop: max delay ${maxStallMs.toFixed(1)} ms while another process held the lock; /metrics answered in ${Math.max(...answered)} ms at most`)
 
-    expect(maxStallMs).toBeLessThan(200)
+    // The lock is held for 2 s: a wait inside SQLite shows as a stall of about that. The bound leaves
+    // room for a loaded machine's scheduling and GC pauses, which are not what is measured here.
+    expect(maxStallMs).toBeLessThan(500)
     expect(done.status).toBe(201)
     // It completed because the lock went away, not because it skipped the wait.
     expect(done.at).toBeGreaterThanOrEqual(releasedAt - 50)
