@@ -45,7 +45,7 @@ describe('a process killed during the code exchange', () => {
     a = await startServerProcess({ ...common, port: pa, publicUrl: urlA }, 60_000)
     store = openStore({ url: databaseUrl })
     key = (await new ApiKeys(store).create({ name: 'test', role: 'admin' })).key
-  }, 60_000)
+  }, 120_000)
 
   afterAll(async () => {
     await Promise.all([a?.kill('SIGKILL'), b?.kill()])
