@@ -107,6 +107,8 @@ export interface Config {
   metrics: { listen: string | undefined; token: string | undefined }
   bodyLimitBytes: number
   trustProxy: boolean
+  /** Audit entries held in memory while they cannot be written (database outage); see broker/audit.ts. */
+  auditBufferMax: number
 }
 
 const envSchema = z.object({
@@ -145,6 +147,7 @@ const envSchema = z.object({
   LATCHKEY_METRICS_LISTEN: z.string().min(1).optional(),
   LATCHKEY_METRICS_TOKEN: z.string().min(16).optional(),
   LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
+  LATCHKEY_AUDIT_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
   NODE_ENV: z.string().optional(),
 })
@@ -252,6 +255,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     metrics: metricsEndpoint(e.LATCHKEY_METRICS_LISTEN ?? file.metrics?.listen, e.LATCHKEY_METRICS_TOKEN ?? file.metrics?.token),
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
+    auditBufferMax: e.LATCHKEY_AUDIT_BUFFER_MAX ?? 100_000,
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

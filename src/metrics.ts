@@ -110,6 +110,9 @@ export function createMetrics(sources?: MetricSources, storeTtlMs = 15_000) {
       registers: [registry],
     }),
     waiters: new Gauge({ name: 'latchkey_status_waiters', help: 'Open status long-polls', registers: [registry] }),
+    auditBacklog: new Gauge({ name: 'latchkey_audit_backlog', help: 'Audit entries in memory not yet written (grows during a database outage)', registers: [registry] }),
+    auditRefused: new Counter({ name: 'latchkey_audit_refused_total', help: 'Token hand-outs refused (503) because the audit backlog was full', registers: [registry] }),
+    auditDropped: new Counter({ name: 'latchkey_audit_dropped_total', help: 'Audit entries dropped because the backlog was full, or lost at shutdown', labelNames: ['action'] as const, registers: [registry] }),
   }
 }
 

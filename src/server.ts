@@ -32,6 +32,7 @@ import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
+import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
 import { LatchkeyError } from './errors.js'
@@ -87,7 +88,16 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     warnings.push('User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.')
   }
 
-  const store = openStore({ url: config.databaseUrl, poolSize: config.databasePoolSize, onBridgeError: (err) => log.warn({ err: err.message }, 'event listener connection lost; reconnecting') })
+  const store = openStore({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    onBridgeError: (err) => log.warn({ err: err.message }, 'event listener connection lost; reconnecting'),
+    // Twice per outage, whatever the request rate: requests answer 503 meanwhile without a log line each.
+    onAvailability: (e) =>
+      e.kind === 'down'
+        ? log.error({ err: e.error.message, code: (e.error as { code?: string }).code }, 'database unavailable: answering 503 (cached connections are still served)')
+        : log.warn({ downMs: e.downMs }, `database available again after ${(e.downMs / 1000).toFixed(1)} s`),
+  })
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
@@ -133,7 +143,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   }
 
   const metrics = createMetrics(store)
-  const audit = new AuditLog(store, log)
+  const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
   const base = {
     config,
     store,
@@ -162,6 +172,14 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   if (config.backgroundRefresh.enabled) background.start()
   const retention = new RetentionSweeper(store, config.retention, log)
   retention.start()
+  // Flows whose callback's process died mid-exchange, for apps that are not polling them.
+  const interrupted = setInterval(() => {
+    sweepInterruptedCallbacks(ctx).catch((err: unknown) => {
+      // During a database outage (logged once by the store) the next run retries.
+      if (!store.unavailable) log.warn({ err: (err as Error).message }, 'interrupted-callback sweep failed')
+    })
+  }, 15_000)
+  interrupted.unref()
 
   const metricsWarned = metricsWarning(config)
   if (metricsWarned) warnings.push(metricsWarned)
@@ -190,12 +208,13 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       if (closed) return
       closed = true
       await retention.stop()
+      clearInterval(interrupted)
       await background.stop()
       ctx.waiters.close()
       ctx.connections.close()
       await app.close()
       if (metricsListener) await new Promise((resolve) => metricsListener!.close(resolve))
-      await audit.flush()
+      await audit.close()
       apiKeys.close()
       providerAdmin.close()
       await store.close()

@@ -8,6 +8,7 @@
 import { generateApiKey, parseApiKey, verifySecret } from '../crypto/api-keys.js'
 import { LatchkeyError } from '../errors.js'
 import type { ApiKeyRow, Store } from '../storage/store.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 
 export type ApiKeyRole = 'admin' | 'runtime'
 
@@ -17,6 +18,8 @@ export interface VerifiedKey {
 }
 
 const CACHE_MS = 5_000
+/** During a database outage a key verified within this long is still admitted (stale-if-error). */
+const STALE_MS = 15 * 60_000
 
 const rawKey = (header: string) => (header.startsWith('Bearer ') || header.startsWith('bearer ') ? header.slice(7).trim() : header.trim())
 const TOUCH_MS = 60_000
@@ -87,7 +90,16 @@ export class ApiKeys {
     const now = Date.now()
     const parsed = parseApiKey(raw)
     if (!parsed) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
-    const row = await this.store.getApiKey(parsed.id)
+    const stale = this.#stale(raw, now)
+    // While the store reports an outage, a recently verified key is admitted without asking it.
+    if (stale && this.store.unavailable) return stale
+    let row: ApiKeyRow | undefined
+    try {
+      row = await this.store.getApiKey(parsed.id)
+    } catch (err) {
+      if (stale && isStoreUnavailable(err)) return stale
+      throw err
+    }
     if (!row || !verifySecret(parsed.secret, row.hash)) throw new LatchkeyError('UNAUTHENTICATED', 'invalid API key')
     if (row.revoked_at !== null) throw new LatchkeyError('UNAUTHENTICATED', 'this API key was revoked')
     if (row.expires_at !== null && row.expires_at <= now) throw new LatchkeyError('UNAUTHENTICATED', 'this API key has expired')
@@ -102,6 +114,16 @@ export class ApiKeys {
       void this.store.touchApiKey(row.id, now).catch(() => {})
     }
     return key
+  }
+
+  /**
+   * A key verified before the database went down, while the outage lasts (bounded by STALE_MS):
+   * revocation needs the database too, so none can have happened since except on a process
+   * whose notification this one missed, which the bound limits.
+   */
+  #stale(raw: string, now: number): VerifiedKey | undefined {
+    const hit = this.#cache.get(raw)
+    return hit && hit.until + STALE_MS > now && (hit.expiresAt === null || hit.expiresAt > now) ? hit.key : undefined
   }
 
   #forget(id: string): void {

@@ -10,8 +10,15 @@
  *
  * A read that raced a write must not re-insert the old row: every drop bumps an epoch, and a row
  * read before the latest drop is not cached.
+ *
+ * During a database outage an entry past its TTL is still served (stale-if-error), up to
+ * `maxStaleMs`: the token it holds is valid until its own expiry (checked by the hand-out), and
+ * no write that would change it can happen while the database is down. While the store reports
+ * the outage, the database is not even asked (a partitioned server would make each hand-out wait
+ * for the connect timeout); the outage's end is noticed by other traffic (audit retries, probes).
  */
 import type { ConnectionRow, Store } from '../storage/store.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 
 export class ConnectionCache {
   #byKey = new Map<string, { row: ConnectionRow; until: number }>()
@@ -25,6 +32,7 @@ export class ConnectionCache {
     private readonly store: Store,
     private readonly ttlMs = 2000,
     private readonly maxEntries = 50_000,
+    private readonly maxStaleMs = 15 * 60_000,
   ) {
     this.#unsubscribe = store.subscribe((e) => {
       if (e.channel === 'connection') this.drop(e.id)
@@ -42,8 +50,16 @@ export class ConnectionCache {
     const hit = this.#byKey.get(key)
     const now = Date.now()
     if (hit && hit.until > now) return hit.row
+    const stale = hit && hit.until + this.maxStaleMs > now ? hit.row : undefined
+    if (stale && this.store.unavailable) return stale
     const epoch = this.#epoch
-    const row = await this.store.getConnection(userId, providerId)
+    let row: ConnectionRow | undefined
+    try {
+      row = await this.store.getConnection(userId, providerId)
+    } catch (err) {
+      if (stale && isStoreUnavailable(err)) return stale
+      throw err
+    }
     if (row && epoch === this.#epoch) {
       if (this.#byKey.size >= this.maxEntries) this.clear()
       this.#byKey.set(key, { row, until: now + this.ttlMs })

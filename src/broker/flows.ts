@@ -13,6 +13,7 @@ import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
 import { FLOW_FAILURE_CODES } from '@latchkey/client'
+import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -169,6 +170,8 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         const woken = remaining > 0 ? ctx.waiters.wait(id, remaining, abort.signal) : Promise.resolve(false)
         let flow = await ctx.store.getFlow(id)
         if (!flow) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
+        // A callback whose process died mid-exchange: failed once its deadline passed (see interrupted-callbacks.ts).
+        flow = await settleIfInterrupted(ctx, flow)
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', error: FLOW_FAILURE_CODES.EXPIRED, error_description: 'the authorization expired before it was completed', grant_enc: null } as const
@@ -182,7 +185,9 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
           return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
         }
         if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) return flowResponse(ctx, flow)
-        await woken
+        // An exchange in progress: wake at its deadline too, to settle it should its process have died.
+        const settleAt = interruptedAt(ctx, flow)
+        await (settleAt === undefined ? woken : Promise.race([woken, sleepUntil(settleAt, abort.signal)]))
       } finally {
         // Ends this round's waiter and its timer whatever happened (a no-op once it has fired).
         abort.abort()
@@ -192,6 +197,17 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
   } finally {
     ctx.metrics.waiters.dec()
   }
+}
+
+/** Resolves at `at` (or when `signal` aborts, which also clears the timer). */
+function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, at - Date.now()) + 10)
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      resolve()
+    }, { once: true })
+  })
 }
 
 async function connectionStatus(ctx: BrokerContext, c: ConnectionRow, id: string, actor: string | null, requested?: string[]): Promise<AuthorizationResponse> {

@@ -5,6 +5,7 @@
  * transient provider failures, and record who got it.
  */
 import { LatchkeyError } from '../errors.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { needsRefresh } from './refresher.js'
@@ -26,7 +27,14 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
   if (refreshDue(ctx, c, Date.now())) {
-    const outcome = await ctx.refresher.refresh(c.id, { actor })
+    let outcome
+    try {
+      outcome = await ctx.refresher.refresh(c.id, { actor })
+    } catch (err) {
+      // A database outage during the refresh: a still-valid token keeps being served (like a provider outage).
+      if (!isStoreUnavailable(err) || (c.expires_at !== null && c.expires_at <= Date.now())) throw err
+      outcome = { kind: 'transient-store' } as const
+    }
     switch (outcome.kind) {
       case 'fresh':
         c = outcome.connection
@@ -35,6 +43,8 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
         return { kind: 'reauth_required', connection: undefined }
       case 'reauth_required':
         return { kind: 'reauth_required', connection: outcome.connection }
+      case 'transient-store':
+        break
       case 'misconfigured':
       case 'transient': {
         const stillValid = c.expires_at === null || c.expires_at > Date.now()
@@ -65,7 +75,10 @@ function deliver(ctx: BrokerContext, c: ConnectionRow, actor: string | null, now
   const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
   if (ctx.connections.dueForTouch(c.id, now)) {
-    ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => ctx.log.warn({ err }, 'could not record last use'))
+    // Bookkeeping: during a database outage (logged once by the store) it is skipped, never an error.
+    ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => {
+      if (!isStoreUnavailable(err)) ctx.log.warn({ err }, 'could not record last use')
+    })
   }
   return token
 }

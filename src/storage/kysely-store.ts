@@ -4,6 +4,7 @@
  * Dialect differences are confined to: how a refresh lock is held, and how events travel
  * between processes (PostgreSQL LISTEN/NOTIFY; SQLite in-process only).
  */
+import type { FlowFailureCode } from '@latchkey/client'
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { type Kysely, type Transaction, sql } from 'kysely'
@@ -11,6 +12,7 @@ import type { Database } from './schema.js'
 import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
 import { OpenFlowLimitError } from './store.js'
+import type { OutageMonitor } from './unavailable.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -48,6 +50,8 @@ export interface KyselyStoreOptions {
   onPublishError?: (err: Error) => void
   /** Database errors so far and the connection pool's state (PostgreSQL), read by `/metrics`. */
   stats?: StoreStats
+  /** Outage state of the database behind `db` (fed by the guarded dialect). */
+  monitor?: OutageMonitor | undefined
 }
 
 /** Counted where queries run (Kysely's log hook) and read at scrape time. */
@@ -79,6 +83,7 @@ export class KyselyStore implements Store {
   readonly #leaseMs: number
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
+  readonly #monitor: OutageMonitor | undefined
   #bridgeStarted = false
   readonly stats: StoreStats
 
@@ -90,6 +95,7 @@ export class KyselyStore implements Store {
     this.#leaseMs = options.leaseMs ?? 20_000
     this.#onClose = options.onClose
     this.#onPublishError = options.onPublishError
+    this.#monitor = options.monitor
     this.#events.setMaxListeners(0)
   }
 
@@ -117,8 +123,17 @@ export class KyselyStore implements Store {
     })
   }
 
+  /** True while the last database call failed for a connection-level reason (an outage is under way). */
+  get unavailable(): boolean {
+    return this.#monitor?.down ?? false
+  }
+
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db)
+  }
+
+  async heartbeat(at: number): Promise<void> {
+    await this.setMeta('heartbeat', String(at))
   }
 
   async close(): Promise<void> {
@@ -307,6 +322,18 @@ export class KyselyStore implements Store {
     return Number(n)
   }
 
+  async failInterruptedCallbacks(calledBackBefore: number, reason: { error: FlowFailureCode; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
+    return await this.db
+      .updateTable('flows')
+      .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
+      .where('status', '=', 'pending')
+      .where('callback_at', 'is not', null)
+      .where('callback_at', '<', calledBackBefore)
+      .where('grant_enc', 'is', null)
+      .returning(['id', 'user_id', 'provider_id'])
+      .execute()
+  }
+
   async deleteExpiredFlows(before: number, limit = 1000): Promise<number> {
     const r = await this.db
       .deleteFrom('flows')
@@ -479,7 +506,8 @@ export class KyselyStore implements Store {
     // Parameter limits: SQLite allows 32766 variables per statement; 8 columns × 500 rows is safe.
     for (let i = 0; i < entries.length; i += 500) {
       const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
-      await this.db.insertInto('audit_log').values(chunk).execute()
+      // Idempotent by id: a batch retried after a commit whose answer was lost is not written twice.
+      await this.db.insertInto('audit_log').values(chunk).onConflict((oc) => oc.column('id').doNothing()).execute()
     }
   }
 

@@ -11,6 +11,8 @@ import pg from 'pg'
 import type { Database } from './schema.js'
 import { KyselyStore, type StoreStats, countQueryErrors } from './kysely-store.js'
 import { PostgresEventBridge } from './postgres-events.js'
+import { guardDialect } from './guarded-dialect.js'
+import { type AvailabilityEvent, OutageMonitor } from './unavailable.js'
 
 export interface StoreLocation {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (`:memory:` for tests). */
@@ -18,6 +20,12 @@ export interface StoreLocation {
   /** PostgreSQL pool size per process. */
   poolSize?: number
   onBridgeError?: (err: Error) => void
+  /** Called once when the database becomes unavailable and once when it is back (with the outage's length). */
+  onAvailability?: (event: AvailabilityEvent) => void
+  /** SQLite: how long a statement waits (asynchronously) for another writer's lock; default 5 s. */
+  busyDeadlineMs?: number
+  /** PostgreSQL: how long a request waits for a pooled connection; default 5 s. */
+  connectTimeoutMs?: number
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -25,13 +33,16 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 export function openStore(location: StoreLocation): KyselyStore {
+  const monitor = new OutageMonitor(location.onAvailability)
   if (isPostgresUrl(location.url)) {
     // bigint (int8) columns hold unix milliseconds, well inside Number's exact range.
     const types = {
       getTypeParser: (oid: number, format?: string) =>
         oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
     }
-    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, types } as pg.PoolConfig)
+    // A bounded wait for a pooled connection: with every connection stuck (a hung server), a request
+    // answers 503 instead of queueing forever.
+    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, connectionTimeoutMillis: location.connectTimeoutMs ?? 5000, types } as pg.PoolConfig)
     // A connection the server drops (restart, failover, a killed session) must not crash the
     // process: unheard 'error' events throw. Idle ones are discarded by the pool (which then emits
     // 'error'); a checked-out one (e.g. holding a refresh lock) emits on the client itself, and
@@ -41,19 +52,22 @@ export function openStore(location: StoreLocation): KyselyStore {
     const stats: StoreStats = { errors: 0, pool: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) }
     pool.on('error', () => void stats.errors++)
     pool.on('connect', (client) => client.on('error', () => {}))
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: countQueryErrors(stats) })
+    const db = new Kysely<Database>({ dialect: guardDialect(new PostgresDialect({ pool }), { dialect: 'postgres', monitor }), log: countQueryErrors(stats) })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
-    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError, stats })
+    return new KyselyStore({ dialect: 'postgres', db, bridge, monitor, onPublishError: location.onBridgeError, stats })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const sqlite = new BetterSqlite3(path)
+  // Opening waits (briefly, synchronously: once, before serving) for another process switching the
+  // file to WAL; after that, no statement may wait inside better-sqlite3 (see guarded-dialect.ts).
+  sqlite.pragma('busy_timeout = 2000')
   sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 0')
   const stats: StoreStats = { errors: 0 }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), log: countQueryErrors(stats) })
-  return new KyselyStore({ dialect: 'sqlite', db, stats })
+  const dialect = guardDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), { dialect: 'sqlite', monitor, busyDeadlineMs: location.busyDeadlineMs })
+  return new KyselyStore({ dialect: 'sqlite', db: new Kysely<Database>({ dialect, log: countQueryErrors(stats) }), monitor, stats })
 }
 
 /**

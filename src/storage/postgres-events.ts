@@ -30,7 +30,8 @@ export class PostgresEventBridge implements EventBridge {
 
   async #connect(attempt: number): Promise<void> {
     if (this.#stopped) return
-    const client = new pg.Client({ connectionString: this.#url })
+    // A bounded connect: a server that does not answer (partition) must not stop the reconnect loop.
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true })
     client.on('notification', (msg) => {
       if (msg.channel === this.#channel && msg.payload) this.#onMessage?.(msg.payload)
     })
@@ -78,7 +79,7 @@ export class PostgresEventBridge implements EventBridge {
 
   async #publishNow(payload: string): Promise<void> {
     if (!this.#publisher) {
-      const client = new pg.Client({ connectionString: this.#url })
+      const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000 })
       client.on('error', () => {
         if (this.#publisher === client) this.#publisher = undefined
       })

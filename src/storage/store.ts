@@ -6,6 +6,7 @@
  *
  * The store never sees a plaintext token: `*_enc` fields are keyring envelopes.
  */
+import type { FlowFailureCode } from '@latchkey/client'
 import type { ApiKeysTable, AuditTable, ConnectionsTable, FlowsTable, ProvidersTable } from './schema.js'
 
 export type ApiKeyRow = ApiKeysTable
@@ -74,6 +75,13 @@ export interface Store {
   migrate(): Promise<string[]>
   /** Throws when the database cannot answer. */
   ping(): Promise<void>
+  /**
+   * True while an outage is under way: the last database call failed for a connection-level
+   * reason (`StoreUnavailableError`) and none has succeeded since.
+   */
+  readonly unavailable: boolean
+  /** A real, cheap write (one meta row): readiness means the database accepts writes, not only reads. */
+  heartbeat(at: number): Promise<void>
   close(): Promise<void>
 
   insertApiKey(row: ApiKeyRow): Promise<void>
@@ -116,6 +124,11 @@ export interface Store {
   ): Promise<ConnectionRow>
   /** Open flows (pending, not called back, not expired at `now`), all users. */
   countOpenFlows(now: number): Promise<number>
+  /**
+   * Fails pending flows whose callback was consumed before `calledBackBefore` and that hold no
+   * grant (their exchange never finished: its process died). Returns the flows it failed.
+   */
+  failInterruptedCallbacks(calledBackBefore: number, reason: { error: FlowFailureCode; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>>
   /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
   deleteExpiredFlows(before: number, limit?: number): Promise<number>
 
@@ -142,6 +155,7 @@ export interface Store {
   listProviders(): Promise<ProviderRow[]>
   deleteProvider(id: string): Promise<boolean>
 
+  /** Inserts entries; an entry whose id is already stored is skipped (a retried batch is written once). */
   appendAudit(entries: AuditEntry[]): Promise<void>
   /** Deletes up to `limit` (default 1000) audit entries recorded before `before`; returns how many. */
   deleteAuditBefore(before: number, limit?: number): Promise<number>

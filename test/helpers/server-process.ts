@@ -12,6 +12,8 @@ const input = JSON.parse(process.env['LATCHKEY_TEST_CONFIG'] ?? '{}') as {
   databaseUrl: string
   encryptionKeys: string
   providerEntries: Array<Record<string, unknown>>
+  /** Optional: the outbound HTTP timeout (default 10 s). */
+  providerTimeoutMs?: number
 }
 const config = loadConfig({
   cwd: '/tmp',
@@ -26,6 +28,7 @@ const config = loadConfig({
     allowInsecureLoopbackProviders: true,
     configFile: undefined,
     rateLimit: { perMinute: 0 },
+    ...(input.providerTimeoutMs !== undefined ? { providerTimeoutMs: input.providerTimeoutMs } : {}),
   },
 })
 const latchkey = await createLatchkey(config, { logger: createLogger('warn'), bootstrapApiKey: false })

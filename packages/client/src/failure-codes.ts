@@ -18,6 +18,7 @@ export const FLOW_FAILURE_CODES = {
   EXCHANGE_FAILED: 'exchange_failed',
   CONNECTION_DELETED: 'connection_deleted',
   REAUTH_REQUIRED: 'reauth_required',
+  CALLBACK_INTERRUPTED: 'callback_interrupted',
   // Sent by the provider to the callback (RFC 6749 §4.1.2.1), passed on as sent.
   ACCESS_DENIED: 'access_denied',
   INVALID_REQUEST: 'invalid_request',
@@ -40,6 +41,7 @@ export const FLOW_FAILURE_DESCRIPTIONS: Readonly<Record<FlowFailureCode, string>
   exchange_failed: 'The provider did not exchange the code for a usable token (rejected code, protocol error or outage).',
   connection_deleted: 'The authorization completed, but its connection was deleted since.',
   reauth_required: 'The grant was revoked or expired and could not be refreshed; call authorize again for a new link.',
+  callback_interrupted: 'The server completing the sign-in stopped during the code exchange; the flow was failed once the exchange deadline passed. Start again from the app.',
   access_denied: 'The user declined the authorization at the provider.',
   invalid_request: 'The provider found the authorization request malformed.',
   unauthorized_client: 'The provider does not allow this client to use the authorization code grant.',

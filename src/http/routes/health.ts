@@ -1,19 +1,58 @@
 /**
  * @module http/routes/health
- * `GET /v1/health` (unauthenticated, wire doc §10). `/metrics` is placed by `http/metrics-endpoint.ts`.
+ * Health (unauthenticated). `/metrics` is placed by `http/metrics-endpoint.ts`.
+ *
+ * - `GET /v1/health/live` — liveness: the process answers HTTP (its event loop runs). No
+ *   database call: an outage must not get every replica restarted, which would only drop the
+ *   tokens they still serve from memory. For a Kubernetes `livenessProbe`.
+ * - `GET /v1/health/ready` — readiness: the database accepts a write (a heartbeat row), so the
+ *   process can start flows, store grants and write its audit trail. A full disk, a read-only
+ *   file or database, or a stopped server answer 503. For a `readinessProbe` / load balancer.
+ * - `GET /v1/health` — Arcade's endpoint (wire doc §10), `{healthy}`: the readiness answer.
+ *
+ * The write check's result is kept for a second, so frequent probes from many sources cost the
+ * database one small write per second per process.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { BrokerContext } from '../../broker/context.js'
 
+const READY_CACHE_MS = 1000
+
+type Readiness = { healthy: true } | { healthy: false; reason: string }
+
 export function healthRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  app.get('/v1/health', async (_request, reply) => {
+  let last: { at: number; result: Readiness } | undefined
+  let checking: Promise<Readiness> | undefined
+
+  const check = async (): Promise<Readiness> => {
     try {
-      await ctx.store.ping()
+      await ctx.store.heartbeat(Date.now())
       return { healthy: true }
     } catch (err) {
-      ctx.log.error({ err }, 'health check: database unavailable')
-      // Arcade's SDKs retry 503; that is right for an outage.
-      return reply.status(503).send({ healthy: false, reason: 'database unavailable' })
+      // A connection-level failure is logged once per outage by the store; anything else is news.
+      if (!ctx.store.unavailable) ctx.log.error({ err: (err as Error).message }, 'health check: the database does not accept writes')
+      return { healthy: false, reason: 'database unavailable: it does not accept writes' }
     }
-  })
+  }
+
+  const readiness = (): Promise<Readiness> => {
+    if (last && last.at + READY_CACHE_MS > Date.now()) return Promise.resolve(last.result)
+    checking ??= check()
+      .then((result) => {
+        last = { at: Date.now(), result }
+        return result
+      })
+      .finally(() => (checking = undefined))
+    return checking
+  }
+
+  const answer = async (reply: FastifyReply) => {
+    const result = await readiness()
+    // Arcade's SDKs retry 503; that is right for an outage.
+    return result.healthy ? result : reply.status(503).header('retry-after', '2').send(result)
+  }
+
+  app.get('/v1/health', (_request, reply) => answer(reply))
+  app.get('/v1/health/ready', (_request, reply) => answer(reply))
+  app.get('/v1/health/live', async () => ({ healthy: true }))
 }
