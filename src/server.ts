@@ -40,6 +40,7 @@ import { adminKeyRoutes } from './http/routes/admin-keys.js'
 import { authRoutes } from './http/routes/auth.js'
 import { browserRoutes } from './http/routes/browser.js'
 import { healthRoutes } from './http/routes/health.js'
+import { openApiRoutes } from './http/routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
 import { mountDemoIdp } from './http/routes/demo-idp.js'
 
@@ -271,6 +272,7 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   const limiter = new RateLimiter(config.rateLimit.perMinute)
   app.register(async (publicScope) => {
     healthRoutes(publicScope, ctx)
+    openApiRoutes(publicScope)
     browserRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {
