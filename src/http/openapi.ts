@@ -47,6 +47,9 @@ function errorBody(codes: readonly ErrorCode[]) {
   return codes.includes('USER_MISMATCH') ? base.extend({ code: z.number().int().optional(), error: z.string().optional(), msg: z.string().optional() }) : base
 }
 
+/** Sent with RATE_LIMITED (`http/guard.ts`). */
+const retryAfter = z.object({ 'retry-after': z.string().meta({ description: 'Seconds until the rate-limit window ends.' }) })
+
 function errorResponses(spec: RouteSpec): ZodOpenApiResponsesObject {
   const byStatus = new Map<number, ErrorCode[]>()
   for (const code of new Set([...spec.errors, ...sharedErrors(spec)])) {
@@ -60,6 +63,7 @@ function errorResponses(spec: RouteSpec): ZodOpenApiResponsesObject {
     out[statusKey(status)] = {
       description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
       content: { 'application/json': { schema: errorBody(codes) } },
+      ...(codes.includes('RATE_LIMITED') ? { headers: retryAfter } : {}),
     }
   }
   return out
