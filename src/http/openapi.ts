@@ -10,21 +10,7 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, createDocument } from 'zod-openapi'
 import { ERROR_CODES, type ErrorCode } from '../errors.js'
-import { type RouteSpec, defineRoute } from './route-spec.js'
-
-export const OPENAPI_PATH = '/v1/openapi.json'
-
-/** This document's own route (public: a client generator needs it before it has a key). */
-export const openApiRoute = defineRoute({
-  method: 'GET',
-  path: OPENAPI_PATH,
-  operationId: 'getOpenApiDocument',
-  summary: 'This OpenAPI 3.1 document',
-  tag: 'meta',
-  access: 'public',
-  responses: { 200: { description: 'The OpenAPI document.', schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) } },
-  errors: [],
-})
+import type { RouteSpec } from './route-spec.js'
 
 const statusKey = (status: number) => String(status) as `${1 | 2 | 3 | 4 | 5}${string}`
 
