@@ -17,6 +17,11 @@ export interface ErrorSpec {
   description: string
   expose: boolean
   retry: boolean
+  /**
+   * Sent as `retry-after` (and `retry-after-ms`, with `x-should-retry: true`, which Arcade's SDKs
+   * read) on every answer with this code: how long a client should wait before trying again.
+   */
+  retryAfterSeconds?: number
 }
 
 export const ERROR_CODES = {
@@ -44,7 +49,7 @@ export const ERROR_CODES = {
   CONFLICT: { status: 400, expose: true, retry: false, description: 'The resource already exists.' },
   // Not exposed: its message could carry internal detail. Retryable, as an unexpected error may be a passing one.
   SERVER_ERROR: { status: 500, expose: false, retry: true, description: 'An unexpected error; details are in the server log under the request id.' },
-  UNAVAILABLE: { status: 503, expose: true, retry: true, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
+  UNAVAILABLE: { status: 503, expose: true, retry: true, retryAfterSeconds: 2, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERROR_CODES

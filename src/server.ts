@@ -45,6 +45,7 @@ import { authRoutes } from './http/routes/auth.js'
 import { browserRoutes } from './http/routes/browser.js'
 import { healthRoutes } from './http/routes/health.js'
 import { metricsOnPublicPort, metricsRoute, metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
+import { openApiRoutes } from './http/routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
 import { mountDemoIdp } from './http/routes/demo-idp.js'
 
@@ -323,6 +324,7 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
   app.register(async (publicScope) => {
     healthRoutes(publicScope, ctx)
     if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
+    openApiRoutes(publicScope)
     browserRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {

@@ -6,17 +6,11 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ZodError } from 'zod'
-import { ERROR_CODES, type ErrorCode, LatchkeyError } from '../errors.js'
+import { ERROR_CODES, type ErrorCode, type ErrorSpec, LatchkeyError } from '../errors.js'
 import { formatPath } from '../config.js'
 import { type SchemaIssue, describeIssue } from './schema.js'
 import { isStoreUnavailable } from '../storage/unavailable.js'
 
-/**
- * How long a client should wait before retrying a 503. Arcade's SDKs honour `retry-after-ms`
- * (then `retry-after`, in seconds) and retry 5xx up to twice by default: two seconds apart
- * spreads the retries of a fleet of agents over a short restart instead of hammering it.
- */
-const RETRY_AFTER_SECONDS = 2
 
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'request body is too large'],
@@ -58,11 +52,14 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
     // A database outage is logged once when it starts and once when it ends (storage/unavailable.ts),
     // not once per request: during an outage every request fails the same way.
     if (known.status >= 500 && !isStoreUnavailable(known)) request.log.warn({ code: known.code, reqId: request.id }, known.message)
-    if (known.status === 503) {
-      void reply.header('retry-after', String(RETRY_AFTER_SECONDS)).header('retry-after-ms', String(RETRY_AFTER_SECONDS * 1000)).header('x-should-retry', 'true')
+    const spec: ErrorSpec = ERROR_CODES[known.code]
+    // Arcade's SDKs honour `retry-after-ms` (then `retry-after`) and retry 5xx twice by default:
+    // a delay spreads a fleet of agents' retries over a short outage instead of hammering it.
+    if (spec.retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(spec.retryAfterSeconds)).header('retry-after-ms', String(spec.retryAfterSeconds * 1000)).header('x-should-retry', 'true')
     }
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
-    if (!ERROR_CODES[known.code].retry && sdkRetries(known.status)) void reply.header('x-should-retry', 'false')
+    if (!spec.retry && sdkRetries(known.status)) void reply.header('x-should-retry', 'false')
     void reply.status(known.status).send({ name: known.code, message: known.message, ...known.extra })
     return
   }

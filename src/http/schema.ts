@@ -43,3 +43,17 @@ export function describeIssue(issue: SchemaIssue): string {
   const problem = issue.keyword === 'required' ? 'required' : (pattern ?? issue.message ?? 'invalid')
   return `${where}: ${problem}`
 }
+
+/** Arcade's offset page (wire doc §8): `{items, limit, offset, page_count, total_count}`. */
+export const offsetPage = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    page_count: z.number().int().meta({ description: 'Items on this page.' }),
+    total_count: z.number().int().meta({ description: 'Items matching the filter, on all pages.' }),
+  })
+
+/** A time as the API writes it (`Date#toISOString`), or null when it has not happened. */
+export const isoTime = () => z.iso.datetime()
+export const isoTimeOrNull = () => isoTime().nullable()

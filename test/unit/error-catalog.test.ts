@@ -5,7 +5,7 @@
  */
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ERROR_CODES, type ErrorCode, LatchkeyError } from '../../src/errors.js'
+import { ERROR_CODES, type ErrorCode, type ErrorSpec, LatchkeyError } from '../../src/errors.js'
 import { errorHandler } from '../../src/http/error-handler.js'
 
 const app = Fastify({ logger: false })
@@ -32,7 +32,9 @@ describe('error catalog', () => {
       expect(body.message).not.toContain('message of')
     }
     const retriedBySdk = [408, 409, 429].includes(res.statusCode) || res.statusCode >= 500
-    expect(res.headers['x-should-retry']).toBe(retriedBySdk && !spec.retry ? 'false' : undefined)
+    const entry: ErrorSpec = spec
+    expect(res.headers['x-should-retry']).toBe(retriedBySdk && !spec.retry ? 'false' : entry.retryAfterSeconds !== undefined ? 'true' : undefined)
+    expect(res.headers['retry-after']).toBe(entry.retryAfterSeconds === undefined ? undefined : String(entry.retryAfterSeconds))
   })
 
   // The rules the catalog used to encode in code, pinned by name so an edit to an entry is deliberate.

@@ -11,6 +11,8 @@ import type { BrokerContext } from '../../broker/context.js'
 import { deleteConnection } from '../../broker/connections.js'
 import { LatchkeyError } from '../../errors.js'
 import type { ConnectionRow } from '../../storage/store.js'
+import { defineRoute, register } from '../route-spec.js'
+import { isoTime, isoTimeOrNull, offsetPage } from '../schema.js'
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(25),
@@ -22,8 +24,80 @@ const listQuery = z.object({
   status: z.enum(['active', 'reauth_required', 'revoked']).optional(),
 })
 
+const idParams = z.object({ id: z.string().meta({ description: 'The connection id (`cn_…`).' }) })
+
 /** Arcade's connection item plus Latchkey's lifecycle fields (never a token). */
-export function connectionView(ctx: BrokerContext, c: ConnectionRow): Connection {
+export const connectionItem = z
+  .object({
+    id: z.string(),
+    connection_id: z.string(),
+    connection_status: z.enum(['active', 'reauth_required', 'revoked']),
+    provider_id: z.string(),
+    provider_type: z.literal('oauth2'),
+    provider_description: z.string(),
+    provider_user_info: z.record(z.string(), z.unknown()),
+    scopes: z.array(z.string()),
+    user_id: z.string(),
+    account: z.object({ id: z.string().nullable(), label: z.string().nullable() }),
+    has_refresh_token: z.boolean(),
+    expires_at: isoTimeOrNull(),
+    refresh_token_expires_at: isoTimeOrNull(),
+    created_at: isoTime(),
+    updated_at: isoTime(),
+    last_used_at: isoTimeOrNull(),
+    last_refresh_at: isoTimeOrNull(),
+    last_refresh_error: z.string().nullable(),
+    refresh_failures: z.number().int(),
+  })
+  .meta({ id: 'Connection' })
+
+export const listConnectionsRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/admin/user_connections',
+  operationId: 'listUserConnections',
+  summary: "Users' connections, filtered by user, provider or status",
+  description: 'Filters are accepted flat (`user_id`, `provider_id`) and bracketed (`user[id]`, `provider[id]`, what older Arcade SDKs send).',
+  tag: 'admin: connections',
+  access: 'admin',
+  query: listQuery,
+  responses: { 200: { description: 'One page of connections.', schema: offsetPage(connectionItem) } },
+  errors: [],
+})
+
+export const getConnectionRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/admin/user_connections/:id',
+  operationId: 'getUserConnection',
+  summary: 'One connection',
+  tag: 'admin: connections',
+  access: 'admin',
+  params: idParams,
+  responses: { 200: { description: 'The connection.', schema: connectionItem } },
+  errors: ['CONNECTION_NOT_FOUND'],
+})
+
+export const deleteConnectionRoute = defineRoute({
+  method: 'DELETE',
+  path: '/v1/admin/user_connections/:id',
+  operationId: 'deleteUserConnection',
+  summary: "Delete a connection, revoking its token at the provider where it can",
+  tag: 'admin: connections',
+  access: 'admin',
+  params: idParams,
+  responses: {
+    204: {
+      description: 'Deleted.',
+      headers: z.object({
+        'x-latchkey-provider-revocation': z.enum(['revoked', 'not_supported', 'failed', 'skipped']).meta({ description: 'What the provider said to the revocation.' }),
+      }),
+    },
+  },
+  errors: ['CONNECTION_NOT_FOUND'],
+})
+
+export const connectionRouteSpecs = [listConnectionsRoute, getConnectionRoute, deleteConnectionRoute]
+
+export function connectionView(ctx: BrokerContext, c: ConnectionRow): z.infer<typeof connectionItem> {
   const provider = ctx.registry.get(c.provider_id)
   return {
     id: c.id,
@@ -51,7 +125,7 @@ export function connectionView(ctx: BrokerContext, c: ConnectionRow): Connection
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  app.get('/v1/admin/user_connections', async (request) => {
+  register(app, listConnectionsRoute, async (request) => {
     const q = listQuery.parse(request.query)
     const filter = { user_id: q.user_id ?? q['user[id]'], provider_id: q.provider_id ?? q['provider[id]'], status: q.status }
     const { items, total } = await ctx.store.listConnections(filter, q.limit, q.offset)
@@ -64,13 +138,13 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
     } satisfies Page<Connection>
   })
 
-  app.get<{ Params: { id: string } }>('/v1/admin/user_connections/:id', async (request) => {
+  register(app, getConnectionRoute, async (request) => {
     const c = await ctx.store.getConnectionById(request.params.id)
     if (!c) throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection with id ${JSON.stringify(request.params.id)}`)
     return connectionView(ctx, c)
   })
 
-  app.delete<{ Params: { id: string } }>('/v1/admin/user_connections/:id', async (request, reply) => {
+  register(app, deleteConnectionRoute, async (request, reply) => {
     const c = await ctx.store.getConnectionById(request.params.id)
     if (!c) throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection with id ${JSON.stringify(request.params.id)}`)
     const result = await deleteConnection(ctx, c, request.apiKey?.id ?? null)

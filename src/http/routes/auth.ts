@@ -7,8 +7,9 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
 import { confirmUser } from '../../broker/callback.js'
-import type { BrokerContext } from '../../broker/context.js'
+import type { AuthorizationResponse, BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
+import { type Same, defineRoute, register } from '../route-spec.js'
 import { jsonSchema, printable } from '../schema.js'
 
 export const authorizeBody = z.object({
@@ -30,6 +31,69 @@ const statusQuery = z.object({
 
 const confirmBody = z.object({ flow_id: printable(100), user_id: printable(256) })
 
+/** Arcade's AuthorizationResponse (wire doc §3) as the broker builds it. */
+export const authorizationResponse = z
+  .object({
+    id: z.string().meta({ description: 'The authorization id (`ac_…`), or the connection id (`cn_…`) when the answer came from a stored grant.' }),
+    status: z.enum(['not_started', 'pending', 'completed', 'failed']),
+    url: z.string().optional().meta({ description: 'Where the user authorizes (only while pending).' }),
+    scopes: z.array(z.string()),
+    provider_id: z.string(),
+    user_id: z.string(),
+    context: z.object({ token: z.string(), user_info: z.record(z.string(), z.unknown()) }).optional().meta({ description: 'The access token and user info (only when completed).' }),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .optional()
+      .meta({ description: 'Latchkey extension: why the authorization failed (`access_denied`, `expired`, `user_mismatch`, `reauth_required`, …).' }),
+  })
+  .meta({ id: 'AuthorizationResponse' })
+
+/** The broker's type and the published schema are one type, or this does not compile. */
+const _authorizationResponseIsTheBrokers: Same<z.infer<typeof authorizationResponse>, AuthorizationResponse> = true
+
+const confirmResponse = z.object({ auth_id: z.string(), next_uri: z.string().optional() })
+
+export const authorizeRoute = defineRoute({
+  method: 'POST',
+  path: '/v1/auth/authorize',
+  operationId: 'authorize',
+  summary: 'Get a token for a user, or a link for the user to grant one',
+  description:
+    'Answers `completed` with `context.token` when the user has a grant covering the scopes (refreshed if due); otherwise `pending` with a `url`. Identical concurrent requests share one pending authorization.',
+  tag: 'auth',
+  access: 'runtime',
+  body: authorizeBody,
+  responses: { 200: { description: 'Completed (with a token) or pending (with a link).', schema: authorizationResponse } },
+  errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN', 'PROVIDER_NOT_CONFIGURED', 'INVALID_NEXT_URI', 'PROVIDER_MISCONFIGURED', 'PROVIDER_UNAVAILABLE'],
+})
+
+export const statusRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/auth/status',
+  operationId: 'authStatus',
+  summary: 'The state of an authorization, waiting up to `wait` seconds for it to change',
+  description: 'With `wait` (clamped to 59 s), answers when the authorization completes or fails, or with its pending state when the wait ends.',
+  tag: 'auth',
+  access: 'runtime',
+  query: statusQuery,
+  responses: { 200: { description: 'The authorization, completed with a token, pending, or failed with `error`.', schema: authorizationResponse } },
+  errors: ['FLOW_NOT_FOUND', 'PROVIDER_MISCONFIGURED', 'PROVIDER_UNAVAILABLE'],
+})
+
+export const confirmUserRoute = defineRoute({
+  method: 'POST',
+  path: '/v1/auth/confirm_user',
+  operationId: 'confirmUser',
+  summary: "Custom user verification: vouch that the signed-in user started the authorization",
+  tag: 'auth',
+  access: 'runtime',
+  body: confirmBody,
+  responses: { 200: { description: 'The user matches; the authorization is completed.', schema: confirmResponse } },
+  errors: ['BAD_REQUEST', 'FLOW_NOT_FOUND', 'USER_MISMATCH', 'PROVIDER_UNKNOWN'],
+})
+
+export const authRouteSpecs = [authorizeRoute, statusRoute, confirmUserRoute]
+
 /**
  * The hot path's body is checked by Fastify's compiled JSON Schema validator (ajv) before the
  * handler runs: measured on the load test, a zod parse per call cost about as much as the rest
@@ -38,7 +102,7 @@ const confirmBody = z.object({ flow_id: printable(100), user_id: printable(256) 
 const authorizeBodySchema = jsonSchema(authorizeBody)
 
 export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  app.post('/v1/auth/authorize', { schema: { body: authorizeBodySchema } }, (request, reply) => {
+  register(app, authorizeRoute, (request, reply) => {
     const body = request.body as z.output<typeof authorizeBody>
     const req = body.auth_requirement
     if (req.provider_type !== undefined && req.provider_type !== 'oauth2') {
@@ -56,9 +120,9 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     // A connected user's prepared body (the hot path), sent as it is.
     void reply.type('application/json; charset=utf-8').send(answer)
     return undefined
-  })
+  }, { schema: { body: authorizeBodySchema } })
 
-  app.get('/v1/auth/status', async (request) => {
+  register(app, statusRoute, async (request) => {
     const q = statusQuery.parse(request.query)
     const waitMs = Math.min(q.wait ?? 0, 59) * 1000
     const abort = new AbortController()
@@ -77,7 +141,7 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     }
   })
 
-  app.post('/v1/auth/confirm_user', async (request) => {
+  register(app, confirmUserRoute, async (request) => {
     const body = confirmBody.parse(request.body)
     return confirmUser(ctx, body.flow_id, body.user_id, request.apiKey?.id ?? null)
   })

@@ -14,11 +14,56 @@
  * database one small write per second per process.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
+import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
+import { defineRoute, register } from '../route-spec.js'
+
+/** Arcade's HealthSchema (wire doc §10). */
+const health = z.object({ healthy: z.boolean(), reason: z.string().optional().meta({ description: 'Why it is unhealthy.' }) }).meta({ id: 'Health' })
+
+const readinessResponses = {
+  200: { description: 'Ready: the database accepts writes.', schema: health },
+  503: { description: 'Not ready: the database is stopped, read-only or full (with `retry-after`).', schema: health },
+} as const
+
+export const healthRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/health',
+  operationId: 'health',
+  summary: "Arcade's health endpoint: answers like readiness",
+  tag: 'health',
+  access: 'public',
+  responses: readinessResponses,
+  errors: [],
+})
+
+export const readinessRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/health/ready',
+  operationId: 'healthReady',
+  summary: 'Readiness: whether this process can write to its database (for a readinessProbe)',
+  tag: 'health',
+  access: 'public',
+  responses: readinessResponses,
+  errors: [],
+})
+
+export const livenessRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/health/live',
+  operationId: 'healthLive',
+  summary: 'Liveness: the process answers; no database call (for a livenessProbe)',
+  tag: 'health',
+  access: 'public',
+  responses: { 200: { description: 'Alive.', schema: health } },
+  errors: [],
+})
+
+export const healthRouteSpecs = [healthRoute, readinessRoute, livenessRoute]
 
 const READY_CACHE_MS = 1000
 
-type Readiness = { healthy: true } | { healthy: false; reason: string }
+type Readiness = z.infer<typeof health>
 
 export function healthRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   let last: { at: number; result: Readiness } | undefined
@@ -52,7 +97,7 @@ export function healthRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     return result.healthy ? result : reply.status(503).header('retry-after', '2').send(result)
   }
 
-  app.get('/v1/health', (_request, reply) => answer(reply))
-  app.get('/v1/health/ready', (_request, reply) => answer(reply))
-  app.get('/v1/health/live', async () => ({ healthy: true }))
+  register(app, healthRoute, (_request, reply) => answer(reply))
+  register(app, readinessRoute, (_request, reply) => answer(reply))
+  register(app, livenessRoute, () => ({ healthy: true }))
 }

@@ -6,11 +6,15 @@
  */
 import type { ProviderCatalog } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
+import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
 import type { ProviderAdmin } from '../../broker/admin-providers.js'
+import { providerEntrySchema } from '../../providers/arcade-entry.js'
 import type { ConfiguredProvider } from '../../providers/provider-config.js'
 import type { ProviderDefinition } from '../../providers/define-provider.js'
 import { LatchkeyError } from '../../errors.js'
+import { defineRoute, register } from '../route-spec.js'
+import { offsetPage } from '../schema.js'
 
 /** A provider body is a few levels deep; a much deeper one (junk under any key) would overflow the recursive merge and JSON serialisation. */
 const MAX_BODY_DEPTH = 32
@@ -26,7 +30,134 @@ function exceedsDepth(value: unknown, max: number): boolean {
   return false
 }
 
-export function catalogView(def: ProviderDefinition, configured: ConfiguredProvider[]) {
+const source = z.enum(['config', 'env', 'admin', 'demo']).meta({ description: 'Where the provider is defined: latchkey.yaml, the environment, the admin API, or dev mode.' })
+
+/** A built-in provider definition and whether this installation has it configured. */
+const catalogItem = z
+  .object({
+    id: z.string(),
+    display_name: z.string(),
+    docs_url: z.union([z.string(), z.array(z.string()).readonly()]),
+    configured: z.boolean().meta({ description: 'Some provider of this type has a client secret.' }),
+    configured_ids: z.array(z.string()),
+    settings: z.record(z.string(), z.object({ description: z.string(), example: z.string(), default: z.string().nullable() })),
+    scope_delimiter: z.enum([' ', ',']),
+    pkce: z.enum(['required', 'supported', 'unsupported']),
+    refresh_tokens: z.enum(['rotating', 'static', 'none']),
+    revocation: z.boolean(),
+  })
+  .meta({ id: 'CatalogProvider' })
+
+const providersResponse = z.object({
+  items: z.array(catalogItem),
+  configured: z.array(z.object({ id: z.string(), type: z.string(), description: z.string(), enabled: z.boolean(), source })),
+})
+
+const endpoint = z.object({ endpoint: z.string() })
+
+/** Arcade's AuthProviderResponse; a secret appears only as whether it exists. */
+const authProvider = z
+  .object({
+    id: z.string(),
+    description: z.string(),
+    provider_id: z.string().optional().meta({ description: 'The catalog type (`google`); absent for a custom OAuth 2.0 provider.' }),
+    type: z.literal('oauth2'),
+    status: z.enum(['active', 'inactive']),
+    binding: z.object({ type: z.literal('static') }),
+    source,
+    oauth2: z.object({
+      client_id: z.string(),
+      client_secret: z.object({ binding: z.literal('static'), editable: z.boolean(), exists: z.boolean() }),
+      redirect_uri: z.string(),
+      scope_delimiter: z.enum([' ', ',']),
+      pkce: z.object({ enabled: z.boolean(), code_challenge_method: z.literal('S256') }),
+      authorize_request: endpoint,
+      token_request: endpoint.extend({ auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'none']) }),
+      refresh_request: endpoint.optional(),
+      user_info_request: endpoint.optional(),
+    }),
+  })
+  .meta({ id: 'AuthProvider' })
+
+const providerIdParams = z.object({ id: z.string() })
+const ADMIN_PROVIDERS = 'admin: auth providers'
+
+export const listCatalogRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/providers',
+  operationId: 'listProviders',
+  summary: 'The built-in provider catalog, and the providers configured here',
+  tag: 'providers',
+  access: 'runtime',
+  responses: { 200: { description: 'The catalog and the configured providers.', schema: providersResponse } },
+  errors: [],
+})
+
+export const listAuthProvidersRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/admin/auth_providers',
+  operationId: 'listAuthProviders',
+  summary: 'Every configured provider',
+  tag: ADMIN_PROVIDERS,
+  access: 'admin',
+  responses: { 200: { description: 'All providers, as one page.', schema: offsetPage(authProvider) } },
+  errors: [],
+})
+
+export const getAuthProviderRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/admin/auth_providers/:id',
+  operationId: 'getAuthProvider',
+  summary: 'One provider',
+  tag: ADMIN_PROVIDERS,
+  access: 'admin',
+  params: providerIdParams,
+  responses: { 200: { description: 'The provider.', schema: authProvider } },
+  errors: ['PROVIDER_UNKNOWN'],
+})
+
+export const createAuthProviderRoute = defineRoute({
+  method: 'POST',
+  path: '/v1/admin/auth_providers',
+  operationId: 'createAuthProvider',
+  summary: 'Add a provider (an engine.yaml `auth.providers` entry)',
+  description: 'A catalog provider by `provider_id`, or a custom OAuth 2.0 provider by its `oauth2` block. The client secret is stored encrypted and never shown again.',
+  tag: ADMIN_PROVIDERS,
+  access: 'admin',
+  body: providerEntrySchema,
+  responses: { 201: { description: 'The new provider.', schema: authProvider } },
+  errors: ['BAD_REQUEST', 'CONFLICT'],
+})
+
+export const patchAuthProviderRoute = defineRoute({
+  method: 'PATCH',
+  path: '/v1/admin/auth_providers/:id',
+  operationId: 'patchAuthProvider',
+  summary: 'Change a provider added through this API',
+  description: 'The body is merged into the stored entry, and the result is validated as a whole.',
+  tag: ADMIN_PROVIDERS,
+  access: 'admin',
+  params: providerIdParams,
+  body: providerEntrySchema.partial(),
+  responses: { 200: { description: 'The changed provider.', schema: authProvider } },
+  errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN'],
+})
+
+export const deleteAuthProviderRoute = defineRoute({
+  method: 'DELETE',
+  path: '/v1/admin/auth_providers/:id',
+  operationId: 'deleteAuthProvider',
+  summary: 'Remove a provider added through this API',
+  tag: ADMIN_PROVIDERS,
+  access: 'admin',
+  params: providerIdParams,
+  responses: { 200: { description: 'The removed provider.', schema: authProvider } },
+  errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN'],
+})
+
+export const providerRouteSpecs = [listCatalogRoute, listAuthProvidersRoute, getAuthProviderRoute, createAuthProviderRoute, patchAuthProviderRoute, deleteAuthProviderRoute]
+
+export function catalogView(def: ProviderDefinition, configured: ConfiguredProvider[]): z.infer<typeof catalogItem> {
   return {
     id: def.id,
     display_name: def.displayName,
@@ -41,7 +172,7 @@ export function catalogView(def: ProviderDefinition, configured: ConfiguredProvi
   }
 }
 
-export function providerView(ctx: BrokerContext, p: ConfiguredProvider) {
+export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer<typeof authProvider> {
   const d = p.def
   return {
     id: p.id,
@@ -66,7 +197,7 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider) {
 }
 
 export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  app.get('/v1/providers', async () => {
+  register(app, listCatalogRoute, async () => {
     const configured = ctx.registry.list()
     return {
       items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
@@ -76,26 +207,26 @@ export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
 }
 
 export function adminProviderRoutes(app: FastifyInstance, ctx: BrokerContext, admin: ProviderAdmin): void {
-  const page = (items: unknown[]) => ({ items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length })
+  const page = <T>(items: T[]) => ({ items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length })
   const body = (b: unknown): Record<string, unknown> => {
     if (exceedsDepth(b, MAX_BODY_DEPTH)) throw new LatchkeyError('BAD_REQUEST', `request body is nested more than ${MAX_BODY_DEPTH} levels deep`)
     return b !== null && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {}
   }
   const actor = (r: { apiKey: { id: string } | undefined }) => r.apiKey?.id ?? null
 
-  app.get('/v1/admin/auth_providers', async () => page(ctx.registry.list().map((p) => providerView(ctx, p))))
-  app.get<{ Params: { id: string } }>('/v1/admin/auth_providers/:id', async (request) => {
+  register(app, listAuthProvidersRoute, async () => page(ctx.registry.list().map((p) => providerView(ctx, p))))
+  register(app, getAuthProviderRoute, async (request) => {
     const p = ctx.registry.get(request.params.id)
     if (!p) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(request.params.id)}`)
     return providerView(ctx, p)
   })
-  app.post('/v1/admin/auth_providers', async (request, reply) => {
+  register(app, createAuthProviderRoute, async (request, reply) => {
     return reply.status(201).send(providerView(ctx, await admin.create(body(request.body), actor(request))))
   })
-  app.patch<{ Params: { id: string } }>('/v1/admin/auth_providers/:id', async (request) => {
+  register(app, patchAuthProviderRoute, async (request) => {
     return providerView(ctx, await admin.patch(request.params.id, body(request.body), actor(request)))
   })
-  app.delete<{ Params: { id: string } }>('/v1/admin/auth_providers/:id', async (request) => {
+  register(app, deleteAuthProviderRoute, async (request) => {
     return providerView(ctx, await admin.remove(request.params.id, actor(request)))
   })
 }
