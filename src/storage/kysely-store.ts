@@ -10,6 +10,7 @@ import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database } from './schema.js'
 import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
+import type { PreparedReads } from './prepared-reads.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -45,6 +46,11 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
   onPublishError?: (err: Error) => void
+  /**
+   * The cold path's connection reads as prepared statements (`prepared-reads.ts`), given the
+   * Kysely reads to fall back to; without it those reads go through Kysely too.
+   */
+  preparedReads?: (fallback: PreparedReads) => PreparedReads
 }
 
 const SECRET_COLUMNS = {
@@ -62,6 +68,7 @@ export class KyselyStore implements Store {
   readonly #leaseMs: number
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
+  readonly #reads: PreparedReads
   #bridgeStarted = false
 
   constructor(options: KyselyStoreOptions) {
@@ -72,6 +79,11 @@ export class KyselyStore implements Store {
     this.#onClose = options.onClose
     this.#onPublishError = options.onPublishError
     this.#events.setMaxListeners(0)
+    const kyselyReads: PreparedReads = {
+      connectionByKey: (userId, providerId) => this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst(),
+      connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
+    }
+    this.#reads = options.preparedReads ? options.preparedReads(kyselyReads) : kyselyReads
   }
 
   /** The cross-process event transport, if any (PostgreSQL); for tests and diagnostics. */
@@ -271,12 +283,12 @@ export class KyselyStore implements Store {
   // ---------------------------------------------------------------- connections
 
   async getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
-    const r = await this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst()
+    const r = await this.#reads.connectionByKey(userId, providerId)
     return r && decodeConnection(r)
   }
 
   async getConnectionById(id: string): Promise<ConnectionRow | undefined> {
-    const r = await this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
+    const r = await this.#reads.connectionById(id)
     return r && decodeConnection(r)
   }
 
@@ -302,6 +314,24 @@ export class KyselyStore implements Store {
     const done = await deleteConnectionIn(this.db, id)
     await this.publish({ channel: 'connection', id })
     return done
+  }
+
+  async touchConnections(uses: ReadonlyMap<string, number>): Promise<void> {
+    const all = [...uses]
+    if (this.dialect === 'postgres') {
+      // One statement for any batch size: the ids and times travel as two arrays.
+      if (all.length === 0) return
+      await sql`update connections as c set last_used_at = v.at
+        from (select unnest(${all.map(([id]) => id)}::text[]) as id, unnest(${all.map(([, at]) => at)}::bigint[]) as at) as v
+        where c.id = v.id and (c.last_used_at is null or c.last_used_at < v.at)`.execute(this.db)
+      return
+    }
+    // SQLite: 2 variables per row, 1,000 rows per statement (far below its 32,766 limit).
+    for (let i = 0; i < all.length; i += 1000) {
+      const rows = sql.join(all.slice(i, i + 1000).map(([id, at]) => sql`(${id}, ${at})`))
+      await sql`update connections set last_used_at = v.column2 from (values ${rows}) as v
+        where connections.id = v.column1 and (connections.last_used_at is null or connections.last_used_at < v.column2)`.execute(this.db)
+    }
   }
 
   async listConnectionsToRefresh(before: number, now: number, limit: number): Promise<ConnectionRow[]> {

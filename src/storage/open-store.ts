@@ -11,6 +11,7 @@ import pg from 'pg'
 import type { Database } from './schema.js'
 import { KyselyStore } from './kysely-store.js'
 import { PostgresEventBridge } from './postgres-events.js'
+import { postgresPreparedReads, sqlitePreparedReads } from './prepared-reads.js'
 
 export interface StoreLocation {
   /** `postgres://…` / `postgresql://…`, or a SQLite file path (`:memory:` for tests). */
@@ -40,7 +41,7 @@ export function openStore(location: StoreLocation): KyselyStore {
     pool.on('connect', (client) => client.on('error', () => {}))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
-    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError })
+    return new KyselyStore({ dialect: 'postgres', db, bridge, onPublishError: location.onBridgeError, preparedReads: () => postgresPreparedReads(pool) })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -49,7 +50,7 @@ export function openStore(location: StoreLocation): KyselyStore {
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('synchronous = NORMAL')
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
-  return new KyselyStore({ dialect: 'sqlite', db })
+  return new KyselyStore({ dialect: 'sqlite', db, preparedReads: (fallback) => sqlitePreparedReads(sqlite, fallback) })
 }
 
 /**

@@ -122,6 +122,12 @@ export interface Store {
   listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }>
   deleteConnection(id: string): Promise<boolean>
   /**
+   * Records last uses (connection id → time) in one batched write: a time only moves forward
+   * (processes flushing out of order never set it back), unknown ids are skipped, and nothing is
+   * published (bookkeeping does not change what a cache hands out).
+   */
+  touchConnections(uses: ReadonlyMap<string, number>): Promise<void>
+  /**
    * Active connections with a refresh token, not cooling down, whose access token expires before
    * `before` and is past half its lifetime at `now` (when its issue time is known).
    */
