@@ -28,6 +28,7 @@ import { BackgroundRefresher } from './broker/background-refresh.js'
 import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
 import { ConnectionCache } from './broker/connection-cache.js'
+import { LastUse } from './broker/last-use.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
 import type { DemoIdp } from './demo/demo-idp.js'
@@ -140,6 +141,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     metrics,
     audit,
     waiters: new FlowWaiters(store),
+    lastUse: new LastUse(store, log),
     redirectUri: `${config.publicUrl}/oauth/callback`,
   }
   const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connections: new ConnectionCache(store) }
@@ -184,6 +186,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       ctx.connections.close()
       await app.close()
       await audit.flush()
+      await ctx.lastUse.close()
       apiKeys.close()
       providerAdmin.close()
       await store.close()

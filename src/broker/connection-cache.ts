@@ -18,7 +18,6 @@ export class ConnectionCache {
   #handOuts = new WeakMap<ConnectionRow, { token: string; answer?: string }>()
   #keyById = new Map<string, string>()
   #epoch = 0
-  #touched = new Map<string, number>()
   readonly #unsubscribe: () => void
 
   constructor(
@@ -67,14 +66,6 @@ export class ConnectionCache {
     const memo = this.#handOuts.get(row)
     if (memo === undefined) return build()
     return (memo.answer ??= build())
-  }
-
-  /** Last-used times are written at most once a minute per connection: true when one is due. */
-  dueForTouch(connectionId: string, now: number): boolean {
-    if ((this.#touched.get(connectionId) ?? 0) + 60_000 > now) return false
-    if (this.#touched.size >= this.maxEntries) this.#touched.clear()
-    this.#touched.set(connectionId, now)
-    return true
   }
 
   drop(connectionId: string): void {

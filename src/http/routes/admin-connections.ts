@@ -53,6 +53,8 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
   app.get('/v1/admin/user_connections', async (request) => {
     const q = listQuery.parse(request.query)
     const filter = { user_id: q.user_id ?? q['user[id]'], provider_id: q.provider_id ?? q['provider[id]'], status: q.status }
+    // Last uses are written in batches: write what is pending so the listing shows it.
+    await ctx.lastUse.flush()
     const { items, total } = await ctx.store.listConnections(filter, q.limit, q.offset)
     return {
       items: items.map((c) => connectionView(ctx, c)),
@@ -64,6 +66,7 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
   })
 
   app.get<{ Params: { id: string } }>('/v1/admin/user_connections/:id', async (request) => {
+    await ctx.lastUse.flush()
     const c = await ctx.store.getConnectionById(request.params.id)
     if (!c) throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection with id ${JSON.stringify(request.params.id)}`)
     return connectionView(ctx, c)
