@@ -33,7 +33,8 @@ type Db = Kysely<Database> | Transaction<Database>
 /** Transport for cross-process events; PostgreSQL provides one, SQLite none. */
 export interface EventBridge {
   publish(payload: string): Promise<void>
-  start(onMessage: (payload: string) => void): Promise<void>
+  /** `onLive(false)` when events may be getting lost (connection dropped), `onLive(true)` once listening again. */
+  start(onMessage: (payload: string) => void, onLive: (live: boolean) => void): Promise<void>
   stop(): Promise<void>
 }
 
@@ -70,6 +71,7 @@ export class KyselyStore implements Store {
   readonly #onPublishError: ((err: Error) => void) | undefined
   readonly #reads: PreparedReads
   #bridgeStarted = false
+  #eventsLive: boolean
 
   constructor(options: KyselyStoreOptions) {
     this.dialect = options.dialect
@@ -79,6 +81,8 @@ export class KyselyStore implements Store {
     this.#onClose = options.onClose
     this.#onPublishError = options.onPublishError
     this.#events.setMaxListeners(0)
+    // With a bridge, other processes' events arrive only once it has started (in migrate()).
+    this.#eventsLive = this.#bridge === undefined
     const kyselyReads: PreparedReads = {
       connectionByKey: (userId, providerId) => this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst(),
       connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
@@ -107,7 +111,18 @@ export class KyselyStore implements Store {
       } catch {
         // Not ours: ignore.
       }
-    })
+    }, (live) => this.#setEventsLive(live))
+    this.#setEventsLive(true)
+  }
+
+  get eventsLive(): boolean {
+    return this.#eventsLive
+  }
+
+  #setEventsLive(live: boolean): void {
+    if (this.#eventsLive === live) return
+    this.#eventsLive = live
+    this.#events.emit('event', { channel: 'events', live } satisfies StoreEvent)
   }
 
   async ping(): Promise<void> {

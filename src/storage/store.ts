@@ -68,6 +68,13 @@ export type StoreEvent =
   | { channel: 'api_key'; id: string }
   | { channel: 'provider'; id: string }
   | { channel: 'connection'; id: string }
+  /**
+   * Whether other processes' events are arriving (`eventsLive`) changed. While they are not
+   * (PostgreSQL's listener connection dropped and is being re-opened), events may be lost: a
+   * cache kept exact by events must drop everything and stop serving from memory until they are
+   * live again (and drop everything then too, for what was missed meanwhile).
+   */
+  | { channel: 'events'; live: boolean }
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
@@ -155,6 +162,8 @@ export interface Store {
   /** Writes re-encrypted envelopes only if the row still holds the `before` values. */
   replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean>
 
+  /** False while events from other processes may be lost (see the `events` channel). */
+  readonly eventsLive: boolean
   /** Publishes an event to every process on this database (and this one). */
   publish(event: StoreEvent): Promise<void>
   subscribe(listener: (event: StoreEvent) => void): () => void
