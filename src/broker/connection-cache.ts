@@ -62,6 +62,9 @@ export class ConnectionCache {
     })
   }
 
+  /** Reads that went to the database (a miss of `get`; `peek` counts nothing: the hot path). */
+  misses = 0
+
   /** Entries held (expired ones not yet swept included); for tests and metrics. */
   get size(): number {
     return this.#byKey.size
@@ -78,6 +81,7 @@ export class ConnectionCache {
   async get(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
     const cached = this.peek(userId, providerId)
     if (cached) return cached
+    this.misses++
     const epoch = this.#epoch
     const row = await this.#store.getConnection(userId, providerId)
     if (row && epoch === this.#epoch && this.#live) this.#insert(`${providerId}\u0000${userId}`, row)
