@@ -30,6 +30,7 @@ import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
 import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
+import { LastUse } from './broker/last-use.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
@@ -155,6 +156,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     metrics,
     audit,
     waiters: new FlowWaiters(store),
+    lastUse: new LastUse(store, log),
     redirectUri: `${config.publicUrl}/oauth/callback`,
   }
   const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connections: new ConnectionCache(store) }
@@ -215,6 +217,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       ctx.connections.close()
       await app.close()
       if (metricsListener) await new Promise((resolve) => metricsListener!.close(resolve))
+      await ctx.lastUse.close()
       await audit.close()
       apiKeys.close()
       providerAdmin.close()

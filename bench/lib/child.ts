@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { dirname } from 'node:path'
 
-type FromChild<T> = { type: 'ready'; info: T } | { type: 'failed'; message: string } | { type: 'profiling'; error?: string } | { type: 'cpu'; seq: number; usage: NodeJS.CpuUsage } | { type: 'profiled'; file: string; error?: string }
+type FromChild<T> = { type: 'ready'; info: T } | { type: 'failed'; message: string } | { type: 'profiling'; error?: string } | { type: 'cpu'; seq: number; usage: NodeJS.CpuUsage; stats?: Record<string, number> } | { type: 'profiled'; file: string; error?: string }
 type ToChild = { type: 'stop' } | { type: 'cpu'; seq: number } | { type: 'profile-start'; intervalUs: number } | { type: 'profile-stop'; file: string }
 
 export interface ChildServer<T> {
@@ -19,6 +19,8 @@ export interface ChildServer<T> {
   pid: number
   /** The child's `process.cpuUsage()` (user + system µs since it started). */
   cpuUsage(): Promise<NodeJS.CpuUsage>
+  /** Counters the server reports (`stats` given to `serveChild`), e.g. connection-cache misses. */
+  stats(): Promise<Record<string, number>>
   /** Starts the V8 sampling profiler in the child (through `node:inspector`). */
   startProfile(intervalUs?: number): Promise<void>
   /** Stops it and writes the `.cpuprofile` to `file`; resolves with the path. */
@@ -80,20 +82,26 @@ export async function forkServer<T>(entry: string, options: ForkOptions = {}): P
   let stopping: Promise<void> | undefined
   const send = (m: ToChild) => child.send(m)
   let seq = 0
+  const ask = () => {
+    const mine = ++seq
+    return new Promise<Extract<FromChild<T>, { type: 'cpu' }>>((resolve) => {
+      const onMessage = (m: FromChild<T>) => {
+        if (m.type !== 'cpu' || m.seq !== mine) return
+        child.off('message', onMessage)
+        resolve(m)
+      }
+      child.on('message', onMessage)
+      send({ type: 'cpu', seq: mine })
+    })
+  }
   return {
     info,
     pid: child.pid!,
     cpuUsage() {
-      const mine = ++seq
-      return new Promise((resolve) => {
-        const onMessage = (m: FromChild<T>) => {
-          if (m.type !== 'cpu' || m.seq !== mine) return
-          child.off('message', onMessage)
-          resolve(m.usage)
-        }
-        child.on('message', onMessage)
-        send({ type: 'cpu', seq: mine })
-      })
+      return ask().then((m) => m.usage)
+    },
+    stats() {
+      return ask().then((m) => m.stats ?? {})
     },
     startProfile(intervalUs = 250) {
       return new Promise((resolve, reject) => {
@@ -141,10 +149,10 @@ export function childArgs<A>(): A {
  * In a child: start the server, report ready (or the failure), and close and exit when the
  * parent says stop or goes away.
  */
-export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<void> }>): void {
+export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<void>; stats?: () => Record<string, number> }>): void {
   const send = (m: FromChild<T>) => process.send?.(m)
   start().then(
-    ({ info, close }) => {
+    ({ info, close, stats }) => {
       let closing = false
       const shutdown = () => {
         if (closing) return
@@ -156,7 +164,7 @@ export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<v
       let session: Session | undefined
       process.on('message', (m: ToChild) => {
         if (m?.type === 'stop') shutdown()
-        else if (m?.type === 'cpu') send({ type: 'cpu', seq: m.seq, usage: process.cpuUsage() })
+        else if (m?.type === 'cpu') send({ type: 'cpu', seq: m.seq, usage: process.cpuUsage(), ...(stats ? { stats: stats() } : {}) })
         else if (m?.type === 'profile-start') {
           const s = (session = new Session())
           s.connect()

@@ -25,6 +25,9 @@ export interface ConnectedLatchkey extends LatchkeyInfo {
   scopes: string[]
   /** The access token the flow produced (checked at the IdP's userinfo endpoint). */
   token: string
+  /** Where its data lives and the keys it encrypts with (to seed more connections). */
+  databaseUrl: string
+  encryptionKeys: string
   /** The child process (for profiling). */
   server: ChildServer<LatchkeyInfo>
   /** `POST /v1/auth/authorize` exactly as Arcade's SDKs send it (`client.auth.start(...)`). */
@@ -38,6 +41,8 @@ export interface ConnectedLatchkeyOptions {
   idp?: { accessTokenTtlSeconds?: number; rotateRefreshToken?: boolean; scopes?: string[] }
   /** Extra LATCHKEY_* environment for the server. */
   env?: Record<string, string>
+  /** A PostgreSQL URL (or SQLite file) instead of a temp SQLite file. */
+  databaseUrl?: string
 }
 
 export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions = {}): Promise<ConnectedLatchkey> {
@@ -46,7 +51,7 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
   const idp = await startTestIdp({ redirectUri: `http://127.0.0.1:${port}/oauth/callback`, ...options.idp })
   const args: LatchkeyArgs = {
     port,
-    databaseFile: join(dir, 'latchkey.db'),
+    databaseFile: options.databaseUrl ?? join(dir, 'latchkey.db'),
     encryptionKeys: `1:${Keyring.generateKey()}`,
     providerEntries: [idp.entry('test-idp')],
     env: {
@@ -107,6 +112,8 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
       scopes,
       token,
       server: child,
+      databaseUrl: args.databaseFile,
+      encryptionKeys: args.encryptionKeys,
       authorizeRequest,
       stop,
     }

@@ -15,6 +15,8 @@ export interface LoadTarget {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   headers?: Record<string, string>
   body?: string
+  /** A body per request (e.g. a random user), instead of `body`; runs in the load generator. */
+  nextBody?: () => string
   /** Checks each response body; failures are counted as mismatches. Keep it cheap. */
   verifyBody?: (body: string) => boolean
   /** Overrides the settings' connection count for this target. */
@@ -33,6 +35,18 @@ async function fire(target: LoadTarget, connections: number, seconds: number): P
     ...(target.headers ? { headers: target.headers } : {}),
     ...(target.body !== undefined ? { body: target.body } : {}),
     ...(target.verifyBody ? { verifyBody: target.verifyBody } : {}),
+    ...(target.nextBody
+      ? {
+          requests: [
+            {
+              setupRequest: (req: Record<string, unknown>) => {
+                req['body'] = target.nextBody!()
+                return req
+              },
+            },
+          ],
+        }
+      : {}),
   })
 }
 

@@ -3,7 +3,9 @@
  * makes before every tool call — against a bare `node:http` JSON route. All targets receive the
  * byte-identical request (method, path, headers with the API key, JSON body) over the same
  * number of connections, and are measured in alternating rounds so a slow spell of a shared
- * machine hits each alike. Goal: Latchkey ≥ 50 % of the bare route's throughput.
+ * machine hits each alike. Goal: Latchkey ≥ 70 % of the bare route by CPU per request (the
+ * capacity ratio if both were server-bound; req/s on a shared 2-core machine is often limited by
+ * the load generator or a neighbour).
  * A one-route Fastify app is measured too, to split the gap into framework and Latchkey's work.
  */
 import { startBare, startFastify } from '../lib/bare.js'
@@ -12,7 +14,7 @@ import { startConnectedLatchkey } from '../lib/latchkey.js'
 import { combine, measureRounds, medianRatio } from '../lib/load.js'
 import { defineScenario } from '../lib/types.js'
 
-const GOAL_RATIO = 0.5
+const GOAL_RATIO = 0.7
 
 export default defineScenario({
   name: 'hot-path',
@@ -47,6 +49,7 @@ export default defineScenario({
       const [b, f, l] = targets as [ReturnType<typeof combine>, ReturnType<typeof combine>, ReturnType<typeof combine>]
       const rps = (r: { requestsPerSecond: number }) => r.requestsPerSecond
       const ratio = l.requestsPerSecond / b.requestsPerSecond
+      const cpuRatio = b.cpuMicrosPerRequest / l.cpuMicrosPerRequest
       const perRound = latchkeyRounds!.map((r, i) => rps(r) / rps(bareRounds![i]!))
       const unhealthy = targets.filter((t) => t.non2xx + t.errors + t.timeouts + t.mismatches > 0)
       return {
@@ -59,9 +62,9 @@ export default defineScenario({
           'fastify/bare': f.requestsPerSecond / b.requestsPerSecond,
           'latchkey/fastify': l.requestsPerSecond / f.requestsPerSecond,
           // Capacity if both were server-bound: bare's CPU cost per request over Latchkey's.
-          'latchkey/bare (cpu per request)': b.cpuMicrosPerRequest / l.cpuMicrosPerRequest,
+          'latchkey/bare (cpu per request)': cpuRatio,
         },
-        goals: [{ description: `hot path ≥ ${GOAL_RATIO * 100} % of bare throughput`, value: ratio, threshold: GOAL_RATIO, met: ratio >= GOAL_RATIO && unhealthy.length === 0 }],
+        goals: [{ description: `hot path ≥ ${GOAL_RATIO * 100} % of bare by CPU per request`, value: cpuRatio, threshold: GOAL_RATIO, met: cpuRatio >= GOAL_RATIO && unhealthy.length === 0 }],
         notes: [
           `latchkey/bare by round: ${perRound.map((x) => `${(x * 100).toFixed(1)} %`).join(', ')}`,
           ...(b.serverCpuPercent < 90

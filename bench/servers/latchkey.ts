@@ -55,5 +55,6 @@ serveChild<LatchkeyInfo>(async () => {
   await latchkey.listen()
   const adminKey = latchkey.initialApiKey ?? (await latchkey.apiKeys.create({ name: 'bench admin', role: 'admin' })).key
   const runtimeKey = (await latchkey.apiKeys.create({ name: 'bench agent', role: 'runtime' })).key
-  return { info: { url: publicUrl, adminKey, runtimeKey }, close: () => latchkey.close() }
+  const cache = latchkey.ctx.connections
+  return { info: { url: publicUrl, adminKey, runtimeKey }, close: () => latchkey.close(), stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }) }
 })

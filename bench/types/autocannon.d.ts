@@ -18,6 +18,8 @@ declare module 'autocannon' {
     expectBody?: string
     excludeErrorStats?: boolean
     bailout?: number
+    /** Per-request overrides; `setupRequest` may rewrite the request (body, headers) each time. */
+    requests?: Array<{ setupRequest?: (req: Record<string, unknown>) => Record<string, unknown> }>
   }
 
   /** Histogram summary: mean/stddev/min/max plus percentiles as `p50`, `p97_5`, `p99`, `p99_9`, … */

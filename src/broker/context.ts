@@ -14,6 +14,7 @@ import type { Vault } from './vault.js'
 import type { FlowWaiters } from './waiters.js'
 import type { Refresher } from './refresher.js'
 import type { ConnectionCache } from './connection-cache.js'
+import type { LastUse } from './last-use.js'
 
 export interface BrokerContext {
   config: Config
@@ -28,6 +29,8 @@ export interface BrokerContext {
   refresher: Refresher
   /** In-memory (user, provider) → connection rows for the hot path, dropped on every write. */
   connections: ConnectionCache
+  /** Last-use times of connections, written in batches (see broker/last-use). */
+  lastUse: LastUse
   /** The OAuth redirect URI registered with every provider: `<public url>/oauth/callback`. */
   redirectUri: string
 }

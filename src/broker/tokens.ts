@@ -74,11 +74,6 @@ function refreshDue(ctx: BrokerContext, c: ConnectionRow, now: number): boolean 
 function deliver(ctx: BrokerContext, c: ConnectionRow, actor: string | null, now: number): string {
   const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
-  if (ctx.connections.dueForTouch(c.id, now)) {
-    // Bookkeeping: during a database outage (logged once by the store) it is skipped, never an error.
-    ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => {
-      if (!isStoreUnavailable(err)) ctx.log.warn({ err }, 'could not record last use')
-    })
-  }
+  ctx.lastUse.record(c.id, now)
   return token
 }

@@ -16,6 +16,7 @@
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely'
 import { CompiledQuery as Compiled } from 'kysely'
 import { type OutageMonitor, StoreUnavailableError, classifyStoreError } from './unavailable.js'
+import type { PreparedReads } from './prepared-reads.js'
 
 export interface GuardOptions {
   dialect: 'sqlite' | 'postgres'
@@ -27,6 +28,29 @@ export interface GuardOptions {
 const isBusy = (err: unknown) => {
   const code = (err as { code?: unknown } | null)?.code
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+}
+
+/** Runs a database step, classifying its failure and recording the database's availability. */
+async function guarded<T>(monitor: OutageMonitor, step: () => Promise<T>): Promise<T> {
+  let result: T
+  try {
+    result = await step()
+  } catch (err) {
+    const classified = classifyStoreError(err)
+    if (classified instanceof StoreUnavailableError) monitor.failed(classified)
+    else monitor.succeeded() // the database answered (with a statement error)
+    throw classified
+  }
+  monitor.succeeded()
+  return result
+}
+
+/** The prepared reads (which bypass Kysely's driver) through the same classification. */
+export function guardReads(reads: PreparedReads, monitor: OutageMonitor): PreparedReads {
+  return {
+    connectionByKey: (userId, providerId) => guarded(monitor, () => reads.connectionByKey(userId, providerId)),
+    connectionById: (id) => guarded(monitor, () => reads.connectionById(id)),
+  }
 }
 
 export function guardDialect(inner: Dialect, options: GuardOptions): Dialect {
@@ -50,18 +74,8 @@ class GuardedDriver implements Driver {
   }
 
   /** Runs a driver step, classifying its failure and recording the database's availability. */
-  async guard<T>(step: () => Promise<T>): Promise<T> {
-    let result: T
-    try {
-      result = await step()
-    } catch (err) {
-      const classified = classifyStoreError(err)
-      if (classified instanceof StoreUnavailableError) this.options.monitor.failed(classified)
-      else this.options.monitor.succeeded() // the database answered (with a statement error)
-      throw classified
-    }
-    this.options.monitor.succeeded()
-    return result
+  guard<T>(step: () => Promise<T>): Promise<T> {
+    return guarded(this.options.monitor, step)
   }
 
   /** SQLite: re-runs `step` while the file is locked by another connection, asynchronously. */

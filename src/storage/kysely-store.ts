@@ -13,6 +13,7 @@ import { LatchkeyError } from '../errors.js'
 import { migrateToLatest } from './migrations.js'
 import { OpenFlowLimitError } from './store.js'
 import type { OutageMonitor } from './unavailable.js'
+import type { PreparedReads } from './prepared-reads.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -35,7 +36,8 @@ type Db = Kysely<Database> | Transaction<Database>
 /** Transport for cross-process events; PostgreSQL provides one, SQLite none. */
 export interface EventBridge {
   publish(payload: string): Promise<void>
-  start(onMessage: (payload: string) => void): Promise<void>
+  /** `onLive(false)` when events may be getting lost (connection dropped), `onLive(true)` once listening again. */
+  start(onMessage: (payload: string) => void, onLive: (live: boolean) => void): Promise<void>
   stop(): Promise<void>
 }
 
@@ -52,6 +54,11 @@ export interface KyselyStoreOptions {
   stats?: StoreStats
   /** Outage state of the database behind `db` (fed by the guarded dialect). */
   monitor?: OutageMonitor | undefined
+  /**
+   * The cold path's connection reads as prepared statements (`prepared-reads.ts`), given the
+   * Kysely reads to fall back to; without it those reads go through Kysely too.
+   */
+  preparedReads?: (fallback: PreparedReads) => PreparedReads
 }
 
 /** Counted where queries run (Kysely's log hook) and read at scrape time. */
@@ -84,7 +91,9 @@ export class KyselyStore implements Store {
   readonly #onClose: (() => Promise<void>) | undefined
   readonly #onPublishError: ((err: Error) => void) | undefined
   readonly #monitor: OutageMonitor | undefined
+  readonly #reads: PreparedReads
   #bridgeStarted = false
+  #eventsLive: boolean
   readonly stats: StoreStats
 
   constructor(options: KyselyStoreOptions) {
@@ -97,6 +106,13 @@ export class KyselyStore implements Store {
     this.#onPublishError = options.onPublishError
     this.#monitor = options.monitor
     this.#events.setMaxListeners(0)
+    // With a bridge, other processes' events arrive only once it has started (in migrate()).
+    this.#eventsLive = this.#bridge === undefined
+    const kyselyReads: PreparedReads = {
+      connectionByKey: (userId, providerId) => this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst(),
+      connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
+    }
+    this.#reads = options.preparedReads ? options.preparedReads(kyselyReads) : kyselyReads
   }
 
   /** The cross-process event transport, if any (PostgreSQL); for tests and diagnostics. */
@@ -120,7 +136,18 @@ export class KyselyStore implements Store {
       } catch {
         // Not ours: ignore.
       }
-    })
+    }, (live) => this.#setEventsLive(live))
+    this.#setEventsLive(true)
+  }
+
+  get eventsLive(): boolean {
+    return this.#eventsLive
+  }
+
+  #setEventsLive(live: boolean): void {
+    if (this.#eventsLive === live) return
+    this.#eventsLive = live
+    this.#events.emit('event', { channel: 'events', live } satisfies StoreEvent)
   }
 
   /** True while the last database call failed for a connection-level reason (an outage is under way). */
@@ -355,12 +382,12 @@ export class KyselyStore implements Store {
   // ---------------------------------------------------------------- connections
 
   async getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined> {
-    const r = await this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst()
+    const r = await this.#reads.connectionByKey(userId, providerId)
     return r && decodeConnection(r)
   }
 
   async getConnectionById(id: string): Promise<ConnectionRow | undefined> {
-    const r = await this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst()
+    const r = await this.#reads.connectionById(id)
     return r && decodeConnection(r)
   }
 
@@ -392,6 +419,24 @@ export class KyselyStore implements Store {
     const done = await deleteConnectionIn(this.db, id)
     await this.publish({ channel: 'connection', id })
     return done
+  }
+
+  async touchConnections(uses: ReadonlyMap<string, number>): Promise<void> {
+    const all = [...uses]
+    if (this.dialect === 'postgres') {
+      // One statement for any batch size: the ids and times travel as two arrays.
+      if (all.length === 0) return
+      await sql`update connections as c set last_used_at = v.at
+        from (select unnest(${all.map(([id]) => id)}::text[]) as id, unnest(${all.map(([, at]) => at)}::bigint[]) as at) as v
+        where c.id = v.id and (c.last_used_at is null or c.last_used_at < v.at)`.execute(this.db)
+      return
+    }
+    // SQLite: 2 variables per row, 1,000 rows per statement (far below its 32,766 limit).
+    for (let i = 0; i < all.length; i += 1000) {
+      const rows = sql.join(all.slice(i, i + 1000).map(([id, at]) => sql`(${id}, ${at})`))
+      await sql`update connections set last_used_at = v.column2 from (values ${rows}) as v
+        where connections.id = v.column1 and (connections.last_used_at is null or connections.last_used_at < v.column2)`.execute(this.db)
+    }
   }
 
   async listConnectionsToRefresh(before: number, now: number, limit: number): Promise<ConnectionRow[]> {

@@ -11,7 +11,8 @@ import pg from 'pg'
 import type { Database } from './schema.js'
 import { KyselyStore, type StoreStats, countQueryErrors } from './kysely-store.js'
 import { PostgresEventBridge } from './postgres-events.js'
-import { guardDialect } from './guarded-dialect.js'
+import { guardDialect, guardReads } from './guarded-dialect.js'
+import { postgresPreparedReads, sqlitePreparedReads } from './prepared-reads.js'
 import { type AvailabilityEvent, OutageMonitor } from './unavailable.js'
 
 export interface StoreLocation {
@@ -54,7 +55,16 @@ export function openStore(location: StoreLocation): KyselyStore {
     pool.on('connect', (client) => client.on('error', () => {}))
     const db = new Kysely<Database>({ dialect: guardDialect(new PostgresDialect({ pool }), { dialect: 'postgres', monitor }), log: countQueryErrors(stats) })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
-    return new KyselyStore({ dialect: 'postgres', db, bridge, monitor, onPublishError: location.onBridgeError, stats })
+    return new KyselyStore({
+      dialect: 'postgres',
+      db,
+      bridge,
+      monitor,
+      onPublishError: location.onBridgeError,
+      stats,
+      // Outside Kysely, so through the same outage classification as every other statement.
+      preparedReads: () => guardReads(postgresPreparedReads(pool), monitor),
+    })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -67,7 +77,14 @@ export function openStore(location: StoreLocation): KyselyStore {
   sqlite.pragma('busy_timeout = 0')
   const stats: StoreStats = { errors: 0 }
   const dialect = guardDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), { dialect: 'sqlite', monitor, busyDeadlineMs: location.busyDeadlineMs })
-  return new KyselyStore({ dialect: 'sqlite', db: new Kysely<Database>({ dialect, log: countQueryErrors(stats) }), monitor, stats })
+  return new KyselyStore({
+    dialect: 'sqlite',
+    db: new Kysely<Database>({ dialect, log: countQueryErrors(stats) }),
+    monitor,
+    stats,
+    // A failed direct read (a lock, a full disk) is retried through Kysely's guarded path.
+    preparedReads: (fallback) => sqlitePreparedReads(sqlite, fallback),
+  })
 }
 
 /**

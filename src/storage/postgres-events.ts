@@ -14,6 +14,7 @@ export class PostgresEventBridge implements EventBridge {
   #client: pg.Client | undefined
   #publisher: pg.Client | undefined
   #onMessage: ((payload: string) => void) | undefined
+  #onLive: ((live: boolean) => void) | undefined
   #stopped = false
   #retry: NodeJS.Timeout | undefined
 
@@ -23,14 +24,17 @@ export class PostgresEventBridge implements EventBridge {
     this.#onError = onError
   }
 
-  async start(onMessage: (payload: string) => void): Promise<void> {
+  async start(onMessage: (payload: string) => void, onLive: (live: boolean) => void): Promise<void> {
     this.#onMessage = onMessage
+    this.#onLive = onLive
     await this.#connect(0)
   }
 
   async #connect(attempt: number): Promise<void> {
     if (this.#stopped) return
     // A bounded connect: a server that does not answer (partition) must not stop the reconnect loop.
+    // Keep-alive probes, so a connection that died without a FIN (a dropped network path) is
+    // noticed and reported as lost instead of silently delivering nothing.
     const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true })
     client.on('notification', (msg) => {
       if (msg.channel === this.#channel && msg.payload) this.#onMessage?.(msg.payload)
@@ -41,6 +45,7 @@ export class PostgresEventBridge implements EventBridge {
       await client.connect()
       await client.query(`LISTEN ${this.#channel}`)
       this.#client = client
+      if (attempt > 0) this.#onLive?.(true)
     } catch (err) {
       client.removeAllListeners('end')
       await client.end().catch(() => {})
@@ -52,6 +57,7 @@ export class PostgresEventBridge implements EventBridge {
   #lost(client: pg.Client, err: Error): void {
     if (this.#client !== client || this.#stopped) return
     this.#client = undefined
+    this.#onLive?.(false)
     this.#onError?.(err)
     client.removeAllListeners()
     client.on('error', () => {})

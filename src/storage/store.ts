@@ -69,6 +69,13 @@ export type StoreEvent =
   | { channel: 'api_key'; id: string }
   | { channel: 'provider'; id: string }
   | { channel: 'connection'; id: string }
+  /**
+   * Whether other processes' events are arriving (`eventsLive`) changed. While they are not
+   * (PostgreSQL's listener connection dropped and is being re-opened), events may be lost: a
+   * cache kept exact by events must drop everything and stop serving from memory until they are
+   * live again (and drop everything then too, for what was missed meanwhile).
+   */
+  | { channel: 'events'; live: boolean }
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres'
@@ -140,6 +147,12 @@ export interface Store {
   countConnectionsByStatus(): Promise<Record<string, number>>
   deleteConnection(id: string): Promise<boolean>
   /**
+   * Records last uses (connection id → time) in one batched write: a time only moves forward
+   * (processes flushing out of order never set it back), unknown ids are skipped, and nothing is
+   * published (bookkeeping does not change what a cache hands out).
+   */
+  touchConnections(uses: ReadonlyMap<string, number>): Promise<void>
+  /**
    * Active connections with a refresh token, not cooling down, whose access token expires before
    * `before` and is past half its lifetime at `now` (when its issue time is known).
    */
@@ -170,6 +183,8 @@ export interface Store {
   /** Writes re-encrypted envelopes only if the row still holds the `before` values. */
   replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean>
 
+  /** False while events from other processes may be lost (see the `events` channel). */
+  readonly eventsLive: boolean
   /** Publishes an event to every process on this database (and this one). */
   publish(event: StoreEvent): Promise<void>
   subscribe(listener: (event: StoreEvent) => void): () => void

@@ -83,7 +83,7 @@ describePostgres('PostgreSQL store', () => {
     function arrival(store: KyselyStore, id: string): Promise<number> {
       return new Promise((resolve) => {
         const off = store.subscribe((e) => {
-          if (e.id === id) {
+          if ('id' in e && e.id === id) {
             off()
             resolve(performance.now())
           }

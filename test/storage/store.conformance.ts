@@ -596,6 +596,46 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(all.items[0]).toEqual(made[1])
       })
 
+      it('records last uses in one batch: times only move forward, unknown ids skipped, nothing published', async () => {
+        const a = await seedConnection(store, { user_id: 'u1' })
+        const b = await seedConnection(store, { user_id: 'u2', last_used_at: T0 + 50 })
+        const events: StoreEvent[] = []
+        const unsubscribe = store.subscribe((e) => events.push(e))
+        await store.touchConnections(new Map([[a.id, T0 + 10], [b.id, T0 + 20], ['conn-missing', T0 + 30]]))
+        expect((await store.getConnectionById(a.id))?.last_used_at).toBe(T0 + 10)
+        // An older time flushed late by another process does not set it back.
+        expect((await store.getConnectionById(b.id))?.last_used_at).toBe(T0 + 50)
+        await store.touchConnections(new Map([[a.id, T0 + 5], [b.id, T0 + 60]]))
+        expect(await store.getConnectionById(a.id)).toEqual({ ...a, last_used_at: T0 + 10 })
+        expect(await store.getConnectionById(b.id)).toEqual({ ...b, last_used_at: T0 + 60 })
+        await store.touchConnections(new Map())
+        unsubscribe()
+        expect(events).toEqual([])
+      })
+
+      it('records 2,500 last uses in one call', async () => {
+        const c = await seedConnection(store)
+        const uses = new Map<string, number>(Array.from({ length: 2499 }, (_, i) => [`conn-missing-${i}`, T0 + i]))
+        uses.set(c.id, T0 + 7)
+        await store.touchConnections(uses)
+        expect((await store.getConnectionById(c.id))?.last_used_at).toBe(T0 + 7)
+      })
+
+      it('never reads a connection write that is not committed (a transaction rolled back after it)', async () => {
+        const c = await seedConnection(store)
+        let during: Promise<ConnectionRow | undefined> | undefined
+        await expect(
+          store.db.transaction().execute(async (tx) => {
+            await tx.updateTable('connections').set({ status: 'revoked' }).where('id', '=', c.id).execute()
+            during = store.getConnection(c.user_id, c.provider_id)
+            await new Promise((resolve) => setTimeout(resolve, 20))
+            throw new Error('roll back')
+          }),
+        ).rejects.toThrow('roll back')
+        expect((await during)?.status).toBe('active')
+        expect((await store.getConnectionById(c.id))?.status).toBe('active')
+      })
+
       it('deletes a connection once', async () => {
         const c = await seedConnection(store)
         expect(await store.deleteConnection(c.id)).toBe(true)

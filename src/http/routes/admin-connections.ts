@@ -128,6 +128,8 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
   register(app, listConnectionsRoute, async (request) => {
     const q = listQuery.parse(request.query)
     const filter = { user_id: q.user_id ?? q['user[id]'], provider_id: q.provider_id ?? q['provider[id]'], status: q.status }
+    // Last uses are written in batches: write what is pending so the listing shows it.
+    await ctx.lastUse.flush()
     const { items, total } = await ctx.store.listConnections(filter, q.limit, q.offset)
     return {
       items: items.map((c) => connectionView(ctx, c)),
@@ -139,6 +141,7 @@ export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext):
   })
 
   register(app, getConnectionRoute, async (request) => {
+    await ctx.lastUse.flush()
     const c = await ctx.store.getConnectionById(request.params.id)
     if (!c) throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection with id ${JSON.stringify(request.params.id)}`)
     return connectionView(ctx, c)
