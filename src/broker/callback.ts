@@ -18,13 +18,13 @@ import { constantTimeEqual } from '../crypto/api-keys.js'
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
 import { exchangeCode } from '../oauth/exchange-code.js'
 import { ProviderError } from '../oauth/provider-error.js'
-import type { TokenSet } from '../oauth/token-response.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import type { FlowRow } from '../storage/store.js'
 import type { PageContent } from '../http/pages/page.js'
 import type { BrokerContext } from './context.js'
+import { type Grant, connectionFromGrant } from './grant.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 
 export interface Cookie {
@@ -103,7 +103,7 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
       )
     }
   }
-  const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
+  const codeVerifier = ctx.vault.codeVerifier(flow)
   const url = await buildAuthorizationUrl(provider, {
     redirectUri: flow.redirect_uri,
     state: flow.state,
@@ -162,10 +162,10 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
       : errorPage(502, 'Sign-in failed', `${provider.description} reported an error: ${providerError}${description ? ` (${description})` : ''}`)
   }
 
-  let grant: { tokens: TokenSet; info: UserInfo | undefined }
+  let grant: Grant
   try {
     const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
-    const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
+    const codeVerifier = ctx.vault.codeVerifier(flow)
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes: existingScopes(flow) }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
   } catch (err) {
@@ -183,7 +183,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   }
 
   if (ctx.config.verification.mode === 'custom') {
-    const sealed = ctx.vault.seal({ table: 'flows', id: flow.id, field: 'grant' }, JSON.stringify(grant))
+    const sealed = ctx.vault.sealHeldGrant(flow.id, JSON.stringify(grant))
     await ctx.store.updateFlow(flow.id, { grant_enc: sealed })
     outcome('awaiting_verification')
     const verifier = new URL(ctx.config.verification.verifierUrl!)
@@ -219,7 +219,7 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   }
   const provider = ctx.registry.get(flow.provider_id)
   if (!provider) throw new LatchkeyError('PROVIDER_UNKNOWN', `provider ${flow.provider_id} is no longer configured`)
-  const grant = JSON.parse(ctx.vault.open({ table: 'flows', id: flow.id, field: 'grant' }, flow.grant_enc)) as { tokens: TokenSet; info: UserInfo | undefined }
+  const grant = JSON.parse(ctx.vault.heldGrant(flow)!) as Grant
   await storeGrant(ctx, provider, flow, grant)
   ctx.audit.record({ actor, action: 'flow.user_confirmed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
   return flow.next_uri ? { auth_id: flow.id, next_uri: flow.next_uri } : { auth_id: flow.id }
@@ -265,51 +265,14 @@ async function userInfoOnGrant(ctx: BrokerContext, provider: ConfiguredProvider,
   }
 }
 
-async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow: FlowRow, grant: { tokens: TokenSet; info: UserInfo | undefined }): Promise<void> {
+async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow: FlowRow, grant: Grant): Promise<void> {
   const now = Date.now()
-  const { tokens, info } = grant
-  const expiresIn = tokens.expiresIn ?? provider.def.assumedAccessTokenLifetimeSeconds
   const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
   let replaced = false
   // The store settles the id (an existing connection keeps its own) before anything is encrypted.
   const stored = await ctx.store.completeFlowWithConnection(flow.id, flow, (existing) => {
-    const id = existing?.id ?? newId
     replaced = existing !== undefined
-    // What the old grant leaves behind (its refresh token, its identity) is kept only for the same
-    // provider account: a re-consent with another account must not inherit the first one's grant.
-    const sameAccount = existing !== undefined && (info?.accountId ?? null) === existing.account_id
-    const seal = (field: 'access_token' | 'refresh_token', value: string) => ctx.vault.seal({ table: 'connections', id, field }, value)
-    return {
-      id,
-      user_id: flow.user_id,
-      provider_id: flow.provider_id,
-      status: 'active',
-      // Granted scopes: what the provider says it granted, else what was asked for.
-      scopes: tokens.scope ?? flow.scopes,
-      access_token_enc: seal('access_token', tokens.accessToken),
-      refresh_token_enc: tokens.refreshToken !== undefined ? seal('refresh_token', tokens.refreshToken) : sameAccount ? existing.refresh_token_enc : null,
-      token_type: tokens.tokenType ?? null,
-      expires_at: expiresIn === undefined ? null : now + expiresIn * 1000,
-      token_issued_at: now,
-      refresh_token_expires_at:
-        tokens.refreshTokenExpiresIn !== undefined
-          ? now + tokens.refreshTokenExpiresIn * 1000
-          : tokens.refreshToken === undefined && sameAccount
-            ? existing.refresh_token_expires_at
-            : null,
-      account_id: info?.accountId ?? null,
-      account_label: info?.accountLabel ?? (sameAccount ? existing.account_label : null),
-      user_info: info?.userInfo ?? (sameAccount ? existing.user_info : null),
-      created_at: existing?.created_at ?? now,
-      updated_at: now,
-      last_used_at: existing?.last_used_at ?? null,
-      last_refresh_at: existing?.last_refresh_at ?? null,
-      last_refresh_error: null,
-      refresh_failures: 0,
-      refresh_cooldown_until: null,
-      refresh_lease_owner: existing?.refresh_lease_owner ?? null,
-      refresh_lease_until: existing?.refresh_lease_until ?? null,
-    }
+    return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
   })
   ctx.audit.record({
     actor: null,

@@ -97,7 +97,7 @@ async function openFlow(
     scopes: [...requested, ...existing],
     requested_scopes: requested,
     scope_key: [...requested].sort().join(' '),
-    code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.seal({ table: 'flows', id, field: 'code_verifier' }, codeVerifier),
+    code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.sealCodeVerifier(id, codeVerifier),
     nonce: null,
     redirect_uri: ctx.redirectUri,
     next_uri: nextUri ?? null,
