@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
-import { confirmUser } from '../../broker/callback.js'
+import { confirmUser } from '../../broker/confirm-user.js'
 import type { BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
 import { jsonSchema, printable } from '../schema.js'
