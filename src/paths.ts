@@ -14,3 +14,6 @@ export const CALLBACK_PATH = '/oauth/callback'
 
 /** Every browser route lives under this path; the binding cookie is scoped to it. */
 export const BROWSER_PATH_PREFIX = '/oauth'
+
+/** Where the demo OAuth server is mounted in `--dev` (its issuer is `<public url>` + this). */
+export const DEMO_IDP_PREFIX = '/demo-idp'

@@ -20,6 +20,7 @@ import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import { openStore } from './storage/open-store.js'
+import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { AuditLog } from './broker/audit.js'
 import { ApiKeys } from './broker/api-keys.js'
@@ -105,13 +106,14 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     allowInsecureLoopback: config.allowInsecureLoopbackProviders,
   })
 
+  const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`
   let demo: DemoIdp | undefined
   if (config.dev) {
-    const issuer = `${config.publicUrl}/demo-idp`
+    const issuer = `${config.publicUrl}${DEMO_IDP_PREFIX}`
     const secret = randomBytes(24).toString('base64url')
     // Loaded only in dev mode: oidc-provider is a development dependency of the demo alone.
     const { createDemoIdp } = await import('./demo/demo-idp.js')
-    demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [`${config.publicUrl}/oauth/callback`] }] })
+    demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [redirectUri] }] })
     const def = demoDefinition(issuer)
     registry.set({
       id: 'demo',
@@ -140,7 +142,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     metrics,
     audit,
     waiters: new FlowWaiters(store),
-    redirectUri: `${config.publicUrl}/oauth/callback`,
+    redirectUri,
   }
   const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connections: new ConnectionCache(store) }
   const apiKeys = new ApiKeys(store)
@@ -288,7 +290,7 @@ function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderA
     adminKeyRoutes(admin, ctx, apiKeys)
     adminAuditRoutes(admin, ctx)
   })
-  if (demo) app.register(mountDemoIdp(demo), { prefix: '/demo-idp' })
+  if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
   return app
 }
 

@@ -10,8 +10,9 @@ import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/provider-config.js'
 import type { ConnectionRow, FlowRow } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
-import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
+import { linkPath } from '../paths.js'
+import { handOutNow, handOutToken } from './tokens.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -132,7 +133,7 @@ export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationRe
   if (flow.status === 'failed') {
     return { ...base, status: 'failed', error: { code: flow.error ?? 'failed', message: flow.error_description ?? 'the authorization failed' } }
   }
-  return { ...base, status: 'pending', url: `${ctx.config.publicUrl}/oauth/authorize/${flow.id}` }
+  return { ...base, status: 'pending', url: `${ctx.config.publicUrl}${linkPath(flow.id)}` }
 }
 
 /**
