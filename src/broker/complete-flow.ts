@@ -30,11 +30,9 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
     connection_id: stored.id,
     detail: { flow_id: flow.id, scopes: stored.scopes, account_id: stored.account_id },
   })
-  await ctx.store.publish({ channel: 'flow', id: flow.id })
 }
 
 export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: string, description: string): Promise<void> {
   await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
   ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error } })
-  await ctx.store.publish({ channel: 'flow', id: flow.id })
 }

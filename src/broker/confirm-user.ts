@@ -22,7 +22,6 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   if (flow.user_id !== userId) {
     // The person who consented is not the user the app started the flow for: discard the grant.
     await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: 'user_mismatch', error_description: 'a different user completed the sign-in' })
-    await ctx.store.publish({ channel: 'flow', id: flow.id })
     ctx.audit.record({ actor, action: 'flow.user_mismatch', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
     throw userMismatch()
   }

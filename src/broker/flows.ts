@@ -163,7 +163,6 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', error: 'expired', error_description: 'the authorization expired before it was completed', grant_enc: null } as const
           await ctx.store.updateFlow(id, expired)
-          await ctx.store.publish({ channel: 'flow', id })
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {

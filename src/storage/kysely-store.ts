@@ -158,12 +158,13 @@ export class KyselyStore implements Store {
       if (open) {
         // Leave a minute of validity so a reused link does not die in the user's hands.
         if (open.expires_at > now + 60_000) return { flow: decodeFlow(open), created: false }
-        await this.db
+        const expired = await this.db
           .updateTable('flows')
           .set({ status: 'failed', error: 'expired', error_description: 'the authorization link expired' })
           .where('id', '=', open.id)
           .where('status', '=', 'pending')
-          .execute()
+          .executeTakeFirst()
+        if (Number(expired.numUpdatedRows) > 0) await this.publish({ channel: 'flow', id: open.id })
       }
       try {
         await this.db.insertInto('flows').values(encodeFlow(row)).execute()
@@ -211,7 +212,10 @@ export class KyselyStore implements Store {
     // An empty SET is a syntax error: nothing to write is a no-op.
     if (Object.values(patch).every((v) => v === undefined)) return false
     const r = await this.db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
-    return Number(r.numUpdatedRows) > 0
+    const wrote = Number(r.numUpdatedRows) > 0
+    // After the write, so a woken long-poll reads the new row.
+    if (wrote) await this.publish({ channel: 'flow', id })
+    return wrote
   }
 
   async completeFlowWithConnection(
@@ -237,6 +241,7 @@ export class KyselyStore implements Store {
       }
     }
     await this.publish({ channel: 'connection', id: stored.id })
+    await this.publish({ channel: 'flow', id: flowId })
     return stored
   }
 

@@ -60,8 +60,10 @@ export interface LockedConnection {
 }
 
 /**
- * Change notifications. `connection` events are published by the store itself after every write
- * that changes a connection's tokens, status or scopes (so caches on every process can drop it).
+ * Change notifications. The store publishes `connection` and `flow` events itself, after the
+ * commit of every write that changes a connection's tokens, status or scopes (so caches on every
+ * process can drop it) or a flow's status or held grant (so long-polls wake): no caller can
+ * forget one.
  */
 export type StoreEvent =
   | { channel: 'flow'; id: string }

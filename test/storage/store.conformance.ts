@@ -935,6 +935,40 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(a).toEqual([e1, e2])
         expect(b).toEqual([e1, e2, e3])
       })
+
+      it('publishes a flow event itself after each write that changes a flow, and after the commit', async () => {
+        const events: StoreEvent[] = []
+        const reads: Array<FlowRow['status'] | undefined> = []
+        const flow = flowRow()
+        await store.createOrReuseFlow(flow, T0)
+        // A woken long-poll re-reads the flow: by then the write must be visible.
+        const off = store.subscribe((e) => {
+          events.push(e)
+          if (e.channel === 'flow') void store.getFlow(e.id).then((f) => reads.push(f?.status))
+        })
+        try {
+          expect(await store.updateFlow(flow.id, { grant_enc: 'enc:held' })).toBe(true)
+          expect(events).toEqual([{ channel: 'flow', id: flow.id }])
+          await store.updateFlow(flow.id, { status: 'failed', error: 'expired' })
+          expect(events).toHaveLength(2)
+          // A write the guard refuses (the flow is final) changes nothing, and wakes nobody.
+          expect(await store.updateFlow(flow.id, { status: 'completed' })).toBe(false)
+          expect(events).toHaveLength(2)
+
+          const other = flowRow({ scope_key: 'done' })
+          await store.createOrReuseFlow(other, T0)
+          const c = connectionRow({ updated_at: T0 + 1 })
+          await store.completeFlowWithConnection(other.id, c, () => c)
+          expect(events.slice(2)).toEqual([
+            { channel: 'connection', id: c.id },
+            { channel: 'flow', id: other.id },
+          ])
+          await new Promise((r) => setTimeout(r, 50))
+          expect(reads.sort()).toEqual(['completed', 'failed', 'pending'])
+        } finally {
+          off()
+        }
+      })
     })
   })
 }
