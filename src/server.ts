@@ -1,14 +1,13 @@
 /**
  * @module server
- * `createLatchkey(config)`: opens storage, checks the encryption keys, loads providers, builds
- * the HTTP app (public pages, runtime API, admin API, optional demo provider) and the
- * background jobs. The CLI's `serve` and the tests both start Latchkey through here.
+ * `createLatchkey(config)`, the wiring: opens storage, checks the encryption keys, loads
+ * providers, builds the broker context, the HTTP app (`http/app.ts`) and the background jobs.
+ * The CLI's `serve` and the tests both start Latchkey through here.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { randomBytes, randomUUID } from 'node:crypto'
-import secureJson from 'secure-json-parse'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
@@ -21,6 +20,7 @@ import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import { openStore } from './storage/open-store.js'
 import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
+import { buildApp } from './http/app.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { AuditLog } from './broker/audit.js'
 import { ApiKeys } from './broker/api-keys.js'
@@ -32,17 +32,6 @@ import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
 import type { DemoIdp } from './demo/demo-idp.js'
-import { errorHandler } from './http/error-handler.js'
-import { LatchkeyError } from './errors.js'
-import { RateLimiter, requireKey } from './http/guard.js'
-import { adminAuditRoutes } from './http/routes/admin-audit.js'
-import { adminConnectionRoutes } from './http/routes/admin-connections.js'
-import { adminKeyRoutes } from './http/routes/admin-keys.js'
-import { authRoutes } from './http/routes/auth.js'
-import { browserRoutes } from './http/routes/browser.js'
-import { healthRoutes } from './http/routes/health.js'
-import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
-import { mountDemoIdp } from './http/routes/demo-idp.js'
 
 export interface LatchkeyOptions {
   logger?: Logger
@@ -144,7 +133,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     waiters: new FlowWaiters(store),
     redirectUri,
   }
-  const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connections: new ConnectionCache(store) }
+  const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connectionCache: new ConnectionCache(store) }
   const apiKeys = new ApiKeys(store)
   const providerAdmin = new ProviderAdmin(ctx)
   await providerAdmin.loadAll()
@@ -183,7 +172,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       clearInterval(cleanup)
       await background.stop()
       ctx.waiters.close()
-      ctx.connections.close()
+      ctx.connectionCache.close()
       await app.close()
       await audit.flush()
       apiKeys.close()
@@ -191,107 +180,6 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       await store.close()
     },
   }
-}
-
-const reqIdPrefix = randomUUID().slice(0, 8)
-let reqIdSeq = 0
-
-function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderAdmin, demo: DemoIdp | undefined): FastifyInstance {
-  const { config } = ctx
-  const app = Fastify({
-    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
-    // Requests are logged at debug level by our onResponse hook (with secrets redacted).
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
-    routerOptions: { maxParamLength: 200 },
-    // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
-    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
-    // Long-polls last up to 59 s; a request must arrive whole within 30 s.
-    requestTimeout: 30_000,
-    return503OnClosing: true,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
-    // Request ids only tie log lines together: a random per-process prefix and a counter.
-    genReqId: () => `${reqIdPrefix}${(++reqIdSeq).toString(36)}`,
-    // One shared logger instead of a pino child per request (a measurable cost on the hot path);
-    // log lines that concern a request carry its id explicitly.
-    childLoggerFactory: (logger) => logger,
-    // Bad percent-encoding or an over-long path parameter: our `{ name, message }` body, not Fastify's.
-    frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
-    // Malformed HTTP, header overflow or a request that did not arrive in time: answer with our
-    // `{ name, message }` JSON body instead of Node's bare status line, then close.
-    clientErrorHandler: (err, socket) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return
-      const [status, reason, name, message] =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request did not arrive in time']
-          : err.code === 'HPE_HEADER_OVERFLOW'
-            ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request line and headers exceed 16 KiB']
-            : [400, 'Bad Request', 'BAD_REQUEST', 'malformed HTTP request']
-      const body = JSON.stringify({ name, message })
-      if (socket.writable) {
-        socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
-      }
-      socket.destroy(err)
-    },
-  })
-  app.server.maxHeadersCount = 100
-  app.server.headersTimeout = 20_000
-
-  // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
-  // Only JSON bodies: without this, Fastify's built-in text/plain parser lets a string through (a 400, not 415).
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim()
-    if (text === '') return done(null, undefined)
-    try {
-      // secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
-    } catch {
-      done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
-    }
-  })
-  app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
-  })
-  app.addHook('onRequest', (request, reply, done) => {
-    // No id, state or filter contains NUL, and PostgreSQL cannot compare text with it (an error, not "no match").
-    if (request.url.includes('%00')) return done(new LatchkeyError('BAD_REQUEST', 'the URL must not contain a NUL character (%00)'))
-    // Token-bearing JSON must never be cached by a proxy or browser (pages set the same).
-    void reply.header('cache-control', 'no-store')
-    done()
-  })
-  if (ctx.log.isLevelEnabled('debug')) {
-    app.addHook('onResponse', (request, reply, done) => {
-      request.log.debug({ req: request, res: reply, reqId: request.id, ms: Math.round(reply.elapsedTime) }, 'request')
-      done()
-    })
-  }
-
-  const limiter = new RateLimiter(config.rateLimit.perMinute)
-  app.register(async (publicScope) => {
-    healthRoutes(publicScope, ctx)
-    browserRoutes(publicScope, ctx)
-  })
-  app.register(async (runtime) => {
-    runtime.decorateRequest('apiKey', undefined)
-    // Authenticate (and rate-limit) before the body is read or parsed.
-    runtime.addHook('onRequest', requireKey(apiKeys, limiter, 'runtime'))
-    authRoutes(runtime, ctx)
-    providerRoutes(runtime, ctx)
-  })
-  app.register(async (admin) => {
-    admin.decorateRequest('apiKey', undefined)
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, 'admin'))
-    adminConnectionRoutes(admin, ctx)
-    adminProviderRoutes(admin, ctx, providerAdmin)
-    adminKeyRoutes(admin, ctx, apiKeys)
-    adminAuditRoutes(admin, ctx)
-  })
-  if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
-  return app
 }
 
 /** The configured keys, or in development a key file generated on first run (never in production). */

@@ -1,6 +1,6 @@
 /**
  * @module broker/context
- * Everything a broker service needs, assembled once by `createBroker` and passed explicitly.
+ * Everything a broker service needs, assembled once by `createLatchkey` (src/server.ts) and passed explicitly.
  */
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
@@ -26,7 +26,7 @@ export interface BrokerContext {
   waiters: FlowWaiters
   refresher: Refresher
   /** In-memory (user, provider) → connection rows for the hot path, dropped on every write. */
-  connections: ConnectionCache
+  connectionCache: ConnectionCache
   /** The OAuth redirect URI registered with every provider: `<public url>/oauth/callback`. */
   redirectUri: string
 }

@@ -48,19 +48,19 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
   const provider = ctx.registry.resolve(input.provider)
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const c = ctx.connections.peek(input.userId, provider.id)
+  const c = ctx.connectionCache.peek(input.userId, provider.id)
   if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
     const token = handOutNow(ctx, c, input.actor)
     if (token !== undefined) {
       ctx.metrics.countCompleted(provider.id)
-      return ctx.connections.answer(c, () => JSON.stringify(completedResponse(c, token)))
+      return ctx.connectionCache.answer(c, () => JSON.stringify(completedResponse(c, token)))
     }
   }
   return authorizeFromStore(ctx, input, provider, requested, nextUri)
 }
 
 async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider, requested: string[], nextUri: string | undefined): Promise<AuthorizationResponse> {
-  const connection = await ctx.connections.get(input.userId, provider.id)
+  const connection = await ctx.connectionCache.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {

@@ -36,7 +36,7 @@ export interface RefreshOptions {
 export class Refresher {
   #inflight = new Map<string, Promise<RefreshOutcome>>()
 
-  constructor(private readonly ctx: Omit<BrokerContext, 'refresher' | 'connections'>) {}
+  constructor(private readonly ctx: Omit<BrokerContext, 'refresher' | 'connectionCache'>) {}
 
   /** Refreshes if still needed once the lock is held; `force` refreshes regardless of expiry. */
   refresh(connectionId: string, options: RefreshOptions = {}): Promise<RefreshOutcome> {

@@ -48,9 +48,9 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
 }
 
 function deliver(ctx: BrokerContext, c: ConnectionRow, actor: string | null, now: number): string {
-  const token = ctx.connections.accessToken(c, () => ctx.vault.accessToken(c))
+  const token = ctx.connectionCache.accessToken(c, () => ctx.vault.accessToken(c))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
-  if (ctx.connections.dueForTouch(c.id, now)) {
+  if (ctx.connectionCache.dueForTouch(c.id, now)) {
     ctx.store.updateConnection(c.id, { last_used_at: now }).catch((err: unknown) => ctx.log.warn({ err }, 'could not record last use'))
   }
   return token

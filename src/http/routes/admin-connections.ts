@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
-import { deleteConnection } from '../../broker/connections.js'
+import { deleteConnection } from '../../broker/delete-connection.js'
 import { LatchkeyError } from '../../errors.js'
 import type { ConnectionRow } from '../../storage/store.js'
 

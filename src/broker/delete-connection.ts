@@ -1,5 +1,5 @@
 /**
- * @module broker/connections
+ * @module broker/delete-connection
  * Deleting a connection: revoke at the provider when it has a revocation endpoint, then delete
  * locally whatever the provider said (an unreachable provider must not keep a user connected).
  */
