@@ -27,6 +27,7 @@ import { ApiKeys } from './broker/api-keys.js'
 import { ProviderAdmin } from './broker/admin-providers.js'
 import { BackgroundRefresher } from './broker/background-refresh.js'
 import type { BrokerContext } from './broker/context.js'
+import type { BrokerServices } from './broker/services.js'
 import { Refresher } from './broker/refresher.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
@@ -121,7 +122,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
 
   const metrics = createMetrics()
   const audit = new AuditLog(store, log)
-  const base = {
+  const base: BrokerServices = {
     config,
     store,
     vault: new Vault(keyring),

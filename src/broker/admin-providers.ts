@@ -5,7 +5,8 @@
  * process when one process changes them (a store event).
  */
 import { LatchkeyError } from '../errors.js'
-import { type ConfiguredProvider, ProviderConfigError, compileProviderEntry } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
+import { ProviderConfigError, compileProviderEntry } from '../providers/provider-config.js'
 import type { ProviderRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 

@@ -4,7 +4,7 @@
  * `confirm_user` in custom verification), or a failure the app is told about.
  */
 import { randomId } from '../crypto/api-keys.js'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'

@@ -7,7 +7,7 @@
 import * as oauth from 'oauth4webapi'
 import { LatchkeyError } from '../errors.js'
 import { randomId } from '../crypto/api-keys.js'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { ConnectionRow, FlowRow } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { usesPkce } from '../oauth/authorization-url.js'

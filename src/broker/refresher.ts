@@ -14,7 +14,7 @@ import type { ConnectionRow } from '../storage/store.js'
 import { ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
-import type { BrokerContext } from './context.js'
+import type { BrokerServices } from './services.js'
 import { patchFromRefresh } from './grant.js'
 import { needsRefresh, refreshBlocker, refreshDue, stillValid } from './refresh-policy.js'
 
@@ -36,7 +36,7 @@ export interface RefreshOptions {
 export class Refresher {
   #inflight = new Map<string, Promise<RefreshOutcome>>()
 
-  constructor(private readonly ctx: Omit<BrokerContext, 'refresher' | 'connectionCache'>) {}
+  constructor(private readonly ctx: BrokerServices) {}
 
   /** Refreshes if still needed once the lock is held; `force` refreshes regardless of expiry. */
   refresh(connectionId: string, options: RefreshOptions = {}): Promise<RefreshOutcome> {

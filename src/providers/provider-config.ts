@@ -6,28 +6,10 @@
  */
 import { z } from 'zod'
 import { formatPath } from '../config.js'
+import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition, TokenField } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
 import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
-
-export interface ConfiguredProvider {
-  /** The unique id apps name in `auth_requirement.provider_id` / `id`. */
-  id: string
-  /** Catalog id (`google`) or `oauth2` for a fully custom provider. */
-  type: string
-  description: string
-  enabled: boolean
-  source: 'config' | 'env' | 'admin' | 'demo'
-  clientId: string
-  clientSecret: string | undefined
-  settings: Record<string, string>
-  /** The definition with `{setting}` templates filled in. */
-  def: ProviderDefinition
-  /** Refresh is used only when the provider issues refresh tokens (and, for custom ones, has a refresh_request). */
-  refreshEnabled: boolean
-  /** The entry as given (secrets excluded), for the admin API. */
-  entry: ProviderEntry
-}
 
 const requestSchema = z
   .object({

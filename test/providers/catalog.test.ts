@@ -10,7 +10,8 @@ import { buildAuthorizationUrl, usesPkce } from '../../src/oauth/authorization-u
 import { placeholdersIn, settingsIn } from '../../src/oauth/templates.js'
 import { catalog } from '../../src/providers/catalog.js'
 import type { ProviderDefinition, ProviderSetting, UserInfoDefinition } from '../../src/providers/define-provider.js'
-import { type ConfiguredProvider, compileProviderEntry, endpointsOf } from '../../src/providers/provider-config.js'
+import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
+import { compileProviderEntry, endpointsOf } from '../../src/providers/provider-config.js'
 
 const PROVIDERS_DIR = new URL('../../src/providers/', import.meta.url)
 /** Files in src/providers that are not provider definitions. */

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { BrokerContext } from '../../broker/context.js'
 import type { ProviderAdmin } from '../../broker/admin-providers.js'
-import type { ConfiguredProvider } from '../../providers/provider-config.js'
+import type { ConfiguredProvider } from '../../providers/configured-provider.js'
 import type { ProviderDefinition } from '../../providers/define-provider.js'
 import { LatchkeyError } from '../../errors.js'
 
