@@ -154,6 +154,8 @@ export class KyselyStore implements Store {
         .where('scope_key', '=', row.scope_key)
         .where('status', '=', 'pending')
         .where('callback_at', 'is', null)
+        // A flow a browser has continued on is that browser's: the app gets a new link.
+        .where('opened_at', 'is', null)
         .executeTakeFirst()
       if (open) {
         // Leave a minute of validity so a reused link does not die in the user's hands.

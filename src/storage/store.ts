@@ -87,8 +87,10 @@ export interface Store {
   countUsableApiKeys(now: number): Promise<number>
 
   /**
-   * Inserts the flow unless an open flow (pending, not called back, valid for at least another
-   * minute) exists for the same user, provider and scope set; then returns that one. Safe under
+   * Inserts the flow unless an open flow (pending, not opened by any browser, not called back,
+   * valid for at least another minute) exists for the same user, provider and scope set; then
+   * returns that one. A flow a browser has continued on is never reused: it only works in that
+   * browser, so another person (or the same one elsewhere) needs a new link. Safe under
    * concurrency across processes (a partial unique index decides).
    */
   createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }>

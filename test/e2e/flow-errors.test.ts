@@ -236,6 +236,28 @@ describe('callback errors (browser verification)', () => {
     expect(done.status).toBe('completed')
     expect(done.context?.token).toBeTruthy()
   })
+
+  it('a link someone continued on and gave up is not handed out again: the next authorize gives a new link that works anywhere', async () => {
+    const started = await start(h, 'gave-up')
+    const a = new TestBrowser()
+    const opened = await a.openLink(started.url!)
+    expect(opened.status).toBe(303)
+    // The person closes the tab at the provider. Another browser is told how to go on.
+    const b = new TestBrowser()
+    const elsewhere = await b.openLink(started.url!)
+    expectHtmlPage(elsewhere, 403)
+    expect(elsewhere.body).toMatch(/new link/i)
+
+    const again = await start(h, 'gave-up')
+    expect(again.status).toBe('pending')
+    expect(again.id).not.toBe(started.id)
+    expect(again.url).not.toBe(started.url)
+    // Identical requests share the new, unopened link.
+    expect((await start(h, 'gave-up')).id).toBe(again.id)
+    const cb = await callbackUrl(b, again.url!, 'gave-up')
+    expect((await b.request(cb)).body).toContain('Connected')
+    expect((await flowStatus(h, again.id)).status).toBe('completed')
+  })
 })
 
 describe('expired flows', () => {

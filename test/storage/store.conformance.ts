@@ -322,6 +322,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect((await store.createOrReuseFlow(afterCompletion, T0 + 5)).created).toBe(true)
       })
 
+      it('does not reuse a flow a browser has continued on; that flow keeps working for its browser', async () => {
+        const opened = flowRow()
+        await store.createOrReuseFlow(opened, T0)
+        expect(await store.markFlowOpened(opened.id, 'binding-1', T0 + 1)).toBe(true)
+        const next = flowRow()
+        const r = await store.createOrReuseFlow(next, T0 + 2)
+        expect(r).toMatchObject({ created: true, flow: { id: next.id } })
+        // The new, unopened flow is the one identical requests share from now on.
+        expect((await store.createOrReuseFlow(flowRow(), T0 + 3)).flow.id).toBe(next.id)
+        expect(await store.getFlow(opened.id)).toMatchObject({ status: 'pending', browser_binding: 'binding-1' })
+      })
+
       it('records only the first browser that opens the link', async () => {
         const row = flowRow()
         await store.createOrReuseFlow(row, T0)

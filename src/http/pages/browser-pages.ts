@@ -45,7 +45,9 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
       return error(
         403,
         'Link opened elsewhere',
-        'This authorization link was already opened in another browser. For your safety it only works there. Ask the app for a new link.',
+        // The way forward: the app's next authorize hands out a new link (a link someone continued
+        // on is never handed out again), so asking for one works at once.
+        'Someone already continued with this link in another browser, and for your safety it now only works there. To connect from this browser, go back to the app and ask it for a new link: the new one will work here.',
       )
     case 'missing_state':
       return error(400, 'Invalid request', 'The sign-in response is missing its state. Start again from the app.')
