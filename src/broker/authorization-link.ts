@@ -9,7 +9,7 @@
  * opened elsewhere. The bound browser (and the other modes) go straight on to the provider.
  */
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
-import { type PresentedBinding, bindingMatches, hashBinding, newBindingValue } from './browser-binding.js'
+import { type PresentedBinding, bindingMatches, hashBinding } from './browser-binding.js'
 import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
@@ -29,6 +29,8 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
 
   const browserMode = ctx.config.verification.mode === 'browser'
   const presented = presentedFor(flow.id)
+  // Only a value this fleet issued for this flow goes on; anything else is replaced by a new one.
+  const candidate = ctx.vault.isIssuedBinding(flow.id, presented) ? presented : ctx.vault.issueBinding(flow.id)
   const bind = (value: string): BindBrowser => ({ flowId: flow.id, value, expiresAt: flow.expires_at })
   if (browserMode && method === 'GET' && flow.opened_at === null) {
     // The page hands this browser its candidate binding (nothing is stored yet): a second press
@@ -38,17 +40,16 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
       flowId: flow.id,
       provider: provider.description,
       providerOrigin: new URL(provider.def.authorizationEndpoint).origin,
-      bind: bind(presented ?? newBindingValue()),
+      bind: bind(candidate),
     }
   }
 
   let setBinding: BindBrowser | undefined
   let bound = false
   if (flow.opened_at === null) {
-    const value = presented ?? newBindingValue()
-    if (await ctx.store.markFlowOpened(flow.id, hashBinding(value), Date.now())) {
+    if (await ctx.store.markFlowOpened(flow.id, hashBinding(candidate), Date.now())) {
       bound = true
-      if (value !== presented) setBinding = bind(value)
+      if (candidate !== presented) setBinding = bind(candidate)
     }
   }
   if (!bound && browserMode) {

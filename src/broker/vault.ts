@@ -4,12 +4,13 @@
  * `<table>:<row id>:<field>`, so a ciphertext moved to another row or field fails to decrypt.
  * The named helpers (`accessToken`, `sealTokens`, …) are the only places a slot is spelled out.
  */
+import { randomBytes } from 'node:crypto'
 import type { Keyring } from '../crypto/keyring.js'
 import type { ConnectionRow, FlowRow } from '../storage/store.js'
 
 export type SecretSlot =
   | { table: 'connections'; id: string; field: 'access_token' | 'refresh_token' }
-  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' }
+  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'binding' }
   | { table: 'providers'; id: string; field: 'client_secret' }
 
 /** A connection's token columns as sealed for its row; `refresh_token_enc` undefined when none was given. */
@@ -60,6 +61,26 @@ export class Vault {
 
   sealHeldGrant(flowId: string, json: string): string {
     return this.seal({ table: 'flows', id: flowId, field: 'grant' }, json)
+  }
+
+  /**
+   * A browser binding value for a flow, minted here: random bytes sealed for the flow (never
+   * stored; the row keeps its hash once a browser continues). Sealing lets any process of the
+   * fleet recognise a value it issued, and a value a client made up is never one.
+   */
+  issueBinding(flowId: string): string {
+    return this.seal({ table: 'flows', id: flowId, field: 'binding' }, randomBytes(32).toString('base64url'))
+  }
+
+  /** True when `value` is a binding this fleet issued for this flow. */
+  isIssuedBinding(flowId: string, value: string | undefined): value is string {
+    if (value === undefined) return false
+    try {
+      this.open({ table: 'flows', id: flowId, field: 'binding' }, value)
+      return true
+    } catch {
+      return false
+    }
   }
 }
 

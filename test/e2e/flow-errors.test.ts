@@ -3,6 +3,7 @@
  * server: tampered, missing and replayed callbacks, expired flows, stale or unknown links, a
  * provider error carrying markup, browser binding, and the `custom` and `skip` verification modes.
  */
+import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser, type BrowserStep } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
@@ -235,6 +236,30 @@ describe('callback errors (browser verification)', () => {
     const done = await flowStatus(h, started.id)
     expect(done.status).toBe('completed')
     expect(done.context?.token).toBeTruthy()
+  })
+
+  it('binds only a value it issued: a binding value the browser brings along is never adopted', async () => {
+    const started = await start(h, 'planted')
+    const id = started.id
+    const planted = 'attacker-chosen-binding-value-0123456789abcdef'
+    const hash = (v: string) => createHash('sha256').update(v).digest('base64url')
+    const send = (method: 'GET' | 'POST') =>
+      fetch(started.url!, { method, redirect: 'manual', headers: { cookie: `lk_${id}=${planted}`, ...(method === 'POST' ? { origin: h.baseURL } : {}) } })
+    const setValue = (r: Response) => /^lk_[^=]+=([^;]+)/.exec(r.headers.getSetCookie().join('\n'))?.[1]
+
+    const page = await send('GET')
+    expect(page.status).toBe(200)
+    const candidate = setValue(page)
+    expect(candidate).toBeDefined()
+    expect(candidate).not.toBe(planted)
+
+    const continued = await send('POST')
+    expect(continued.status).toBe(303)
+    const bound = setValue(continued)
+    expect(bound).toBeDefined()
+    const flow = (await h.latchkey.store.getFlow(id))!
+    expect(flow.browser_binding).not.toBe(hash(planted))
+    expect(flow.browser_binding).toBe(hash(bound!))
   })
 
   it('a link someone continued on and gave up is not handed out again: the next authorize gives a new link that works anywhere', async () => {

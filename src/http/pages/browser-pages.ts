@@ -81,12 +81,20 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
   }
 }
 
-export const bindingCookieName = (flowId: string) => `lk_${flowId}`
+/**
+ * The binding cookie's name. On https it carries the `__Host-` prefix: browsers then accept it
+ * only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant or overwrite
+ * it (cookie tossing). `__Host-` requires `Secure`, which a browser refuses on plain http other
+ * than localhost, so over http (development only) the cookie is a plain `lk_<flow id>` scoped to
+ * `/oauth`; a cookie of the other name is never read.
+ */
+export const bindingCookieName = (flowId: string, secure: boolean) => (secure ? `__Host-lk_${flowId}` : `lk_${flowId}`)
 
-/** The binding cookie: HttpOnly, only sent to the browser routes, gone when the flow expires. */
+/** The binding cookie: HttpOnly, SameSite=Lax (the provider's redirect back is a top-level GET), gone when the flow expires. */
 export function bindingCookie(b: BindBrowser, secure: boolean, now = Date.now()): string {
   const maxAge = Math.max(1, Math.ceil((b.expiresAt - now) / 1000))
-  return `${bindingCookieName(b.flowId)}=${b.value}; Path=${BROWSER_PATH_PREFIX}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
+  const scope = secure ? 'Path=/; Secure' : `Path=${BROWSER_PATH_PREFIX}`
+  return `${bindingCookieName(b.flowId, secure)}=${b.value}; ${scope}; Max-Age=${maxAge}; HttpOnly; SameSite=Lax`
 }
 
 /** Sends an outcome: a 303 redirect or a page, with the page headers and the binding cookie. */

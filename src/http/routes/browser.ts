@@ -22,9 +22,9 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out
 }
 
-const presentedBinding = (cookieHeader: string | undefined) => {
+const presentedBinding = (cookieHeader: string | undefined, secure: boolean) => {
   const cookies = parseCookies(cookieHeader)
-  return (flowId: string) => cookies[bindingCookieName(flowId)]
+  return (flowId: string) => cookies[bindingCookieName(flowId, secure)]
 }
 
 export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
@@ -36,7 +36,7 @@ export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   app.get<{ Params: { id: string } }>(LINK_ROUTE, async (request, reply) => {
     const id = request.params.id
     if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return sendOutcome(reply, { kind: 'unknown_link' }, secure)
-    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie), 'GET'), secure)
+    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie, secure), 'GET'), secure)
   })
   // The Continue button. Only our own page may post it: another site must not be able to start a
   // flow in a visitor's browser without the visitor seeing the page. Browsers send Origin on a
@@ -47,12 +47,12 @@ export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     if (request.headers.origin !== ownOrigin && request.headers['sec-fetch-site'] !== 'same-origin') {
       return sendOutcome(reply, { kind: 'cross_site_post' }, secure)
     }
-    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie), 'POST'), secure)
+    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie, secure), 'POST'), secure)
   })
 
   app.get(CALLBACK_PATH, async (request, reply) => {
     const q = request.url.indexOf('?')
     const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1))
-    return sendOutcome(reply, await handleCallback(ctx, query, presentedBinding(request.headers.cookie)), secure)
+    return sendOutcome(reply, await handleCallback(ctx, query, presentedBinding(request.headers.cookie, secure)), secure)
   })
 }
