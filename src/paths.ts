@@ -12,6 +12,13 @@ export const linkPath = (flowId: string) => `/oauth/authorize/${flowId}`
 /** The OAuth redirect URI registered with every provider. */
 export const CALLBACK_PATH = '/oauth/callback'
 
+/**
+ * Where `confirm_user` sends the browser (custom verification): the grant becomes usable only
+ * when the browser that consented arrives here.
+ */
+export const CONFIRM_ROUTE = '/oauth/confirm/:id'
+export const confirmPath = (flowId: string) => `/oauth/confirm/${flowId}`
+
 /** Every browser route lives under this path; the binding cookie is scoped to it. */
 export const BROWSER_PATH_PREFIX = '/oauth'
 

@@ -37,6 +37,10 @@ export type BrowserOutcome =
   | { kind: 'provider_error'; provider: string; error: string; description: string }
   | { kind: 'exchange_failed'; provider: string; misconfigured: boolean; error: string | undefined }
   | { kind: 'connected'; provider: string; verificationOff: boolean }
+  /** Custom verification: the confirmation URL was opened before the app confirmed the user. */
+  | { kind: 'not_confirmed' }
+  /** Custom verification: the confirmation URL was opened in a browser other than the one that consented (the grant is discarded). */
+  | { kind: 'confirmed_elsewhere' }
 
 /** The answer for a flow that is already final, if it is. */
 export function finalOutcome(flow: FlowRow): BrowserOutcome | undefined {

@@ -6,8 +6,10 @@
  *
  * Verification modes (SECURITY.md):
  * - `browser` (default): the callback must come back to the browser the link is bound to.
- * - `custom`: the grant is held unconfirmed and the browser is sent (303) to the app's verifier,
- *   which calls `confirm_user` with the signed-in user; only then is a token handed out.
+ * - `custom`: the grant is held unconfirmed, the browser that consented is bound to it, and it
+ *   is sent (303) to the app's verifier, which calls `confirm_user` with the signed-in user and
+ *   sends the browser on to the `next_uri` that returns; the grant is stored when that same
+ *   browser arrives there (`confirm-user.ts`).
  * - `skip`: development only.
  */
 import * as oauth from 'oauth4webapi'
@@ -16,7 +18,7 @@ import { exchangeCode } from '../oauth/exchange-code.js'
 import { ProviderError } from '../oauth/provider-error.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
-import { type PresentedBinding, bindingMatches } from './browser-binding.js'
+import { type PresentedBinding, bindingMatches, hashBinding } from './browser-binding.js'
 import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
@@ -80,11 +82,15 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   }
 
   if (ctx.config.verification.mode === 'custom') {
-    await ctx.store.updateFlow(flow.id, { grant_enc: ctx.vault.sealHeldGrant(flow.id, JSON.stringify(grant)) })
+    // The browser that consented gets its own binding: after confirm_user, the grant becomes
+    // usable only when this browser arrives at the confirmation URL (confirm-user.ts). A verifier
+    // URL handed to another browser (a plain GET any page can trigger) then attaches nothing.
+    const binding = ctx.vault.issueBinding(flow.id)
+    await ctx.store.updateFlow(flow.id, { grant_enc: ctx.vault.sealHeldGrant(flow.id, JSON.stringify(grant)), browser_binding: hashBinding(binding) })
     outcome('awaiting_verification')
     const verifier = new URL(ctx.config.verification.verifierUrl!)
     verifier.searchParams.set('flow_id', flow.id)
-    return { kind: 'redirect', location: verifier.toString() }
+    return { kind: 'redirect', location: verifier.toString(), bind: { flowId: flow.id, value: binding, expiresAt: flow.expires_at } }
   }
   await storeGrant(ctx, provider, flow, grant)
   outcome('completed')

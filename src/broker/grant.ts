@@ -20,6 +20,11 @@ export interface Grant {
   info: UserInfo | undefined
 }
 
+/** A grant held on its flow (custom verification), and when the app confirmed the user, once it has. */
+export interface HeldGrant extends Grant {
+  confirmedAt?: number | undefined
+}
+
 type TokenColumns = Pick<ConnectionRow, 'access_token_enc' | 'refresh_token_enc' | 'refresh_token_expires_at' | 'expires_at' | 'token_issued_at'>
 type Sealer = Pick<Vault, 'sealTokens'>
 type Lifetime = Pick<ProviderDefinition, 'assumedAccessTokenLifetimeSeconds'>

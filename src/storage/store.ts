@@ -22,7 +22,7 @@ export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'user_i
 }
 
 export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'user_id' | 'provider_id' | 'created_at' | 'generation'>>
-export type FlowPatch = Partial<Pick<FlowRow, 'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'completed_at' | 'expires_at'>>
+export type FlowPatch = Partial<Pick<FlowRow, 'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'browser_binding' | 'completed_at' | 'expires_at'>>
 
 export interface AuditEntry extends Omit<AuditTable, 'detail'> {
   detail: Record<string, unknown> | null

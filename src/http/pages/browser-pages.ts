@@ -76,6 +76,14 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
         title: 'Connected',
         message: `You connected ${o.provider}. You can close this window and return to the app.${o.verificationOff ? ' (Development mode: user verification is off.)' : ''}`,
       }
+    case 'not_confirmed':
+      return error(409, 'Not confirmed yet', 'The app has not confirmed this sign-in yet. Return to the app and continue from there.')
+    case 'confirmed_elsewhere':
+      return error(
+        403,
+        'Sign-in not accepted',
+        'This sign-in was made in a different browser, so it was not connected to your account. If you did not just sign in yourself, someone may have tried to connect their account to yours: nothing was connected. Ask the app for a new link to connect.',
+      )
     case 'cross_site_post':
       return error(403, 'Open the link itself', 'This request did not come from the authorization page. Open the link the app gave you and continue from there.')
   }

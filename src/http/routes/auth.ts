@@ -1,12 +1,13 @@
 /**
  * @module http/routes/auth
  * Arcade's runtime auth API: `POST /v1/auth/authorize`, `GET /v1/auth/status`,
- * `POST /v1/auth/confirm_user` (wire doc §3, §4, §6).
+ * `POST /v1/auth/confirm_user` (wire doc §3, §4, §6), and the extension
+ * `GET /v1/auth/verification` (custom verification: the account waiting to be confirmed).
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
-import { confirmUser } from '../../broker/confirm-user.js'
+import { confirmUser, pendingVerification } from '../../broker/confirm-user.js'
 import type { BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
 import { jsonSchema, printable } from '../schema.js'
@@ -29,6 +30,7 @@ const statusQuery = z.object({
 })
 
 const confirmBody = z.object({ flow_id: printable(100), user_id: printable(256) })
+const verificationQuery = z.object({ flow_id: printable(100) })
 
 /**
  * The hot path's body is checked by Fastify's compiled JSON Schema validator (ajv) before the
@@ -75,6 +77,12 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     } finally {
       request.raw.off('close', onClose)
     }
+  })
+
+  // Latchkey extension: what waits to be confirmed (which provider account), for the verifier to show.
+  app.get('/v1/auth/verification', async (request) => {
+    const q = verificationQuery.parse(request.query)
+    return pendingVerification(ctx, q.flow_id)
   })
 
   app.post('/v1/auth/confirm_user', async (request) => {

@@ -6,8 +6,9 @@
 import type { FastifyInstance } from 'fastify'
 import { openAuthorizationLink } from '../../broker/authorization-link.js'
 import { handleCallback } from '../../broker/callback.js'
+import { finishConfirmation } from '../../broker/confirm-user.js'
 import type { BrokerContext } from '../../broker/context.js'
-import { CALLBACK_PATH, LINK_ROUTE } from '../../paths.js'
+import { CALLBACK_PATH, CONFIRM_ROUTE, LINK_ROUTE } from '../../paths.js'
 import { bindingCookieName, sendOutcome } from '../pages/browser-pages.js'
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -54,5 +55,12 @@ export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     const q = request.url.indexOf('?')
     const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1))
     return sendOutcome(reply, await handleCallback(ctx, query, presentedBinding(request.headers.cookie, secure)), secure)
+  })
+
+  // Custom verification: the app's verifier sends the browser here after confirm_user.
+  app.get<{ Params: { id: string } }>(CONFIRM_ROUTE, async (request, reply) => {
+    const id = request.params.id
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return sendOutcome(reply, { kind: 'unknown_link' }, secure)
+    return sendOutcome(reply, await finishConfirmation(ctx, id, presentedBinding(request.headers.cookie, secure)), secure)
   })
 }
