@@ -9,7 +9,13 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { RouteDurations } from './route-durations.js'
-import type { StoreStats } from './storage/kysely-store.js'
+
+/** Counted where queries run (Kysely's log hook) and read at scrape time. */
+export interface StoreStats {
+  /** Failed queries (not counting unique violations, which the store expects and handles) and dropped pool connections. */
+  errors: number
+  pool?: () => { max: number; total: number; idle: number; waiting: number }
+}
 
 /** What the store-backed gauges read; absent in tools that build a context without a server. */
 export interface MetricSources {

@@ -1,15 +1,14 @@
 /**
  * @module server
- * `createLatchkey(config)`: opens storage, checks the encryption keys, loads providers, builds
- * the HTTP app (public pages, runtime API, admin API, optional demo provider) and the
- * background jobs. The CLI's `serve` and the tests both start Latchkey through here.
+ * `createLatchkey(config)`, the wiring: opens storage, checks the encryption keys, loads
+ * providers, builds the broker context, the HTTP app (`http/app.ts`) and the background jobs.
+ * The CLI's `serve` and the tests both start Latchkey through here.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { dirname } from 'node:path'
-import { randomBytes, randomUUID } from 'node:crypto'
-import secureJson from 'secure-json-parse'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
@@ -21,12 +20,15 @@ import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import { openStore } from './storage/open-store.js'
+import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
+import { buildApp } from './http/app.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { AuditLog } from './broker/audit.js'
 import { ApiKeys } from './broker/api-keys.js'
 import { ProviderAdmin } from './broker/admin-providers.js'
 import { BackgroundRefresher } from './broker/background-refresh.js'
 import type { BrokerContext } from './broker/context.js'
+import type { BrokerServices } from './broker/services.js'
 import { Refresher } from './broker/refresher.js'
 import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
@@ -35,20 +37,7 @@ import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import type { DemoIdp } from './demo/demo-idp.js'
-import { errorHandler } from './http/error-handler.js'
-import { LatchkeyError } from './errors.js'
-import { RateLimiter, requireKey } from './http/guard.js'
-import { AuthFailures } from './http/auth-failures.js'
-import { adminAuditRoutes } from './http/routes/admin-audit.js'
-import { adminConnectionRoutes } from './http/routes/admin-connections.js'
-import { adminKeyRoutes } from './http/routes/admin-keys.js'
-import { authRoutes } from './http/routes/auth.js'
-import { browserRoutes } from './http/routes/browser.js'
-import { healthRoutes } from './http/routes/health.js'
-import { metricsOnPublicPort, metricsRoute, metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
-import { openApiRoutes } from './http/routes/openapi.js'
-import { adminProviderRoutes, providerRoutes } from './http/routes/providers.js'
-import { mountDemoIdp } from './http/routes/demo-idp.js'
+import { metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 
 export interface LatchkeyOptions {
   logger?: Logger
@@ -121,13 +110,14 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     allowInsecureLoopback: config.allowInsecureLoopbackProviders,
   })
 
+  const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`
   let demo: DemoIdp | undefined
   if (config.dev) {
-    const issuer = `${config.publicUrl}/demo-idp`
+    const issuer = `${config.publicUrl}${DEMO_IDP_PREFIX}`
     const secret = randomBytes(24).toString('base64url')
     // Loaded only in dev mode: oidc-provider is a development dependency of the demo alone.
     const { createDemoIdp } = await import('./demo/demo-idp.js')
-    demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [`${config.publicUrl}/oauth/callback`] }] })
+    demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [redirectUri] }] })
     const def = demoDefinition(issuer)
     registry.set({
       id: 'demo',
@@ -146,7 +136,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
 
   const metrics = createMetrics(store)
   const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
-  const base = {
+  const base: BrokerServices = {
     config,
     store,
     vault: new Vault(keyring),
@@ -156,10 +146,9 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     metrics,
     audit,
     waiters: new FlowWaiters(store),
-    lastUse: new LastUse(store, log),
-    redirectUri: `${config.publicUrl}/oauth/callback`,
+    redirectUri,
   }
-  const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connections: new ConnectionCache(store) }
+  const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connectionCache: new ConnectionCache(store), lastUse: new LastUse(store, log) }
   const apiKeys = new ApiKeys(store)
   const providerAdmin = new ProviderAdmin(ctx)
   await providerAdmin.loadAll()
@@ -214,7 +203,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       clearInterval(interrupted)
       await background.stop()
       ctx.waiters.close()
-      ctx.connections.close()
+      ctx.connectionCache.close()
       await app.close()
       if (metricsListener) await new Promise((resolve) => metricsListener!.close(resolve))
       await ctx.lastUse.close()
@@ -224,129 +213,6 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       await store.close()
     },
   }
-}
-
-const reqIdPrefix = randomUUID().slice(0, 8)
-let reqIdSeq = 0
-
-function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderAdmin, demo: DemoIdp | undefined): FastifyInstance {
-  const { config } = ctx
-  const app = Fastify({
-    loggerInstance: ctx.log as unknown as FastifyBaseLogger,
-    // Requests are logged at debug level by our onResponse hook (with secrets redacted).
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
-    routerOptions: { maxParamLength: 200 },
-    // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
-    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
-    // The request line and headers must arrive within the headers timeout, the whole request
-    // within the request timeout; both end once the request has arrived, so a 59 s long-poll is
-    // not cut. Node enforces them only when it walks its connection list, every
-    // `connectionsCheckingInterval` (30 s by default: a slow client was held ~50 s, not 20 s), so
-    // the walk runs at a twentieth of the headers timeout (1 s for 20 s), at most every 1 s.
-    requestTimeout: config.http.requestTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-    http: {
-      headersTimeout: config.http.headersTimeoutMs,
-      requestTimeout: config.http.requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.http.headersTimeoutMs / 20))),
-    },
-    return503OnClosing: true,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
-    // Request ids only tie log lines together: a random per-process prefix and a counter.
-    genReqId: () => `${reqIdPrefix}${(++reqIdSeq).toString(36)}`,
-    // One shared logger instead of a pino child per request (a measurable cost on the hot path);
-    // log lines that concern a request carry its id explicitly.
-    childLoggerFactory: (logger) => logger,
-    // Bad percent-encoding or an over-long path parameter: our `{ name, message }` body, not Fastify's.
-    frameworkErrors: (err, request, reply) => errorHandler(err, request, reply),
-    // Malformed HTTP, header overflow or a request that did not arrive in time: answer with our
-    // `{ name, message }` JSON body instead of Node's bare status line, then close.
-    clientErrorHandler: (err, socket) => {
-      if (err.code === 'ECONNRESET' || socket.destroyed) return
-      const [status, reason, name, message] =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request did not arrive in time']
-          : err.code === 'HPE_HEADER_OVERFLOW'
-            ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request line and headers exceed 16 KiB']
-            : [400, 'Bad Request', 'BAD_REQUEST', 'malformed HTTP request']
-      const body = JSON.stringify({ name, message })
-      if (socket.writable) {
-        socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
-      }
-      socket.destroy(err)
-    },
-  })
-  app.server.maxHeadersCount = 100
-
-  // JSON bodies; an empty body with a JSON content type (Arcade's Python SDK on DELETE) is no body.
-  // Only JSON bodies: without this, Fastify's built-in text/plain parser lets a string through (a 400, not 415).
-  app.removeContentTypeParser(['application/json', 'text/plain'])
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = (body as string).trim()
-    if (text === '') return done(null, undefined)
-    try {
-      // secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
-    } catch {
-      done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
-    }
-  })
-  app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
-  })
-  app.addHook('onRequest', (request, reply, done) => {
-    // No id, state or filter contains NUL, and PostgreSQL cannot compare text with it (an error, not "no match").
-    if (request.url.includes('%00')) return done(new LatchkeyError('BAD_REQUEST', 'the URL must not contain a NUL character (%00)'))
-    // Token-bearing JSON must never be cached by a proxy or browser (pages set the same).
-    void reply.header('cache-control', 'no-store')
-    done()
-  })
-  // Request durations by route pattern and status class: the one per-request addition for
-  // metrics, an array increment on series found by the route pattern (see route-durations.ts);
-  // Fastify measures elapsedTime anyway.
-  const durations = ctx.metrics.durations
-  if (ctx.log.isLevelEnabled('debug')) {
-    app.addHook('onResponse', (request, reply, done) => {
-      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
-      request.log.debug({ req: request, res: reply, reqId: request.id, ms: Math.round(reply.elapsedTime) }, 'request')
-      done()
-    })
-  } else {
-    app.addHook('onResponse', (request, reply, done) => {
-      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
-      done()
-    })
-  }
-
-  const limiter = new RateLimiter(config.rateLimit.perMinute)
-  const failures = new AuthFailures(config.authFailuresPerMinute)
-  app.register(async (publicScope) => {
-    healthRoutes(publicScope, ctx)
-    if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
-    openApiRoutes(publicScope)
-    browserRoutes(publicScope, ctx)
-  })
-  app.register(async (runtime) => {
-    runtime.decorateRequest('apiKey', undefined)
-    // Authenticate (and rate-limit) before the body is read or parsed.
-    runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
-    authRoutes(runtime, ctx)
-    providerRoutes(runtime, ctx)
-  })
-  app.register(async (admin) => {
-    admin.decorateRequest('apiKey', undefined)
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin'))
-    adminConnectionRoutes(admin, ctx)
-    adminProviderRoutes(admin, ctx, providerAdmin)
-    adminKeyRoutes(admin, ctx, apiKeys)
-    adminAuditRoutes(admin, ctx)
-  })
-  if (demo) app.register(mountDemoIdp(demo), { prefix: '/demo-idp' })
-  return app
 }
 
 /** The configured keys, or in development a key file generated on first run (never in production). */

@@ -55,6 +55,6 @@ serveChild<LatchkeyInfo>(async () => {
   await latchkey.listen()
   const adminKey = latchkey.initialApiKey ?? (await latchkey.apiKeys.create({ name: 'bench admin', role: 'admin' })).key
   const runtimeKey = (await latchkey.apiKeys.create({ name: 'bench agent', role: 'runtime' })).key
-  const cache = latchkey.ctx.connections
+  const cache = latchkey.ctx.connectionCache
   return { info: { url: publicUrl, adminKey, runtimeKey }, close: () => latchkey.close(), stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }) }
 })

@@ -6,7 +6,8 @@
  */
 import { LatchkeyError } from '../errors.js'
 import { ConfigError } from '../config.js'
-import { type ConfiguredProvider, compileProviderEntry } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
+import { compileProviderEntry } from '../providers/provider-config.js'
 import type { ProviderRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 

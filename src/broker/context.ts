@@ -1,38 +1,20 @@
 /**
  * @module broker/context
- * Everything a broker service needs, assembled once by `createBroker` and passed explicitly.
+ * Everything a broker service needs, assembled once by `createLatchkey` (src/server.ts) and passed explicitly.
  */
 import type * as Wire from '@latchkey/client'
-import type { Logger } from 'pino'
-import type { Config } from '../config.js'
-import type { Metrics } from '../metrics.js'
-import type { ProviderHttpOptions } from '../oauth/http.js'
-import type { ProviderRegistry } from '../providers/registry.js'
-import type { Store } from '../storage/store.js'
-import type { AuditLog } from './audit.js'
-import type { Vault } from './vault.js'
-import type { FlowWaiters } from './waiters.js'
+import type { BrokerServices } from './services.js'
 import type { Refresher } from './refresher.js'
 import type { ConnectionCache } from './connection-cache.js'
 import type { LastUse } from './last-use.js'
 
-export interface BrokerContext {
-  config: Config
-  store: Store
-  vault: Vault
-  registry: ProviderRegistry
-  log: Logger
-  http: ProviderHttpOptions
-  metrics: Metrics
-  audit: AuditLog
-  waiters: FlowWaiters
+/** The services, plus the two built on top of them (the refresher takes the services alone). */
+export interface BrokerContext extends BrokerServices {
   refresher: Refresher
   /** In-memory (user, provider) → connection rows for the hot path, dropped on every write. */
-  connections: ConnectionCache
+  connectionCache: ConnectionCache
   /** Last-use times of connections, written in batches (see broker/last-use). */
   lastUse: LastUse
-  /** The OAuth redirect URI registered with every provider: `<public url>/oauth/callback`. */
-  redirectUri: string
 }
 
 /**

@@ -7,13 +7,14 @@
 import * as oauth from 'oauth4webapi'
 import { LatchkeyError } from '../errors.js'
 import { randomId } from '../crypto/api-keys.js'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
-import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
 import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
+import { linkPath } from '../paths.js'
+import { handOutNow, handOutToken } from './tokens.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -49,19 +50,19 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
   const provider = ctx.registry.resolve(input.provider)
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const c = ctx.connections.peek(input.userId, provider.id)
+  const c = ctx.connectionCache.peek(input.userId, provider.id)
   if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
     const token = handOutNow(ctx, c, input.actor)
     if (token !== undefined) {
       ctx.metrics.countCompleted(provider.id)
-      return ctx.connections.answer(c, () => JSON.stringify(completedResponse(c, token)))
+      return ctx.connectionCache.answer(c, () => JSON.stringify(completedResponse(c, token)))
     }
   }
   return authorizeFromStore(ctx, input, provider, requested, nextUri)
 }
 
 async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider, requested: string[], nextUri: string | undefined): Promise<AuthorizationResponse> {
-  const connection = await ctx.connections.get(input.userId, provider.id)
+  const connection = await ctx.connectionCache.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
@@ -100,7 +101,7 @@ async function openFlow(
     scopes: [...requested, ...existing],
     requested_scopes: requested,
     scope_key: [...requested].sort().join(' '),
-    code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.seal({ table: 'flows', id, field: 'code_verifier' }, codeVerifier),
+    code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.sealCodeVerifier(id, codeVerifier),
     nonce: null,
     redirect_uri: ctx.redirectUri,
     next_uri: nextUri ?? null,
@@ -144,7 +145,7 @@ export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationRe
   if (flow.status === 'failed') {
     return { ...base, status: 'failed', error: { code: flow.error ?? 'failed', message: flow.error_description ?? 'the authorization failed' } }
   }
-  return { ...base, status: 'pending', url: `${ctx.config.publicUrl}/oauth/authorize/${flow.id}` }
+  return { ...base, status: 'pending', url: `${ctx.config.publicUrl}${linkPath(flow.id)}` }
 }
 
 /**
@@ -176,7 +177,6 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', error: FLOW_FAILURE_CODES.EXPIRED, error_description: 'the authorization expired before it was completed', grant_enc: null } as const
           if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
-          await ctx.store.publish({ channel: 'flow', id })
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {

@@ -13,8 +13,10 @@
 import type { ConnectionRow } from '../storage/store.js'
 import { ProviderError, asProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
-import { fetchUserInfo } from '../oauth/user-info.js'
-import type { BrokerContext } from './context.js'
+import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
+import type { BrokerServices } from './services.js'
+import { patchFromRefresh } from './grant.js'
+import { needsRefresh, refreshBlocker, refreshDue, stillValid } from './refresh-policy.js'
 
 export type RefreshOutcome =
   | { kind: 'fresh'; connection: ConnectionRow; refreshed: boolean }
@@ -22,21 +24,6 @@ export type RefreshOutcome =
   | { kind: 'misconfigured'; connection: ConnectionRow; error: ProviderError }
   | { kind: 'transient'; connection: ConnectionRow; error: ProviderError }
   | { kind: 'gone' }
-
-/** True when the access token expires within the refresh margin (or already has): `marginMs`, at most half its lifetime. */
-export function needsRefresh(c: Pick<ConnectionRow, 'expires_at' | 'token_issued_at'>, now: number, marginMs: number): boolean {
-  return c.expires_at !== null && c.expires_at - now <= refreshMargin(c, marginMs)
-}
-
-/**
- * How long before expiry a token is refreshed: the configured margin, but at most half the
- * token's lifetime. A provider whose tokens live no longer than the margin (Keycloak's default
- * is 5 minutes, like our margin) would otherwise have its token refreshed on every hand-out.
- */
-export function refreshMargin(c: Pick<ConnectionRow, 'expires_at' | 'token_issued_at'>, marginMs: number): number {
-  if (c.expires_at === null || c.token_issued_at === null) return marginMs
-  return Math.min(marginMs, Math.max(0, c.expires_at - c.token_issued_at) / 2)
-}
 
 export interface RefreshOptions {
   /** Refresh even if the token is not near expiry, and even during a failure cooldown. */
@@ -49,7 +36,7 @@ export interface RefreshOptions {
 export class Refresher {
   #inflight = new Map<string, Promise<RefreshOutcome>>()
 
-  constructor(private readonly ctx: Omit<BrokerContext, 'refresher' | 'connections'>) {}
+  constructor(private readonly ctx: BrokerServices) {}
 
   /** Refreshes if still needed once the lock is held; `force` refreshes regardless of expiry. */
   refresh(connectionId: string, options: RefreshOptions = {}): Promise<RefreshOutcome> {
@@ -70,35 +57,34 @@ export class Refresher {
       if (!current) return { kind: 'gone' }
       if (current.status !== 'active') return { kind: 'reauth_required', connection: current }
       const now = Date.now()
-      if (!options.force && !needsRefresh(current, now, options.withinMs ?? config.refreshMarginSeconds * 1000)) {
+      const provider = this.ctx.registry.get(current.provider_id)
+      const marginMs = options.withinMs ?? config.refreshMarginSeconds * 1000
+      // A connection whose provider was removed is due like any other, so it gets its cooldown below.
+      const due = provider ? refreshDue(current, provider.refreshEnabled, now, marginMs) : needsRefresh(current, now, marginMs)
+      if (!options.force && !due) {
         return { kind: 'fresh', connection: current, refreshed: false }
       }
-      const provider = this.ctx.registry.get(current.provider_id)
       if (!provider) {
         const error = new ProviderError('invalid_client', `provider ${current.provider_id} is no longer configured`)
         // A cooldown keeps such connections from filling every background-refresh batch.
         await update({ last_refresh_error: error.message, refresh_cooldown_until: now + this.ctx.config.refreshCooldownSeconds * 1000 })
         return { kind: 'misconfigured', connection: current, error }
       }
-      if (!current.refresh_token_enc || !provider.refreshEnabled) {
-        if (current.expires_at !== null && current.expires_at <= now) {
-          await update({ status: 'reauth_required', last_refresh_error: 'access token expired and there is no refresh token', updated_at: now })
-          this.#record(current, 'connection.reauth_required', options.actor, { reason: 'expired_without_refresh_token' })
-          return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
-        }
-        return { kind: 'fresh', connection: current, refreshed: false }
+      const blocked = refreshBlocker(current, provider.refreshEnabled, now, options.force)
+      if (blocked === 'cooling_down') {
+        return { kind: 'transient', connection: current, error: new ProviderError('transient', current.last_refresh_error ?? 'refresh is cooling down after a failure') }
       }
-      if (!options.force && current.refresh_cooldown_until !== null && current.refresh_cooldown_until > now) {
-        const error = new ProviderError('transient', current.last_refresh_error ?? 'refresh is cooling down after a failure')
-        return { kind: 'transient', connection: current, error }
-      }
-      if (current.refresh_token_expires_at !== null && current.refresh_token_expires_at <= now) {
-        await update({ status: 'reauth_required', last_refresh_error: 'refresh token expired', updated_at: now })
-        this.#record(current, 'connection.reauth_required', options.actor, { reason: 'refresh_token_expired' })
+      if (blocked !== undefined) {
+        // Nothing to refresh with: a still-valid token serves until it expires.
+        if (stillValid(current, now)) return { kind: 'fresh', connection: current, refreshed: false }
+        const reason = blocked === 'refresh_token_expired' ? 'refresh_token_expired' : 'expired_without_refresh_token'
+        const message = blocked === 'refresh_token_expired' ? 'refresh token expired' : 'access token expired and there is no refresh token'
+        await update({ status: 'reauth_required', last_refresh_error: message, updated_at: now })
+        this.#record(current, 'connection.reauth_required', options.actor, { reason })
         return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
       }
 
-      const refreshToken = this.ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc)
+      const refreshToken = this.ctx.vault.refreshToken(current)!
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
       let tokens
       try {
@@ -110,46 +96,15 @@ export class Refresher {
         stopTimer()
       }
 
-      let userInfoPatch: { user_info?: Record<string, unknown>; account_id?: string | null; account_label?: string | null } =
-        Object.keys(tokens.kept).length > 0 ? { user_info: { ...current.user_info, ...tokens.kept } } : {}
+      let info: UserInfo | undefined
       if (provider.def.userInfo?.triggers?.onTokenRefresh) {
         try {
-          const info = await fetchUserInfo(provider, tokens.accessToken, this.ctx.http)
-          if (info) {
-            userInfoPatch = {
-              user_info: { ...current.user_info, ...info.userInfo, ...tokens.kept },
-              account_id: info.accountId ?? current.account_id,
-              account_label: info.accountLabel ?? current.account_label,
-            }
-          }
+          info = await fetchUserInfo(provider, tokens.accessToken, this.ctx.http)
         } catch (err) {
           this.ctx.log.warn({ connection: current.id, provider: provider.id, err: (err as Error).message }, 'user info on refresh failed; keeping the previous user info')
         }
       }
-      const at = Date.now()
-      const expiresIn = tokens.expiresIn ?? provider.def.assumedAccessTokenLifetimeSeconds
-      const patch = {
-        access_token_enc: this.ctx.vault.seal({ table: 'connections', id: current.id, field: 'access_token' }, tokens.accessToken),
-        // A provider that does not rotate returns no refresh token: keep the one we have.
-        ...(tokens.refreshToken !== undefined
-          ? {
-              refresh_token_enc: this.ctx.vault.seal({ table: 'connections', id: current.id, field: 'refresh_token' }, tokens.refreshToken),
-              refresh_token_expires_at: tokens.refreshTokenExpiresIn !== undefined ? at + tokens.refreshTokenExpiresIn * 1000 : null,
-            }
-          : tokens.refreshTokenExpiresIn !== undefined
-            ? { refresh_token_expires_at: at + tokens.refreshTokenExpiresIn * 1000 }
-            : {}),
-        expires_at: expiresIn !== undefined ? at + expiresIn * 1000 : null,
-        token_issued_at: at,
-        scopes: tokens.scope ?? current.scopes,
-        token_type: tokens.tokenType ?? current.token_type,
-        last_refresh_at: at,
-        last_refresh_error: null,
-        refresh_failures: 0,
-        refresh_cooldown_until: null,
-        updated_at: at,
-        ...userInfoPatch,
-      }
+      const patch = patchFromRefresh(current, tokens, info, provider.def, Date.now(), this.ctx.vault)
       if (!(await update(patch))) {
         // A new grant landed while we refreshed (SQLite's lease does not block it): it wins.
         const latest = await this.ctx.store.getConnectionById(current.id)

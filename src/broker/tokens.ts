@@ -8,7 +8,7 @@ import { LatchkeyError } from '../errors.js'
 import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
-import { needsRefresh } from './refresher.js'
+import { needsRefresh, refreshDue, stillValid } from './refresh-policy.js'
 
 export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
 
@@ -20,13 +20,13 @@ export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow 
 export function handOutNow(ctx: BrokerContext, c: ConnectionRow, actor: string | null): string | undefined {
   if (c.status !== 'active') return undefined
   const now = Date.now()
-  return refreshDue(ctx, c, now) ? undefined : deliver(ctx, c, actor, now)
+  return due(ctx, c, now) ? undefined : deliver(ctx, c, actor, now)
 }
 
 export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow, actor: string | null): Promise<HandOut> {
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
-  if (refreshDue(ctx, c, Date.now())) {
+  if (due(ctx, c, Date.now())) {
     let outcome
     try {
       outcome = await ctx.refresher.refresh(c.id, { actor })
@@ -47,8 +47,7 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
         break
       case 'misconfigured':
       case 'transient': {
-        const stillValid = c.expires_at === null || c.expires_at > Date.now()
-        if (stillValid) break
+        if (stillValid(c, Date.now())) break
         throw outcome.kind === 'misconfigured'
           ? new LatchkeyError('PROVIDER_MISCONFIGURED', `${c.provider_id} rejected Latchkey's client credentials while refreshing (${outcome.error.error ?? outcome.error.message}); the operator must fix the provider configuration`)
           : new LatchkeyError('PROVIDER_UNAVAILABLE', `${c.provider_id} could not refresh the token right now (${outcome.error.message}); retry later`)
@@ -58,22 +57,15 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
   return { kind: 'token', token: deliver(ctx, c, actor, Date.now()), connection: c }
 }
 
-/**
- * Whether the token must be refreshed before it is handed out: it expires within the margin and
- * a refresh can be tried, or it has already expired. Inside the margin with nothing to do (no
- * refresh token, refresh off, cooling down after a failure) a still-valid token is served
- * without taking the refresh lock.
- */
-function refreshDue(ctx: BrokerContext, c: ConnectionRow, now: number): boolean {
-  if (!needsRefresh(c, now, ctx.config.refreshMarginSeconds * 1000)) return false
-  const stillValid = c.expires_at === null || c.expires_at > now
-  const canRefresh = c.refresh_token_enc !== null && ctx.registry.get(c.provider_id)?.refreshEnabled === true && !(c.refresh_cooldown_until !== null && c.refresh_cooldown_until > now)
-  return canRefresh || !stillValid
-}
-
 function deliver(ctx: BrokerContext, c: ConnectionRow, actor: string | null, now: number): string {
-  const token = ctx.connections.accessToken(c, () => ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc))
+  const token = ctx.connectionCache.accessToken(c, () => ctx.vault.accessToken(c))
   ctx.audit.record({ actor, action: 'token.issued', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id })
   ctx.lastUse.record(c.id, now)
   return token
+}
+
+/** `refreshDue`, with the margin test first: the hot path (a token far from expiry) stops there, before any registry lookup. */
+function due(ctx: BrokerContext, c: ConnectionRow, now: number): boolean {
+  const marginMs = ctx.config.refreshMarginSeconds * 1000
+  return needsRefresh(c, now, marginMs) && refreshDue(c, ctx.registry.get(c.provider_id)?.refreshEnabled === true, now, marginMs)
 }

@@ -3,7 +3,7 @@
  * `latchkey connections list|show|revoke`: the users' connections and their lifecycle state.
  */
 import type { Command } from 'commander'
-import { deleteConnection } from '../broker/connections.js'
+import { deleteConnection } from '../broker/delete-connection.js'
 import { connectionView } from '../http/routes/admin-connections.js'
 import { type GlobalOptions, printTable, withLatchkey } from './offline.js'
 

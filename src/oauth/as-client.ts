@@ -4,7 +4,7 @@
  * configured provider, so every protocol step goes through oauth4webapi the same way.
  */
 import * as oauth from 'oauth4webapi'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { fillPlaceholders } from './templates.js'
 import { type ProviderHttpOptions, providerFetch } from './http.js'
 

@@ -7,7 +7,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
  */
 import * as oauth from 'oauth4webapi'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { fillPlaceholders } from './templates.js'
 
 export interface AuthorizationRequest {

@@ -6,7 +6,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-6
  */
 import * as oauth from 'oauth4webapi'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { oauthContext, templateValues } from './as-client.js'
 import { asProviderError } from './provider-error.js'
 import type { ProviderHttpOptions } from './http.js'

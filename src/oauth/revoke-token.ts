@@ -5,7 +5,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
  */
 import * as oauth from 'oauth4webapi'
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { oauthContext } from './as-client.js'
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
 import { ProviderError, asProviderError } from './provider-error.js'

@@ -4,7 +4,7 @@
  * extracts the account id and label the provider file declares. Without a `map`, the whole
  * response is kept as `user_info` (Arcade's documented behaviour).
  */
-import type { ConfiguredProvider } from '../providers/provider-config.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { evaluate } from './expressions.js'
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
 import { ProviderError } from './provider-error.js'

@@ -5,29 +5,11 @@
  * block, plus client credentials. The compile steps live in `compile-provider.ts`.
  */
 import { ConfigError, formatPath } from '../config.js'
+import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
 import { type ProviderEntry, arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
 import { checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
-
-export interface ConfiguredProvider {
-  /** The unique id apps name in `auth_requirement.provider_id` / `id`. */
-  id: string
-  /** Catalog id (`google`) or `oauth2` for a fully custom provider. */
-  type: string
-  description: string
-  enabled: boolean
-  source: 'config' | 'env' | 'admin' | 'demo'
-  clientId: string
-  clientSecret: string | undefined
-  settings: Record<string, string>
-  /** The definition with `{setting}` templates filled in. */
-  def: ProviderDefinition
-  /** Refresh is used only when the provider issues refresh tokens (and, for custom ones, has a refresh_request). */
-  refreshEnabled: boolean
-  /** The entry as given (secrets excluded), for the admin API. */
-  entry: ProviderEntry
-}
 
 export interface CompileContext {
   /** Built-in catalog by id. */

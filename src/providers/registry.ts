@@ -8,7 +8,8 @@
 import { ConfigError } from '../config.js'
 import { LatchkeyError } from '../errors.js'
 import type { ProviderDefinition } from './define-provider.js'
-import { type ConfiguredProvider, compileProviderEntry } from './provider-config.js'
+import type { ConfiguredProvider } from './configured-provider.js'
+import { compileProviderEntry } from './provider-config.js'
 
 export class ProviderRegistry {
   readonly catalog: Readonly<Record<string, ProviderDefinition>>

@@ -14,6 +14,7 @@ import { migrateToLatest } from './migrations.js'
 import { OpenFlowLimitError } from './store.js'
 import type { OutageMonitor } from './unavailable.js'
 import type { PreparedReads } from './prepared-reads.js'
+import type { StoreStats } from '../metrics.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -61,12 +62,7 @@ export interface KyselyStoreOptions {
   preparedReads?: (fallback: PreparedReads) => PreparedReads
 }
 
-/** Counted where queries run (Kysely's log hook) and read at scrape time. */
-export interface StoreStats {
-  /** Failed queries (not counting unique violations, which the store expects and handles) and dropped pool connections. */
-  errors: number
-  pool?: () => { max: number; total: number; idle: number; waiting: number }
-}
+export type { StoreStats }
 
 /** Kysely `log` option: counts failed queries into `stats` (a unique violation is an answer, not an error). */
 export function countQueryErrors(stats: StoreStats) {
@@ -215,16 +211,19 @@ export class KyselyStore implements Store {
         .where('scope_key', '=', row.scope_key)
         .where('status', '=', 'pending')
         .where('callback_at', 'is', null)
+        // A flow a browser has continued on is that browser's: the app gets a new link.
+        .where('opened_at', 'is', null)
         .executeTakeFirst()
       if (open) {
         // Leave a minute of validity so a reused link does not die in the user's hands.
         if (open.expires_at > now + 60_000) return { flow: decodeFlow(open), created: false }
-        await this.db
+        const expired = await this.db
           .updateTable('flows')
           .set({ status: 'failed', error: 'expired', error_description: 'the authorization link expired' })
           .where('id', '=', open.id)
           .where('status', '=', 'pending')
-          .execute()
+          .executeTakeFirst()
+        if (Number(expired.numUpdatedRows) > 0) await this.publish({ channel: 'flow', id: open.id })
       }
       if (maxOpenPerUser !== Infinity) {
         // Served by the flows_one_open index (it leads with user_id). Not atomic with the insert:
@@ -285,7 +284,10 @@ export class KyselyStore implements Store {
     // An empty SET is a syntax error: nothing to write is a no-op.
     if (Object.values(patch).every((v) => v === undefined)) return false
     const r = await this.db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
-    return Number(r.numUpdatedRows) > 0
+    const wrote = Number(r.numUpdatedRows) > 0
+    // After the write, so a woken long-poll reads the new row.
+    if (wrote) await this.publish({ channel: 'flow', id })
+    return wrote
   }
 
   async completeFlowWithConnection(
@@ -311,6 +313,7 @@ export class KyselyStore implements Store {
       }
     }
     await this.publish({ channel: 'connection', id: stored.id })
+    await this.publish({ channel: 'flow', id: flowId })
     return stored
   }
 

@@ -121,6 +121,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('connections').addColumn('token_issued_at', 'bigint').execute()
     },
   },
+  '0007-flows-one-unopened': {
+    // A flow a browser has continued on is bound to that browser: it must not be handed to the
+    // app again as the open one. Only unopened flows are shared, so the index leaves opened ones out.
+    async up(db: Kysely<any>) {
+      await db.schema.dropIndex('flows_one_open').execute()
+      await db.schema
+        .createIndex('flows_one_open')
+        .on('flows')
+        .columns(['user_id', 'provider_id', 'scope_key'])
+        .unique()
+        .where(sql.ref('status'), '=', 'pending')
+        .where(sql.ref('callback_at'), 'is', null)
+        .where(sql.ref('opened_at'), 'is', null)
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -23,7 +23,7 @@ export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'user_i
 }
 
 export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'user_id' | 'provider_id' | 'created_at' | 'generation'>>
-export type FlowPatch = Partial<Pick<FlowRow, 'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'completed_at' | 'expires_at'>>
+export type FlowPatch = Partial<Pick<FlowRow, 'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'browser_binding' | 'completed_at' | 'expires_at'>>
 
 export interface AuditEntry extends Omit<AuditTable, 'detail'> {
   detail: Record<string, unknown> | null
@@ -61,8 +61,10 @@ export interface LockedConnection {
 }
 
 /**
- * Change notifications. `connection` events are published by the store itself after every write
- * that changes a connection's tokens, status or scopes (so caches on every process can drop it).
+ * Change notifications. The store publishes `connection` and `flow` events itself, after the
+ * commit of every write that changes a connection's tokens, status or scopes (so caches on every
+ * process can drop it) or a flow's status or held grant (so long-polls wake): no caller can
+ * forget one.
  */
 export type StoreEvent =
   | { channel: 'flow'; id: string }
@@ -100,8 +102,10 @@ export interface Store {
   countUsableApiKeys(now: number): Promise<number>
 
   /**
-   * Inserts the flow unless an open flow (pending, not called back, valid for at least another
-   * minute) exists for the same user, provider and scope set; then returns that one. Safe under
+   * Inserts the flow unless an open flow (pending, not opened by any browser, not called back,
+   * valid for at least another minute) exists for the same user, provider and scope set; then
+   * returns that one. A flow a browser has continued on is never reused: it only works in that
+   * browser, so another person (or the same one elsewhere) needs a new link. Safe under
    * concurrency across processes (a partial unique index decides). A new flow is refused with
    * `OpenFlowLimitError` when the user already has `maxOpenPerUser` open flows (reuse never is).
    */

@@ -102,4 +102,42 @@ describe('demo provider (--dev)', () => {
       await browser.close()
     }
   })
+
+  it.skipIf(!existsSync('/usr/bin/chromium') && process.env['CI'] !== 'true')('a link continued on in one browser and abandoned: another browser is told to ask for a new link, and it works (Chromium)', async () => {
+    const { chromium } = await import('playwright-core')
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    try {
+      const client = new Latchkey({ apiKey, baseURL })
+      const first = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
+      // Browser A continues to the provider's sign-in page, then the person gives up.
+      const a = await (await browser.newContext()).newPage()
+      await a.goto(first.url!)
+      await a.click('button[type=submit]')
+      await a.waitForSelector('input[name=login]')
+      await a.close()
+      // Browser B (its own cookie jar) opens the same link.
+      const b = await (await browser.newContext()).newPage()
+      const elsewhere = await b.goto(first.url!)
+      expect(elsewhere?.status()).toBe(403)
+      expect(await b.textContent('h1')).toContain('opened elsewhere')
+      expect(await b.textContent('main')).toMatch(/ask it for a new link/i)
+      // The app asks again: a new link, which works in B.
+      const second = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
+      expect(second.id).not.toBe(first.id)
+      await b.goto(second.url!)
+      await b.click('button[type=submit]')
+      await b.fill('input[name=login]', 'dave')
+      await b.fill('input[name=password]', 'anything')
+      await b.click('button[type=submit]')
+      await b.click('button[type=submit]')
+      await b.waitForSelector('main.success, main.warning', { timeout: 10_000 })
+      const done = await client.auth.waitForCompletion(second, { timeoutMs: 10_000 })
+      expect(done.context?.user_info?.['sub']).toBe('dave')
+    } finally {
+      await browser.close()
+    }
+  })
 })

@@ -3,6 +3,7 @@
  * server: tampered, missing and replayed callbacks, expired flows, stale or unknown links, a
  * provider error carrying markup, browser binding, and the `custom` and `skip` verification modes.
  */
+import { createHash } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser, type BrowserStep } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
@@ -239,6 +240,52 @@ describe('callback errors (browser verification)', () => {
     expect(done.status).toBe('completed')
     expect(done.context?.token).toBeTruthy()
   })
+
+  it('binds only a value it issued: a binding value the browser brings along is never adopted', async () => {
+    const started = await start(h, 'planted')
+    const id = started.id
+    const planted = 'attacker-chosen-binding-value-0123456789abcdef'
+    const hash = (v: string) => createHash('sha256').update(v).digest('base64url')
+    const send = (method: 'GET' | 'POST') =>
+      fetch(started.url!, { method, redirect: 'manual', headers: { cookie: `lk_${id}=${planted}`, ...(method === 'POST' ? { origin: h.baseURL } : {}) } })
+    const setValue = (r: Response) => /^lk_[^=]+=([^;]+)/.exec(r.headers.getSetCookie().join('\n'))?.[1]
+
+    const page = await send('GET')
+    expect(page.status).toBe(200)
+    const candidate = setValue(page)
+    expect(candidate).toBeDefined()
+    expect(candidate).not.toBe(planted)
+
+    const continued = await send('POST')
+    expect(continued.status).toBe(303)
+    const bound = setValue(continued)
+    expect(bound).toBeDefined()
+    const flow = (await h.latchkey.store.getFlow(id))!
+    expect(flow.browser_binding).not.toBe(hash(planted))
+    expect(flow.browser_binding).toBe(hash(bound!))
+  })
+
+  it('a link someone continued on and gave up is not handed out again: the next authorize gives a new link that works anywhere', async () => {
+    const started = await start(h, 'gave-up')
+    const a = new TestBrowser()
+    const opened = await a.openLink(started.url!)
+    expect(opened.status).toBe(303)
+    // The person closes the tab at the provider. Another browser is told how to go on.
+    const b = new TestBrowser()
+    const elsewhere = await b.openLink(started.url!)
+    expectHtmlPage(elsewhere, 403)
+    expect(elsewhere.body).toMatch(/new link/i)
+
+    const again = await start(h, 'gave-up')
+    expect(again.status).toBe('pending')
+    expect(again.id).not.toBe(started.id)
+    expect(again.url).not.toBe(started.url)
+    // Identical requests share the new, unopened link.
+    expect((await start(h, 'gave-up')).id).toBe(again.id)
+    const cb = await callbackUrl(b, again.url!, 'gave-up')
+    expect((await b.request(cb)).body).toContain('Connected')
+    expect((await flowStatus(h, again.id)).status).toBe('completed')
+  })
 })
 
 describe('expired flows', () => {
@@ -303,9 +350,8 @@ describe('verification modes', () => {
   })
   const custom: HarnessOptions = { env: { LATCHKEY_VERIFICATION: 'custom', LATCHKEY_VERIFIER_URL: 'http://127.0.0.1:1/verify' } }
 
-  async function consentedCustom(hh: Harness, user: string, login: string): Promise<Started> {
+  async function consentedCustom(hh: Harness, user: string, login: string, browser = new TestBrowser()): Promise<Started> {
     const started = await start(hh, user)
-    const browser = new TestBrowser()
     const cb = await callbackUrl(browser, started.url!, login)
     const landed = await browser.request(cb)
     expect(landed.status).toBe(303)
@@ -339,16 +385,46 @@ describe('verification modes', () => {
     expect(late.status).toBe(400)
     expect((await flowStatus(h, started.id)).status).toBe('failed')
 
-    const second = await consentedCustom(h, 'victim@example.com', 'victim')
+    const victimBrowser = new TestBrowser()
+    const second = await consentedCustom(h, 'victim@example.com', 'victim', victimBrowser)
     expect(second.id).not.toBe(started.id)
+    // Before confirming, the verifier can show which provider account is being connected.
+    const waiting = await api(h, 'GET', `/v1/auth/verification?flow_id=${second.id}`)
+    expect(waiting.status).toBe(200)
+    expect(waiting.json).toMatchObject({ flow_id: second.id, user_id: 'victim@example.com', provider_id: 'test-idp', account: { id: 'victim' }, confirmed: false })
     const ok = await api(h, 'POST', '/v1/auth/confirm_user', { flow_id: second.id, user_id: 'victim@example.com' })
     expect(ok.status).toBe(200)
-    expect(ok.json).toEqual({ auth_id: second.id })
+    expect(ok.json).toEqual({ auth_id: second.id, next_uri: `${h.baseURL}/oauth/confirm/${second.id}` })
+    // Confirmed, but usable only once the browser that consented arrives at next_uri.
+    expect((await flowStatus(h, second.id)).status).toBe('pending')
+    const arrived = await victimBrowser.request(ok.json['next_uri'] as string)
+    expectHtmlPage(arrived, 200)
+    expect(arrived.body).toContain('Connected')
     const done = await flowStatus(h, second.id)
     expect(done.status).toBe('completed')
     expect(done.context?.token).toBeTruthy()
     const me = await fetch(`${h.idp.issuer}/me`, { headers: { authorization: `Bearer ${done.context!.token!}` } })
     expect(me.status).toBe(200)
+  })
+
+  it('custom: an attacker who consents on the victim\'s link and makes the victim\'s browser open the verifier attaches nothing', async () => {
+    h = await startHarness(custom)
+    // Mallory got hold of the victim's link and consents there with her own provider account.
+    const started = await consentedCustom(h, 'victim@example.com', 'mallory')
+    const waiting = await api(h, 'GET', `/v1/auth/verification?flow_id=${started.id}`)
+    expect(waiting.json).toMatchObject({ account: { id: 'mallory' } })
+    // She makes the victim's browser open the verifier URL (a plain GET); the app, seeing the
+    // victim signed in, confirms the victim and sends that browser on to next_uri.
+    const victimBrowser = new TestBrowser()
+    const ok = await api(h, 'POST', '/v1/auth/confirm_user', { flow_id: started.id, user_id: 'victim@example.com' })
+    expect(ok.status).toBe(200)
+    const landed = await victimBrowser.request(ok.json['next_uri'] as string)
+    expectHtmlPage(landed, 403)
+    expect(landed.body).toMatch(/nothing was connected/i)
+    expect(await h.latchkey.store.getConnection('victim@example.com', 'test-idp')).toBeUndefined()
+    const failed = await flowStatus(h, started.id)
+    expect(failed.status).toBe('failed')
+    expect(failed.context).toBeUndefined()
   })
 
   it('custom: a used link and a replayed callback get HTML pages while the grant waits', async () => {

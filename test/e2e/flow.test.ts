@@ -75,9 +75,9 @@ describe('authorization flow', () => {
     const before = await completed()
     const reads = vi.spyOn(h.latchkey.store, 'getConnection')
     // Only the synchronous hot path serves a prepared answer.
-    const prepared = vi.spyOn(h.latchkey.ctx.connections, 'answer')
+    const prepared = vi.spyOn(h.latchkey.ctx.connectionCache, 'answer')
     try {
-      h.latchkey.ctx.connections.clear()
+      h.latchkey.ctx.connectionCache.clear()
       const fromDatabase = await authorize()
       expect(reads).toHaveBeenCalledTimes(1)
       const fromMemory = await authorize()

@@ -143,7 +143,7 @@ describe('real answers match the documented schemas', () => {
     expect(done.body['status']).toBe('completed')
 
     // The first may read the store; the second is the hot path's prepared string.
-    const prepared = vi.spyOn(h.latchkey.ctx.connections, 'answer')
+    const prepared = vi.spyOn(h.latchkey.ctx.connectionCache, 'answer')
     try {
       for (let i = 0; i < 2; i++) {
         const completed = await call('POST', '/v1/auth/authorize', { body: request })

@@ -12,7 +12,8 @@ import { placeholdersIn, settingsIn } from '../../src/oauth/templates.js'
 import { catalog } from '../../src/providers/catalog.js'
 import type { DocumentedTokenResponse, ProviderDefinition, ProviderExamples, ProviderSetting, UserInfoDefinition } from '../../src/providers/define-provider.js'
 import { type ResponseSpec, parseTokenResponse } from '../../src/oauth/token-response.js'
-import { type ConfiguredProvider, compileProviderEntry } from '../../src/providers/provider-config.js'
+import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
+import { compileProviderEntry } from '../../src/providers/provider-config.js'
 import { endpointsOf } from '../../src/providers/compile-provider.js'
 
 const PROVIDERS_DIR = new URL('../../src/providers/', import.meta.url)

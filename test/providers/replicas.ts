@@ -17,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { type IncomingHttpHeaders, createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ProviderDefinition } from '../../src/providers/define-provider.js'
-import type { ConfiguredProvider } from '../../src/providers/provider-config.js'
+import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
 
 export const CLIENT_ID = 'replica-client'
 export const CLIENT_SECRET = `replica-secret-${randomBytes(8).toString('hex')}`

@@ -340,6 +340,18 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'f', expires_at: later + 10 * MINUTE }), later, 3)).created).toBe(true)
       })
 
+      it('does not reuse a flow a browser has continued on; that flow keeps working for its browser', async () => {
+        const opened = flowRow()
+        await store.createOrReuseFlow(opened, T0)
+        expect(await store.markFlowOpened(opened.id, 'binding-1', T0 + 1)).toBe(true)
+        const next = flowRow()
+        const r = await store.createOrReuseFlow(next, T0 + 2)
+        expect(r).toMatchObject({ created: true, flow: { id: next.id } })
+        // The new, unopened flow is the one identical requests share from now on.
+        expect((await store.createOrReuseFlow(flowRow(), T0 + 3)).flow.id).toBe(next.id)
+        expect(await store.getFlow(opened.id)).toMatchObject({ status: 'pending', browser_binding: 'binding-1' })
+      })
+
       it('records only the first browser that opens the link', async () => {
         const row = flowRow()
         await store.createOrReuseFlow(row, T0)
@@ -1033,6 +1045,40 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         await store.publish({ channel: 'flow', id: 'unheard' })
         expect(a).toEqual([e1, e2])
         expect(b).toEqual([e1, e2, e3])
+      })
+
+      it('publishes a flow event itself after each write that changes a flow, and after the commit', async () => {
+        const events: StoreEvent[] = []
+        const reads: Array<FlowRow['status'] | undefined> = []
+        const flow = flowRow()
+        await store.createOrReuseFlow(flow, T0)
+        // A woken long-poll re-reads the flow: by then the write must be visible.
+        const off = store.subscribe((e) => {
+          events.push(e)
+          if (e.channel === 'flow') void store.getFlow(e.id).then((f) => reads.push(f?.status))
+        })
+        try {
+          expect(await store.updateFlow(flow.id, { grant_enc: 'enc:held' })).toBe(true)
+          expect(events).toEqual([{ channel: 'flow', id: flow.id }])
+          await store.updateFlow(flow.id, { status: 'failed', error: 'expired' })
+          expect(events).toHaveLength(2)
+          // A write the guard refuses (the flow is final) changes nothing, and wakes nobody.
+          expect(await store.updateFlow(flow.id, { status: 'completed' })).toBe(false)
+          expect(events).toHaveLength(2)
+
+          const other = flowRow({ scope_key: 'done' })
+          await store.createOrReuseFlow(other, T0)
+          const c = connectionRow({ updated_at: T0 + 1 })
+          await store.completeFlowWithConnection(other.id, c, () => c)
+          expect(events.slice(2)).toEqual([
+            { channel: 'connection', id: c.id },
+            { channel: 'flow', id: other.id },
+          ])
+          await new Promise((r) => setTimeout(r, 50))
+          expect(reads.sort()).toEqual(['completed', 'failed', 'pending'])
+        } finally {
+          off()
+        }
       })
     })
   })

@@ -19,6 +19,7 @@ export const FLOW_FAILURE_CODES = {
   CONNECTION_DELETED: 'connection_deleted',
   REAUTH_REQUIRED: 'reauth_required',
   CALLBACK_INTERRUPTED: 'callback_interrupted',
+  BROWSER_MISMATCH: 'browser_mismatch',
   // Sent by the provider to the callback (RFC 6749 §4.1.2.1), passed on as sent.
   ACCESS_DENIED: 'access_denied',
   INVALID_REQUEST: 'invalid_request',
@@ -41,6 +42,7 @@ export const FLOW_FAILURE_DESCRIPTIONS: Readonly<Record<FlowFailureCode, string>
   exchange_failed: 'The provider did not exchange the code for a usable token (rejected code, protocol error or outage).',
   connection_deleted: 'The authorization completed, but its connection was deleted since.',
   reauth_required: 'The grant was revoked or expired and could not be refreshed; call authorize again for a new link.',
+  browser_mismatch: 'Custom verification: the confirmation link was opened in a different browser than the one that signed in at the provider, so the grant was discarded (see SECURITY.md, login CSRF).',
   callback_interrupted: 'The server completing the sign-in stopped during the code exchange; the flow was failed once the exchange deadline passed. Start again from the app.',
   access_denied: 'The user declined the authorization at the provider.',
   invalid_request: 'The provider found the authorization request malformed.',

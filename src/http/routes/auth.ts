@@ -1,12 +1,13 @@
 /**
  * @module http/routes/auth
  * Arcade's runtime auth API: `POST /v1/auth/authorize`, `GET /v1/auth/status`,
- * `POST /v1/auth/confirm_user` (wire doc §3, §4, §6).
+ * `POST /v1/auth/confirm_user` (wire doc §3, §4, §6), and the extension
+ * `GET /v1/auth/verification` (custom verification: the account waiting to be confirmed).
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
-import { confirmUser } from '../../broker/callback.js'
+import { confirmUser, pendingVerification } from '../../broker/confirm-user.js'
 import type { AuthorizationResponse, BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
 import { type Same, defineRoute, register } from '../route-spec.js'
@@ -30,6 +31,7 @@ const statusQuery = z.object({
 })
 
 const confirmBody = z.object({ flow_id: printable(100), user_id: printable(256) })
+const verificationQuery = z.object({ flow_id: printable(100) })
 
 /** Arcade's AuthorizationResponse (wire doc §3) as the broker builds it. */
 export const authorizationResponse = z
@@ -88,11 +90,37 @@ export const confirmUserRoute = defineRoute({
   tag: 'auth',
   access: 'runtime',
   body: confirmBody,
-  responses: { 200: { description: 'The user matches; the authorization is completed.', schema: confirmResponse } },
+  responses: { 200: { description: 'The user matches. The grant is stored once the browser that consented opens `next_uri` (send it there).', schema: confirmResponse } },
   errors: ['BAD_REQUEST', 'FLOW_NOT_FOUND', 'USER_MISMATCH', 'PROVIDER_UNKNOWN'],
 })
 
-export const authRouteSpecs = [authorizeRoute, statusRoute, confirmUserRoute]
+/** What a custom verifier may show before it confirms (Latchkey extension; `PendingVerification`). */
+const pendingVerificationResponse = z
+  .object({
+    flow_id: z.string(),
+    user_id: z.string().meta({ description: 'The user the app started the authorization for.' }),
+    provider_id: z.string(),
+    scopes: z.array(z.string()).meta({ description: 'What the provider granted (or, if it did not say, what was asked for).' }),
+    account: z
+      .object({ id: z.string().nullable(), label: z.string().nullable() })
+      .meta({ description: 'The provider account that consented, as far as the provider said (user info).' }),
+    confirmed: z.boolean().meta({ description: 'Whether confirm_user has been called; the grant is stored once the consenting browser opens its next_uri.' }),
+  })
+  .meta({ id: 'PendingVerification' })
+
+export const verificationRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/auth/verification',
+  operationId: 'pendingVerification',
+  summary: 'Custom user verification: which provider account waits to be confirmed',
+  tag: 'auth',
+  access: 'runtime',
+  query: verificationQuery,
+  responses: { 200: { description: 'The waiting grant (never a token).', schema: pendingVerificationResponse } },
+  errors: ['BAD_REQUEST', 'FLOW_NOT_FOUND'],
+})
+
+export const authRouteSpecs = [authorizeRoute, statusRoute, confirmUserRoute, verificationRoute]
 
 /**
  * The hot path's body is checked by Fastify's compiled JSON Schema validator (ajv) before the
@@ -139,6 +167,12 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     } finally {
       request.raw.off('close', onClose)
     }
+  })
+
+  // Latchkey extension: what waits to be confirmed (which provider account), for the verifier to show.
+  register(app, verificationRoute, async (request) => {
+    const q = verificationQuery.parse(request.query)
+    return pendingVerification(ctx, q.flow_id)
   })
 
   register(app, confirmUserRoute, async (request) => {

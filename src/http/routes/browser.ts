@@ -3,10 +3,13 @@
  * Public pages: the authorization link (`/oauth/authorize/:id`) and the OAuth callback. They
  * answer with HTML pages or redirects, never JSON, and set strict security headers.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { type BrowserResult, handleCallback, openAuthorizationLink } from '../../broker/callback.js'
+import type { FastifyInstance } from 'fastify'
+import { openAuthorizationLink } from '../../broker/authorization-link.js'
+import { handleCallback } from '../../broker/callback.js'
+import { finishConfirmation } from '../../broker/confirm-user.js'
 import type { BrokerContext } from '../../broker/context.js'
-import { PAGE_HEADERS, formPageHeaders, renderPage } from '../pages/page.js'
+import { CALLBACK_PATH, CONFIRM_ROUTE, LINK_ROUTE } from '../../paths.js'
+import { bindingCookieName, sendOutcome } from '../pages/browser-pages.js'
 
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {}
@@ -20,46 +23,44 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out
 }
 
+const presentedBinding = (cookieHeader: string | undefined, secure: boolean) => {
+  const cookies = parseCookies(cookieHeader)
+  return (flowId: string) => cookies[bindingCookieName(flowId, secure)]
+}
+
 export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   const secure = ctx.config.publicUrl.startsWith('https:')
   const ownOrigin = new URL(ctx.config.publicUrl).origin
   // The Continue button posts an empty form; its body is not read (this scope only).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
 
-  const send = (reply: FastifyReply, result: BrowserResult) => {
-    void reply.headers(result.kind === 'page' && result.formRedirectOrigin ? formPageHeaders(result.formRedirectOrigin) : PAGE_HEADERS)
-    if (result.setCookie) {
-      const c = result.setCookie
-      void reply.header(
-        'set-cookie',
-        `${c.name}=${c.value}; Path=/oauth; Max-Age=${Math.max(1, c.maxAgeSeconds)}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`,
-      )
-    }
-    if (result.kind === 'redirect') return reply.status(303).header('location', result.location).send()
-    return reply.status(result.status).send(renderPage(result))
-  }
-
-  const unknownLink: BrowserResult = { kind: 'page', status: 404, tone: 'error', title: 'Unknown link', message: 'This authorization link is not valid.' }
-  app.get<{ Params: { id: string } }>('/oauth/authorize/:id', async (request, reply) => {
+  app.get<{ Params: { id: string } }>(LINK_ROUTE, async (request, reply) => {
     const id = request.params.id
-    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return send(reply, unknownLink)
-    return send(reply, await openAuthorizationLink(ctx, id, parseCookies(request.headers.cookie), 'GET'))
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return sendOutcome(reply, { kind: 'unknown_link' }, secure)
+    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie, secure), 'GET'), secure)
   })
   // The Continue button. Only our own page may post it: another site must not be able to start a
   // flow in a visitor's browser without the visitor seeing the page. Browsers send Origin on a
   // POST and Sec-Fetch-Site, which no page can set.
-  app.post<{ Params: { id: string } }>('/oauth/authorize/:id', async (request, reply) => {
+  app.post<{ Params: { id: string } }>(LINK_ROUTE, async (request, reply) => {
     const id = request.params.id
-    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return send(reply, unknownLink)
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return sendOutcome(reply, { kind: 'unknown_link' }, secure)
     if (request.headers.origin !== ownOrigin && request.headers['sec-fetch-site'] !== 'same-origin') {
-      return send(reply, { kind: 'page', status: 403, tone: 'error', title: 'Open the link itself', message: 'This request did not come from the authorization page. Open the link the app gave you and continue from there.' })
+      return sendOutcome(reply, { kind: 'cross_site_post' }, secure)
     }
-    return send(reply, await openAuthorizationLink(ctx, id, parseCookies(request.headers.cookie), 'POST'))
+    return sendOutcome(reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie, secure), 'POST'), secure)
   })
 
-  app.get('/oauth/callback', async (request, reply) => {
+  app.get(CALLBACK_PATH, async (request, reply) => {
     const q = request.url.indexOf('?')
     const query = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1))
-    return send(reply, await handleCallback(ctx, query, parseCookies(request.headers.cookie)))
+    return sendOutcome(reply, await handleCallback(ctx, query, presentedBinding(request.headers.cookie, secure)), secure)
+  })
+
+  // Custom verification: the app's verifier sends the browser here after confirm_user.
+  app.get<{ Params: { id: string } }>(CONFIRM_ROUTE, async (request, reply) => {
+    const id = request.params.id
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return sendOutcome(reply, { kind: 'unknown_link' }, secure)
+    return sendOutcome(reply, await finishConfirmation(ctx, id, presentedBinding(request.headers.cookie, secure)), secure)
   })
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { DemoIdp } from '../../demo/demo-idp.js'
+import { DEMO_IDP_PREFIX } from '../../paths.js'
 
 export function mountDemoIdp(demo: DemoIdp): FastifyPluginAsync {
   return async (scope: FastifyInstance) => {
@@ -15,7 +16,7 @@ export function mountDemoIdp(demo: DemoIdp): FastifyPluginAsync {
       const raw = request.raw
       raw.originalUrl = raw.url
       // oidc-provider derives its mount path from originalUrl minus url.
-      raw.url = raw.url!.slice('/demo-idp'.length) || '/'
+      raw.url = raw.url!.slice(DEMO_IDP_PREFIX.length) || '/'
       demo.handler(raw, reply.raw)
     }
     scope.all('/', handle)

@@ -1,5 +1,5 @@
 /**
- * @module broker/connections
+ * @module broker/delete-connection
  * Deleting a connection: revoke at the provider when it has a revocation endpoint, then delete
  * locally whatever the provider said (an unreachable provider must not keep a user connected).
  */
@@ -48,9 +48,8 @@ async function revokeAtProvider(ctx: BrokerContext, current: ConnectionRow): Pro
   const provider = ctx.registry.get(current.provider_id)
   if (!provider) return 'skipped'
   try {
-    const accessToken = ctx.vault.open({ table: 'connections', id: current.id, field: 'access_token' }, current.access_token_enc)
-    const refreshToken = current.refresh_token_enc ? ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc) : undefined
-    return (await revokeToken(provider, { accessToken, refreshToken }, ctx.http)) ? 'revoked' : 'not_supported'
+    const tokens = { accessToken: ctx.vault.accessToken(current), refreshToken: ctx.vault.refreshToken(current) }
+    return (await revokeToken(provider, tokens, ctx.http)) ? 'revoked' : 'not_supported'
   } catch (err) {
     ctx.log.warn(
       { connection: current.id, provider: current.provider_id, err: (err as Error).message },

@@ -1,0 +1,68 @@
+/**
+ * @module broker/authorization-link
+ * The authorization link Latchkey hands out (`/oauth/authorize/:id`) and its Continue button.
+ *
+ * In `browser` mode the browser that first *continues* is the one the flow is bound to: a GET of
+ * a link nobody has continued yet shows a page with a Continue button, and only its POST binds
+ * and redirects to the provider. Link previews (chat unfurlers) and mail scanners fetch every URL
+ * they see; were the GET to bind, they would claim the link and the person would be told it was
+ * opened elsewhere. The bound browser (and the other modes) go straight on to the provider.
+ */
+import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
+import { type PresentedBinding, bindingMatches, hashBinding } from './browser-binding.js'
+import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
+import { existingScopes, failFlow } from './complete-flow.js'
+import type { BrokerContext } from './context.js'
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
+
+export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, presentedFor: PresentedBinding, method: 'GET' | 'POST'): Promise<BrowserOutcome> {
+  const flow = await ctx.store.getFlow(flowId)
+  if (!flow) return { kind: 'unknown_link' }
+  const final = finalOutcome(flow)
+  if (final) return final
+  if (flow.expires_at <= Date.now()) {
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired before it was used')
+    return { kind: 'expired', stage: 'link' }
+  }
+  if (flow.callback_at !== null) return { kind: 'link_used' }
+  const provider = ctx.registry.get(flow.provider_id)
+  if (!provider?.enabled) return { kind: 'provider_unavailable' }
+
+  const browserMode = ctx.config.verification.mode === 'browser'
+  const presented = presentedFor(flow.id)
+  // Only a value this fleet issued for this flow goes on; anything else is replaced by a new one.
+  const candidate = ctx.vault.isIssuedBinding(flow.id, presented) ? presented : ctx.vault.issueBinding(flow.id)
+  const bind = (value: string): BindBrowser => ({ flowId: flow.id, value, expiresAt: flow.expires_at })
+  if (browserMode && method === 'GET' && flow.opened_at === null) {
+    // The page hands this browser its candidate binding (nothing is stored yet): a second press
+    // of Continue, sent before the first answer arrived, presents the same value and is let through.
+    return {
+      kind: 'continue',
+      flowId: flow.id,
+      provider: provider.description,
+      providerOrigin: new URL(provider.def.authorizationEndpoint).origin,
+      bind: bind(candidate),
+    }
+  }
+
+  let setBinding: BindBrowser | undefined
+  let bound = false
+  if (flow.opened_at === null) {
+    if (await ctx.store.markFlowOpened(flow.id, hashBinding(candidate), Date.now())) {
+      bound = true
+      if (candidate !== presented) setBinding = bind(candidate)
+    }
+  }
+  if (!bound && browserMode) {
+    const current = await ctx.store.getFlow(flow.id)
+    if (!current || !bindingMatches(current, presented)) return { kind: 'opened_elsewhere' }
+  }
+  const url = await buildAuthorizationUrl(provider, {
+    redirectUri: flow.redirect_uri,
+    state: flow.state,
+    scopes: flow.requested_scopes,
+    existingScopes: existingScopes(flow),
+    codeVerifier: ctx.vault.codeVerifier(flow),
+  })
+  return { kind: 'redirect', location: url.toString(), bind: setBinding }
+}

@@ -1,0 +1,51 @@
+/**
+ * @module broker/browser-outcomes
+ * What happened when a browser reached Latchkey (the link, the Continue button, the callback),
+ * as domain outcomes. The broker decides *what* happened; `http/pages/browser-pages.ts` decides
+ * how it looks (status code, copy, headers, the binding cookie). Outcome kinds are not flow
+ * failure codes: a flow's `error` is what the app is told, an outcome is what the browser sees.
+ */
+import type { FlowRow } from '../storage/store.js'
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
+
+/** Bind this browser to the flow: the http layer turns it into a cookie that lives as long as the flow. */
+export interface BindBrowser {
+  flowId: string
+  value: string
+  expiresAt: number
+}
+
+export type BrowserOutcome =
+  /** Go on to `location` (the provider, the app's verifier or its `next_uri`), binding the browser first if set. */
+  | { kind: 'redirect'; location: string; bind?: BindBrowser | undefined }
+  /** The page with a Continue button, shown before anything is bound (link previews only see this). */
+  | { kind: 'continue'; flowId: string; provider: string; providerOrigin: string; bind: BindBrowser }
+  | { kind: 'unknown_link' }
+  | { kind: 'provider_unavailable' }
+  /** `stage`: the link expired before it was used, or the sign-in took too long. */
+  | { kind: 'expired'; stage: 'link' | 'sign_in' }
+  | { kind: 'ended' }
+  | { kind: 'already_connected' }
+  /** The link was followed to the provider already (its callback has run). */
+  | { kind: 'link_used' }
+  /** Another browser continued on this link first. */
+  | { kind: 'opened_elsewhere' }
+  | { kind: 'missing_state' }
+  | { kind: 'unknown_state' }
+  | { kind: 'replayed' }
+  | { kind: 'wrong_browser' }
+  | { kind: 'declined'; provider: string }
+  | { kind: 'provider_error'; provider: string; error: string; description: string }
+  | { kind: 'exchange_failed'; provider: string; misconfigured: boolean; error: string | undefined }
+  | { kind: 'connected'; provider: string; verificationOff: boolean }
+  /** Custom verification: the confirmation URL was opened before the app confirmed the user. */
+  | { kind: 'not_confirmed' }
+  /** Custom verification: the confirmation URL was opened in a browser other than the one that consented (the grant is discarded). */
+  | { kind: 'confirmed_elsewhere' }
+
+/** The answer for a flow that is already final, if it is. */
+export function finalOutcome(flow: FlowRow): BrowserOutcome | undefined {
+  if (flow.status === 'completed') return { kind: 'already_connected' }
+  if (flow.status === 'failed') return flow.error === FLOW_FAILURE_CODES.EXPIRED ? { kind: 'expired', stage: 'link' } : { kind: 'ended' }
+  return undefined
+}

@@ -1,0 +1,39 @@
+/**
+ * @module broker/complete-flow
+ * The two ends of a flow: a grant stored as the user's connection (the callback, or
+ * `confirm_user` in custom verification), or a failure the app is told about.
+ */
+import { randomId } from '../crypto/api-keys.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
+import type { FlowRow } from '../storage/store.js'
+import type { BrokerContext } from './context.js'
+import { CONNECTION_ID_PREFIX } from './flows.js'
+import { type Grant, connectionFromGrant } from './grant.js'
+import type { FlowFailureCode } from '@latchkey/client'
+
+/** The scopes granted before that the flow asks for again (its scopes beyond the requested ones). */
+export const existingScopes = (flow: FlowRow) => flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
+
+export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvider, flow: FlowRow, grant: Grant): Promise<void> {
+  const now = Date.now()
+  const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
+  let replaced = false
+  // The store settles the id (an existing connection keeps its own) before anything is encrypted.
+  const stored = await ctx.store.completeFlowWithConnection(flow.id, flow, (existing) => {
+    replaced = existing !== undefined
+    return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
+  })
+  ctx.audit.record({
+    actor: null,
+    action: replaced ? 'connection.updated' : 'connection.created',
+    user_id: flow.user_id,
+    provider_id: flow.provider_id,
+    connection_id: stored.id,
+    detail: { flow_id: flow.id, scopes: stored.scopes, account_id: stored.account_id },
+  })
+}
+
+export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFailureCode, description: string): Promise<void> {
+  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
+  ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error } })
+}
