@@ -15,6 +15,7 @@
  */
 import type { Logger } from 'pino'
 import type { Store } from '../storage/store.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 
 export class LastUse {
   #pending = new Map<string, number>()
@@ -61,7 +62,8 @@ export class LastUse {
       await this.store.touchConnections(batch)
       this.#warned = false
     } catch (err) {
-      if (!this.#warned) this.log.warn({ err }, 'could not record last use of connections; keeping the times to retry')
+      // A database outage is logged once by the store (start and end); anything else is news, once.
+      if (!this.#warned && !isStoreUnavailable(err)) this.log.warn({ err }, 'could not record last use of connections; keeping the times to retry')
       this.#warned = true
       // Put the batch back under what was recorded meanwhile (newer), within the bound.
       for (const [id, at] of batch) {

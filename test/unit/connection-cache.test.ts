@@ -44,7 +44,8 @@ describe('ConnectionCache (SQLite)', () => {
 
   it('sweeps expired entries instead of keeping them until the cache is full', async () => {
     for (let i = 0; i < 20; i++) await seedConnection(store, { user_id: `exp-${i}`, provider_id: 'expiry' })
-    cache = new ConnectionCache(store, { ttlMs: 30, maxEntries: 1000 })
+    // maxStaleMs 0: no outage fallback, so an entry is dead as soon as it expires.
+    cache = new ConnectionCache(store, { ttlMs: 30, maxEntries: 1000, maxStaleMs: 0 })
     for (let i = 0; i < 19; i++) await cache.get(`exp-${i}`, 'expiry')
     expect(cache.size).toBe(19)
     await pause(60)
@@ -141,6 +142,12 @@ describePostgres('ConnectionCache across processes (PostgreSQL)', () => {
   it('never serves an older token once the write was heard, under concurrent reads (20 rotations)', async () => {
     const [a, b] = await Promise.all([open(), open()])
     const c = await seedConnection(a, { user_id: 'pg-rotate', provider_id: 'p' })
+    // The seed's own notification may still be on its way to b, and `heard` below would take it
+    // for rotation 0's. a's notifications arrive in order: once a marker sent after it is heard,
+    // the seed's has been too.
+    const drained = heard(b, 'marker')
+    await a.publish({ channel: 'connection', id: 'marker' })
+    await within(drained, 5000, 'the marker on the other process')
     const cache = new ConnectionCache(b, { ttlMs: 60_000 })
     caches.push(cache)
     let stop = false
