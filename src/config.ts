@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { strictEnum, strictObject } from './strict-schema.js'
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -19,30 +20,29 @@ export class ConfigError extends Error {
 const durationSeconds = z.coerce.number().int().min(0)
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on')
 
-/** Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). */
-const fileSchema = z
-  .object({
-    api: z
-      .object({
-        host: z.string().optional(),
-        port: z.coerce.number().int().min(0).max(65535).optional(),
-        public_url: z.string().url().optional(),
-        /** Arcade's name for the public host. */
-        public_host: z.string().optional(),
-      })
-      .passthrough()
-      .optional(),
-    database: z.object({ url: z.string().optional() }).passthrough().optional(),
-    auth: z
-      .object({
-        providers: z.array(z.record(z.string(), z.unknown())).optional(),
-        verification: z.record(z.string(), z.unknown()).optional(),
-        allowed_redirect_origins: z.array(z.string()).optional(),
-      })
-      .passthrough()
-      .optional(),
-  })
-  .passthrough()
+/**
+ * Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). Every
+ * level is strict: an unknown key is a typo until proven otherwise, and stops the start.
+ */
+const fileSchema = strictObject({
+  api: strictObject({
+    host: z.string().optional(),
+    port: z.coerce.number().int().min(0).max(65535).optional(),
+    public_url: z.string().url().optional(),
+    /** Arcade's name for the public host. */
+    public_host: z.string().optional(),
+  }).optional(),
+  database: strictObject({ url: z.string().optional() }).optional(),
+  auth: strictObject({
+    /** Entries are checked by `providers/provider-config.ts` (the admin API takes the same shape). */
+    providers: z.array(z.record(z.string(), z.unknown())).optional(),
+    verification: strictObject({
+      mode: strictEnum(['skip', 'custom', 'browser']).optional(),
+      verifier_url: z.string().url().optional(),
+    }).optional(),
+    allowed_redirect_origins: z.array(z.string()).optional(),
+  }).optional(),
+})
 
 export type VerificationMode = 'skip' | 'custom' | 'browser'
 
@@ -160,10 +160,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const dataDir = resolve(cwd, e.LATCHKEY_DATA_DIR ?? 'data')
 
   const verificationFile = file.auth?.verification ?? {}
-  const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? (typeof verificationFile['verifier_url'] === 'string' ? verificationFile['verifier_url'] : undefined)
-  const fileMode = verificationFile['mode']
-  const mode: VerificationMode =
-    e.LATCHKEY_VERIFICATION ?? (fileMode === 'skip' || fileMode === 'custom' || fileMode === 'browser' ? fileMode : verifierUrl ? 'custom' : 'browser')
+  const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? verificationFile.verifier_url
+  const mode: VerificationMode = e.LATCHKEY_VERIFICATION ?? verificationFile.mode ?? (verifierUrl ? 'custom' : 'browser')
   if (mode === 'custom' && !verifierUrl) throw new ConfigError('verification mode "custom" needs LATCHKEY_VERIFIER_URL (or auth.verification.verifier_url)')
 
   const allowedRedirectOrigins = [

@@ -5,6 +5,7 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 import { createLatchkey } from '../server.js'
+import { startBanner } from './banner.js'
 
 export function serveCommand(program: Command): void {
   program
@@ -21,11 +22,7 @@ export function serveCommand(program: Command): void {
       const out = process.stdout
       const bold = (s: string) => (out.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
       const warn = (s: string) => (out.isTTY ? `\x1b[33m${s}\x1b[0m` : s)
-      out.write(`\n${bold('Latchkey')} is listening on ${address} (public URL ${config.publicUrl})\n`)
-      out.write(`  storage: ${latchkey.store.dialect === 'postgres' ? 'PostgreSQL' : `SQLite ${config.databaseUrl}`}\n`)
-      out.write(`  providers: ${latchkey.ctx.registry.list().map((p) => p.id).join(', ') || '(none configured; see README "Providers")'}\n`)
-      out.write(`  OAuth redirect URI to register with providers: ${latchkey.ctx.redirectUri}\n`)
-      for (const w of latchkey.warnings) out.write(`${warn(`  WARNING: ${w}`)}\n`)
+      out.write(startBanner(latchkey, config, address, { bold, warn }))
       if (latchkey.initialApiKey) {
         out.write(`\n${bold('Your admin API key')} (shown once; only its hash is stored):\n\n    ${latchkey.initialApiKey}\n\n`)
       }
