@@ -128,6 +128,11 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
     refreshEnabled = o.refresh_request !== undefined
   }
 
+  // A confidential client without its secret would fail only at the first code exchange, after a
+  // user has already signed in; public (PKCE-only, auth method `none`) clients have no secret.
+  if (!clientSecret && def.tokenEndpointAuthMethod !== 'none') {
+    fail('client_secret', `is required: ${def.id} authenticates the client at its token endpoint (${def.tokenEndpointAuthMethod})`)
+  }
   const settings = resolveSettings(def, entry.settings ?? {}, fail)
   const filled = fillDefinition(def, settings)
   // Errors in a custom entry name the field as the entry spells it (`oauth2.token_request.endpoint`).

@@ -82,6 +82,43 @@ describe('latchkey.yaml typos stop the start', () => {
   })
 })
 
+describe('client secrets', () => {
+  it('a built-in confidential provider without its secret is refused at start', () => {
+    expect(start('auth:\n  providers:\n    - { id: gh, provider_id: github, client_id: cid }\n')).toBe(
+      'latchkey.yaml: auth.providers[0] (id: gh): client_secret: is required: github authenticates the client at its token endpoint (client_secret_post)',
+    )
+  })
+
+  it('a client id from the environment without its secret too', () => {
+    expect(start('{}\n', { LATCHKEY_GITHUB_CLIENT_ID: 'cid' })).toMatch(/^LATCHKEY_GITHUB_CLIENT_ID: client_secret: is required/)
+  })
+
+  it('a custom confidential provider (client_secret_basic) without its secret is refused', () => {
+    const yaml = `auth:
+  providers:
+    - id: hooli
+      client_id: cid
+      oauth2:
+        authorize_request: { endpoint: "https://hooli.example/authorize" }
+        token_request: { endpoint: "https://hooli.example/token", auth_method: client_secret_basic }
+`
+    expect(start(yaml)).toMatch(/\(id: hooli\): client_secret: is required/)
+  })
+
+  it('a public PKCE client (auth method none) needs no secret', () => {
+    const yaml = `auth:
+  providers:
+    - id: hooli
+      client_id: cid
+      oauth2:
+        pkce: { enabled: true }
+        authorize_request: { endpoint: "https://hooli.example/authorize" }
+        token_request: { endpoint: "https://hooli.example/token" }
+`
+    expect(start(yaml)).toBe('started')
+  })
+})
+
 describe('start banner', () => {
   it('states the verification mode and every configured provider', async () => {
     const h = await startHarness({ providerEntries: (idp) => [idp.entry(), { id: 'gh', provider_id: 'github', client_id: 'c', client_secret: 's', enabled: false }] })
