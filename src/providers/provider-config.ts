@@ -115,6 +115,18 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
   if (entry.provider_id !== undefined) {
     const base = ctx.catalog[entry.provider_id]
     if (!base) fail('provider_id', `unknown built-in provider ${JSON.stringify(entry.provider_id)} (see \`latchkey providers list\`)`)
+    // A built-in's endpoints are not overridden piecemeal: the catalog entry's quirks (client
+    // authentication, token response shape, refresh rotation, user info) belong to its own
+    // servers, and a half-overridden provider would keep them silently. Only the credentials,
+    // which Arcade's admin API sends under `oauth2`, may be there.
+    const extra = Object.entries(entry.oauth2 ?? {}).filter(([k, v]) => v !== undefined && k !== 'client_id' && k !== 'client_secret').map(([k]) => k)
+    if (extra.length > 0) {
+      fail(
+        `oauth2.${extra[0]}`,
+        `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's endpoints and cannot take oauth2.${extra.join(', oauth2.')}; ` +
+          'for other endpoints (a sandbox, a regional endpoint, a proxy) declare a custom provider under the same id: remove provider_id and give the full oauth2 block (authorize_request, token_request, …)',
+      )
+    }
     def = base!
     type = entry.provider_id
     refreshEnabled = def.refreshTokens !== 'none'

@@ -119,6 +119,18 @@ describe('client secrets', () => {
   })
 })
 
+describe('a built-in provider with its own oauth2 block', () => {
+  it('is refused, with how to declare a custom provider under the same id', () => {
+    expect(start(github('      oauth2:\n        token_request: { endpoint: "https://sandbox.example/token" }\n'))).toMatch(
+      /\(id: gh\): oauth2\.token_request: a built-in provider \(provider_id: github\) uses the catalog's endpoints .*declare a custom provider under the same id: remove provider_id/,
+    )
+  })
+
+  it('credentials under oauth2 (Arcade admin API shape) are still accepted', () => {
+    expect(start('auth:\n  providers:\n    - { id: gh, provider_id: github, oauth2: { client_id: cid, client_secret: s } }\n')).toBe('started')
+  })
+})
+
 describe('start banner', () => {
   it('states the verification mode and every configured provider', async () => {
     const h = await startHarness({ providerEntries: (idp) => [idp.entry(), { id: 'gh', provider_id: 'github', client_id: 'c', client_secret: 's', enabled: false }] })
