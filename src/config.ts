@@ -59,6 +59,8 @@ export interface Config {
   encryptionKeys: string | undefined
   /** Where the development key file lives (generated on first run when no key is configured). */
   encryptionKeyFile: string
+  /** Where `serve` writes the first admin API key when its output is not a terminal (mode 0600). */
+  initialAdminKeyFile: string
   production: boolean
   dev: boolean
   logLevel: string
@@ -93,6 +95,7 @@ const envSchema = z.object({
   LATCHKEY_ENCRYPTION_KEYS: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  LATCHKEY_INITIAL_ADMIN_KEY_FILE: z.string().min(1).optional(),
   LATCHKEY_CONFIG: z.string().min(1).optional(),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   LATCHKEY_FLOW_TTL_SECONDS: durationSeconds.min(60).max(3600).optional(),
@@ -183,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     databasePoolSize: e.LATCHKEY_DATABASE_POOL_SIZE ?? 20,
     encryptionKeys: e.LATCHKEY_ENCRYPTION_KEYS ?? e.LATCHKEY_ENCRYPTION_KEY,
     encryptionKeyFile: resolve(cwd, e.LATCHKEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'encryption.key')),
+    initialAdminKeyFile: resolve(cwd, e.LATCHKEY_INITIAL_ADMIN_KEY_FILE ?? resolve(dataDir, 'initial-admin-key')),
     production,
     dev,
     logLevel: e.LATCHKEY_LOG_LEVEL ?? 'info',

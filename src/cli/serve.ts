@@ -6,6 +6,7 @@ import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 import { createLatchkey } from '../server.js'
 import { startBanner } from './banner.js'
+import { handOverInitialKey } from './initial-key.js'
 
 export function serveCommand(program: Command): void {
   program
@@ -23,11 +24,10 @@ export function serveCommand(program: Command): void {
       const bold = (s: string) => (out.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
       const warn = (s: string) => (out.isTTY ? `\x1b[33m${s}\x1b[0m` : s)
       out.write(startBanner(latchkey, config, address, { bold, warn }))
-      if (latchkey.initialApiKey) {
-        out.write(`\n${bold('Your admin API key')} (shown once; only its hash is stored):\n\n    ${latchkey.initialApiKey}\n\n`)
-      }
+      const initial = latchkey.initialApiKey ? handOverInitialKey(latchkey.initialApiKey, config.initialAdminKeyFile, out.isTTY === true, bold) : undefined
+      if (initial) out.write(initial.text)
       out.write(`${bold('Try it')}${config.dev ? '' : ' (start with --dev for the built-in demo provider)'}:\n`)
-      out.write(`    export LATCHKEY_API_KEY=${latchkey.initialApiKey ?? '<your key>'} LATCHKEY_BASE_URL=${config.publicUrl}\n`)
+      out.write(`    export LATCHKEY_API_KEY=${initial?.printable ?? '<your key>'} LATCHKEY_BASE_URL=${config.publicUrl}\n`)
       out.write(`    npx latchkey auth demo --user alice --scopes openid,profile\n\n`)
       const stop = async (signal: string) => {
         latchkey.ctx.log.info({ signal }, 'shutting down')
