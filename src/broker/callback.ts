@@ -26,6 +26,7 @@ import type { FlowRow } from '../storage/store.js'
 import type { PageContent } from '../http/pages/page.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
+import { hashState } from '../crypto/state-hash.js'
 
 export interface Cookie {
   name: string
@@ -103,10 +104,15 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
       )
     }
   }
+  if (flow.state_enc === null) {
+    // Created before 0004-state-hash, whose migration could only hash the state.
+    await failFlow(ctx, flow, 'expired', 'the authorization link was created before an upgrade and was not opened in time')
+    return errorPage(410, 'Link expired', 'This authorization link was created before Latchkey was upgraded. Ask the app for a new one.')
+  }
   const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
   const url = await buildAuthorizationUrl(provider, {
     redirectUri: flow.redirect_uri,
-    state: flow.state,
+    state: ctx.vault.open({ table: 'flows', id: flow.id, field: 'state' }, flow.state_enc),
     scopes: flow.requested_scopes,
     existingScopes: existingScopes(flow),
     codeVerifier,
@@ -118,9 +124,10 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
 export async function handleCallback(ctx: BrokerContext, query: URLSearchParams, cookies: Record<string, string>): Promise<BrowserResult> {
   const state = query.get('state')
   if (!state || query.getAll('state').length !== 1) return errorPage(400, 'Invalid request', 'The sign-in response is missing its state. Start again from the app.')
-  const flow = await ctx.store.getFlowByState(state)
-  // The lookup found the row by state; compare anyway in constant time, as defence in depth.
-  if (!flow || !constantTimeEqual(flow.state, state)) {
+  const stateHash = hashState(state)
+  const flow = await ctx.store.getFlowByStateHash(stateHash)
+  // The lookup found the row by the state's hash; compare anyway in constant time, as defence in depth.
+  if (!flow || !constantTimeEqual(flow.state_hash, stateHash)) {
     return errorPage(400, 'Unknown or used link', 'This sign-in response does not match any authorization in progress. It may have been used already.')
   }
   const provider = ctx.registry.get(flow.provider_id)

@@ -12,6 +12,7 @@ import type { ConnectionRow, FlowRow } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import { usesPkce } from '../oauth/authorization-url.js'
+import { hashState } from '../crypto/state-hash.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -89,9 +90,11 @@ async function openFlow(
   const now = Date.now()
   const id = `${FLOW_ID_PREFIX}${randomId(24)}`
   const codeVerifier = usesPkce(provider) ? oauth.generateRandomCodeVerifier() : undefined
+  const state = oauth.generateRandomState()
   const row: FlowRow = {
     id,
-    state: oauth.generateRandomState(),
+    state_hash: hashState(state),
+    state_enc: ctx.vault.seal({ table: 'flows', id, field: 'state' }, state),
     user_id: userId,
     provider_id: provider.id,
     scopes: [...requested, ...existing],

@@ -17,6 +17,7 @@ const FIELD_SLOTS: Record<string, SecretSlot['field']> = {
   refresh_token_enc: 'refresh_token',
   code_verifier_enc: 'code_verifier',
   grant_enc: 'grant',
+  state_enc: 'state',
   client_secret_enc: 'client_secret',
 }
 

@@ -7,7 +7,7 @@ import type { Keyring } from '../crypto/keyring.js'
 
 export type SecretSlot =
   | { table: 'connections'; id: string; field: 'access_token' | 'refresh_token' }
-  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' }
+  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'state' }
   | { table: 'providers'; id: string; field: 'client_secret' }
 
 export class Vault {

@@ -49,7 +49,7 @@ export interface KyselyStoreOptions {
 
 const SECRET_COLUMNS = {
   connections: ['access_token_enc', 'refresh_token_enc'],
-  flows: ['code_verifier_enc', 'grant_enc'],
+  flows: ['code_verifier_enc', 'grant_enc', 'state_enc'],
   providers: ['client_secret_enc'],
 } as const
 
@@ -181,8 +181,8 @@ export class KyselyStore implements Store {
     return r && decodeFlow(r)
   }
 
-  async getFlowByState(state: string): Promise<FlowRow | undefined> {
-    const r = await this.db.selectFrom('flows').selectAll().where('state', '=', state).executeTakeFirst()
+  async getFlowByStateHash(stateHash: string): Promise<FlowRow | undefined> {
+    const r = await this.db.selectFrom('flows').selectAll().where('state_hash', '=', stateHash).executeTakeFirst()
     return r && decodeFlow(r)
   }
 
@@ -226,7 +226,7 @@ export class KyselyStore implements Store {
           const row = await this.#writeBuilt(tx, key, build)
           await tx
             .updateTable('flows')
-            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null })
+            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null, state_enc: null })
             .where('id', '=', flowId)
             .execute()
           return row

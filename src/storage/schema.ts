@@ -19,8 +19,10 @@ export interface ApiKeysTable {
 
 export interface FlowsTable {
   id: string
-  /** Value of the OAuth `state` parameter (unique, single use). */
-  state: string
+  /** SHA-256 of the OAuth `state` parameter (`crypto/state-hash`; unique, single use). */
+  state_hash: string
+  /** The state itself, encrypted: the authorization URL is built when the link is opened. Null for rows from before 0004-state-hash. */
+  state_enc: string | null
   user_id: string
   provider_id: string
   /** JSON array of the scopes asked of the provider (requested ∪ already granted). */

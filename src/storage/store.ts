@@ -91,7 +91,8 @@ export interface Store {
    */
   createOrReuseFlow(row: FlowRow, now: number): Promise<{ flow: FlowRow; created: boolean }>
   getFlow(id: string): Promise<FlowRow | undefined>
-  getFlowByState(state: string): Promise<FlowRow | undefined>
+  /** By `crypto/state-hash`'s hash of the state the callback carries. */
+  getFlowByStateHash(stateHash: string): Promise<FlowRow | undefined>
   /** Records the first browser that opened the link. True only for the first call. */
   markFlowOpened(id: string, browserBinding: string, at: number): Promise<boolean>
   /** Single use of `state`: true only for the first call, and only while the flow is pending. */

@@ -3,6 +3,7 @@
  * server: tampered, missing and replayed callbacks, expired flows, stale or unknown links, a
  * provider error carrying markup, browser binding, and the `custom` and `skip` verification modes.
  */
+import { hashState } from '../../src/crypto/state-hash.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser, type BrowserStep } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
@@ -84,6 +85,15 @@ describe('callback errors (browser verification)', () => {
     const ok = await browser.request(cb.toString())
     expect(ok.status).toBe(200)
     expect((await flowStatus(h, started.id)).status).toBe('completed')
+  })
+
+  it('stores the state only as its hash and encrypted (no column holds it)', async () => {
+    const started = await start(h, 'at-rest')
+    const cb = new URL(await callbackUrl(new TestBrowser(), started.url!, 'at-rest'))
+    const state = cb.searchParams.get('state')!
+    const row = await h.latchkey.store.getFlow(started.id)
+    expect(Object.values(row!).some((v) => typeof v === 'string' && v.includes(state))).toBe(false)
+    expect(row!.state_hash).toBe(hashState(state))
   })
 
   it('refuses a callback without state (and with a repeated state)', async () => {
