@@ -27,6 +27,7 @@ import type { PageContent } from '../http/pages/page.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 import { hashState } from '../crypto/state-hash.js'
+import { expectedIssuer } from '../oauth/expected-issuer.js'
 
 export interface Cookie {
   name: string
@@ -171,7 +172,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
 
   let grant: { tokens: TokenSet; info: UserInfo | undefined }
   try {
-    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
+    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider.def, query.get('iss')) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const codeVerifier = flow.code_verifier_enc ? ctx.vault.open({ table: 'flows', id: flow.id, field: 'code_verifier' }, flow.code_verifier_enc) : undefined
     const tokens = await exchangeCode(provider, { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier, scopes: flow.requested_scopes, existingScopes: existingScopes(flow) }, ctx.http)
     grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
@@ -230,22 +231,6 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   await storeGrant(ctx, provider, flow, grant)
   ctx.audit.record({ actor, action: 'flow.user_confirmed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
   return flow.next_uri ? { auth_id: flow.id, next_uri: flow.next_uri } : { auth_id: flow.id }
-}
-
-/**
- * RFC 9207 mix-up defence: oauth4webapi compares a returned `iss` with the issuer we expect. A
- * provider file that declares its issuer gets an exact check; otherwise `iss` must come from the
- * authorization endpoint's origin (a different origin fails the check).
- */
-function expectedIssuer(provider: ConfiguredProvider, query: URLSearchParams): string {
-  if (provider.def.issuer) return provider.def.issuer
-  const iss = query.get('iss')
-  const origin = new URL(provider.def.authorizationEndpoint).origin
-  try {
-    return iss !== null && new URL(iss).origin === origin ? iss : origin
-  } catch {
-    return origin
-  }
 }
 
 const userMismatch = () =>

@@ -96,6 +96,20 @@ describe('callback errors (browser verification)', () => {
     expect(row!.state_hash).toBe(hashState(state))
   })
 
+  it('refuses an iss of another issuer on the same host (RFC 9207: exact issuer, not only its origin)', async () => {
+    const started = await start(h, 'mixup')
+    const browser = new TestBrowser()
+    const cb = new URL(await callbackUrl(browser, started.url!, 'mixup'))
+    expect(cb.searchParams.get('iss')).toBe(h.idp.issuer)
+    const other = new URL(cb)
+    other.searchParams.set('iss', `${h.idp.issuer}/tenants/other`)
+    const grants = codeGrants(h)
+    const page = await browser.request(other.toString())
+    expectHtmlPage(page, 502)
+    expect(codeGrants(h)).toBe(grants)
+    expect((await flowStatus(h, started.id)).status).toBe('failed')
+  })
+
   it('refuses a callback without state (and with a repeated state)', async () => {
     const browser = new TestBrowser()
     const missing = await browser.request(`${h.baseURL}/oauth/callback?code=abc`)
