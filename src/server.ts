@@ -306,8 +306,8 @@ function loadKeyring(config: Config, warnings: string[]): Keyring {
   }
   const file = config.encryptionKeyFile
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, `1:${Keyring.generateKey()}\n`, { mode: 0o600 })
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    writeFileSync(file, `1:${Keyring.generateKey()}\n`, { mode: 0o600, flag: 'wx' })
   }
   warnings.push(
     `Tokens are encrypted with a development key stored next to the data in ${file}. Anyone who copies that folder can read every token. Set LATCHKEY_ENCRYPTION_KEYS (and keep it elsewhere) before real use.`,

@@ -1,7 +1,7 @@
 /**
  * `latchkey serve` as a real child process on a fresh data folder, its output piped (as in a
  * container or under systemd): the first admin key must not reach that output, only a `0600`
- * file; the key in it works.
+ * file; the key in it works. The data folder and its files are the owner's only.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync } from 'node:fs'
@@ -50,6 +50,13 @@ afterAll(async () => {
 })
 
 describe('first start with piped output', () => {
+  it('creates the data folder 0700, the SQLite file and the development key file 0600', () => {
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700)
+    expect(statSync(join(dataDir, 'latchkey.db')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dataDir, 'latchkey.db-wal')).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dataDir, 'encryption.key')).mode & 0o777).toBe(0o600)
+  })
+
   it('prints no API key, only where it was written; the file is 0600 and its key works', async () => {
     const file = join(dataDir, 'initial-admin-key')
     expect(stdout + stderr).not.toMatch(/lk_[a-z0-9]{12}_/)
