@@ -42,6 +42,10 @@ const fileSchema = strictObject({
     }).optional(),
     allowed_redirect_origins: z.array(z.string()).optional(),
   }).optional(),
+  outbound: strictObject({
+    /** CIDRs, addresses or host names Latchkey may call although they are private (an intranet IdP). */
+    allow_private: z.array(z.string()).optional(),
+  }).optional(),
 })
 
 export type VerificationMode = 'skip' | 'custom' | 'browser'
@@ -82,6 +86,11 @@ export interface Config {
   rateLimit: { perMinute: number }
   bodyLimitBytes: number
   trustProxy: boolean
+  /** The SSRF guard's allow-list and the egress proxy (`oauth/http.ts`). */
+  outbound: {
+    allowPrivate: string[]
+    proxy: { http: string | undefined; https: string | undefined; noProxy: string | undefined }
+  }
 }
 
 const envSchema = z.object({
@@ -112,6 +121,14 @@ const envSchema = z.object({
   LATCHKEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
+  LATCHKEY_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
+  // The standard proxy variables; the lower-case form wins, as in curl.
+  HTTP_PROXY: z.string().optional(),
+  http_proxy: z.string().optional(),
+  HTTPS_PROXY: z.string().optional(),
+  https_proxy: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  no_proxy: z.string().optional(),
   NODE_ENV: z.string().optional(),
 })
 
@@ -178,6 +195,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   })
 
+  const allowPrivate = [
+    // --dev calls its own demo provider on this machine.
+    ...(dev ? ['127.0.0.0/8', '::1'] : []),
+    ...(file.outbound?.allow_private ?? []),
+    ...(e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  ]
+
   const config: Config = {
     host,
     port,
@@ -208,6 +232,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimit: { perMinute: e.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 6000 },
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
+    outbound: {
+      allowPrivate,
+      proxy: { http: e.http_proxy || e.HTTP_PROXY || undefined, https: e.https_proxy || e.HTTPS_PROXY || undefined, noProxy: e.no_proxy || e.NO_PROXY || undefined },
+    },
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

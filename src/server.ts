@@ -15,7 +15,8 @@ import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
 import { createLogger } from './log.js'
 import { createMetrics } from './metrics.js'
-import type { Fetch } from './oauth/http.js'
+import { type Fetch, type Outbound, createOutbound } from './oauth/http.js'
+import { OutboundGuard, type ResolveHost } from './oauth/outbound-guard.js'
 import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
@@ -47,6 +48,8 @@ export interface LatchkeyOptions {
   logger?: Logger
   /** Outbound fetch for provider calls (tests inject one to count or fail calls). */
   fetch?: Fetch
+  /** Name resolution for outbound requests (tests map a name to 127.0.0.1). */
+  resolve?: ResolveHost
   /** Create and return an admin key when the database has none (default true; the CLI's offline commands say false). */
   bootstrapApiKey?: boolean
 }
@@ -97,7 +100,9 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
 
 async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore): Promise<Latchkey> {
 
+  const outbound = buildOutbound(config, options)
   const registry = loadProviders({
+    guard: outbound.guard,
     catalog,
     entries: config.providerEntries,
     envProviders: config.envProviders,
@@ -136,7 +141,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     vault: new Vault(keyring),
     registry,
     log,
-    http: { timeoutMs: config.providerTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    http: { timeoutMs: config.providerTimeoutMs, outbound, ...(options.fetch ? { fetch: options.fetch } : {}) },
     metrics,
     audit,
     waiters: new FlowWaiters(store),
@@ -187,8 +192,21 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       apiKeys.close()
       providerAdmin.close()
       await store.close()
+      await outbound.dispatcher.close()
     },
   }
+}
+
+/** The SSRF guard and connection pool; a bad allow-list entry is a configuration error. */
+function buildOutbound(config: Config, options: LatchkeyOptions): Outbound {
+  for (const entry of config.outbound.allowPrivate) {
+    try {
+      OutboundGuard.validate(entry)
+    } catch (err) {
+      throw new ConfigError(`outbound.allow_private (or LATCHKEY_OUTBOUND_ALLOW_PRIVATE): ${(err as Error).message}`)
+    }
+  }
+  return createOutbound({ ...config.outbound, ...(options.resolve ? { resolve: options.resolve } : {}) })
 }
 
 const reqIdPrefix = randomUUID().slice(0, 8)

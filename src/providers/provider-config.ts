@@ -9,6 +9,7 @@ import { formatPath } from '../config.js'
 import { strictObject } from '../strict-schema.js'
 import type { ProviderDefinition, TokenField } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
+import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
 
 export interface ConfiguredProvider {
@@ -90,6 +91,11 @@ export interface CompileContext {
   catalog: Readonly<Record<string, ProviderDefinition>>
   /** Allow http:// endpoints on loopback (development and tests). */
   allowInsecureLoopback: boolean
+  /**
+   * The SSRF guard: endpoints Latchkey calls (all but the authorization endpoint, which only the
+   * user's browser opens) must pass its literal checks. Names are resolved per request.
+   */
+  guard?: OutboundGuard
   source: ConfiguredProvider['source']
   /** Prefix for error messages, e.g. `latchkey.yaml: auth.providers[2] (id: hooli)`. */
   where: string
@@ -149,7 +155,16 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
   const filled = fillDefinition(def, settings)
   // Errors in a custom entry name the field as the entry spells it (`oauth2.token_request.endpoint`).
   const named = (field: string) => (entry.provider_id === undefined ? arcadeFieldName(field) : field)
-  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, named(field), field === 'revocationEndpoint' ? ['client_id'] : [], ctx.allowInsecureLoopback, fail)
+  for (const [field, url] of endpointsOf(filled)) {
+    checkEndpoint(url, named(field), field === 'revocationEndpoint' ? ['client_id'] : [], ctx.allowInsecureLoopback, fail)
+    if (ctx.guard && field !== 'authorizationEndpoint') {
+      try {
+        ctx.guard.checkUrl(url.replace(/\{\{\s*[a-z_]+\s*\}\}/g, 'x'))
+      } catch (err) {
+        fail(named(field), (err as Error).message)
+      }
+    }
+  }
   for (const [field, expr] of expressionsOf(filled)) {
     try {
       compileExpression(expr)

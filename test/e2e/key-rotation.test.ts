@@ -85,7 +85,7 @@ describe('encryption key rotation on a SQLite file', () => {
   function configFor(keys: string) {
     return loadConfig({
       cwd: dir,
-      env: { LATCHKEY_VERIFICATION: 'browser', LATCHKEY_BACKGROUND_REFRESH: 'false' },
+      env: { LATCHKEY_VERIFICATION: 'browser', LATCHKEY_BACKGROUND_REFRESH: 'false', LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8' },
       overrides: {
         host: '127.0.0.1',
         port,

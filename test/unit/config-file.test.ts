@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js'
 import { catalog } from '../../src/providers/catalog.js'
 import { loadProviders } from '../../src/providers/registry.js'
 import { closest } from '../../src/strict-schema.js'
+import { OutboundGuard } from '../../src/oauth/outbound-guard.js'
 import { startBanner } from '../../src/cli/banner.js'
 import { startHarness } from '../helpers/latchkey.js'
 
@@ -21,7 +22,7 @@ function start(yaml: string, env: Record<string, string> = {}): string {
   writeFileSync(join(cwd, 'latchkey.yaml'), yaml)
   try {
     const config = loadConfig({ cwd, env })
-    loadProviders({ catalog, entries: config.providerEntries, envProviders: config.envProviders, configFile: config.configFile, allowInsecureLoopback: false })
+    loadProviders({ catalog, entries: config.providerEntries, envProviders: config.envProviders, configFile: config.configFile, allowInsecureLoopback: false, guard: new OutboundGuard([]) })
   } catch (err) {
     return (err as Error).message
   }

@@ -12,6 +12,7 @@ import { exchangeCode } from '../../src/oauth/exchange-code.js'
 import { refreshAccessToken } from '../../src/oauth/refresh-access-token.js'
 import { compileProviderEntry, ProviderConfigError } from '../../src/providers/provider-config.js'
 import { catalog } from '../../src/providers/catalog.js'
+import { createOutbound } from '../../src/oauth/http.js'
 
 const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
 
@@ -247,7 +248,9 @@ describe('provider entries', () => {
       bodies.push(new URLSearchParams(String(init?.body)))
       return respond(JSON.stringify({ access_token: 'at', refresh_token: 'rt', expires_in: 3600, token_type: 'Bearer' }))
     }
-    const http = { timeoutMs: 5000, fetch: fetch as typeof globalThis.fetch }
+    // A public address for the made-up host: the guard's pre-check resolves it.
+    const outbound = createOutbound({ allowPrivate: [], proxy: { http: undefined, https: undefined, noProxy: undefined }, resolve: async () => [{ address: '93.184.215.14', family: 4 }] })
+    const http = { timeoutMs: 5000, outbound, fetch: fetch as typeof globalThis.fetch }
     await exchangeCode(p, { callbackParameters: validateAuthResponse({ issuer: 'https://a' }, { client_id: 'c' }, new URLSearchParams({ code: 'abc' }), skipStateCheck), redirectUri: 'https://lk/cb', codeVerifier: undefined, scopes: ['read', 'write'], existingScopes: ['admin'] }, http)
     await refreshAccessToken(p, 'rt', ['read', 'write', 'admin'], http)
     expect(Object.fromEntries(bodies[0]!)).toMatchObject({ grant_type: 'authorization_code', code: 'abc', scope: 'read,write', previously: 'admin' })
