@@ -138,7 +138,9 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   const base = {
     config,
     store,
-    vault: new Vault(keyring),
+    vault: new Vault(keyring, (version) => {
+      recordKeyVersion(store, keyring, version).catch((err: Error) => log.error({ err: err.message }, 'could not record the encryption key fingerprint'))
+    }),
     registry,
     log,
     http: { timeoutMs: config.providerTimeoutMs, outbound, ...(options.fetch ? { fetch: options.fetch } : {}) },
@@ -353,7 +355,18 @@ async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promi
       throw new ConfigError(`encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`)
     }
   }
-  // Record the version that encrypts from now on; versions that never encrypted need no record.
-  const merged = { ...stored, [String(keyring.currentVersion)]: keyring.fingerprint(keyring.currentVersion) }
-  if (JSON.stringify(merged) !== raw) await store.setMeta('encryption_key_fingerprints', JSON.stringify(merged))
+}
+
+/**
+ * Records a key version once it has encrypted something (the vault's first seal with it), not
+ * when a process starts with it: a version listed once by mistake (a typo, a key tried once)
+ * would otherwise be demanded from every process from then on. Recorded right after that first
+ * encryption: a crash in between leaves the version in use unrecorded, which costs only this
+ * start-time check (decryption still names the missing version).
+ */
+async function recordKeyVersion(store: KyselyStore, keyring: Keyring, version: number): Promise<void> {
+  const raw = await store.getMeta('encryption_key_fingerprints')
+  const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
+  if (stored[String(version)] === keyring.fingerprint(version)) return
+  await store.setMeta('encryption_key_fingerprints', JSON.stringify({ ...stored, [String(version)]: keyring.fingerprint(version) }))
 }

@@ -87,6 +87,29 @@ export async function rotateEncryption(
   return total
 }
 
+/**
+ * Recovery for a key version recorded but no longer wanted (its key was lost, or it encrypted a
+ * few rows that are gone): removes it from the record only when no stored secret uses it, so
+ * a start without it is allowed again. Returns the number of secrets still using it (0: forgotten).
+ */
+export async function forgetKeyVersion(store: Store, version: number, batchSize = 500): Promise<number> {
+  let inUse = 0
+  for (const table of TABLES) {
+    for (let after = ''; ; ) {
+      const rows = await store.listSecrets(table, after, batchSize)
+      if (rows.length === 0) break
+      for (const row of rows) for (const envelope of Object.values(row.fields)) if (envelope !== null && Keyring.versionOf(envelope) === version) inUse++
+      after = rows[rows.length - 1]!.id
+    }
+  }
+  if (inUse > 0) return inUse
+  const raw = await store.getMeta('encryption_key_fingerprints')
+  const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
+  delete stored[String(version)]
+  await store.setMeta('encryption_key_fingerprints', JSON.stringify(stored))
+  return 0
+}
+
 function reencrypt(vault: Vault, table: Table, id: string, fields: SecretFields, target: number): SecretFields | undefined {
   const out: SecretFields = {}
   let changed = false

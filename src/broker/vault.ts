@@ -11,10 +11,21 @@ export type SecretSlot =
   | { table: 'providers'; id: string; field: 'client_secret' }
 
 export class Vault {
-  constructor(readonly keyring: Keyring) {}
+  #announced = 0
+
+  /** `onFirstSeal`: called once per process when the current key version first encrypts (its fingerprint is then recorded). */
+  constructor(
+    readonly keyring: Keyring,
+    private readonly onFirstSeal?: (version: number) => void,
+  ) {}
 
   seal(slot: SecretSlot, plaintext: string): string {
-    return this.keyring.encrypt(plaintext, aad(slot))
+    const envelope = this.keyring.encrypt(plaintext, aad(slot))
+    if (this.#announced !== this.keyring.currentVersion) {
+      this.#announced = this.keyring.currentVersion
+      this.onFirstSeal?.(this.#announced)
+    }
+    return envelope
   }
 
   open(slot: SecretSlot, envelope: string): string {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { Keyring } from '../crypto/keyring.js'
-import { rotateEncryption } from '../broker/rotate-encryption.js'
+import { forgetKeyVersion, rotateEncryption } from '../broker/rotate-encryption.js'
 import { apiKeyView } from '../http/routes/admin-keys.js'
 import { type GlobalOptions, printTable, withLatchkey } from './offline.js'
 
@@ -56,6 +56,20 @@ export function keysCommand(program: Command): void {
     .description('print a new random 32-byte encryption key (base64) for LATCHKEY_ENCRYPTION_KEYS')
     .action(() => {
       process.stdout.write(`${Keyring.generateKey()}\n`)
+    })
+
+  keys
+    .command('forget-encryption-version <version>')
+    .description('stop requiring an encryption key version at start (refused while any stored secret uses it)')
+    .action(async (version: string) => {
+      const v = Number(version)
+      if (!Number.isInteger(v) || v < 1) throw new Error('the version is a positive integer')
+      await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
+        const inUse = await forgetKeyVersion(lk.store, v)
+        if (inUse > 0) throw new Error(`${inUse} stored secrets still use key version ${v}: add the key back and run \`latchkey keys rotate-encryption\` first`)
+        lk.ctx.audit.record({ actor: 'cli', action: 'encryption.version_forgotten', detail: { key_version: v } })
+        process.stdout.write(`Key version ${v} is no longer required at start.\n`)
+      })
     })
 
   keys

@@ -30,6 +30,7 @@ const SLOT_FIELD: Record<string, SecretSlot['field']> = {
   refresh_token_enc: 'refresh_token',
   code_verifier_enc: 'code_verifier',
   grant_enc: 'grant',
+  state_enc: 'state',
   client_secret_enc: 'client_secret',
 }
 
