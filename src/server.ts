@@ -30,6 +30,7 @@ import type { BrokerContext } from './broker/context.js'
 import { Refresher } from './broker/refresher.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { Vault } from './broker/vault.js'
+import { KeyAnnouncer } from './broker/process-keys.js'
 import { FlowWaiters } from './broker/waiters.js'
 import type { DemoIdp } from './demo/demo-idp.js'
 import { errorHandler } from './http/error-handler.js'
@@ -90,7 +91,14 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
-    return await assemble(config, options, log, warnings, keyring, store)
+    const announcer = new KeyAnnouncer(store, keyring, (err) => log.warn({ err: err.message }, 'could not announce this process\'s encryption keys'))
+    await announcer.start()
+    try {
+      return await assemble(config, options, log, warnings, keyring, store, announcer)
+    } catch (err) {
+      await announcer.close()
+      throw err
+    }
   } catch (err) {
     // Nothing half-started is left behind (on PostgreSQL: the pool and the LISTEN connection).
     await store.close().catch(() => {})
@@ -98,7 +106,7 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   }
 }
 
-async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore): Promise<Latchkey> {
+async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore, announcer: KeyAnnouncer): Promise<Latchkey> {
 
   const outbound = buildOutbound(config, options)
   const registry = loadProviders({
@@ -193,6 +201,7 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       await audit.flush()
       apiKeys.close()
       providerAdmin.close()
+      await announcer.close()
       await store.close()
       await outbound.dispatcher.close()
     },

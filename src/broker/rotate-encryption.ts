@@ -7,6 +7,7 @@
  */
 import { Keyring } from '../crypto/keyring.js'
 import type { SecretFields, Store } from '../storage/store.js'
+import { type FleetKeyStatus, fleetKeyStatus } from './process-keys.js'
 import type { SecretSlot, Vault } from './vault.js'
 
 const TABLES = ['connections', 'flows', 'providers'] as const
@@ -34,11 +35,37 @@ export interface RotationResult {
   skipped: number
 }
 
+export class RotationRefused extends Error {
+  constructor(readonly status: FleetKeyStatus) {
+    super(
+      `${status.holding} of ${status.total} running processes hold encryption key version ${status.version}: ` +
+        'restart the others with the new key list first (a process without it cannot read re-encrypted rows)',
+    )
+    this.name = 'RotationRefused'
+  }
+}
+
+/**
+ * Waits (up to `waitMs`, default 0) until every live process holds the newest key, reporting
+ * "N of M" on each check; throws `RotationRefused` if some still do not.
+ */
+export async function awaitFleet(store: Store, vault: Vault, options: { waitMs?: number; onFleet?: (s: FleetKeyStatus) => void } = {}): Promise<FleetKeyStatus> {
+  const deadline = Date.now() + (options.waitMs ?? 0)
+  for (;;) {
+    const status = await fleetKeyStatus(store, vault.keyring)
+    options.onFleet?.(status)
+    if (status.holding === status.total) return status
+    if (Date.now() >= deadline) throw new RotationRefused(status)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+}
+
 export async function rotateEncryption(
   store: Store,
   vault: Vault,
-  options: { batchSize?: number; onProgress?: (p: RotationProgress) => void; signal?: AbortSignal } = {},
+  options: { batchSize?: number; onProgress?: (p: RotationProgress) => void; signal?: AbortSignal; waitMs?: number; onFleet?: (s: FleetKeyStatus) => void } = {},
 ): Promise<RotationResult> {
+  await awaitFleet(store, vault, options)
   const batchSize = options.batchSize ?? 200
   const target = vault.keyring.currentVersion
   const total: RotationResult = { scanned: 0, rewritten: 0, skipped: 0 }

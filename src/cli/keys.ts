@@ -76,12 +76,15 @@ export function keysCommand(program: Command): void {
     .command('rotate-encryption')
     .description('re-encrypt every stored secret with the newest key in LATCHKEY_ENCRYPTION_KEYS (online, resumable)')
     .option('--batch-size <n>', 'rows per batch', (v) => Number(v), 200)
-    .action(async (opts: { batchSize: number }) => {
+    .option('--wait <seconds>', 'wait this long for every running process to hold the newest key', (v) => Number(v), 0)
+    .action(async (opts: { batchSize: number; wait: number }) => {
       await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
         const target = lk.ctx.vault.keyring.currentVersion
         process.stdout.write(`Re-encrypting with key version ${target}…\n`)
         const result = await rotateEncryption(lk.store, lk.ctx.vault, {
           batchSize: opts.batchSize,
+          waitMs: opts.wait * 1000,
+          onFleet: (s) => process.stdout.write(`  ${s.holding} of ${s.total} running processes hold key version ${s.version}\n`),
           onProgress: (p) => process.stdout.write(`  ${p.table}: ${p.scanned} scanned, ${p.rewritten} re-encrypted\n`),
         })
         lk.ctx.audit.record({ actor: 'cli', action: 'encryption.rotated', detail: { key_version: target, ...result } })

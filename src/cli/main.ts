@@ -7,6 +7,7 @@
 import { Command } from 'commander'
 import { ConfigError } from '../config.js'
 import { ProviderConfigError } from '../providers/provider-config.js'
+import { RotationRefused } from '../broker/rotate-encryption.js'
 import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '../client/errors.js'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
@@ -31,7 +32,7 @@ miscCommands(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  const known = [ConfigError, ProviderConfigError, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
+  const known = [ConfigError, ProviderConfigError, RotationRefused, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
   if (known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
     console.error(`latchkey: ${(err as Error).message}`)
     process.exit(1)

@@ -437,6 +437,27 @@ export class KyselyStore implements Store {
     }
   }
 
+  // ---------------------------------------------------------------- process keys
+
+  async announceProcessKeys(id: string, fingerprints: Record<string, string>, now: number, staleBefore: number): Promise<void> {
+    const key_fingerprints = JSON.stringify(fingerprints)
+    await this.db
+      .insertInto('latchkey_process_keys')
+      .values({ id, key_fingerprints, last_seen: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ key_fingerprints, last_seen: now }))
+      .execute()
+    await this.db.deleteFrom('latchkey_process_keys').where('last_seen', '<', staleBefore).execute()
+  }
+
+  async listProcessKeys(since: number): Promise<Array<{ id: string; fingerprints: Record<string, string>; lastSeen: number }>> {
+    const rows = await this.db.selectFrom('latchkey_process_keys').selectAll().where('last_seen', '>=', since).orderBy('id').execute()
+    return rows.map((r) => ({ id: r.id, fingerprints: JSON.parse(r.key_fingerprints) as Record<string, string>, lastSeen: r.last_seen }))
+  }
+
+  async removeProcessKeys(id: string): Promise<void> {
+    await this.db.deleteFrom('latchkey_process_keys').where('id', '=', id).execute()
+  }
+
   // ---------------------------------------------------------------- meta
 
   async getMeta(key: string): Promise<string | undefined> {

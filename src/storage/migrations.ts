@@ -134,6 +134,19 @@ const migrations: Record<string, Migration> = {
       for (const r of rows) await db.updateTable('flows').set({ state_hash: hashState(r.state_hash) }).where('id', '=', r.id).execute()
     },
   },
+  '0004b-process-keys': {
+    // Each running process announces the key versions it holds, so `keys rotate-encryption` can
+    // refuse while a process lacks the newest key (it would answer 500 for re-encrypted rows).
+    // Separate from any health heartbeat: this one is about keys, and expires by last_seen.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('latchkey_process_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_fingerprints', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .execute()
+    },
+  },
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -110,6 +110,14 @@ export interface MetaTable {
   value: string
 }
 
+/** One row per running Latchkey process: the encryption key versions it holds (rotation checks them). */
+export interface ProcessKeysTable {
+  id: string
+  /** JSON `{ "<version>": "<fingerprint>" }` of the keys this process holds. */
+  key_fingerprints: string
+  last_seen: number
+}
+
 export interface Database {
   api_keys: ApiKeysTable
   flows: FlowsTable
@@ -117,4 +125,5 @@ export interface Database {
   providers: ProvidersTable
   audit_log: AuditTable
   latchkey_meta: MetaTable
+  latchkey_process_keys: ProcessKeysTable
 }

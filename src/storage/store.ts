@@ -141,6 +141,12 @@ export interface Store {
   appendAudit(entries: AuditEntry[]): Promise<void>
   listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }>
 
+  /** Announces (or refreshes) a process's key fingerprints; rows not seen since `staleBefore` are removed. */
+  announceProcessKeys(id: string, fingerprints: Record<string, string>, now: number, staleBefore: number): Promise<void>
+  /** Processes seen at or after `since`, with the key fingerprints they hold. */
+  listProcessKeys(since: number): Promise<Array<{ id: string; fingerprints: Record<string, string>; lastSeen: number }>>
+  removeProcessKeys(id: string): Promise<void>
+
   getMeta(key: string): Promise<string | undefined>
   setMeta(key: string, value: string): Promise<void>
 
