@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { strictEnum, strictObject } from './strict-schema.js'
 
 /**
  * The one error class for a configuration Latchkey cannot start with: settings, the config file,
@@ -24,32 +25,35 @@ export class ConfigError extends Error {
 const durationSeconds = z.coerce.number().int().min(0)
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on')
 
-/** Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). */
-const fileSchema = z
-  .object({
-    api: z
-      .object({
-        host: z.string().optional(),
-        port: z.coerce.number().int().min(0).max(65535).optional(),
-        public_url: z.string().url().optional(),
-        /** Arcade's name for the public host. */
-        public_host: z.string().optional(),
-      })
-      .passthrough()
-      .optional(),
-    database: z.object({ url: z.string().optional() }).passthrough().optional(),
-    /** Where `/metrics` is served: its own listener (`host:port`) and/or behind a bearer token. */
-    metrics: z.object({ listen: z.string().optional(), token: z.string().optional() }).strict().optional(),
-    auth: z
-      .object({
-        providers: z.array(z.record(z.string(), z.unknown())).optional(),
-        verification: z.record(z.string(), z.unknown()).optional(),
-        allowed_redirect_origins: z.array(z.string()).optional(),
-      })
-      .passthrough()
-      .optional(),
-  })
-  .passthrough()
+/**
+ * Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). Every
+ * level is strict: an unknown key is a typo until proven otherwise, and stops the start.
+ */
+const fileSchema = strictObject({
+  api: strictObject({
+    host: z.string().optional(),
+    port: z.coerce.number().int().min(0).max(65535).optional(),
+    public_url: z.string().url().optional(),
+    /** Arcade's name for the public host. */
+    public_host: z.string().optional(),
+  }).optional(),
+  database: strictObject({ url: z.string().optional() }).optional(),
+  /** Where `/metrics` is served: its own listener (`host:port`) and/or behind a bearer token. */
+  metrics: strictObject({ listen: z.string().optional(), token: z.string().optional() }).optional(),
+  auth: strictObject({
+    /** Entries are checked by `providers/provider-config.ts` (the admin API takes the same shape). */
+    providers: z.array(z.record(z.string(), z.unknown())).optional(),
+    verification: strictObject({
+      mode: strictEnum(['skip', 'custom', 'browser']).optional(),
+      verifier_url: z.string().url().optional(),
+    }).optional(),
+    allowed_redirect_origins: z.array(z.string()).optional(),
+  }).optional(),
+  outbound: strictObject({
+    /** CIDRs, addresses or host names Latchkey may call although they are private (an intranet IdP). */
+    allow_private: z.array(z.string()).optional(),
+  }).optional(),
+})
 
 export type VerificationMode = 'skip' | 'custom' | 'browser'
 
@@ -66,6 +70,8 @@ export interface Config {
   encryptionKeys: string | undefined
   /** Where the development key file lives (generated on first run when no key is configured). */
   encryptionKeyFile: string
+  /** Where `serve` writes the first admin API key when its output is not a terminal (mode 0600). */
+  initialAdminKeyFile: string
   production: boolean
   dev: boolean
   logLevel: string
@@ -109,6 +115,11 @@ export interface Config {
   trustProxy: boolean
   /** Audit entries held in memory while they cannot be written (database outage); see broker/audit.ts. */
   auditBufferMax: number
+  /** The SSRF guard's allow-list and the egress proxy (`oauth/http.ts`). */
+  outbound: {
+    allowPrivate: string[]
+    proxy: { http: string | undefined; https: string | undefined; noProxy: string | undefined }
+  }
 }
 
 const envSchema = z.object({
@@ -122,6 +133,7 @@ const envSchema = z.object({
   LATCHKEY_ENCRYPTION_KEYS: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY: z.string().min(1).optional(),
   LATCHKEY_ENCRYPTION_KEY_FILE: z.string().min(1).optional(),
+  LATCHKEY_INITIAL_ADMIN_KEY_FILE: z.string().min(1).optional(),
   LATCHKEY_CONFIG: z.string().min(1).optional(),
   LATCHKEY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   LATCHKEY_FLOW_TTL_SECONDS: durationSeconds.min(60).max(3600).optional(),
@@ -149,6 +161,14 @@ const envSchema = z.object({
   LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
   LATCHKEY_AUDIT_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
+  LATCHKEY_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
+  // The standard proxy variables; the lower-case form wins, as in curl.
+  HTTP_PROXY: z.string().optional(),
+  http_proxy: z.string().optional(),
+  HTTPS_PROXY: z.string().optional(),
+  https_proxy: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+  no_proxy: z.string().optional(),
   NODE_ENV: z.string().optional(),
 })
 
@@ -200,10 +220,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const dataDir = resolve(cwd, e.LATCHKEY_DATA_DIR ?? 'data')
 
   const verificationFile = file.auth?.verification ?? {}
-  const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? (typeof verificationFile['verifier_url'] === 'string' ? verificationFile['verifier_url'] : undefined)
-  const fileMode = verificationFile['mode']
-  const mode: VerificationMode =
-    e.LATCHKEY_VERIFICATION ?? (fileMode === 'skip' || fileMode === 'custom' || fileMode === 'browser' ? fileMode : verifierUrl ? 'custom' : 'browser')
+  const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? verificationFile.verifier_url
+  const mode: VerificationMode = e.LATCHKEY_VERIFICATION ?? verificationFile.mode ?? (verifierUrl ? 'custom' : 'browser')
   if (mode === 'custom' && !verifierUrl) throw new ConfigError('verification mode "custom" needs LATCHKEY_VERIFIER_URL (or auth.verification.verifier_url)')
 
   const allowedRedirectOrigins = [
@@ -217,6 +235,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   })
 
+  const allowPrivate = [
+    // --dev calls its own demo provider on this machine.
+    ...(dev ? ['127.0.0.0/8', '::1'] : []),
+    ...(file.outbound?.allow_private ?? []),
+    ...(e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  ]
+
   const config: Config = {
     host,
     port,
@@ -225,6 +250,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     databasePoolSize: e.LATCHKEY_DATABASE_POOL_SIZE ?? 20,
     encryptionKeys: e.LATCHKEY_ENCRYPTION_KEYS ?? e.LATCHKEY_ENCRYPTION_KEY,
     encryptionKeyFile: resolve(cwd, e.LATCHKEY_ENCRYPTION_KEY_FILE ?? resolve(dataDir, 'encryption.key')),
+    initialAdminKeyFile: resolve(cwd, e.LATCHKEY_INITIAL_ADMIN_KEY_FILE ?? resolve(dataDir, 'initial-admin-key')),
     production,
     dev,
     logLevel: e.LATCHKEY_LOG_LEVEL ?? 'info',
@@ -256,6 +282,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
     auditBufferMax: e.LATCHKEY_AUDIT_BUFFER_MAX ?? 100_000,
+    outbound: {
+      allowPrivate,
+      proxy: { http: e.http_proxy || e.HTTP_PROXY || undefined, https: e.https_proxy || e.HTTPS_PROXY || undefined, noProxy: e.no_proxy || e.NO_PROXY || undefined },
+    },
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

@@ -15,7 +15,8 @@ import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
 import { createLogger } from './log.js'
 import { createMetrics } from './metrics.js'
-import type { Fetch } from './oauth/http.js'
+import { type Fetch, type Outbound, createOutbound } from './oauth/http.js'
+import { OutboundGuard, type ResolveHost } from './oauth/outbound-guard.js'
 import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
@@ -34,6 +35,7 @@ import { RetentionSweeper } from './broker/retention.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import { LastUse } from './broker/last-use.js'
 import { Vault } from './broker/vault.js'
+import { KeyAnnouncer } from './broker/process-keys.js'
 import { FlowWaiters } from './broker/waiters.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import type { DemoIdp } from './demo/demo-idp.js'
@@ -43,6 +45,8 @@ export interface LatchkeyOptions {
   logger?: Logger
   /** Outbound fetch for provider calls (tests inject one to count or fail calls). */
   fetch?: Fetch
+  /** Name resolution for outbound requests (tests map a name to 127.0.0.1). */
+  resolve?: ResolveHost
   /** Create and return an admin key when the database has none (default true; the CLI's offline commands say false). */
   bootstrapApiKey?: boolean
 }
@@ -92,7 +96,14 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
-    return await assemble(config, options, log, warnings, keyring, store)
+    const announcer = new KeyAnnouncer(store, keyring, (err) => log.warn({ err: err.message }, 'could not announce this process\'s encryption keys'))
+    await announcer.start()
+    try {
+      return await assemble(config, options, log, warnings, keyring, store, announcer)
+    } catch (err) {
+      await announcer.close()
+      throw err
+    }
   } catch (err) {
     // Nothing half-started is left behind (on PostgreSQL: the pool and the LISTEN connection).
     await store.close().catch(() => {})
@@ -100,9 +111,11 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   }
 }
 
-async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore): Promise<Latchkey> {
+async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore, announcer: KeyAnnouncer): Promise<Latchkey> {
 
+  const outbound = buildOutbound(config, options)
   const registry = loadProviders({
+    guard: outbound.guard,
     catalog,
     entries: config.providerEntries,
     envProviders: config.envProviders,
@@ -139,10 +152,12 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
   const base: BrokerServices = {
     config,
     store,
-    vault: new Vault(keyring),
+    vault: new Vault(keyring, (version) => {
+      recordKeyVersion(store, keyring, version).catch((err: Error) => log.error({ err: err.message }, 'could not record the encryption key fingerprint'))
+    }),
     registry,
     log,
-    http: { timeoutMs: config.providerTimeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    http: { timeoutMs: config.providerTimeoutMs, outbound, ...(options.fetch ? { fetch: options.fetch } : {}) },
     metrics,
     audit,
     waiters: new FlowWaiters(store),
@@ -210,9 +225,23 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
       await audit.close()
       apiKeys.close()
       providerAdmin.close()
+      await announcer.close()
       await store.close()
+      await outbound.dispatcher.close()
     },
   }
+}
+
+/** The SSRF guard and connection pool; a bad allow-list entry is a configuration error. */
+function buildOutbound(config: Config, options: LatchkeyOptions): Outbound {
+  for (const entry of config.outbound.allowPrivate) {
+    try {
+      OutboundGuard.validate(entry)
+    } catch (err) {
+      throw new ConfigError(`outbound.allow_private (or LATCHKEY_OUTBOUND_ALLOW_PRIVATE): ${(err as Error).message}`)
+    }
+  }
+  return createOutbound({ ...config.outbound, ...(options.resolve ? { resolve: options.resolve } : {}) })
 }
 
 /** The configured keys, or in development a key file generated on first run (never in production). */
@@ -229,8 +258,8 @@ function loadKeyring(config: Config, warnings: string[]): Keyring {
   }
   const file = config.encryptionKeyFile
   if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true })
-    writeFileSync(file, `1:${Keyring.generateKey()}\n`, { mode: 0o600 })
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+    writeFileSync(file, `1:${Keyring.generateKey()}\n`, { mode: 0o600, flag: 'wx' })
   }
   warnings.push(
     `Tokens are encrypted with a development key stored next to the data in ${file}. Anyone who copies that folder can read every token. Set LATCHKEY_ENCRYPTION_KEYS (and keep it elsewhere) before real use.`,
@@ -258,7 +287,18 @@ async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promi
       throw new ConfigError(`encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`)
     }
   }
-  // Record the version that encrypts from now on; versions that never encrypted need no record.
-  const merged = { ...stored, [String(keyring.currentVersion)]: keyring.fingerprint(keyring.currentVersion) }
-  if (JSON.stringify(merged) !== raw) await store.setMeta('encryption_key_fingerprints', JSON.stringify(merged))
+}
+
+/**
+ * Records a key version once it has encrypted something (the vault's first seal with it), not
+ * when a process starts with it: a version listed once by mistake (a typo, a key tried once)
+ * would otherwise be demanded from every process from then on. Recorded right after that first
+ * encryption: a crash in between leaves the version in use unrecorded, which costs only this
+ * start-time check (decryption still names the missing version).
+ */
+async function recordKeyVersion(store: KyselyStore, keyring: Keyring, version: number): Promise<void> {
+  const raw = await store.getMeta('encryption_key_fingerprints')
+  const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
+  if (stored[String(version)] === keyring.fingerprint(version)) return
+  await store.setMeta('encryption_key_fingerprints', JSON.stringify({ ...stored, [String(version)]: keyring.fingerprint(version) }))
 }

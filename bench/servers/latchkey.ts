@@ -38,6 +38,8 @@ serveChild<LatchkeyInfo>(async () => {
       LATCHKEY_LOG_LEVEL: 'warn',
       LATCHKEY_BACKGROUND_REFRESH: 'false',
       LATCHKEY_VERIFICATION: 'browser',
+      // The IdP runs on this machine: the SSRF guard must be told.
+      LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8,::1',
       ...args.env,
     },
     overrides: {

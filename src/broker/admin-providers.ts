@@ -76,6 +76,7 @@ export class ProviderAdmin {
       return compileProviderEntry(raw, {
         catalog: this.ctx.registry.catalog,
         allowInsecureLoopback: this.ctx.config.allowInsecureLoopbackProviders,
+        guard: this.ctx.http.outbound.guard,
         source: 'admin',
         where: `auth provider ${JSON.stringify(id)}`,
       })

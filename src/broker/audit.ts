@@ -41,6 +41,7 @@ export type AuditAction =
   | 'provider.updated'
   | 'provider.deleted'
   | 'encryption.rotated'
+  | 'encryption.version_forgotten'
 
 export interface AuditInput {
   actor?: string | null | undefined

@@ -57,9 +57,14 @@ export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, 
     const current = await ctx.store.getFlow(flow.id)
     if (!current || !bindingMatches(current, presented)) return { kind: 'opened_elsewhere' }
   }
+  if (flow.state_enc === null) {
+    // Created before 0004-state-hash, whose migration could only hash the state.
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link was created before an upgrade and was not opened in time')
+    return { kind: 'expired', stage: 'link' }
+  }
   const url = await buildAuthorizationUrl(provider, {
     redirectUri: flow.redirect_uri,
-    state: flow.state,
+    state: ctx.vault.open({ table: 'flows', id: flow.id, field: 'state' }, flow.state_enc),
     scopes: flow.requested_scopes,
     existingScopes: existingScopes(flow),
     codeVerifier: ctx.vault.codeVerifier(flow),

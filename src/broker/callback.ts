@@ -24,13 +24,16 @@ import { existingScopes, failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { Grant } from './grant.js'
 import { FLOW_FAILURE_CODES, providerFailureCode } from '@latchkey/client'
+import { hashState } from '../crypto/state-hash.js'
+import { expectedIssuer } from '../oauth/expected-issuer.js'
 
 export async function handleCallback(ctx: BrokerContext, query: URLSearchParams, presentedFor: PresentedBinding): Promise<BrowserOutcome> {
   const state = query.get('state')
   if (!state || query.getAll('state').length !== 1) return { kind: 'missing_state' }
-  const flow = await ctx.store.getFlowByState(state)
-  // The lookup found the row by state; compare anyway in constant time, as defence in depth.
-  if (!flow || !constantTimeEqual(flow.state, state)) return { kind: 'unknown_state' }
+  const stateHash = hashState(state)
+  const flow = await ctx.store.getFlowByStateHash(stateHash)
+  // The lookup found the row by the state's hash; compare anyway in constant time, as defence in depth.
+  if (!flow || !constantTimeEqual(flow.state_hash, stateHash)) return { kind: 'unknown_state' }
   const provider = ctx.registry.get(flow.provider_id)
   const outcome = (o: string) => ctx.metrics.callbacks.inc({ provider: flow.provider_id, outcome: o })
   if (flow.status !== 'pending' || flow.callback_at !== null) {
@@ -70,7 +73,7 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
 
   let grant: Grant
   try {
-    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider, query) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
+    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider.def, query.get('iss')) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
     const tokens = await exchangeCode(
       provider,
       { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier: ctx.vault.codeVerifier(flow), scopes: flow.requested_scopes, existingScopes: existingScopes(flow) },
@@ -99,23 +102,6 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   await storeGrant(ctx, provider, flow, grant)
   outcome('completed')
   return flow.next_uri ? { kind: 'redirect', location: flow.next_uri } : { kind: 'connected', provider: provider.description, verificationOff: ctx.config.verification.mode === 'skip' }
-}
-
-/**
- * RFC 9207 mix-up defence: oauth4webapi compares a returned `iss` with the issuer we expect. A
- * provider file that declares its issuer gets an exact check; otherwise `iss` must come from the
- * authorization endpoint's origin (a different origin fails the check).
- * @see https://www.rfc-editor.org/rfc/rfc9207#section-2.4
- */
-export function expectedIssuer(provider: Pick<ConfiguredProvider, 'def'>, query: URLSearchParams): string {
-  if (provider.def.issuer) return provider.def.issuer
-  const iss = query.get('iss')
-  const origin = new URL(provider.def.authorizationEndpoint).origin
-  try {
-    return iss !== null && new URL(iss).origin === origin ? iss : origin
-  } catch {
-    return origin
-  }
 }
 
 /** Adds the provider's declared token-response and callback fields (instance URL, company id) to user_info. */

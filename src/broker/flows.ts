@@ -15,6 +15,7 @@ import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 import { linkPath } from '../paths.js'
 import { handOutNow, handOutToken } from './tokens.js'
+import { hashState } from '../crypto/state-hash.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -93,9 +94,11 @@ async function openFlow(
   const now = Date.now()
   const id = `${FLOW_ID_PREFIX}${randomId(24)}`
   const codeVerifier = usesPkce(provider) ? oauth.generateRandomCodeVerifier() : undefined
+  const state = oauth.generateRandomState()
   const row: FlowRow = {
     id,
-    state: oauth.generateRandomState(),
+    state_hash: hashState(state),
+    state_enc: ctx.vault.seal({ table: 'flows', id, field: 'state' }, state),
     user_id: userId,
     provider_id: provider.id,
     scopes: [...requested, ...existing],

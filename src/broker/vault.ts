@@ -10,7 +10,7 @@ import type { ConnectionRow, FlowRow } from '../storage/store.js'
 
 export type SecretSlot =
   | { table: 'connections'; id: string; field: 'access_token' | 'refresh_token' }
-  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'binding' }
+  | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'binding' | 'state' }
   | { table: 'providers'; id: string; field: 'client_secret' }
 
 /** A connection's token columns as sealed for its row; `refresh_token_enc` undefined when none was given. */
@@ -20,10 +20,21 @@ export interface SealedTokens {
 }
 
 export class Vault {
-  constructor(readonly keyring: Keyring) {}
+  #announced = 0
+
+  /** `onFirstSeal`: called once per process when the current key version first encrypts (its fingerprint is then recorded). */
+  constructor(
+    readonly keyring: Keyring,
+    private readonly onFirstSeal?: (version: number) => void,
+  ) {}
 
   seal(slot: SecretSlot, plaintext: string): string {
-    return this.keyring.encrypt(plaintext, aad(slot))
+    const envelope = this.keyring.encrypt(plaintext, aad(slot))
+    if (this.#announced !== this.keyring.currentVersion) {
+      this.#announced = this.keyring.currentVersion
+      this.onFirstSeal?.(this.#announced)
+    }
+    return envelope
   }
 
   open(slot: SecretSlot, envelope: string): string {

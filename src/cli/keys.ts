@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander'
 import { Keyring } from '../crypto/keyring.js'
-import { rotateEncryption } from '../broker/rotate-encryption.js'
+import { forgetKeyVersion, rotateEncryption } from '../broker/rotate-encryption.js'
 import { apiKeyView } from '../http/routes/admin-keys.js'
 import { type GlobalOptions, printTable, withLatchkey } from './offline.js'
 
@@ -59,15 +59,32 @@ export function keysCommand(program: Command): void {
     })
 
   keys
+    .command('forget-encryption-version <version>')
+    .description('stop requiring an encryption key version at start (refused while any stored secret uses it)')
+    .action(async (version: string) => {
+      const v = Number(version)
+      if (!Number.isInteger(v) || v < 1) throw new Error('the version is a positive integer')
+      await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
+        const inUse = await forgetKeyVersion(lk.store, v)
+        if (inUse > 0) throw new Error(`${inUse} stored secrets still use key version ${v}: add the key back and run \`latchkey keys rotate-encryption\` first`)
+        lk.ctx.audit.record({ actor: 'cli', action: 'encryption.version_forgotten', detail: { key_version: v } })
+        process.stdout.write(`Key version ${v} is no longer required at start.\n`)
+      })
+    })
+
+  keys
     .command('rotate-encryption')
     .description('re-encrypt every stored secret with the newest key in LATCHKEY_ENCRYPTION_KEYS (online, resumable)')
     .option('--batch-size <n>', 'rows per batch', (v) => Number(v), 200)
-    .action(async (opts: { batchSize: number }) => {
+    .option('--wait <seconds>', 'wait this long for every running process to hold the newest key', (v) => Number(v), 0)
+    .action(async (opts: { batchSize: number; wait: number }) => {
       await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
         const target = lk.ctx.vault.keyring.currentVersion
         process.stdout.write(`Re-encrypting with key version ${target}…\n`)
         const result = await rotateEncryption(lk.store, lk.ctx.vault, {
           batchSize: opts.batchSize,
+          waitMs: opts.wait * 1000,
+          onFleet: (s) => process.stdout.write(`  ${s.holding} of ${s.total} running processes hold key version ${s.version}\n`),
           onProgress: (p) => process.stdout.write(`  ${p.table}: ${p.scanned} scanned, ${p.rewritten} re-encrypted\n`),
         })
         lk.ctx.audit.record({ actor: 'cli', action: 'encryption.rotated', detail: { key_version: target, ...result } })

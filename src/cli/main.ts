@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander'
 import { ConfigError } from '../config.js'
+import { RotationRefused } from '../broker/rotate-encryption.js'
 import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '@latchkey/client'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
@@ -30,7 +31,7 @@ miscCommands(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  const known = [ConfigError, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
+  const known = [ConfigError, RotationRefused, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
   if (known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
     console.error(`latchkey: ${(err as Error).message}`)
     process.exit(1)

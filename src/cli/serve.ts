@@ -5,6 +5,8 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../config.js'
 import { createLatchkey } from '../server.js'
+import { startBanner } from './banner.js'
+import { handOverInitialKey } from './initial-key.js'
 
 export function serveCommand(program: Command): void {
   program
@@ -21,16 +23,11 @@ export function serveCommand(program: Command): void {
       const out = process.stdout
       const bold = (s: string) => (out.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
       const warn = (s: string) => (out.isTTY ? `\x1b[33m${s}\x1b[0m` : s)
-      out.write(`\n${bold('Latchkey')} is listening on ${address} (public URL ${config.publicUrl})\n`)
-      out.write(`  storage: ${latchkey.store.dialect === 'postgres' ? 'PostgreSQL' : `SQLite ${config.databaseUrl}`}\n`)
-      out.write(`  providers: ${latchkey.ctx.registry.list().map((p) => p.id).join(', ') || '(none configured; see README "Providers")'}\n`)
-      out.write(`  OAuth redirect URI to register with providers: ${latchkey.ctx.redirectUri}\n`)
-      for (const w of latchkey.warnings) out.write(`${warn(`  WARNING: ${w}`)}\n`)
-      if (latchkey.initialApiKey) {
-        out.write(`\n${bold('Your admin API key')} (shown once; only its hash is stored):\n\n    ${latchkey.initialApiKey}\n\n`)
-      }
+      out.write(startBanner(latchkey, config, address, { bold, warn }))
+      const initial = latchkey.initialApiKey ? handOverInitialKey(latchkey.initialApiKey, config.initialAdminKeyFile, out.isTTY === true, bold) : undefined
+      if (initial) out.write(initial.text)
       out.write(`${bold('Try it')}${config.dev ? '' : ' (start with --dev for the built-in demo provider)'}:\n`)
-      out.write(`    export LATCHKEY_API_KEY=${latchkey.initialApiKey ?? '<your key>'} LATCHKEY_BASE_URL=${config.publicUrl}\n`)
+      out.write(`    export LATCHKEY_API_KEY=${initial?.printable ?? '<your key>'} LATCHKEY_BASE_URL=${config.publicUrl}\n`)
       out.write(`    npx latchkey auth demo --user alice --scopes openid,profile\n\n`)
       const stop = async (signal: string) => {
         latchkey.ctx.log.info({ signal }, 'shutting down')

@@ -5,55 +5,55 @@
  * provider definition. Field names in errors are the entry's own (`oauth2.token_request.endpoint`).
  */
 import { z } from 'zod'
+import { strictObject } from '../strict-schema.js'
 import type { ProviderDefinition, TokenField } from './define-provider.js'
 import { placeholdersIn } from '../oauth/templates.js'
 
-const requestSchema = z
-  .object({
-    endpoint: z.string().min(1),
-    method: z.enum(['GET', 'POST']).optional(),
-    auth_method: z.enum(['', 'none', 'client_secret_basic', 'client_secret_post', 'bearer_access_token']).optional(),
-    auth_header_value_format: z.string().optional(),
-    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    request_content_type: z.enum(['application/x-www-form-urlencoded', 'application/json']).optional(),
-    response_content_type: z.enum(['application/x-www-form-urlencoded', 'application/json']).optional(),
-    response_map: z.record(z.string(), z.string()).optional(),
-    expiration_format: z.string().optional(),
-    triggers: z.object({ on_token_grant: z.boolean().optional(), on_token_refresh: z.boolean().optional() }).optional(),
-  })
-  .passthrough()
+// Strict at every level: a misspelt key (`scope_delimeter`) is refused with the nearest known
+// one, instead of being ignored while the default it meant to change stays in force.
+const requestShape = {
+  endpoint: z.string().min(1),
+  method: z.enum(['GET', 'POST']).optional(),
+  auth_method: z.enum(['', 'none', 'client_secret_basic', 'client_secret_post', 'bearer_access_token']).optional(),
+  auth_header_value_format: z.string().optional(),
+  params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  request_content_type: z.enum(['application/x-www-form-urlencoded', 'application/json']).optional(),
+  response_content_type: z.enum(['application/x-www-form-urlencoded', 'application/json']).optional(),
+  response_map: z.record(z.string(), z.string()).optional(),
+  expiration_format: z.string().optional(),
+  triggers: strictObject({ on_token_grant: z.boolean().optional(), on_token_refresh: z.boolean().optional() }).optional(),
+}
+const requestSchema = strictObject(requestShape)
+/** Arcade documents `enabled` for the introspection request only. */
+const introspectionSchema = strictObject({ ...requestShape, enabled: z.boolean().optional() })
 
-const oauth2Schema = z
-  .object({
-    client_id: z.string().optional(),
-    client_secret: z.string().optional(),
-    scope_delimiter: z.enum([' ', ',']).optional(),
-    pkce: z.object({ enabled: z.boolean().optional(), code_challenge_method: z.literal('S256').optional() }).optional(),
-    authorize_request: requestSchema.optional(),
-    token_request: requestSchema.optional(),
-    refresh_request: requestSchema.optional(),
-    user_info_request: requestSchema.optional(),
-    token_introspection_request: requestSchema.optional(),
-    revoke_request: requestSchema.optional(),
-  })
-  .passthrough()
+const oauth2Schema = strictObject({
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+  scope_delimiter: z.enum([' ', ',']).optional(),
+  pkce: strictObject({ enabled: z.boolean().optional(), code_challenge_method: z.literal('S256').optional() }).optional(),
+  authorize_request: requestSchema.optional(),
+  token_request: requestSchema.optional(),
+  refresh_request: requestSchema.optional(),
+  user_info_request: requestSchema.optional(),
+  token_introspection_request: introspectionSchema.optional(),
+  revoke_request: requestSchema.optional(),
+})
 
-export const providerEntrySchema = z
-  .object({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1–100 letters, digits, ".", "_" or "-"'),
-    description: z.string().optional(),
-    enabled: z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true').optional(),
-    status: z.enum(['active', 'inactive']).optional(),
-    type: z.literal('oauth2').optional(),
-    provider_id: z.string().optional(),
-    client_id: z.string().optional(),
-    client_secret: z.string().optional(),
-    /** Latchkey extension: values for a catalog provider's `{setting}` templates. */
-    settings: z.record(z.string(), z.string()).optional(),
-    oauth2: oauth2Schema.optional(),
-  })
-  .passthrough()
+export const providerEntrySchema = strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1–100 letters, digits, ".", "_" or "-"'),
+  description: z.string().optional(),
+  enabled: z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true').optional(),
+  status: z.enum(['active', 'inactive']).optional(),
+  type: z.literal('oauth2').optional(),
+  provider_id: z.string().optional(),
+  client_id: z.string().optional(),
+  client_secret: z.string().optional(),
+  /** Latchkey extension: values for a catalog provider's `{setting}` templates. */
+  settings: z.record(z.string(), z.string()).optional(),
+  oauth2: oauth2Schema.optional(),
+})
 
 export type ProviderEntry = z.infer<typeof providerEntrySchema>
 

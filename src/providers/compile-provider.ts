@@ -26,6 +26,7 @@ export function resolveSettings(def: ProviderDefinition, given: Record<string, s
 export function fillDefinition(def: ProviderDefinition, settings: Record<string, string>): ProviderDefinition {
   const f = (u: string | undefined) => (u === undefined ? undefined : fillSettings(u, settings))
   const filled: ProviderDefinition = { ...def, authorizationEndpoint: f(def.authorizationEndpoint)!, tokenEndpoint: f(def.tokenEndpoint)! }
+  if (def.issuer) filled.issuer = f(def.issuer)!
   if (def.refreshEndpoint) filled.refreshEndpoint = f(def.refreshEndpoint)!
   if (def.revocationEndpoint) filled.revocationEndpoint = f(def.revocationEndpoint)!
   if (def.userInfo) filled.userInfo = { ...def.userInfo, endpoint: f(def.userInfo.endpoint)! }

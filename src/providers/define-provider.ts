@@ -75,8 +75,8 @@ export interface ProviderDefinition {
 
   /**
    * Issuer identifier (RFC 8414 / OIDC). When set, an `iss` parameter in the authorization
-   * response must equal it (RFC 9207 mix-up defence); when unset, `iss` must at least share the
-   * authorization endpoint's origin.
+   * response must equal it (RFC 9207 mix-up defence); may contain `{setting}` templates. When
+   * unset, see `oauth/expected-issuer.ts`.
    */
   issuer?: string
   /** Authorization endpoint; may contain `{setting}` templates (e.g. `https://{shop}.myshopify.com/...`). */

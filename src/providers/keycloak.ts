@@ -15,6 +15,8 @@ export const keycloak = defineProvider({
   id: 'keycloak',
   displayName: 'Keycloak',
   docsUrl: 'https://www.keycloak.org/securing-apps/oidc-layers',
+  // The realm is the issuer; Keycloak sends it as `iss` on the callback (RFC 9207).
+  issuer: 'https://{baseUrl}/realms/{realm}',
   authorizationEndpoint,
   tokenEndpoint,
   // RFC 7009 revocation endpoint; revoking the refresh token ends the session's grant.

@@ -20,6 +20,8 @@ export const okta = defineProvider({
     'https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/customas',
     'https://developer.okta.com/docs/guides/refresh-tokens/main/',
   ],
+  // A custom authorization server's issuer (its metadata's `issuer`), sent as `iss` on the callback.
+  issuer: 'https://{domain}/oauth2/{authorizationServerId}',
   authorizationEndpoint,
   tokenEndpoint,
   // Plain RFC 7009 `/v1/revoke`, client authenticated like the token endpoint.

@@ -10,12 +10,18 @@ import type { ProviderDefinition } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
 import { type ProviderEntry, arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
 import { checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
+import type { OutboundGuard } from '../oauth/outbound-guard.js'
 
 export interface CompileContext {
   /** Built-in catalog by id. */
   catalog: Readonly<Record<string, ProviderDefinition>>
   /** Allow http:// endpoints on loopback (development and tests). */
   allowInsecureLoopback: boolean
+  /**
+   * The SSRF guard: endpoints Latchkey calls (all but the authorization endpoint, which only the
+   * user's browser opens) must pass its literal checks. Names are resolved per request.
+   */
+  guard?: OutboundGuard
   source: ConfiguredProvider['source']
   /** Prefix for error messages, e.g. `latchkey.yaml: auth.providers[2] (id: hooli)`. */
   where: string
@@ -41,6 +47,18 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
   if (entry.provider_id !== undefined) {
     const base = ctx.catalog[entry.provider_id]
     if (!base) fail('provider_id', `unknown built-in provider ${JSON.stringify(entry.provider_id)} (see \`latchkey providers list\`)`)
+    // A built-in's endpoints are not overridden piecemeal: the catalog entry's quirks (client
+    // authentication, token response shape, refresh rotation, user info) belong to its own
+    // servers, and a half-overridden provider would keep them silently. Only the credentials,
+    // which Arcade's admin API sends under `oauth2`, may be there.
+    const extra = Object.entries(entry.oauth2 ?? {}).filter(([k, v]) => v !== undefined && k !== 'client_id' && k !== 'client_secret').map(([k]) => k)
+    if (extra.length > 0) {
+      fail(
+        `oauth2.${extra[0]}`,
+        `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's endpoints and cannot take oauth2.${extra.join(', oauth2.')}; ` +
+          'for other endpoints (a sandbox, a regional endpoint, a proxy) declare a custom provider under the same id: remove provider_id and give the full oauth2 block (authorize_request, token_request, …)',
+      )
+    }
     def = base!
     type = entry.provider_id
     refreshEnabled = def.refreshTokens !== 'none'
@@ -54,11 +72,25 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
     refreshEnabled = o.refresh_request !== undefined
   }
 
+  // A confidential client without its secret would fail only at the first code exchange, after a
+  // user has already signed in; public (PKCE-only, auth method `none`) clients have no secret.
+  if (!clientSecret && def.tokenEndpointAuthMethod !== 'none') {
+    fail('client_secret', `is required: ${def.id} authenticates the client at its token endpoint (${def.tokenEndpointAuthMethod})`)
+  }
   const settings = resolveSettings(def, entry.settings ?? {}, fail)
   const filled = fillDefinition(def, settings)
   // Errors in a custom entry name the field as the entry spells it (`oauth2.token_request.endpoint`).
   const named = (field: string) => (entry.provider_id === undefined ? arcadeFieldName(field) : field)
-  for (const [field, url] of endpointsOf(filled)) checkEndpoint(url, named(field), field === 'revocationEndpoint' ? ['client_id'] : [], ctx.allowInsecureLoopback, fail)
+  for (const [field, url] of endpointsOf(filled)) {
+    checkEndpoint(url, named(field), field === 'revocationEndpoint' ? ['client_id'] : [], ctx.allowInsecureLoopback, fail)
+    if (ctx.guard && field !== 'authorizationEndpoint') {
+      try {
+        ctx.guard.checkUrl(url.replace(/\{\{\s*[a-z_]+\s*\}\}/g, 'x'))
+      } catch (err) {
+        fail(named(field), (err as Error).message)
+      }
+    }
+  }
   for (const [field, expr] of expressionsOf(filled)) {
     try {
       compileExpression(expr)

@@ -8,6 +8,7 @@
 import { ConfigError } from '../config.js'
 import { LatchkeyError } from '../errors.js'
 import type { ProviderDefinition } from './define-provider.js'
+import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import type { ConfiguredProvider } from './configured-provider.js'
 import { compileProviderEntry } from './provider-config.js'
 
@@ -69,6 +70,8 @@ export interface LoadProvidersInput {
   envProviders: Record<string, Record<string, string>>
   configFile: string | undefined
   allowInsecureLoopback: boolean
+  /** Endpoints Latchkey calls are checked against the SSRF guard's literal rules at load. */
+  guard: OutboundGuard
 }
 
 /** Builds the registry from the config file and environment; throws naming the bad entry. */
@@ -79,6 +82,7 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
     const provider = compileProviderEntry(raw, {
       catalog: input.catalog,
       allowInsecureLoopback: input.allowInsecureLoopback,
+      guard: input.guard,
       source: 'config',
       where: `${input.configFile ?? 'config'}: auth.providers[${i}]${id}`,
     })
@@ -98,7 +102,7 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
     registry.set(
       compileProviderEntry(
         { id, provider_id: id, client_id: creds['client_id'], client_secret: creds['client_secret'], settings },
-        { catalog: input.catalog, allowInsecureLoopback: input.allowInsecureLoopback, source: 'env', where: `${name}_CLIENT_ID` },
+        { catalog: input.catalog, allowInsecureLoopback: input.allowInsecureLoopback, guard: input.guard, source: 'env', where: `${name}_CLIENT_ID` },
       ),
     )
   }

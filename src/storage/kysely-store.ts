@@ -73,7 +73,7 @@ export function countQueryErrors(stats: StoreStats) {
 
 const SECRET_COLUMNS = {
   connections: ['access_token_enc', 'refresh_token_enc'],
-  flows: ['code_verifier_enc', 'grant_enc'],
+  flows: ['code_verifier_enc', 'grant_enc', 'state_enc'],
   providers: ['client_secret_enc'],
 } as const
 
@@ -254,8 +254,8 @@ export class KyselyStore implements Store {
     return r && decodeFlow(r)
   }
 
-  async getFlowByState(state: string): Promise<FlowRow | undefined> {
-    const r = await this.db.selectFrom('flows').selectAll().where('state', '=', state).executeTakeFirst()
+  async getFlowByStateHash(stateHash: string): Promise<FlowRow | undefined> {
+    const r = await this.db.selectFrom('flows').selectAll().where('state_hash', '=', stateHash).executeTakeFirst()
     return r && decodeFlow(r)
   }
 
@@ -302,7 +302,7 @@ export class KyselyStore implements Store {
           const row = await this.#writeBuilt(tx, key, build)
           await tx
             .updateTable('flows')
-            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null })
+            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null, state_enc: null })
             .where('id', '=', flowId)
             .execute()
           return row
@@ -582,6 +582,27 @@ export class KyselyStore implements Store {
       items: rows.map((r) => ({ ...r, detail: r.detail === null ? null : (JSON.parse(r.detail) as Record<string, unknown>) })),
       total: Number(count.n),
     }
+  }
+
+  // ---------------------------------------------------------------- process keys
+
+  async announceProcessKeys(id: string, fingerprints: Record<string, string>, now: number, staleBefore: number): Promise<void> {
+    const key_fingerprints = JSON.stringify(fingerprints)
+    await this.db
+      .insertInto('latchkey_process_keys')
+      .values({ id, key_fingerprints, last_seen: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ key_fingerprints, last_seen: now }))
+      .execute()
+    await this.db.deleteFrom('latchkey_process_keys').where('last_seen', '<', staleBefore).execute()
+  }
+
+  async listProcessKeys(since: number): Promise<Array<{ id: string; fingerprints: Record<string, string>; lastSeen: number }>> {
+    const rows = await this.db.selectFrom('latchkey_process_keys').selectAll().where('last_seen', '>=', since).orderBy('id').execute()
+    return rows.map((r) => ({ id: r.id, fingerprints: JSON.parse(r.key_fingerprints) as Record<string, string>, lastSeen: r.last_seen }))
+  }
+
+  async removeProcessKeys(id: string): Promise<void> {
+    await this.db.deleteFrom('latchkey_process_keys').where('id', '=', id).execute()
   }
 
   // ---------------------------------------------------------------- meta

@@ -4,6 +4,7 @@
  * run on SQLite and PostgreSQL; Kysely's migrator takes a lock so concurrent starts are safe.
  */
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { hashState } from '../crypto/state-hash.js'
 
 const migrations: Record<string, Migration> = {
   '0001-init': {
@@ -121,6 +122,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('connections').addColumn('token_issued_at', 'bigint').execute()
     },
   },
+  '0004-state-hash': {
+    // The state is kept as its SHA-256 (the unique index follows the renamed column) and, for
+    // building the authorization URL when the link opens, encrypted. Rows written before this
+    // have their state hashed here, so a sign-in already at the provider completes; a pending
+    // link not yet opened has no encrypted state and fails with "start again" when opened.
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('flows').renameColumn('state', 'state_hash').execute()
+      await db.schema.alterTable('flows').addColumn('state_enc', 'text').execute()
+      const rows = (await db.selectFrom('flows').select(['id', 'state_hash']).execute()) as Array<{ id: string; state_hash: string }>
+      for (const r of rows) await db.updateTable('flows').set({ state_hash: hashState(r.state_hash) }).where('id', '=', r.id).execute()
+    },
+  },
+  '0004b-process-keys': {
+    // Each running process announces the key versions it holds, so `keys rotate-encryption` can
+    // refuse while a process lacks the newest key (it would answer 500 for re-encrypted rows).
+    // Separate from any health heartbeat: this one is about keys, and expires by last_seen.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('latchkey_process_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_fingerprints', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+          .execute()
+      },
+    },
   '0007-flows-one-unopened': {
     // A flow a browser has continued on is bound to that browser: it must not be handed to the
     // app again as the open one. Only unopened flows are shared, so the index leaves opened ones out.

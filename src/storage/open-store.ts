@@ -3,7 +3,7 @@
  * Opens the store named by the configuration: a SQLite file (default, zero setup) or
  * PostgreSQL when `DATABASE_URL` is a `postgres://` URL.
  */
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely'
@@ -67,7 +67,12 @@ export function openStore(location: StoreLocation): KyselyStore {
     })
   }
   const path = location.url.replace(/^sqlite:(\/\/)?/i, '')
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:') {
+    // Tokens are encrypted, but the file also holds who is connected to what: owner only. SQLite
+    // gives its -wal and -shm files the database file's mode.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    closeSync(openSync(path, 'a', 0o600))
+  }
   const sqlite = new BetterSqlite3(path)
   // Opening waits (briefly, synchronously: once, before serving) for another process switching the
   // file to WAL; after that, no statement may wait inside better-sqlite3 (see guarded-dialect.ts).

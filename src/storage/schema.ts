@@ -20,8 +20,10 @@ export interface ApiKeysTable {
 
 export interface FlowsTable {
   id: string
-  /** Value of the OAuth `state` parameter (unique, single use). */
-  state: string
+  /** SHA-256 of the OAuth `state` parameter (`crypto/state-hash`; unique, single use). */
+  state_hash: string
+  /** The state itself, encrypted: the authorization URL is built when the link is opened. Null for rows from before 0004-state-hash. */
+  state_enc: string | null
   user_id: string
   provider_id: string
   /** JSON array of the scopes asked of the provider (requested ∪ already granted). */
@@ -110,6 +112,14 @@ export interface MetaTable {
   value: string
 }
 
+/** One row per running Latchkey process: the encryption key versions it holds (rotation checks them). */
+export interface ProcessKeysTable {
+  id: string
+  /** JSON `{ "<version>": "<fingerprint>" }` of the keys this process holds. */
+  key_fingerprints: string
+  last_seen: number
+}
+
 export interface Database {
   api_keys: ApiKeysTable
   flows: FlowsTable
@@ -117,4 +127,5 @@ export interface Database {
   providers: ProvidersTable
   audit_log: AuditTable
   latchkey_meta: MetaTable
+  latchkey_process_keys: ProcessKeysTable
 }

@@ -111,7 +111,8 @@ export interface Store {
    */
   createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser?: number): Promise<{ flow: FlowRow; created: boolean }>
   getFlow(id: string): Promise<FlowRow | undefined>
-  getFlowByState(state: string): Promise<FlowRow | undefined>
+  /** By `crypto/state-hash`'s hash of the state the callback carries. */
+  getFlowByStateHash(stateHash: string): Promise<FlowRow | undefined>
   /** Records the first browser that opened the link. True only for the first call. */
   markFlowOpened(id: string, browserBinding: string, at: number): Promise<boolean>
   /** Single use of `state`: true only for the first call, and only while the flow is pending. */
@@ -177,6 +178,12 @@ export interface Store {
   /** Deletes up to `limit` (default 1000) audit entries recorded before `before`; returns how many. */
   deleteAuditBefore(before: number, limit?: number): Promise<number>
   listAudit(filter: AuditFilter, limit: number, offset: number): Promise<{ items: AuditEntry[]; total: number }>
+
+  /** Announces (or refreshes) a process's key fingerprints; rows not seen since `staleBefore` are removed. */
+  announceProcessKeys(id: string, fingerprints: Record<string, string>, now: number, staleBefore: number): Promise<void>
+  /** Processes seen at or after `since`, with the key fingerprints they hold. */
+  listProcessKeys(since: number): Promise<Array<{ id: string; fingerprints: Record<string, string>; lastSeen: number }>>
+  removeProcessKeys(id: string): Promise<void>
 
   getMeta(key: string): Promise<string | undefined>
   setMeta(key: string, value: string): Promise<void>

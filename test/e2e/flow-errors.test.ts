@@ -4,6 +4,7 @@
  * provider error carrying markup, browser binding, and the `custom` and `skip` verification modes.
  */
 import { createHash } from 'node:crypto'
+import { hashState } from '../../src/crypto/state-hash.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser, type BrowserStep } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
@@ -85,6 +86,29 @@ describe('callback errors (browser verification)', () => {
     const ok = await browser.request(cb.toString())
     expect(ok.status).toBe(200)
     expect((await flowStatus(h, started.id)).status).toBe('completed')
+  })
+
+  it('stores the state only as its hash and encrypted (no column holds it)', async () => {
+    const started = await start(h, 'at-rest')
+    const cb = new URL(await callbackUrl(new TestBrowser(), started.url!, 'at-rest'))
+    const state = cb.searchParams.get('state')!
+    const row = await h.latchkey.store.getFlow(started.id)
+    expect(Object.values(row!).some((v) => typeof v === 'string' && v.includes(state))).toBe(false)
+    expect(row!.state_hash).toBe(hashState(state))
+  })
+
+  it('refuses an iss of another issuer on the same host (RFC 9207: exact issuer, not only its origin)', async () => {
+    const started = await start(h, 'mixup')
+    const browser = new TestBrowser()
+    const cb = new URL(await callbackUrl(browser, started.url!, 'mixup'))
+    expect(cb.searchParams.get('iss')).toBe(h.idp.issuer)
+    const other = new URL(cb)
+    other.searchParams.set('iss', `${h.idp.issuer}/tenants/other`)
+    const grants = codeGrants(h)
+    const page = await browser.request(other.toString())
+    expectHtmlPage(page, 502)
+    expect(codeGrants(h)).toBe(grants)
+    expect((await flowStatus(h, started.id)).status).toBe('failed')
   })
 
   it('refuses a callback without state (and with a repeated state)', async () => {

@@ -30,6 +30,7 @@ const SLOT_FIELD: Record<string, SecretSlot['field']> = {
   refresh_token_enc: 'refresh_token',
   code_verifier_enc: 'code_verifier',
   grant_enc: 'grant',
+  state_enc: 'state',
   client_secret_enc: 'client_secret',
 }
 
@@ -85,7 +86,7 @@ describe('encryption key rotation on a SQLite file', () => {
   function configFor(keys: string) {
     return loadConfig({
       cwd: dir,
-      env: { LATCHKEY_VERIFICATION: 'browser', LATCHKEY_BACKGROUND_REFRESH: 'false' },
+      env: { LATCHKEY_VERIFICATION: 'browser', LATCHKEY_BACKGROUND_REFRESH: 'false', LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8' },
       overrides: {
         host: '127.0.0.1',
         port,

@@ -56,7 +56,8 @@ beforeAll(async () => {
   known.failedFlowId = declined.id!
   const pending = await client.auth.start('pending-user', 'test-idp', { scopes: ['openid'] })
   known.pendingFlowId = pending.id!
-  known.pendingState = (await h.latchkey.store.getFlow(pending.id!))!.state
+  const pendingRow = (await h.latchkey.store.getFlow(pending.id!))!
+  known.pendingState = h.latchkey.ctx.vault.open({ table: 'flows', id: pendingRow.id, field: 'state' }, pendingRow.state_enc!)
   // A provider managed through the admin API, for PATCH fuzzing.
   const created = await fetch(`${h.baseURL}/v1/admin/auth_providers`, {
     method: 'POST',

@@ -72,6 +72,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       LATCHKEY_LOG_LEVEL: 'debug',
       LATCHKEY_VERIFICATION: 'browser',
       LATCHKEY_BACKGROUND_REFRESH: 'false',
+      // The test IdP runs on this machine: the SSRF guard must be told.
+      LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8,::1',
       ...options.env,
     },
     overrides: {

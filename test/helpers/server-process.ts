@@ -17,7 +17,7 @@ const input = JSON.parse(process.env['LATCHKEY_TEST_CONFIG'] ?? '{}') as {
 }
 const config = loadConfig({
   cwd: '/tmp',
-  env: { LATCHKEY_VERIFICATION: 'skip', LATCHKEY_BACKGROUND_REFRESH: 'false' },
+  env: { LATCHKEY_VERIFICATION: 'skip', LATCHKEY_BACKGROUND_REFRESH: 'false', LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8,::1' },
   overrides: {
     host: '127.0.0.1',
     port: input.port,

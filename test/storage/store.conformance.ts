@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sql } from 'kysely'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
+import { hashState } from '../../src/crypto/state-hash.js'
 import { type ApiKeyRow, type AuditEntry, type ConnectionRow, type FlowRow, OpenFlowLimitError, type ProviderRow, type StoreEvent } from '../../src/storage/store.js'
 
 /** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
@@ -32,7 +33,8 @@ export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
   const id = over.id ?? nextId('flow')
   return {
     id,
-    state: `state-${id}`,
+    state_hash: `state-hash-${id}`,
+    state_enc: `enc:state:${id}`,
     user_id: 'alice',
     provider_id: 'github',
     scopes: ['read:user', 'repo'],
@@ -238,14 +240,14 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
     // ------------------------------------------------------------------ flows
 
     describe('flows', () => {
-      it('creates a flow and reads it back by id and by state', async () => {
+      it('creates a flow and reads it back by id and by the state\'s hash', async () => {
         const row = flowRow({ next_uri: 'https://app.example/next', scopes: ['a', 'b c', 'ü'], requested_scopes: [] })
         const r = await store.createOrReuseFlow(row, T0)
         expect(r).toEqual({ flow: row, created: true })
         expect(await store.getFlow(row.id)).toEqual(row)
-        expect(await store.getFlowByState(row.state)).toEqual(row)
+        expect(await store.getFlowByStateHash(row.state_hash)).toEqual(row)
         expect(await store.getFlow('flow-missing')).toBeUndefined()
-        expect(await store.getFlowByState('state-missing')).toBeUndefined()
+        expect(await store.getFlowByStateHash('state-missing')).toBeUndefined()
       })
 
       it('reuses an open flow for the same user, provider and scope set', async () => {
@@ -976,7 +978,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const flow = flowRow({ id: 'flow-s1', user_id: 'zed', grant_enc: 'enc:grant' })
         await store.createOrReuseFlow(flow, T0)
         const flows = await store.listSecrets('flows', '', 100)
-        expect(flows).toContainEqual({ id: 'flow-s1', fields: { code_verifier_enc: flow.code_verifier_enc, grant_enc: 'enc:grant' } })
+        expect(flows).toContainEqual({ id: 'flow-s1', fields: { code_verifier_enc: flow.code_verifier_enc, grant_enc: 'enc:grant', state_enc: flow.state_enc } })
 
         await store.upsertProvider(providerRow({ id: 'prov-s1' }))
         await store.upsertProvider(providerRow({ id: 'prov-s2', client_secret_enc: null }))
@@ -1089,7 +1091,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
  * by `migrate()`, keeping the row (with `token_issued_at` unknown), and a second run does nothing.
  */
 export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: KyselyStore; drop: () => Promise<void> }>): void {
-  it('upgrades a database written by 0001-init, keeping its connections (token_issued_at unknown)', async () => {
+  it('upgrades a database written by 0001-init, keeping its connections (token_issued_at unknown) and hashing pending states', async () => {
     const { store, drop } = await openUnmigrated()
     try {
       expect(await migrateTo(store.db, '0001-init')).toEqual(['0001-init'])
@@ -1098,8 +1100,15 @@ export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: Kysely
         refresh_failures, refresh_cooldown_until, refresh_lease_owner, refresh_lease_until, generation)
         values ('cn_old', 'alice', 'github', 'active', '["repo"]', 'enc:a', 'enc:r', 'bearer', ${T0 + 3_600_000},
         null, 'acct', 'Alice', null, ${T0}, ${T0}, null, null, null, 0, null, null, null, 1)`.execute(store.db)
+      // A flow whose browser is at the provider during the upgrade: its state is hashed by 0004-state-hash.
+      await sql`insert into flows (id, state, user_id, provider_id, scopes, requested_scopes, scope_key, code_verifier_enc, nonce, redirect_uri,
+        next_uri, status, created_at, expires_at) values ('fl_old', 'old-state', 'bob', 'github', '["repo"]', '["repo"]', 'repo', null, null,
+        'http://127.0.0.1/oauth/callback', null, 'pending', ${T0}, ${T0 + 600_000})`.execute(store.db)
       expect((await store.migrate())[0]).toBe('0002-token-issued-at')
       expect(await store.getConnectionById('cn_old')).toMatchObject({ user_id: 'alice', scopes: ['repo'], expires_at: T0 + 3_600_000, token_issued_at: null, generation: 1 })
+      const flow = await store.getFlowByStateHash(hashState('old-state'))
+      expect(flow).toMatchObject({ id: 'fl_old', state_hash: hashState('old-state'), state_enc: null })
+      expect(JSON.stringify(await sql`select * from flows`.execute(store.db))).not.toContain('old-state')
       expect(await store.migrate()).toEqual([])
     } finally {
       await store.close()

@@ -14,6 +14,8 @@ import { refreshAccessToken } from '../../src/oauth/refresh-access-token.js'
 import { compileProviderEntry } from '../../src/providers/provider-config.js'
 import { ConfigError } from '../../src/config.js'
 import { catalog } from '../../src/providers/catalog.js'
+import { createOutbound } from '../../src/oauth/http.js'
+import { OutboundGuard } from '../../src/oauth/outbound-guard.js'
 
 const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
 
@@ -249,7 +251,9 @@ describe('provider entries', () => {
       bodies.push(new URLSearchParams(String(init?.body)))
       return respond(JSON.stringify({ access_token: 'at', refresh_token: 'rt', expires_in: 3600, token_type: 'Bearer' }))
     }
-    const http = { timeoutMs: 5000, fetch: fetch as typeof globalThis.fetch }
+    // A public address for the made-up host: the guard's pre-check resolves it.
+    const outbound = createOutbound({ allowPrivate: [], proxy: { http: undefined, https: undefined, noProxy: undefined }, resolve: async () => [{ address: '93.184.215.14', family: 4 }] })
+    const http = { timeoutMs: 5000, outbound, fetch: fetch as typeof globalThis.fetch }
     await exchangeCode(p, { callbackParameters: validateAuthResponse({ issuer: 'https://a' }, { client_id: 'c' }, new URLSearchParams({ code: 'abc' }), skipStateCheck), redirectUri: 'https://lk/cb', codeVerifier: undefined, scopes: ['read', 'write'], existingScopes: ['admin'] }, http)
     await refreshAccessToken(p, 'rt', ['read', 'write', 'admin'], http)
     expect(Object.fromEntries(bodies[0]!)).toMatchObject({ grant_type: 'authorization_code', code: 'abc', scope: 'read,write', previously: 'admin' })
@@ -265,7 +269,7 @@ describe('provider entries', () => {
 
   it('reports every start-up problem of the provider list as a ConfigError (the CLI prints it without a stack)', () => {
     const load = (input: Partial<Parameters<typeof loadProviders>[0]>) => () =>
-      loadProviders({ catalog, entries: [], envProviders: {}, configFile: 'latchkey.yaml', allowInsecureLoopback: false, ...input })
+      loadProviders({ catalog, entries: [], envProviders: {}, configFile: 'latchkey.yaml', allowInsecureLoopback: false, guard: new OutboundGuard([]), ...input })
     const google = { id: 'g', provider_id: 'google', client_id: 'c', client_secret: 's' }
     expect(load({ entries: [google, google] })).toThrow(new ConfigError('latchkey.yaml: auth.providers[1]: id "g" is used twice'))
     expect(load({ envProviders: { nosuch: { client_id: 'c' } } })).toThrow(new ConfigError('LATCHKEY_NOSUCH_CLIENT_ID: there is no built-in provider "nosuch"'))

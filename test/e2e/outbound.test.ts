@@ -1,0 +1,165 @@
+/**
+ * Every outbound request goes through `oauth/http.ts`: the egress proxy from the standard
+ * environment (a real CONNECT proxy counts what went through it, NO_PROXY hosts bypass it), and
+ * the SSRF guard (metadata, private and loopback addresses, names that resolve to them, also at
+ * connect time, and credentials in URLs), checked against a real listener that counts
+ * connections: a refused request opens none.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { type Server, createServer } from 'node:http'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Latchkey } from '@latchkey/client'
+import { createOutbound, providerFetch } from '../../src/oauth/http.js'
+import { ProviderError } from '../../src/oauth/provider-error.js'
+import { TestBrowser } from '../helpers/browser.js'
+import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js'
+import { type Harness, freePort, startHarness } from '../helpers/latchkey.js'
+
+async function connectUser(h: Harness, user: string): Promise<void> {
+  const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
+  const started = await client.auth.start(user, 'test-idp', { scopes: ['openid'] })
+  await new TestBrowser().authorize(started.url!, { login: user })
+  const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+  expect(done.status).toBe('completed')
+}
+
+describe('egress proxy (HTTP_PROXY / NO_PROXY)', () => {
+  let proxy: ConnectProxy
+  beforeAll(async () => {
+    proxy = await startConnectProxy()
+  })
+  afterAll(async () => proxy?.close())
+
+  it('sends the token request through the proxy', async () => {
+    const h = await startHarness({ env: { HTTP_PROXY: proxy.url } })
+    try {
+      const before = proxy.tunnels.length
+      await connectUser(h, 'proxied')
+      const idpHost = new URL(h.idp.issuer).host
+      expect(proxy.tunnels.slice(before)).toContain(idpHost)
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('lower-case http_proxy too, and a NO_PROXY host bypasses it', async () => {
+    const h = await startHarness({ env: { http_proxy: proxy.url, NO_PROXY: '127.0.0.1' } })
+    try {
+      const before = proxy.tunnels.length
+      await connectUser(h, 'direct')
+      expect(proxy.tunnels.length).toBe(before)
+    } finally {
+      await h.close()
+    }
+  })
+})
+
+describe('SSRF guard', () => {
+  let listener: Server
+  let port: number
+  let connections = 0
+  beforeAll(async () => {
+    port = await freePort()
+    listener = createServer((_req, res) => res.end('{}'))
+    listener.on('connection', () => connections++)
+    await new Promise<void>((resolve) => listener.listen(port, '127.0.0.1', resolve))
+  })
+  afterAll(async () => {
+    listener.closeAllConnections()
+    await new Promise((r) => listener.close(r))
+  })
+
+  const noProxy = { http: undefined, https: undefined, noProxy: undefined }
+  /** A resolver for made-up names: `rebind.test` gives `answers` in turn (the last one repeats). */
+  const resolver = (...answers: string[]) => {
+    let i = 0
+    return async (name: string) => {
+      if (name !== 'rebind.test') throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: 'ENOTFOUND' })
+      const address = answers[Math.min(i++, answers.length - 1)]!
+      return [{ address, family: address.includes(':') ? 6 : 4 }]
+    }
+  }
+  const call = (url: string, allowPrivate: string[], resolve = resolver('127.0.0.1')) =>
+    providerFetch({ timeoutMs: 5000, outbound: createOutbound({ allowPrivate, proxy: noProxy, resolve }) })(url, { method: 'POST' })
+
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a linkLocal address/],
+    ['http://[::ffff:127.0.0.1]:1/token', /is a loopback address/],
+    ['http://[fd00::1]/token', /is a uniqueLocal address/],
+    ['http://10.1.2.3/token', /is a private address/],
+    ['http://100.64.0.1/token', /is a carrierGradeNat address/],
+    ['http://metadata.google.internal/computeMetadata/v1/', /metadata service/],
+    ['http://user:pass@rebind.test/token', /URLs with credentials are refused/],
+  ])('refuses %s', async (url, reason) => {
+    const err = await call(url, []).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProviderError)
+    expect((err as Error).message).toMatch(/^outbound request refused: /)
+    expect((err as Error).message).toMatch(reason)
+  })
+
+  it('refuses loopback, literal or through a name, without opening a connection', async () => {
+    const before = connections
+    await expect(call(`http://127.0.0.1:${port}/token`, [])).rejects.toThrow(/127\.0\.0\.1 is a loopback address/)
+    await expect(call(`http://rebind.test:${port}/token`, [])).rejects.toThrow(/rebind\.test resolves to 127\.0\.0\.1 is a loopback address/)
+    expect(connections).toBe(before)
+    // The allow-list lets it through, and the listener sees that connection.
+    expect((await call(`http://rebind.test:${port}/token`, ['127.0.0.1'])).status).toBe(200)
+    expect(connections).toBe(before + 1)
+  })
+
+  it('checks the address the connection resolves, not only the first answer (DNS rebinding)', async () => {
+    const before = connections
+    const err = await call(`http://rebind.test:${port}/token`, [], resolver('93.184.215.14', '127.0.0.1')).catch((e: unknown) => e)
+    expect((err as Error).message).toMatch(/^outbound request refused: rebind\.test resolves to 127\.0\.0\.1 is a loopback address/)
+    expect(connections).toBe(before)
+  })
+
+  it('refuses such providers at the admin API with a 400 that says why', async () => {
+    const h = await startHarness()
+    try {
+      const create = async (tokenEndpoint: string) => {
+        const entry = h.idp.entry('ssrf') as { oauth2: { token_request: { endpoint: string } } }
+        entry.oauth2.token_request.endpoint = tokenEndpoint
+        const r = await fetch(`${h.baseURL}/v1/admin/auth_providers`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(entry),
+        })
+        return { status: r.status, body: (await r.json()) as { name: string; message: string } }
+      }
+      for (const [url, reason] of [
+        ['https://169.254.169.254/token', /oauth2\.token_request\.endpoint: 169\.254\.169\.254: 169\.254\.169\.254 is a linkLocal address/],
+        ['https://user:pass@idp.example/token', /oauth2\.token_request\.endpoint: https:\/\/…@idp\.example: URLs with credentials are refused/],
+        ['https://metadata.google.internal/token', /metadata service/],
+      ] as const) {
+        const r = await create(url)
+        expect(r.status).toBe(400)
+        expect(r.body.name).toBe('BAD_REQUEST')
+        expect(r.body.message).toMatch(reason)
+      }
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('nothing in src/ but oauth/http.ts (and the client SDK) calls fetch', () => {
+    const root = fileURLToPath(new URL('../../src', import.meta.url))
+    const offenders: string[] = []
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name)
+        if (statSync(path).isDirectory()) {
+          if (path !== join(root, 'client')) walk(path)
+        } else if (path.endsWith('.ts') && path !== join(root, 'oauth', 'http.ts')) {
+          // Outbound calls: fetch, undici, or node:http(s)' request/get (types and servers are fine).
+          const text = readFileSync(path, 'utf8')
+          if (/(^|[^\w.])fetch\s*\(|globalThis\.fetch|from 'undici'|import\s+(\w+|\*\s+as\s+\w+|\{[^}]*\b(request|get)\b[^}]*\})\s+from 'node:https?'/.test(text)) offenders.push(path.slice(root.length + 1))
+        }
+      }
+    }
+    walk(root)
+    expect(offenders).toEqual([])
+  })
+})
