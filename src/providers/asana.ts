@@ -38,13 +38,14 @@ export const asana = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.asana.com/docs/oauth',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-asana-access-token',
       expires_in: 3600,
@@ -55,7 +56,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-asana-access-token', refreshToken: 'fake-asana-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-asana-access-token-2',
       expires_in: 3600,

@@ -48,13 +48,14 @@ export const atlassian = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-atlassian-access-token',
       expires_in: 3600,
@@ -70,7 +71,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-atlassian-access-token-2',
       refresh_token: 'fake-atlassian-refresh-token-2',

@@ -48,14 +48,15 @@ export const auth0 = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Auth0 prints the body without `scope`; `scope` is returned when it differs from the request (RFC 6749 §5.1), as here.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://auth0.com/docs/api/authentication',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-auth0-access-token',
       refresh_token: 'fake-auth0-refresh-token',
@@ -72,7 +73,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-auth0-access-token-2',
       refresh_token: 'fake-auth0-refresh-token-2',

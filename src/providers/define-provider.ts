@@ -186,10 +186,17 @@ export function defineProvider<const T extends ProviderDefinition>(definition: T
  */
 export interface DocumentedTokenResponse {
   /**
-   * `printed`: the documentation prints this answer (values faked). `fields`: it prints no
-   * example, so the body is built from the fields it documents (the file's comment says so).
+   * `printed`: the documentation prints this answer (values faked), checked against `source`.
+   * `fields`: it prints no example, so the body is built from the fields `source` documents
+   * (the file's comment says so), checked against that page.
+   * `unverified`: written from the provider's documented field list as remembered; not yet
+   * checked against its page. The test still runs it, but it proves only that the maps read
+   * what the author believed the provider sends. To verify one, open `source`, compare field
+   * names, nesting, the `scope` format (space- or comma-separated string, array) and which of
+   * `expires_in` / `refresh_token` / `refresh_token_expires_in` appear, fix the body (and the
+   * definition's maps if they disagree), then set `printed` or `fields`.
    */
-  basis: 'printed' | 'fields'
+  basis: 'printed' | 'fields' | 'unverified'
   /** The JSON body, or the raw text of a form-encoded answer. */
   body: Record<string, unknown> | string
   /**

@@ -46,13 +46,14 @@ export const dropbox = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'sl.fake-dropbox-access-token',
       expires_in: 14400,
@@ -70,7 +71,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'sl.fake-dropbox-access-token-2', expires_in: 14400, token_type: 'bearer' },
     expect: { accessToken: 'sl.fake-dropbox-access-token-2', expiresIn: 14400 },
   },

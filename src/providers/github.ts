@@ -44,19 +44,20 @@ export const github = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * The refresh answer is a GitHub App user token ("Refreshing user access tokens"); its `scope` is empty.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'gho_fake-github-access-token', scope: 'repo,gist', token_type: 'bearer' },
     expect: { accessToken: 'gho_fake-github-access-token', scope: ['repo', 'gist'] },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'ghu_fake-github-access-token',
       expires_in: 28800,

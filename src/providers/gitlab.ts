@@ -46,13 +46,14 @@ export const gitlab = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.gitlab.com/api/oauth2/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-gitlab-access-token',
       token_type: 'bearer',
@@ -69,7 +70,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-gitlab-access-token-2',
       token_type: 'bearer',

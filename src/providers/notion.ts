@@ -58,13 +58,14 @@ export const notion = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.notion.com/docs/authorization',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-notion-access-token',
       token_type: 'bearer',
@@ -79,7 +80,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-notion-access-token', refreshToken: 'fake-notion-refresh-token' },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-notion-access-token-2',
       token_type: 'bearer',

@@ -47,13 +47,14 @@ export const pagerduty = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-pagerduty-access-token',
       expires_in: 2592000,
@@ -70,7 +71,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-pagerduty-access-token-2',
       expires_in: 2592000,

@@ -57,13 +57,14 @@ export const quickbooks = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'bearer',
       expires_in: 3600,
@@ -78,7 +79,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'bearer',
       expires_in: 3600,

@@ -62,14 +62,15 @@ export const salesforce = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * No `expires_in`: the lifetime is the org's session timeout (`assumedAccessTokenLifetimeSeconds`).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-salesforce-access-token',
       signature: 'fake-signature',
@@ -87,7 +88,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-salesforce-access-token-2',
       signature: 'fake-signature',

@@ -48,14 +48,15 @@ export const shopify = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * An expiring offline token (the non-expiring form has only `access_token` and `scope`).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'shpat_fake-shopify-access-token',
       scope: 'write_orders,read_customers',
@@ -71,7 +72,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'shpat_fake-shopify-access-token-2',
       scope: 'write_orders,read_customers',

@@ -47,14 +47,15 @@ export const slack = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * A user-token install with token rotation: the user token is under `authed_user`; the refresh answer has it at the top level.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://api.slack.com/methods/oauth.v2.access',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       ok: true,
       app_id: 'A0FAKEAPP',
@@ -78,7 +79,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       ok: true,
       access_token: 'xoxp-fake-slack-access-token-2',

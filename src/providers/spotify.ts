@@ -40,14 +40,15 @@ export const spotify = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Spotify's refresh answer may omit `refresh_token`; the core then keeps the old one.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.spotify.com/documentation/web-api/tutorials/code-flow',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-spotify-access-token',
       token_type: 'Bearer',
@@ -63,7 +64,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-spotify-access-token-2',
       token_type: 'Bearer',

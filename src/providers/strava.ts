@@ -42,14 +42,15 @@ export const strava = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Granted scopes come back on the redirect (`scope=read,activity:read`), not in the token answer.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.strava.com/docs/authentication/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'Bearer',
       expires_at: 1568775134,
@@ -61,7 +62,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-strava-access-token', refreshToken: 'fake-strava-refresh-token', expiresIn: 21600 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'Bearer',
       access_token: 'fake-strava-access-token-2',

@@ -91,6 +91,23 @@ it('every provider file in src/providers is in the catalog (run `npm run provide
   expect(missing).toEqual([])
 })
 
+/**
+ * How many examples are checked against their provider's page. `unverified` ones were written from
+ * memory: the count is printed so it is visible in every run, and the README states it, so the two
+ * cannot drift apart silently (verifying one means updating the README's number too).
+ */
+it('counts the examples not yet checked against their documentation, as the README states', async () => {
+  const unverified: string[] = []
+  for (const [key] of entries) {
+    const { examples } = (await import(`../../src/providers/${key}.ts`)) as { examples: ProviderExamples }
+    const bases = [examples.tokenResponse.basis, examples.refreshResponse?.basis].filter((b) => b !== undefined)
+    if (bases.includes('unverified')) unverified.push(key)
+  }
+  console.info(`provider examples: ${entries.length - unverified.length} verified, ${unverified.length} unverified (${unverified.join(', ')})`)
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  expect(readme).toContain(`${entries.length - unverified.length} of the ${entries.length} examples are checked against the provider's page`)
+})
+
 /** The documented answer as the token endpoint would send it, read by the real parser. */
 async function checkDocumented(example: DocumentedTokenResponse, spec: ResponseSpec | undefined, what: string): Promise<void> {
   const form = typeof example.body === 'string'
