@@ -187,8 +187,8 @@ export function defineProvider<const T extends ProviderDefinition>(definition: T
 export interface DocumentedTokenResponse {
   /**
    * `printed`: the documentation prints this answer (values faked), checked against `source`.
-   * `fields`: it prints no example, so the body is built from the fields `source` documents
-   * (the file's comment says so), checked against that page.
+   * `fields`: built from the fields the provider documents, on `source` or in its own typed SDK,
+   * when no printed answer was compared (the file's comment names what was compared).
    * `unverified`: written from the provider's documented field list as remembered; not yet
    * checked against its page. The test still runs it, but it proves only that the maps read
    * what the author believed the provider sends. To verify one, open `source`, compare field

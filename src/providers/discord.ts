@@ -38,14 +38,15 @@ export const discord = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token answer built from the fields of Discord's "Access Token Response" (access_token, token_type,
+ * expires_in, refresh_token, scope), as discord-api-types types it (RESTPostOAuth2AccessTokenResult, which
+ * cites that section), with fake values. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://discord.com/developers/docs/topics/oauth2',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-discord-access-token',
       token_type: 'Bearer',

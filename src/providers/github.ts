@@ -44,20 +44,21 @@ export const github = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * The refresh answer is a GitHub App user token ("Refreshing user access tokens"); its `scope` is empty.
+ * The OAuth app answer as "Authorizing OAuth apps" prints it (JSON, `Accept: application/json`), with
+ * fake values. The refresh answer is a GitHub App user token, built from the response-parameter table of
+ * "Refreshing user access tokens" (github/docs data/reusables/apps/user-access-token-response-parameters.md):
+ * `expires_in` always 28800, `refresh_token_expires_in` 15811200, `scope` always an empty string.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: { access_token: 'gho_fake-github-access-token', scope: 'repo,gist', token_type: 'bearer' },
     expect: { accessToken: 'gho_fake-github-access-token', scope: ['repo', 'gist'] },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'ghu_fake-github-access-token',
       expires_in: 28800,

@@ -51,14 +51,16 @@ export const microsoft = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token answer built from the fields the v2.0 auth code flow documents, with fake values, as MSAL
+ * types them (ServerAuthorizationTokenResponse, @azure/msal-common: access_token, token_type, scope
+ * space-separated, expires_in, ext_expires_in, refresh_token, id_token; one type for code and refresh
+ * answers). Not compared with the printed example on `source` itself.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-microsoft-access-token',
       token_type: 'Bearer',
@@ -75,7 +77,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-microsoft-access-token-2',
       token_type: 'Bearer',

@@ -47,15 +47,16 @@ export const slack = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * A user-token install with token rotation: the user token is under `authed_user`; the refresh answer has it at the top level.
+ * The oauth.v2.access answer for a user token, with fake values: the nesting under `authed_user` as the
+ * method page prints it (`authed_user.scope` comma-separated), with the token-rotation fields
+ * (`authed_user.refresh_token`, `authed_user.expires_in`) that @slack/oauth's OAuthV2Response types there.
+ * The refresh answer (top-level fields) is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://api.slack.com/methods/oauth.v2.access',
+  source: 'https://docs.slack.dev/reference/methods/oauth.v2.access',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       ok: true,
       app_id: 'A0FAKEAPP',
