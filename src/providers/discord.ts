@@ -38,15 +38,14 @@ export const discord = defineProvider({
 })
 
 /**
- * The token answer built from the fields of Discord's "Access Token Response" (access_token, token_type,
- * expires_in, refresh_token, scope), as discord-api-types types it (RESTPostOAuth2AccessTokenResult, which
- * cites that section), with fake values. The refresh answer is still unverified.
+ * The token answer as "Access Token Response" prints it (discord/discord-api-docs docs/topics/OAuth2.md),
+ * with fake values: `scope` space-separated, `expires_in` 604800. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://discord.com/developers/docs/topics/oauth2',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'printed',
     body: {
       access_token: 'fake-discord-access-token',
       token_type: 'Bearer',

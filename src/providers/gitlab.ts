@@ -46,44 +46,43 @@ export const gitlab = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code and refresh answers as "OAuth 2.0 identity provider API" prints them (gitlab-org/gitlab
+ * doc/api/oauth2.md), with fake values: `expires_in` 7200, a new refresh token on every refresh,
+ * `created_at`, and no `scope`. The doorkeeper gem the API is based on does send `scope` (space-separated,
+dropped when blank: lib/doorkeeper/oauth/token_response.rb), which is why `returnsGrantedScopes` stays true;
+without it the granted scopes fall back to the requested ones.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.gitlab.com/api/oauth2/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-gitlab-access-token',
       token_type: 'bearer',
       expires_in: 7200,
       refresh_token: 'fake-gitlab-refresh-token',
-      scope: 'api',
       created_at: 1607635748,
     },
     expect: {
       accessToken: 'fake-gitlab-access-token',
       refreshToken: 'fake-gitlab-refresh-token',
       expiresIn: 7200,
-      scope: ['api'],
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-gitlab-access-token-2',
       token_type: 'bearer',
       expires_in: 7200,
       refresh_token: 'fake-gitlab-refresh-token-2',
-      scope: 'api',
-      created_at: 1607642948,
+      created_at: 1628711391,
     },
     expect: {
       accessToken: 'fake-gitlab-access-token-2',
       refreshToken: 'fake-gitlab-refresh-token-2',
       expiresIn: 7200,
-      scope: ['api'],
     },
   },
 }

@@ -51,16 +51,17 @@ export const microsoft = defineProvider({
 })
 
 /**
- * The token answer built from the fields the v2.0 auth code flow documents, with fake values, as MSAL
- * types them (ServerAuthorizationTokenResponse, @azure/msal-common: access_token, token_type, scope
- * space-separated, expires_in, ext_expires_in, refresh_token, id_token; one type for code and refresh
- * answers). Not compared with the printed example on `source` itself.
+ * The code and refresh answers as "Microsoft identity platform and OAuth 2.0 authorization code flow"
+ * prints them (MicrosoftDocs/entra-docs docs/identity-platform/v2-oauth2-auth-code-flow.md), with fake
+ * values. The page prints `scope` URL-encoded (`https%3A%2F%2Fgraph.microsoft.com%2Fmail.read`), which the
+ * JSON body never is; the example uses the decoded scope. `refresh_token` comes only with `offline_access`,
+ * `id_token` only with `openid`.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'printed',
     body: {
       access_token: 'fake-microsoft-access-token',
       token_type: 'Bearer',
@@ -77,7 +78,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'fields',
+    basis: 'printed',
     body: {
       access_token: 'fake-microsoft-access-token-2',
       token_type: 'Bearer',
