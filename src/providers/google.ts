@@ -44,14 +44,17 @@ export const google = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange and refresh answers as "Using OAuth 2.0 for Web Server Applications" prints them,
+ * with fake values: `access_token`, `expires_in` 3920, `token_type` Bearer, `scope` space-separated and
+ * `refresh_token` (the refresh answer has none). Compared with the page's samples as copied verbatim into
+ * public code (its sample token `1/fFAGRNJru1FTz70BzhT3Zg`), which show the same fields; the scope pair
+ * (drive.metadata.readonly, calendar.readonly) is the one the page's current samples request.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.google.com/identity/protocols/oauth2/web-server',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-google-access-token',
       expires_in: 3920,
@@ -67,7 +70,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-google-access-token-2',
       expires_in: 3920,
