@@ -44,19 +44,22 @@ export const linear = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange and refresh answers as "OAuth 2.0 authentication" prints them for apps with refresh
+ * tokens (the default since October 2025), with fake values: `expires_in` 86399, `scope` a space-separated
+ * string (the authorize request sends it comma-separated), a new `refresh_token` on every refresh. The page
+ * notes that apps created before 1 December 2023 get `scope` as an array of strings instead, which the
+ * parser reads too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://linear.app/developers/oauth-2-0-authentication',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-linear-access-token',
       token_type: 'Bearer',
       expires_in: 86399,
-      scope: ['read', 'write'],
+      scope: 'read write',
       refresh_token: 'fake-linear-refresh-token',
     },
     expect: {
@@ -67,12 +70,12 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-linear-access-token-2',
       token_type: 'Bearer',
       expires_in: 86399,
-      scope: ['read', 'write'],
+      scope: 'read write',
       refresh_token: 'fake-linear-refresh-token-2',
     },
     expect: {
