@@ -40,15 +40,17 @@ export const spotify = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * Spotify's refresh answer may omit `refresh_token`; the core then keeps the old one.
+ * The code-exchange answer as "Authorization Code Flow" prints it and the refresh answer as "Refreshing
+ * tokens" (developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens) prints it, with fake
+ * values (compared through verbatim copies of both samples, `NgCXRK...MzYjw` and `BQBLuPRYBQ...`):
+ * `token_type` Bearer, `scope` space-separated, `expires_in` 3600, `refresh_token`. The refresh page adds
+ * that a refresh answer may carry no `refresh_token`; the core then keeps the old one.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.spotify.com/documentation/web-api/tutorials/code-flow',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-spotify-access-token',
       token_type: 'Bearer',
@@ -64,17 +66,19 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-spotify-access-token-2',
       token_type: 'Bearer',
-      scope: 'user-read-private user-read-email',
       expires_in: 3600,
+      refresh_token: 'fake-spotify-refresh-token-2',
+      scope: 'user-read-email user-read-private',
     },
     expect: {
       accessToken: 'fake-spotify-access-token-2',
+      refreshToken: 'fake-spotify-refresh-token-2',
       expiresIn: 3600,
-      scope: ['user-read-private', 'user-read-email'],
+      scope: ['user-read-email', 'user-read-private'],
     },
   },
 }
