@@ -37,26 +37,27 @@ export const zoom = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange answer as Zoom's OAuth page prints it (compared through a verbatim copy of its sample,
+ * whose JWTs carry `<Client_ID>` placeholders), with fake values: `token_type` bearer, `refresh_token`,
+ * `expires_in` 3599, `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.zoom.us/docs/integrations/oauth/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-zoom-access-token',
       token_type: 'bearer',
       refresh_token: 'fake-zoom-refresh-token',
       expires_in: 3599,
-      scope: 'user:read:user',
+      scope: 'user:read:admin',
     },
     expect: {
       accessToken: 'fake-zoom-access-token',
       refreshToken: 'fake-zoom-refresh-token',
       expiresIn: 3599,
-      scope: ['user:read:user'],
+      scope: ['user:read:admin'],
     },
   },
   refreshResponse: {
