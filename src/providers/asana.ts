@@ -38,14 +38,15 @@ export const asana = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange answer as Asana's OAuth page prints it (its sample `f6ds7fdsa69ags7ag9sd5a`, found in a
+ * copy of the page's markdown), with fake values: `expires_in` 3600, `token_type` bearer, the user under
+ * `data`, `refresh_token`, no `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.asana.com/docs/oauth',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-asana-access-token',
       expires_in: 3600,
