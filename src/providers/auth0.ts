@@ -48,28 +48,27 @@ export const auth0 = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * Auth0 prints the body without `scope`; `scope` is returned when it differs from the request (RFC 6749 §5.1), as here.
+ * The authorization-code answer as the Authentication API reference prints it (its sample
+ * `"access_token":"eyJz93a...k4laUWw"`, found in copies of the auth0/docs source), with fake values:
+ * `access_token`, `refresh_token`, `id_token`, `token_type` Bearer, `expires_in` 86400 and no `scope`.
+ * The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://auth0.com/docs/api/authentication',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-auth0-access-token',
       refresh_token: 'fake-auth0-refresh-token',
       id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxmYWtlLXVzZXIifQ.fake-signature',
       token_type: 'Bearer',
       expires_in: 86400,
-      scope: 'openid profile offline_access',
     },
     expect: {
       accessToken: 'fake-auth0-access-token',
       refreshToken: 'fake-auth0-refresh-token',
       expiresIn: 86400,
-      scope: ['openid', 'profile', 'offline_access'],
     },
   },
   refreshResponse: {
