@@ -48,15 +48,16 @@ export const shopify = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * An expiring offline token (the non-expiring form has only `access_token` and `scope`).
+ * The code-exchange answer for an expiring offline token as Shopify's docs print it (sample
+ * `f85632530bf277ec9ac6f649fc327f17`, compared through a verbatim copy), with fake values: `scope`
+ * comma-separated, `expires_in` 3600, `refresh_token` (`shprt_`), `refresh_token_expires_in` 7776000. A
+ * non-expiring token's answer is only `access_token` and `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'shpat_fake-shopify-access-token',
       scope: 'write_orders,read_customers',
