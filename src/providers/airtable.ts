@@ -59,6 +59,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-airtable-refresh-token',
       expiresIn: 3600,
       scope: ['data.records:read', 'data.records:write'],
+      refreshTokenExpiresIn: 5184000,
     },
   },
   refreshResponse: {
@@ -76,6 +77,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-airtable-refresh-token-2',
       expiresIn: 3600,
       scope: ['data.records:read', 'data.records:write'],
+      refreshTokenExpiresIn: 5184000,
     },
   },
 }

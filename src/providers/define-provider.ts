@@ -201,10 +201,17 @@ export interface DocumentedTokenResponse {
   body: Record<string, unknown> | string
   /**
    * What the parser must find, read with the definition's `tokenResponse` (or `refreshResponse`)
-   * map. An omitted `expiresIn`, `scope` or `refreshToken` means the answer states none.
-   * `expiresIn: 'from expires_at'` is for an absolute expiry (any positive lifetime passes).
+   * map. An omitted `expiresIn`, `refreshTokenExpiresIn`, `scope` or `refreshToken` means the answer
+   * states none. `expiresIn: 'from expires_at'` is for an absolute expiry (any positive lifetime passes).
    */
-  expect: { accessToken: string; refreshToken?: string; expiresIn?: number | 'from expires_at'; scope?: readonly string[] }
+  expect: {
+    accessToken: string
+    refreshToken?: string
+    expiresIn?: number | 'from expires_at'
+    /** Refresh-token lifetime in seconds (`refresh_token_expires_in`, or where the map finds it). */
+    refreshTokenExpiresIn?: number
+    scope?: readonly string[]
+  }
 }
 
 /**

@@ -72,6 +72,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'ghr_fake-github-refresh-token',
       expiresIn: 28800,
       scope: [],
+      refreshTokenExpiresIn: 15811200,
     },
   },
 }

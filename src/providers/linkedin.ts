@@ -65,6 +65,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-linkedin-refresh-token',
       expiresIn: 86400,
       scope: ['r_basicprofile'],
+      refreshTokenExpiresIn: 525600,
     },
   },
   refreshResponse: {
@@ -81,6 +82,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-linkedin-refresh-token',
       expiresIn: 86400,
       scope: ['r_basicprofile'],
+      refreshTokenExpiresIn: 439200,
     },
   },
 }

@@ -70,6 +70,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'shprt_fake-shopify-refresh-token',
       expiresIn: 3600,
       scope: ['write_orders', 'read_customers'],
+      refreshTokenExpiresIn: 7776000,
     },
   },
   refreshResponse: {
@@ -86,6 +87,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'shprt_fake-shopify-refresh-token-2',
       expiresIn: 3600,
       scope: ['write_orders', 'read_customers'],
+      refreshTokenExpiresIn: 7776000,
     },
   },
 }

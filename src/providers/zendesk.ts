@@ -70,6 +70,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-zendesk-refresh-token',
       expiresIn: 172800,
       scope: ['read'],
+      refreshTokenExpiresIn: 800000,
     },
   },
   refreshResponse: {
@@ -87,6 +88,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-zendesk-refresh-token-2',
       expiresIn: 172800,
       scope: ['read'],
+      refreshTokenExpiresIn: 800000,
     },
   },
 }

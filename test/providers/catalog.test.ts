@@ -121,9 +121,11 @@ async function checkDocumented(example: DocumentedTokenResponse, spec: ResponseS
     headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' },
   })
   const tokens = await parseTokenResponse(response, spec)
-  const { accessToken, refreshToken, expiresIn, scope } = example.expect
+  const { accessToken, refreshToken, expiresIn, refreshTokenExpiresIn, scope } = example.expect
   expect(tokens.accessToken, `${what}: access_token`).toBe(accessToken)
   expect(tokens.refreshToken, `${what}: refresh_token`).toBe(refreshToken)
+  // Read through the map too: QuickBooks names it `x_refresh_token_expires_in`.
+  expect(tokens.refreshTokenExpiresIn, `${what}: refresh_token_expires_in`).toBe(refreshTokenExpiresIn)
   if (expiresIn === 'from expires_at') expect(tokens.expiresIn, `${what}: expires_at`).toBeGreaterThan(0)
   else expect(tokens.expiresIn, `${what}: expires_in`).toBe(expiresIn)
   expect(tokens.scope, `${what}: scope`).toEqual(scope)
