@@ -40,14 +40,16 @@ export const stripe = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange answer as the Connect OAuth reference prints it (placeholders `{ACCESS_TOKEN}`,
+ * `{PUBLISHABLE_KEY}`, `{ACCOUNT_ID}`; compared through verbatim copies), with fake values: `access_token`,
+ * `livemode`, `refresh_token`, `token_type` bearer, `stripe_publishable_key`, `stripe_user_id`, `scope`
+ * (`read_write`), no `expires_in`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.stripe.com/connect/oauth-reference',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'sk_test_fake-stripe-access-token',
       livemode: false,
