@@ -42,15 +42,16 @@ export const strava = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
- * Granted scopes come back on the redirect (`scope=read,activity:read`), not in the token answer.
+ * The code-exchange and refresh answers as "Authentication" prints them (samples `a4b945687g...` and
+ * `a9b723...`, compared through copies of the page), with fake values: `token_type` Bearer, `expires_at`
+ * and `expires_in` (21600, then 20566), a new `refresh_token` on refresh, the `athlete` summary on the code
+ * exchange only, and no `scope` (Strava reports granted scopes on the callback instead).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.strava.com/docs/authentication/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       token_type: 'Bearer',
       expires_at: 1568775134,
@@ -62,7 +63,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-strava-access-token', refreshToken: 'fake-strava-refresh-token', expiresIn: 21600 },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       token_type: 'Bearer',
       access_token: 'fake-strava-access-token-2',
