@@ -39,7 +39,8 @@ export const discord = defineProvider({
 
 /**
  * The token answer as "Access Token Response" prints it (discord/discord-api-docs docs/topics/OAuth2.md),
- * with fake values: `scope` space-separated, `expires_in` 604800. The refresh answer is still unverified.
+ * with fake values: `scope` space-separated, `expires_in` 604800. For a refresh the page says "You will receive
+ * a fresh access token response", so the refresh answer is built from the same fields.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -61,7 +62,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-discord-access-token-2',
       token_type: 'Bearer',
