@@ -47,16 +47,18 @@ export const slack = defineProvider({
 })
 
 /**
- * The oauth.v2.access answer for a user token, with fake values: the nesting under `authed_user` as the
- * method page prints it (`authed_user.scope` comma-separated), with the token-rotation fields
- * (`authed_user.refresh_token`, `authed_user.expires_in`) that @slack/oauth's OAuthV2Response types there.
- * The refresh answer (top-level fields) is still unverified.
+ * The oauth.v2.access answer for a user token, with fake values: the nesting as the method page prints it
+ * (user token under `authed_user`, `authed_user.scope` comma-separated), with the fields "Using token
+ * rotation" prints for a rotating user token (`"id": "U1234", "scope": "chat:write", "access_token":
+ * "xoxe.xoxp-1-1234-...", "expires_in": 43200, "refresh_token": "xoxe-1-...", "token_type": "user"`).
+ * The refresh answer (top-level fields, as @slack/oauth's OAuthV2TokenRefreshResponse types it) is still
+ * unverified: neither page prints it whole.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.slack.dev/reference/methods/oauth.v2.access',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'printed',
     body: {
       ok: true,
       app_id: 'A0FAKEAPP',
