@@ -47,18 +47,21 @@ export const pagerduty = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The code-exchange and refresh answers as "Act as User Tokens via Code Grant" prints them
+ * (PagerDuty/developer-docs), with fake values: `client_info`, `id_token` (code exchange only), `token_type`
+ * bearer, `access_token` and a new `refresh_token` (`pdus+_`), `scope` space-separated, `expires_in` 864000
+ * (the page prints 10 days although its text says access tokens now live 30 days).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
+      client_info: 'prefix_legacy_app',
       access_token: 'fake-pagerduty-access-token',
-      expires_in: 2592000,
-      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWJkb21haW4iOiJhY21lIiwicmVnaW9uIjoidXMifQ.fake-signature',
+      expires_in: 864000,
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWJkb21haW4iOiJhY21lIiwicmVnaW9uIjoiVW5pdGVkU3RhdGVzIn0.fake-signature',
       refresh_token: 'fake-pagerduty-refresh-token',
       scope: 'openid write',
       token_type: 'bearer',
@@ -66,15 +69,15 @@ export const examples: ProviderExamples = {
     expect: {
       accessToken: 'fake-pagerduty-access-token',
       refreshToken: 'fake-pagerduty-refresh-token',
-      expiresIn: 2592000,
+      expiresIn: 864000,
       scope: ['openid', 'write'],
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-pagerduty-access-token-2',
-      expires_in: 2592000,
+      expires_in: 864000,
       refresh_token: 'fake-pagerduty-refresh-token-2',
       scope: 'openid write',
       token_type: 'bearer',
@@ -82,7 +85,7 @@ export const examples: ProviderExamples = {
     expect: {
       accessToken: 'fake-pagerduty-access-token-2',
       refreshToken: 'fake-pagerduty-refresh-token-2',
-      expiresIn: 2592000,
+      expiresIn: 864000,
       scope: ['openid', 'write'],
     },
   },
