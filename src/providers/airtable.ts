@@ -38,13 +38,14 @@ export const airtable = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://airtable.com/developers/web/api/oauth-reference',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-airtable-access-token',
       refresh_token: 'fake-airtable-refresh-token',
@@ -58,10 +59,11 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-airtable-refresh-token',
       expiresIn: 3600,
       scope: ['data.records:read', 'data.records:write'],
+      refreshTokenExpiresIn: 5184000,
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-airtable-access-token-2',
       refresh_token: 'fake-airtable-refresh-token-2',
@@ -75,6 +77,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-airtable-refresh-token-2',
       expiresIn: 3600,
       scope: ['data.records:read', 'data.records:write'],
+      refreshTokenExpiresIn: 5184000,
     },
   },
 }

@@ -38,7 +38,9 @@ export const asana = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as Asana's OAuth page prints it (its sample `f6ds7fdsa69ags7ag9sd5a`, found in a
+ * copy of the page's markdown), with fake values: `expires_in` 3600, `token_type` bearer, the user under
+ * `data`, `refresh_token`, no `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -55,7 +57,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-asana-access-token', refreshToken: 'fake-asana-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-asana-access-token-2',
       expires_in: 3600,

@@ -48,19 +48,21 @@ export const atlassian = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The answers built from the templates the 3LO page prints (no values: `{"access_token": <string>,
+ * "expires_in": <expiry time of access_token in second>, "scope": <string>}`; the refresh answer adds
+ * `refresh_token`, as "Implementing a Refresh Token Flow" says the code exchange does with `offline_access`),
+ * with fake values; `scope` space-separated. No `token_type` in either template.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-atlassian-access-token',
       expires_in: 3600,
       scope: 'read:jira-work read:jira-user offline_access',
       refresh_token: 'fake-atlassian-refresh-token',
-      token_type: 'Bearer',
     },
     expect: {
       accessToken: 'fake-atlassian-access-token',
@@ -70,13 +72,12 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-atlassian-access-token-2',
       refresh_token: 'fake-atlassian-refresh-token-2',
       expires_in: 3600,
       scope: 'read:jira-work read:jira-user offline_access',
-      token_type: 'Bearer',
     },
     expect: {
       accessToken: 'fake-atlassian-access-token-2',

@@ -41,14 +41,15 @@ export const attio = defineProvider({
 })
 
 /**
- * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * The token answer built from the fields its documentation names (it prints no example), as
+ * remembered, with fake values: unverified, not yet checked against `source`. The provider documents no separate refresh answer.
  * Attio documents `access_token` and `token_type` (tokens do not expire) but prints no full body.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.attio.com/rest-api/guides/configuring-oauth',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: { access_token: 'fake-attio-access-token', token_type: 'Bearer' },
     expect: { accessToken: 'fake-attio-access-token' },
   },

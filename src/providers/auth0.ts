@@ -48,8 +48,10 @@ export const auth0 = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * Auth0 prints the body without `scope`; `scope` is returned when it differs from the request (RFC 6749 §5.1), as here.
+ * The authorization-code answer as the Authentication API reference prints it (its sample
+ * `"access_token":"eyJz93a...k4laUWw"`, found in copies of the auth0/docs source), with fake values:
+ * `access_token`, `refresh_token`, `id_token`, `token_type` Bearer, `expires_in` 86400 and no `scope`.
+ * The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -62,17 +64,15 @@ export const examples: ProviderExamples = {
       id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxmYWtlLXVzZXIifQ.fake-signature',
       token_type: 'Bearer',
       expires_in: 86400,
-      scope: 'openid profile offline_access',
     },
     expect: {
       accessToken: 'fake-auth0-access-token',
       refreshToken: 'fake-auth0-refresh-token',
       expiresIn: 86400,
-      scope: ['openid', 'profile', 'offline_access'],
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-auth0-access-token-2',
       refresh_token: 'fake-auth0-refresh-token-2',

@@ -41,14 +41,15 @@ export const bitbucket = defineProvider({
 })
 
 /**
- * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * The token answer built from the fields its documentation names (it prints no example), as
+ * remembered, with fake values: unverified, not yet checked against `source`. The provider documents no separate refresh answer.
  * The page shows the curl request but no response body; built from the RFC 6749 fields it names (2 h tokens). Answers seen from Bitbucket carry the granted scopes as `scopes`, which the page does not document, so it is neither mapped nor in this example.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: {
       access_token: 'fake-bitbucket-access-token',
       token_type: 'bearer',

@@ -186,18 +186,32 @@ export function defineProvider<const T extends ProviderDefinition>(definition: T
  */
 export interface DocumentedTokenResponse {
   /**
-   * `printed`: the documentation prints this answer (values faked). `fields`: it prints no
-   * example, so the body is built from the fields it documents (the file's comment says so).
+   * `printed`: the documentation prints this answer (values faked), checked against `source`.
+   * `fields`: built from the fields the provider documents, on `source` or in its own typed SDK,
+   * when no printed answer was compared (the file's comment names what was compared).
+   * `unverified`: written from the provider's documented field list as remembered; not yet
+   * checked against its page. The test still runs it, but it proves only that the maps read
+   * what the author believed the provider sends. To verify one, open `source`, compare field
+   * names, nesting, the `scope` format (space- or comma-separated string, array) and which of
+   * `expires_in` / `refresh_token` / `refresh_token_expires_in` appear, fix the body (and the
+   * definition's maps if they disagree), then set `printed` or `fields`.
    */
-  basis: 'printed' | 'fields'
+  basis: 'printed' | 'fields' | 'unverified'
   /** The JSON body, or the raw text of a form-encoded answer. */
   body: Record<string, unknown> | string
   /**
    * What the parser must find, read with the definition's `tokenResponse` (or `refreshResponse`)
-   * map. An omitted `expiresIn`, `scope` or `refreshToken` means the answer states none.
-   * `expiresIn: 'from expires_at'` is for an absolute expiry (any positive lifetime passes).
+   * map. An omitted `expiresIn`, `refreshTokenExpiresIn`, `scope` or `refreshToken` means the answer
+   * states none. `expiresIn: 'from expires_at'` is for an absolute expiry (any positive lifetime passes).
    */
-  expect: { accessToken: string; refreshToken?: string; expiresIn?: number | 'from expires_at'; scope?: readonly string[] }
+  expect: {
+    accessToken: string
+    refreshToken?: string
+    expiresIn?: number | 'from expires_at'
+    /** Refresh-token lifetime in seconds (`refresh_token_expires_in`, or where the map finds it). */
+    refreshTokenExpiresIn?: number
+    scope?: readonly string[]
+  }
 }
 
 /**

@@ -37,11 +37,14 @@ export const digitalocean = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as the OAuth API reference (docs.digitalocean.com/reference/api/oauth/, a copy of
+ * the page) prints it, with fake values: `access_token` (`doo_v1_`), `token_type` bearer, `expires_in`
+ * 2592000, `refresh_token` (`dor_v1_`), the user under `info` (name, email, uuid, team_uuid, team_name) and
+ * no `scope`. The page says the refresh answer "is in the same format", so that one is built from it.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://docs.digitalocean.com/documentation/oauth/',
+  source: 'https://docs.digitalocean.com/reference/api/oauth/',
   tokenResponse: {
     basis: 'printed',
     body: {
@@ -49,31 +52,27 @@ export const examples: ProviderExamples = {
       token_type: 'bearer',
       expires_in: 2592000,
       refresh_token: 'fake-digitalocean-refresh-token',
-      scope: 'read write',
-      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid' },
+      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid', team_uuid: 'fake-team-uuid', team_name: 'My Team' },
     },
     expect: {
       accessToken: 'fake-digitalocean-access-token',
       refreshToken: 'fake-digitalocean-refresh-token',
       expiresIn: 2592000,
-      scope: ['read', 'write'],
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-digitalocean-access-token-2',
       token_type: 'bearer',
       expires_in: 2592000,
       refresh_token: 'fake-digitalocean-refresh-token-2',
-      scope: 'read write',
-      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid' },
+      info: { name: 'Sammy the Shark', email: 'sammy@example.com', uuid: 'fake-uuid', team_uuid: 'fake-team-uuid', team_name: 'My Team' },
     },
     expect: {
       accessToken: 'fake-digitalocean-access-token-2',
       refreshToken: 'fake-digitalocean-refresh-token-2',
       expiresIn: 2592000,
-      scope: ['read', 'write'],
     },
   },
 }

@@ -38,7 +38,9 @@ export const discord = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as "Access Token Response" prints it (discord/discord-api-docs docs/topics/OAuth2.md),
+ * with fake values: `scope` space-separated, `expires_in` 604800. For a refresh the page says "You will receive
+ * a fresh access token response", so the refresh answer is built from the same fields.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -60,7 +62,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-discord-access-token-2',
       token_type: 'Bearer',

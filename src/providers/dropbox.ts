@@ -46,7 +46,9 @@ export const dropbox = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as the HTTP documentation's /oauth2/token example prints it (copied verbatim
+ * into public code: account `dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc`), with fake values: `expires_in`
+ * 14400, `scope` space-separated, `account_id`, `uid`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -54,23 +56,23 @@ export const examples: ProviderExamples = {
   tokenResponse: {
     basis: 'printed',
     body: {
-      access_token: 'sl.fake-dropbox-access-token',
+      access_token: 'sl.u.fake-dropbox-access-token',
       expires_in: 14400,
       token_type: 'bearer',
-      scope: 'account_info.read files.content.read',
+      scope: 'account_info.read files.content.read files.content.write files.metadata.read',
       refresh_token: 'fake-dropbox-refresh-token',
       account_id: 'dbid:FAKEACCOUNT',
       uid: '12345',
     },
     expect: {
-      accessToken: 'sl.fake-dropbox-access-token',
+      accessToken: 'sl.u.fake-dropbox-access-token',
       refreshToken: 'fake-dropbox-refresh-token',
       expiresIn: 14400,
-      scope: ['account_info.read', 'files.content.read'],
+      scope: ['account_info.read', 'files.content.read', 'files.content.write', 'files.metadata.read'],
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'sl.fake-dropbox-access-token-2', expires_in: 14400, token_type: 'bearer' },
     expect: { accessToken: 'sl.fake-dropbox-access-token-2', expiresIn: 14400 },
   },

@@ -44,13 +44,14 @@ export const figma = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.figma.com/docs/rest-api/oauth-apps/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       user_id_string: '12345',
       user_id: 12345,
@@ -62,7 +63,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-figma-access-token', refreshToken: 'fake-figma-refresh-token', expiresIn: 7776000 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'fake-figma-access-token-2', token_type: 'bearer', expires_in: 7776000 },
     expect: { accessToken: 'fake-figma-access-token-2', expiresIn: 7776000 },
   },

@@ -36,14 +36,15 @@ export const freshbooks = defineProvider({
 })
 
 /**
- * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * The token answer built from the fields its documentation names (it prints no example), as
+ * remembered, with fake values: unverified, not yet checked against `source`. The provider documents no separate refresh answer.
  * Built from the fields FreshBooks documents for its token answer (12 h access tokens, single-use refresh tokens).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://www.freshbooks.com/api/authentication',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: {
       access_token: 'fake-freshbooks-access-token',
       token_type: 'Bearer',

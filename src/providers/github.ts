@@ -44,8 +44,10 @@ export const github = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * The refresh answer is a GitHub App user token ("Refreshing user access tokens"); its `scope` is empty.
+ * The OAuth app answer as "Authorizing OAuth apps" prints it (JSON, `Accept: application/json`), with
+ * fake values. The refresh answer is a GitHub App user token, built from the response-parameter table of
+ * "Refreshing user access tokens" (github/docs data/reusables/apps/user-access-token-response-parameters.md):
+ * `expires_in` always 28800, `refresh_token_expires_in` 15811200, `scope` always an empty string.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -56,7 +58,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'gho_fake-github-access-token', scope: ['repo', 'gist'] },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'ghu_fake-github-access-token',
       expires_in: 28800,
@@ -70,6 +72,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'ghr_fake-github-refresh-token',
       expiresIn: 28800,
       scope: [],
+      refreshTokenExpiresIn: 15811200,
     },
   },
 }

@@ -46,7 +46,11 @@ export const gitlab = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code and refresh answers as "OAuth 2.0 identity provider API" prints them (gitlab-org/gitlab
+ * doc/api/oauth2.md), with fake values: `expires_in` 7200, a new refresh token on every refresh,
+ * `created_at`, and no `scope`. The doorkeeper gem the API is based on does send `scope` (space-separated,
+dropped when blank: lib/doorkeeper/oauth/token_response.rb), which is why `returnsGrantedScopes` stays true;
+without it the granted scopes fall back to the requested ones.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -58,14 +62,12 @@ export const examples: ProviderExamples = {
       token_type: 'bearer',
       expires_in: 7200,
       refresh_token: 'fake-gitlab-refresh-token',
-      scope: 'api',
       created_at: 1607635748,
     },
     expect: {
       accessToken: 'fake-gitlab-access-token',
       refreshToken: 'fake-gitlab-refresh-token',
       expiresIn: 7200,
-      scope: ['api'],
     },
   },
   refreshResponse: {
@@ -75,14 +77,12 @@ export const examples: ProviderExamples = {
       token_type: 'bearer',
       expires_in: 7200,
       refresh_token: 'fake-gitlab-refresh-token-2',
-      scope: 'api',
-      created_at: 1607642948,
+      created_at: 1628711391,
     },
     expect: {
       accessToken: 'fake-gitlab-access-token-2',
       refreshToken: 'fake-gitlab-refresh-token-2',
       expiresIn: 7200,
-      scope: ['api'],
     },
   },
 }

@@ -44,7 +44,11 @@ export const google = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange and refresh answers as "Using OAuth 2.0 for Web Server Applications" prints them,
+ * with fake values: `access_token`, `expires_in` 3920, `token_type` Bearer, `scope` space-separated and
+ * `refresh_token` (the refresh answer has none). Compared with the page's samples as copied verbatim into
+ * public code (its sample token `1/fFAGRNJru1FTz70BzhT3Zg`), which show the same fields; the scope pair
+ * (drive.metadata.readonly, calendar.readonly) is the one the page's current samples request.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {

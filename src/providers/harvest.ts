@@ -39,13 +39,14 @@ export const harvest = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-harvest-access-token',
       refresh_token: 'fake-harvest-refresh-token',
@@ -59,7 +60,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-harvest-access-token-2',
       refresh_token: 'fake-harvest-refresh-token-2',

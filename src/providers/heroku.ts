@@ -40,13 +40,14 @@ export const heroku = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://devcenter.heroku.com/articles/oauth',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-heroku-access-token',
       expires_in: 28800,
@@ -58,7 +59,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-heroku-access-token', refreshToken: 'fake-heroku-refresh-token', expiresIn: 28800 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-heroku-access-token-2',
       expires_in: 28800,

@@ -39,13 +39,14 @@ export const intercom = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The provider documents no separate refresh answer.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { token_type: 'Bearer', token: 'fake-intercom-access-token', access_token: 'fake-intercom-access-token' },
     expect: { accessToken: 'fake-intercom-access-token' },
   },

@@ -50,14 +50,15 @@ export const keycloak = defineProvider({
 })
 
 /**
- * The token answer built from the fields its documentation names (it prints no example), with fake values. The refresh answer too.
+ * The token answer built from the fields its documentation names (it prints no example), as
+ * remembered, with fake values: unverified, not yet checked against `source`. The refresh answer too.
  * Keycloak's guide prints no body; built from the fields its token endpoint returns (5-minute tokens by default). `refresh_expires_in` is Keycloak's own name and is not read.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://www.keycloak.org/securing-apps/oidc-layers',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: {
       access_token: 'fake-keycloak-access-token',
       expires_in: 300,
@@ -77,7 +78,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: {
       access_token: 'fake-keycloak-access-token-2',
       expires_in: 300,

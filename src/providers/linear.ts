@@ -44,7 +44,11 @@ export const linear = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange and refresh answers as "OAuth 2.0 authentication" prints them for apps with refresh
+ * tokens (the default since October 2025), with fake values: `expires_in` 86399, `scope` a space-separated
+ * string (the authorize request sends it comma-separated), a new `refresh_token` on every refresh. The page
+ * notes that apps created before 1 December 2023 get `scope` as an array of strings instead, which the
+ * parser reads too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -55,7 +59,7 @@ export const examples: ProviderExamples = {
       access_token: 'fake-linear-access-token',
       token_type: 'Bearer',
       expires_in: 86399,
-      scope: ['read', 'write'],
+      scope: 'read write',
       refresh_token: 'fake-linear-refresh-token',
     },
     expect: {
@@ -71,7 +75,7 @@ export const examples: ProviderExamples = {
       access_token: 'fake-linear-access-token-2',
       token_type: 'Bearer',
       expires_in: 86399,
-      scope: ['read', 'write'],
+      scope: 'read write',
       refresh_token: 'fake-linear-refresh-token-2',
     },
     expect: {

@@ -41,41 +41,48 @@ export const linkedin = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange and refresh answers as "Programmatic Refresh Tokens" prints them (a copy of the page's
+ * markdown), with fake values: `expires_in`, `refresh_token` (the same one after a refresh),
+ * `refresh_token_expires_in`, `scope`. The page's numbers do not match its own text: it says access tokens
+ * live 60 days (5184000 s) and refresh tokens 365 days, yet prints `expires_in` 86400 and
+ * `refresh_token_expires_in` 525600, then 439200 after a refresh — the minutes in 365 and 305 days. The
+ * example keeps the printed numbers; which unit LinkedIn really sends is unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow',
+  source: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens',
   tokenResponse: {
     basis: 'printed',
     body: {
       access_token: 'fake-linkedin-access-token',
-      expires_in: 5184000,
+      expires_in: 86400,
       refresh_token: 'fake-linkedin-refresh-token',
-      refresh_token_expires_in: 31536000,
+      refresh_token_expires_in: 525600,
       scope: 'r_basicprofile',
     },
     expect: {
       accessToken: 'fake-linkedin-access-token',
       refreshToken: 'fake-linkedin-refresh-token',
-      expiresIn: 5184000,
+      expiresIn: 86400,
       scope: ['r_basicprofile'],
+      refreshTokenExpiresIn: 525600,
     },
   },
   refreshResponse: {
     basis: 'printed',
     body: {
       access_token: 'fake-linkedin-access-token-2',
-      expires_in: 5184000,
+      expires_in: 86400,
       refresh_token: 'fake-linkedin-refresh-token',
-      refresh_token_expires_in: 525600,
+      refresh_token_expires_in: 439200,
       scope: 'r_basicprofile',
     },
     expect: {
       accessToken: 'fake-linkedin-access-token-2',
       refreshToken: 'fake-linkedin-refresh-token',
-      expiresIn: 5184000,
+      expiresIn: 86400,
       scope: ['r_basicprofile'],
+      refreshTokenExpiresIn: 439200,
     },
   },
 }

@@ -39,14 +39,15 @@ export const mailchimp = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The provider documents no separate refresh answer.
  * `expires_in: 0` and `scope: null`: the token never expires and no scope is stated.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'fake-mailchimp-access-token', expires_in: 0, scope: null },
     expect: { accessToken: 'fake-mailchimp-access-token' },
   },

@@ -51,7 +51,11 @@ export const microsoft = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code and refresh answers as "Microsoft identity platform and OAuth 2.0 authorization code flow"
+ * prints them (MicrosoftDocs/entra-docs docs/identity-platform/v2-oauth2-auth-code-flow.md), with fake
+ * values. The page prints `scope` URL-encoded (`https%3A%2F%2Fgraph.microsoft.com%2Fmail.read`), which the
+ * JSON body never is; the example uses the decoded scope. `refresh_token` comes only with `offline_access`,
+ * `id_token` only with `openid`.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {

@@ -43,13 +43,14 @@ export const miro = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.miro.com/docs/getting-started-with-oauth',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       user_id: '3074457350804038700',
       refresh_token: 'fake-miro-refresh-token',
@@ -67,7 +68,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       user_id: '3074457350804038700',
       refresh_token: 'fake-miro-refresh-token-2',

@@ -34,13 +34,14 @@ export const monday = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The provider documents no separate refresh answer.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.monday.com/apps/docs/oauth',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'fake-monday-access-token', token_type: 'Bearer', scope: 'me:read boards:read' },
     expect: { accessToken: 'fake-monday-access-token', scope: ['me:read', 'boards:read'] },
   },

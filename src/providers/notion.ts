@@ -58,11 +58,12 @@ export const notion = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as the API reference "Create a token" prints it (POST /v1/oauth/token), with fake
+ * values; "Refresh a token" prints the same shape. No `expires_in` and no `scope` in either.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://developers.notion.com/docs/authorization',
+  source: 'https://developers.notion.com/reference/create-a-token',
   tokenResponse: {
     basis: 'printed',
     body: {
@@ -73,8 +74,9 @@ export const examples: ProviderExamples = {
       workspace_name: 'Acme',
       workspace_icon: 'https://example.com/icon.png',
       workspace_id: 'fake-workspace-id',
-      owner: { type: 'user' },
+      owner: { type: 'user', user: { object: 'user', id: 'fake-user-id', type: 'person', person: { email: 'ada@example.com' } } },
       duplicated_template_id: null,
+      request_id: 'fake-request-id',
     },
     expect: { accessToken: 'fake-notion-access-token', refreshToken: 'fake-notion-refresh-token' },
   },
@@ -88,8 +90,9 @@ export const examples: ProviderExamples = {
       workspace_name: 'Acme',
       workspace_icon: 'https://example.com/icon.png',
       workspace_id: 'fake-workspace-id',
-      owner: { type: 'user' },
+      owner: { type: 'user', user: { object: 'user', id: 'fake-user-id', type: 'person', person: { email: 'ada@example.com' } } },
       duplicated_template_id: null,
+      request_id: 'fake-request-id',
     },
     expect: { accessToken: 'fake-notion-access-token-2', refreshToken: 'fake-notion-refresh-token-2' },
   },

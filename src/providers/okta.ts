@@ -57,7 +57,10 @@ export const okta = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as Okta's OpenID Connect & OAuth 2.0 API reference prints it (its sample refresh
+ * token `a9VpZDRCeFh3Nkk2VdY`, compared through verbatim copies, e.g. the omniauth-okta specs), with fake
+ * values: `access_token`, `token_type` Bearer, `expires_in` 3600, `scope` space-separated, `refresh_token`,
+ * `id_token`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -80,7 +83,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'Bearer',
       expires_in: 3600,

@@ -47,7 +47,10 @@ export const pagerduty = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange and refresh answers as "Act as User Tokens via Code Grant" prints them
+ * (PagerDuty/developer-docs), with fake values: `client_info`, `id_token` (code exchange only), `token_type`
+ * bearer, `access_token` and a new `refresh_token` (`pdus+_`), `scope` space-separated, `expires_in` 864000
+ * (the page prints 10 days although its text says access tokens now live 30 days).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -55,9 +58,10 @@ export const examples: ProviderExamples = {
   tokenResponse: {
     basis: 'printed',
     body: {
+      client_info: 'prefix_legacy_app',
       access_token: 'fake-pagerduty-access-token',
-      expires_in: 2592000,
-      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWJkb21haW4iOiJhY21lIiwicmVnaW9uIjoidXMifQ.fake-signature',
+      expires_in: 864000,
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWJkb21haW4iOiJhY21lIiwicmVnaW9uIjoiVW5pdGVkU3RhdGVzIn0.fake-signature',
       refresh_token: 'fake-pagerduty-refresh-token',
       scope: 'openid write',
       token_type: 'bearer',
@@ -65,7 +69,7 @@ export const examples: ProviderExamples = {
     expect: {
       accessToken: 'fake-pagerduty-access-token',
       refreshToken: 'fake-pagerduty-refresh-token',
-      expiresIn: 2592000,
+      expiresIn: 864000,
       scope: ['openid', 'write'],
     },
   },
@@ -73,7 +77,7 @@ export const examples: ProviderExamples = {
     basis: 'printed',
     body: {
       access_token: 'fake-pagerduty-access-token-2',
-      expires_in: 2592000,
+      expires_in: 864000,
       refresh_token: 'fake-pagerduty-refresh-token-2',
       scope: 'openid write',
       token_type: 'bearer',
@@ -81,7 +85,7 @@ export const examples: ProviderExamples = {
     expect: {
       accessToken: 'fake-pagerduty-access-token-2',
       refreshToken: 'fake-pagerduty-refresh-token-2',
-      expiresIn: 2592000,
+      expiresIn: 864000,
       scope: ['openid', 'write'],
     },
   },

@@ -49,13 +49,14 @@ export const paypal = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.paypal.com/docs/log-in-with-paypal/integrate/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'Bearer',
       expires_in: 28800,
@@ -72,7 +73,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'Bearer',
       expires_in: 28800,

@@ -57,13 +57,16 @@ export const quickbooks = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange and refresh answers built from the fields Intuit documents, with fake values, as its own
+ * SDK's README (intuit/oauth-jsclient, "A sample AuthResponse") prints the token: `token_type` bearer,
+ * `access_token`, `refresh_token` (a new one on refresh), `expires_in` 3600, `x_refresh_token_expires_in`
+ * 8726400 (read through this file's map) and `id_token` only with `openid`. No `scope`.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       token_type: 'bearer',
       expires_in: 3600,
@@ -75,10 +78,11 @@ export const examples: ProviderExamples = {
       accessToken: 'fake-quickbooks-access-token',
       refreshToken: 'fake-quickbooks-refresh-token',
       expiresIn: 3600,
+      refreshTokenExpiresIn: 8726400,
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       token_type: 'bearer',
       expires_in: 3600,
@@ -90,6 +94,7 @@ export const examples: ProviderExamples = {
       accessToken: 'fake-quickbooks-access-token-2',
       refreshToken: 'fake-quickbooks-refresh-token-2',
       expiresIn: 3600,
+      refreshTokenExpiresIn: 8726400,
     },
   },
 }

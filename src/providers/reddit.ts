@@ -42,13 +42,16 @@ export const reddit = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The answers built from the templates the OAuth2 wiki page prints (no values: `"access_token": Your access
+ * token, "token_type": "bearer", "expires_in": Unix Epoch Seconds, "scope": A scope string, "refresh_token":
+ * Your refresh token`; the refresh answer without `refresh_token`), with fake values. The wiki does not say
+ * how `scope` separates scopes; the example uses a space, which is unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://github.com/reddit-archive/reddit/wiki/OAuth2',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-reddit-access-token',
       token_type: 'bearer',
@@ -64,7 +67,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'fields',
     body: {
       access_token: 'fake-reddit-access-token-2',
       token_type: 'bearer',

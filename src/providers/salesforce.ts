@@ -62,8 +62,11 @@ export const salesforce = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * No `expires_in`: the lifetime is the org's session timeout (`assumedAccessTokenLifetimeSeconds`).
+ * The web server flow's code-exchange answer and the refresh token flow's answer as Salesforce Help prints
+ * them (copied verbatim into public code: `issued_at` 1558553873237 and 1278448384422), with fake values:
+ * `access_token`, `signature`, `scope` space-separated, `instance_url`, `id`, `token_type` Bearer,
+ * `issued_at`, no `expires_in` (hence `assumedAccessTokenLifetimeSeconds`); `refresh_token` only with the
+ * `refresh_token` scope, and never in the refresh answer.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {

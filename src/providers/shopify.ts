@@ -48,8 +48,10 @@ export const shopify = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * An expiring offline token (the non-expiring form has only `access_token` and `scope`).
+ * The code-exchange answer for an expiring offline token as Shopify's docs print it (sample
+ * `f85632530bf277ec9ac6f649fc327f17`, compared through a verbatim copy), with fake values: `scope`
+ * comma-separated, `expires_in` 3600, `refresh_token` (`shprt_`), `refresh_token_expires_in` 7776000. A
+ * non-expiring token's answer is only `access_token` and `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -68,10 +70,11 @@ export const examples: ProviderExamples = {
       refreshToken: 'shprt_fake-shopify-refresh-token',
       expiresIn: 3600,
       scope: ['write_orders', 'read_customers'],
+      refreshTokenExpiresIn: 7776000,
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'shpat_fake-shopify-access-token-2',
       scope: 'write_orders,read_customers',
@@ -84,6 +87,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'shprt_fake-shopify-refresh-token-2',
       expiresIn: 3600,
       scope: ['write_orders', 'read_customers'],
+      refreshTokenExpiresIn: 7776000,
     },
   },
 }

@@ -47,12 +47,16 @@ export const slack = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * A user-token install with token rotation: the user token is under `authed_user`; the refresh answer has it at the top level.
+ * The oauth.v2.access answer for a user token, with fake values: the nesting as the method page prints it
+ * (user token under `authed_user`, `authed_user.scope` comma-separated), with the fields "Using token
+ * rotation" prints for a rotating user token (`"id": "U1234", "scope": "chat:write", "access_token":
+ * "xoxe.xoxp-1-1234-...", "expires_in": 43200, "refresh_token": "xoxe-1-...", "token_type": "user"`).
+ * The refresh answer (top-level fields, as @slack/oauth's OAuthV2TokenRefreshResponse types it) is still
+ * unverified: neither page prints it whole.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://api.slack.com/methods/oauth.v2.access',
+  source: 'https://docs.slack.dev/reference/methods/oauth.v2.access',
   tokenResponse: {
     basis: 'printed',
     body: {
@@ -78,7 +82,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       ok: true,
       access_token: 'xoxp-fake-slack-access-token-2',

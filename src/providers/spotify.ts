@@ -40,8 +40,11 @@ export const spotify = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * Spotify's refresh answer may omit `refresh_token`; the core then keeps the old one.
+ * The code-exchange answer as "Authorization Code Flow" prints it and the refresh answer as "Refreshing
+ * tokens" (developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens) prints it, with fake
+ * values (compared through verbatim copies of both samples, `NgCXRK...MzYjw` and `BQBLuPRYBQ...`):
+ * `token_type` Bearer, `scope` space-separated, `expires_in` 3600, `refresh_token`. The refresh page adds
+ * that a refresh answer may carry no `refresh_token`; the core then keeps the old one.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -67,13 +70,15 @@ export const examples: ProviderExamples = {
     body: {
       access_token: 'fake-spotify-access-token-2',
       token_type: 'Bearer',
-      scope: 'user-read-private user-read-email',
       expires_in: 3600,
+      refresh_token: 'fake-spotify-refresh-token-2',
+      scope: 'user-read-email user-read-private',
     },
     expect: {
       accessToken: 'fake-spotify-access-token-2',
+      refreshToken: 'fake-spotify-refresh-token-2',
       expiresIn: 3600,
-      scope: ['user-read-private', 'user-read-email'],
+      scope: ['user-read-email', 'user-read-private'],
     },
   },
 }

@@ -61,14 +61,15 @@ export const square = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * The printed `expires_at` (30 days ahead) is replaced by a far-future date, so the example stays valid.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.squareup.com/reference/square/oauth-api/obtain-token',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'EAAAfake-square-access-token',
       token_type: 'bearer',
@@ -84,7 +85,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'EAAAfake-square-access-token-2',
       token_type: 'bearer',

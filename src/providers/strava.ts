@@ -42,8 +42,10 @@ export const strava = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
- * Granted scopes come back on the redirect (`scope=read,activity:read`), not in the token answer.
+ * The code-exchange and refresh answers as "Authentication" prints them (samples `a4b945687g...` and
+ * `a9b723...`, compared through copies of the page), with fake values: `token_type` Bearer, `expires_at`
+ * and `expires_in` (21600, then 20566), a new `refresh_token` on refresh, the `athlete` summary on the code
+ * exchange only, and no `scope` (Strava reports granted scopes on the callback instead).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {

@@ -40,7 +40,10 @@ export const stripe = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as the Connect OAuth reference prints it (placeholders `{ACCESS_TOKEN}`,
+ * `{PUBLISHABLE_KEY}`, `{ACCOUNT_ID}`; compared through verbatim copies), with fake values: `access_token`,
+ * `livemode`, `refresh_token`, `token_type` bearer, `stripe_publishable_key`, `stripe_user_id`, `scope`
+ * (`read_write`), no `expires_in`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -63,7 +66,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'sk_test_fake-stripe-access-token-2',
       livemode: false,

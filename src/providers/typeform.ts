@@ -44,14 +44,15 @@ export const typeform = defineProvider({
 })
 
 /**
- * The token answer built from the fields its documentation names (it prints no example), with fake values. The provider documents no separate refresh answer.
+ * The token answer built from the fields its documentation names (it prints no example), as
+ * remembered, with fake values: unverified, not yet checked against `source`. The provider documents no separate refresh answer.
  * Built from the fields Typeform documents (one-week tokens; a refresh token with the `offline` scope).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://www.typeform.com/developers/get-started/applications/',
   tokenResponse: {
-    basis: 'fields',
+    basis: 'unverified',
     body: {
       access_token: 'fake-typeform-access-token',
       token_type: 'bearer',

@@ -46,13 +46,14 @@ export const webflow = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The provider documents no separate refresh answer.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The provider documents no separate refresh answer.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.webflow.com/data/reference/oauth-app',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: { access_token: 'fake-webflow-access-token', token_type: 'bearer' },
     expect: { accessToken: 'fake-webflow-access-token' },
   },

@@ -42,13 +42,14 @@ export const wrike = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.wrike.com/oauth-20-authorization',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-wrike-access-token',
       refresh_token: 'fake-wrike-refresh-token',
@@ -59,7 +60,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-wrike-access-token', refreshToken: 'fake-wrike-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-wrike-access-token-2',
       refresh_token: 'fake-wrike-refresh-token-2',

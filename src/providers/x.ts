@@ -41,13 +41,14 @@ export const x = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'bearer',
       expires_in: 7200,
@@ -63,7 +64,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       token_type: 'bearer',
       expires_in: 7200,

@@ -47,13 +47,14 @@ export const xero = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.xero.com/documentation/guides/oauth2/auth-flow/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
       access_token: 'fake-xero-access-token',
@@ -70,7 +71,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
       access_token: 'fake-xero-access-token-2',

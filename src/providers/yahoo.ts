@@ -33,13 +33,14 @@ export const yahoo = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.yahoo.com/oauth2/guide/flows_authcode/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-yahoo-access-token',
       token_type: 'bearer',
@@ -50,7 +51,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-yahoo-access-token', refreshToken: 'fake-yahoo-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-yahoo-access-token-2',
       token_type: 'bearer',

@@ -49,13 +49,14 @@ export const zendesk = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The token answer as remembered from its documentation, with fake values: unverified, not yet
+ * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/',
   tokenResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-zendesk-access-token',
       token_type: 'bearer',
@@ -69,10 +70,11 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-zendesk-refresh-token',
       expiresIn: 172800,
       scope: ['read'],
+      refreshTokenExpiresIn: 800000,
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-zendesk-access-token-2',
       token_type: 'bearer',
@@ -86,6 +88,7 @@ export const examples: ProviderExamples = {
       refreshToken: 'fake-zendesk-refresh-token-2',
       expiresIn: 172800,
       scope: ['read'],
+      refreshTokenExpiresIn: 800000,
     },
   },
 }

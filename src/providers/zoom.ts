@@ -37,7 +37,9 @@ export const zoom = defineProvider({
 })
 
 /**
- * The token answer as its documentation prints it, with fake values. The refresh answer too.
+ * The code-exchange answer as Zoom's OAuth page prints it (compared through a verbatim copy of its sample,
+ * whose JWTs carry `<Client_ID>` placeholders), with fake values: `token_type` bearer, `refresh_token`,
+ * `expires_in` 3599, `scope`. The refresh answer is still unverified.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -49,17 +51,17 @@ export const examples: ProviderExamples = {
       token_type: 'bearer',
       refresh_token: 'fake-zoom-refresh-token',
       expires_in: 3599,
-      scope: 'user:read:user',
+      scope: 'user:read:admin',
     },
     expect: {
       accessToken: 'fake-zoom-access-token',
       refreshToken: 'fake-zoom-refresh-token',
       expiresIn: 3599,
-      scope: ['user:read:user'],
+      scope: ['user:read:admin'],
     },
   },
   refreshResponse: {
-    basis: 'printed',
+    basis: 'unverified',
     body: {
       access_token: 'fake-zoom-access-token-2',
       token_type: 'bearer',
