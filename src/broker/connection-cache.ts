@@ -66,7 +66,8 @@ export class ConnectionCache {
   answer(row: ConnectionRow, build: () => string): string {
     const memo = this.#handOuts.get(row)
     if (memo === undefined) return build()
-    return (memo.answer ??= build())
+    memo.answer ??= build()
+    return memo.answer
   }
 
   /** Last-used times are written at most once a minute per connection: true when one is due. */
