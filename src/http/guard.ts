@@ -35,11 +35,15 @@ export class RateLimiter {
 export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyRole) {
   /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
   const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
-    if (role === 'admin' && key.role !== 'admin') return done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
+    if (role === 'admin' && key.role !== 'admin') {
+      done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
+      return
+    }
     const wait = limiter.take(key.id)
     if (wait > 0) {
       void reply.header('retry-after', String(wait))
-      return done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
+      done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
+      return
     }
     request.apiKey = key
     done()
@@ -49,7 +53,7 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, role: ApiKeyR
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const header = request.headers.authorization
     const hit = apiKeys.cached(header)
-    if (hit) return admit(request, reply, done, hit)
-    apiKeys.verify(header).then((key) => admit(request, reply, done, key), done)
+    if (hit) admit(request, reply, done, hit)
+    else apiKeys.verify(header).then((key) => admit(request, reply, done, key), done)
   }
 }
