@@ -13,6 +13,7 @@
 import type { ConnectionRow } from '../storage/store.js'
 import { ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
+import type { TokenSet } from '../oauth/token-response.js'
 import { fetchUserInfo } from '../oauth/user-info.js'
 import type { BrokerContext } from './context.js'
 
@@ -100,7 +101,7 @@ export class Refresher {
 
       const refreshToken = this.ctx.vault.open({ table: 'connections', id: current.id, field: 'refresh_token' }, current.refresh_token_enc)
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
-      let tokens
+      let tokens: TokenSet
       try {
         tokens = await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
       } catch (err) {

@@ -43,7 +43,7 @@ export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const known = toLatchkeyError(err)
-  if (known && known.expose) {
+  if (known?.expose) {
     if (known.status >= 500) request.log.warn({ code: known.code, reqId: request.id }, known.message)
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
     if (known.status >= 500 && known.code !== 'PROVIDER_UNAVAILABLE' && known.code !== 'UNAVAILABLE') void reply.header('x-should-retry', 'false')

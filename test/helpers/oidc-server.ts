@@ -52,7 +52,7 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
   const port = (server.address() as AddressInfo).port
   const issuer = `http://127.0.0.1:${port}`
   const clientId = 'latchkey-test'
-  const clientSecret = 'test-secret-' + Math.random().toString(36).slice(2)
+  const clientSecret = `test-secret-${Math.random().toString(36).slice(2)}`
   const idp = createDemoIdp({
     issuer,
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri].flat() }],

@@ -12,6 +12,7 @@ import type { ApiKeyRow } from '../../storage/store.js'
 
 const createBody = z.object({
   // Names are printed by `latchkey keys list`; no control characters (PostgreSQL also refuses NUL).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
   name: z.string().min(1).max(100).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
   role: z.enum(['admin', 'runtime']).default('runtime'),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
