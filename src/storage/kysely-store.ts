@@ -44,7 +44,7 @@ export interface KyselyStoreOptions {
   leaseMs?: number
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
-  onPublishError?: (err: Error) => void
+  onPublishError?: ((err: Error) => void) | undefined
 }
 
 const SECRET_COLUMNS = {

@@ -17,7 +17,7 @@ export interface StoreLocation {
   url: string
   /** PostgreSQL pool size per process. */
   poolSize?: number
-  onBridgeError?: (err: Error) => void
+  onBridgeError?: ((err: Error) => void) | undefined
 }
 
 export function isPostgresUrl(url: string): boolean {

@@ -62,7 +62,7 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
   })
   handler = idp.handler
   // Every token request oidc-provider handles, successful or not, by grant type.
-  const count = (ctx: { oidc?: { params?: Record<string, unknown> } }) => {
+  const count = (ctx: { oidc?: { params?: Record<string, unknown> | undefined } }) => {
     const grant = String(ctx.oidc?.params?.['grant_type'] ?? 'unknown')
     tokenCalls.set(grant, (tokenCalls.get(grant) ?? 0) + 1)
   }
