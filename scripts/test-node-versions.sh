@@ -38,7 +38,7 @@ for v in $EXTRA_NODES; do
     cp "$cached" "$ADDON"
   else
     echo "== building better-sqlite3 $bs3 for node $v"
-    PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" npm_config_jobs=max npm rebuild better-sqlite3 --no-audit --no-fund
+    PATH="$dir/bin:$PATH" npm_config_nodedir="$dir" JOBS=max npm rebuild better-sqlite3 --no-audit --no-fund
     cp "$ADDON" "$cached"
   fi
   echo "== vitest on node $("$dir/bin/node" --version)"
