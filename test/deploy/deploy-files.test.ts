@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
-import { postgresRequired } from '../helpers/postgres.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { postgresRequired } from '../helpers/postgres.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const read = (path: string) => readFileSync(resolve(root, path), 'utf8')
@@ -58,7 +58,12 @@ describe.skipIf(!helm)('Helm chart deploy/helm/latchkey', () => {
   it('renders a Deployment, Service and PodDisruptionBudget, each a well-formed Kubernetes object', () => {
     const docs = render()
     expect(docs.map((d) => d['kind']).sort()).toEqual(['Deployment', 'PodDisruptionBudget', 'Service'])
-    const apiVersions: Record<string, string> = { Deployment: 'apps/v1', Service: 'v1', PodDisruptionBudget: 'policy/v1', HorizontalPodAutoscaler: 'autoscaling/v2' }
+    const apiVersions: Record<string, string> = {
+      Deployment: 'apps/v1',
+      Service: 'v1',
+      PodDisruptionBudget: 'policy/v1',
+      HorizontalPodAutoscaler: 'autoscaling/v2',
+    }
     for (const d of docs) {
       expect(d['apiVersion'], d['kind']).toBe(apiVersions[d['kind']])
       expect(d['metadata']?.['name'], d['kind']).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
@@ -141,7 +146,11 @@ describe('probe paths', () => {
   it('answers 200 without an API key on every probe path', async () => {
     const values = parse(read('deploy/helm/latchkey/values.yaml')) as Doc
     const dockerfile = read('Dockerfile')
-    const paths = new Set<string>([values['probes']['livenessPath'], values['probes']['readinessPath'], ...(dockerfile.match(/\/v1\/[a-z/]+/g) ?? [])])
+    const paths = new Set<string>([
+      values['probes']['livenessPath'],
+      values['probes']['readinessPath'],
+      ...(dockerfile.match(/\/v1\/[a-z/]+/g) ?? []),
+    ])
     expect(paths.size).toBeGreaterThan(0)
     for (const path of paths) expect((await fetch(`${h.baseURL}${path}`)).status, path).toBe(200)
   })
@@ -174,8 +183,16 @@ function dockerStages(text: string): Instruction[][] {
 
 describe('Dockerfile', () => {
   const [preamble, build, final, ...extra] = dockerStages(read('Dockerfile'))
-  const pkg = JSON.parse(read('package.json')) as { engines: { node: string }; scripts: Record<string, string>; bin: Record<string, string> }
-  const runs = (stage: Instruction[] | undefined) => (stage ?? []).filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ')
+  const pkg = JSON.parse(read('package.json')) as {
+    engines: { node: string }
+    scripts: Record<string, string>
+    bin: Record<string, string>
+  }
+  const runs = (stage: Instruction[] | undefined) =>
+    (stage ?? [])
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' && ')
 
   it('has a build stage and a final stage on a Node line that engines supports', () => {
     expect(extra).toEqual([])
