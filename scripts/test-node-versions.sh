@@ -31,6 +31,7 @@ install_node() {
 restore() { cp "$CACHE/better-sqlite3-$bs3-abi$(abi node).node" "$ADDON"; }
 trap restore EXIT
 
+failed=""
 for v in $EXTRA_NODES; do
   dir="$(install_node "$v")"
   cached="$CACHE/better-sqlite3-$bs3-abi$(abi "$dir/bin/node").node"
@@ -42,5 +43,10 @@ for v in $EXTRA_NODES; do
     cp "$ADDON" "$cached"
   fi
   echo "== vitest on node $("$dir/bin/node" --version)"
-  PATH="$dir/bin:$PATH" npx vitest run
+  PATH="$dir/bin:$PATH" npx vitest run || failed="$failed $v"
 done
+# Every version runs even when one fails, so one CI run shows them all.
+if [ -n "$failed" ]; then
+  echo "== vitest failed on node$failed"
+  exit 1
+fi
