@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
 
   const file = join(resultsDir, 'latest.json')
-  writeFileSync(file, JSON.stringify({ ...meta, results, failures }, null, 2) + '\n')
+  writeFileSync(file, `${JSON.stringify({ ...meta, results, failures }, null, 2)}\n`)
   console.log(`\nresults written to ${file}`)
   const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.scenario}: ${g.description}`))
   if (missed.length > 0) console.log(`goals missed:\n  ${missed.join('\n  ')}`)

@@ -11,7 +11,7 @@ export function providersTable(): string {
   const rows = Object.values(catalog)
     .sort((a, b) => a.id.localeCompare(b.id))
     .map((d) => {
-      const env = `LATCHKEY_${d.id.toUpperCase().replace(/-/g, '_')}_CLIENT_ID` + ' / `_SECRET`'
+      const env = `LATCHKEY_${d.id.toUpperCase().replace(/-/g, '_')}_CLIENT_ID / \`_SECRET\``
       const settings = Object.entries(d.settings ?? {})
         .map(([k, s]) => `\`${k}\`${s.default ? ` (default \`${s.default}\`)` : ' (required)'}`)
         .join(', ')

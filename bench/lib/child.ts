@@ -166,7 +166,8 @@ export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<v
         if (m?.type === 'stop') shutdown()
         else if (m?.type === 'cpu') send({ type: 'cpu', seq: m.seq, usage: process.cpuUsage(), ...(stats ? { stats: stats() } : {}) })
         else if (m?.type === 'profile-start') {
-          const s = (session = new Session())
+          const s = new Session()
+          session = s
           s.connect()
           s.post('Profiler.enable')
             .then(() => s.post('Profiler.setSamplingInterval', { interval: m.intervalUs }))

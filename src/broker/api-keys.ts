@@ -107,7 +107,10 @@ export class ApiKeys {
     if (this.#cache.size > 10_000) this.#clear()
     this.#cache.set(raw, { key, until: now + CACHE_MS, expiresAt: row.expires_at })
     let presented = this.#presentedById.get(row.id)
-    if (!presented) this.#presentedById.set(row.id, (presented = new Set()))
+    if (!presented) {
+      presented = new Set()
+      this.#presentedById.set(row.id, presented)
+    }
     presented.add(raw)
     if ((this.#touched.get(row.id) ?? 0) + TOUCH_MS < now) {
       this.#touched.set(row.id, now)

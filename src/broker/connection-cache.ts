@@ -159,7 +159,8 @@ export class ConnectionCache {
   answer(row: ConnectionRow, build: () => string): string {
     const memo = this.#handOuts.get(row)
     if (memo === undefined) return build()
-    return (memo.answer ??= build())
+    memo.answer ??= build()
+    return memo.answer
   }
 
   drop(connectionId: string): void {

@@ -13,6 +13,7 @@
 import type { ConnectionRow } from '../storage/store.js'
 import { ProviderError, asProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
+import type { TokenSet } from '../oauth/token-response.js'
 import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
 import type { BrokerServices } from './services.js'
 import { patchFromRefresh } from './grant.js'
@@ -86,7 +87,7 @@ export class Refresher {
 
       const refreshToken = this.ctx.vault.refreshToken(current)!
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
-      let tokens
+      let tokens: TokenSet
       try {
         tokens = await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
       } catch (err) {

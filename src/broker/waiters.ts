@@ -26,7 +26,10 @@ export class FlowWaiters {
     if (this.#closed) return Promise.resolve(false)
     return new Promise((resolve) => {
       let set = this.#waiting.get(flowId)
-      if (!set) this.#waiting.set(flowId, (set = new Set()))
+      if (!set) {
+        set = new Set()
+        this.#waiting.set(flowId, set)
+      }
       const done = (changed: boolean) => {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)

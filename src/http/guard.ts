@@ -36,11 +36,15 @@ export class RateLimiter {
 export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: AuthFailures, role: ApiKeyRole) {
   /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
   const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
-    if (role === 'admin' && key.role !== 'admin') return done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
+    if (role === 'admin' && key.role !== 'admin') {
+      done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
+      return
+    }
     const wait = limiter.take(key.id)
     if (wait > 0) {
       void reply.header('retry-after', String(wait))
-      return done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
+      done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
+      return
     }
     request.apiKey = key
     done()

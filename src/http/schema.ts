@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
 const PRINTABLE = /^[^\u0000-\u001f\u007f\ud800-\udfff]*$/u
 const PRINTABLE_MESSAGE = 'must not contain control characters or unpaired surrogates'
 /** JSON Schema keeps a pattern but not its message: the messages of the patterns we use, by source. */

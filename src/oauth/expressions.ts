@@ -102,7 +102,7 @@ class Parser {
       let cur: unknown = body
       for (const step of steps) {
         if (cur === null || typeof cur !== 'object') return undefined
-        if (typeof step === 'string' && !Object.prototype.hasOwnProperty.call(cur, step)) return undefined
+        if (typeof step === 'string' && !Object.hasOwn(cur, step)) return undefined
         cur = (cur as Record<string | number, unknown>)[step]
       }
       return cur

@@ -70,7 +70,8 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
     }
     const headers = new Headers(init.headers)
     if (!headers.has('user-agent')) headers.set('user-agent', USER_AGENT)
-    let body = init.body
+    // RequestInit.body is `BodyInit | null`; fetch treats null and absent alike.
+    let body: BodyInit | null = init.body ?? null
     if (extra.jsonBody && body instanceof URLSearchParams) {
       body = JSON.stringify(Object.fromEntries(body))
       headers.set('content-type', 'application/json')

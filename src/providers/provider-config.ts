@@ -8,7 +8,7 @@ import { ConfigError, formatPath } from '../config.js'
 import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
-import { type ProviderEntry, arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
+import { arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
 import { checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
 import type { OutboundGuard } from '../oauth/outbound-guard.js'
 

@@ -50,7 +50,7 @@ export interface KyselyStoreOptions {
   leaseMs?: number
   onClose?: () => Promise<void>
   /** Called when a change notification could not be sent to other processes. */
-  onPublishError?: (err: Error) => void
+  onPublishError?: ((err: Error) => void) | undefined
   /** Database errors so far and the connection pool's state (PostgreSQL), read by `/metrics`. */
   stats?: StoreStats
   /** Outage state of the database behind `db` (fed by the guarded dialect). */

@@ -20,13 +20,13 @@ export interface StoreLocation {
   url: string
   /** PostgreSQL pool size per process. */
   poolSize?: number
-  onBridgeError?: (err: Error) => void
+  onBridgeError?: ((err: Error) => void) | undefined
   /** Called once when the database becomes unavailable and once when it is back (with the outage's length). */
-  onAvailability?: (event: AvailabilityEvent) => void
+  onAvailability?: ((event: AvailabilityEvent) => void) | undefined
   /** SQLite: how long a statement waits (asynchronously) for another writer's lock; default 5 s. */
-  busyDeadlineMs?: number
+  busyDeadlineMs?: number | undefined
   /** PostgreSQL: how long a request waits for a pooled connection; default 5 s. */
-  connectTimeoutMs?: number
+  connectTimeoutMs?: number | undefined
 }
 
 export function isPostgresUrl(url: string): boolean {

@@ -154,7 +154,7 @@ describe('Arcade JS SDK against Latchkey', () => {
   })
 
   it('an invalid key → AuthenticationError (401) with a { name, message } body', async () => {
-    const bad = new Arcade({ apiKey: 'lk_aaaaaaaaaaaa_' + 'x'.repeat(43), baseURL: h.baseURL })
+    const bad = new Arcade({ apiKey: `lk_aaaaaaaaaaaa_${'x'.repeat(43)}`, baseURL: h.baseURL })
     const err = await bad.auth.start(USER, 'test-idp').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AuthenticationError)
     const e = err as AuthenticationError

@@ -63,10 +63,19 @@ describe('demo provider (--dev)', () => {
     let stdout = ''
     let stderr = ''
     cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    for (let i = 0; i < 200 && !/\/oauth\/authorize\/\S+/.test(stderr); i++) await new Promise((r) => setTimeout(r, 50))
-    const link = /(http\S+\/oauth\/authorize\/\S+)/.exec(stderr)![1]!
-    await new TestBrowser().authorize(link, { login: 'bob' })
+    // Wait for the link however long the CLI takes to start (tsx under load took over 10 s), or
+    // for the CLI to exit without one; the test timeout bounds the wait.
+    const printed = new Promise<void>((resolve) => {
+      cli.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString()
+        if (/\/oauth\/authorize\/\S+\s/.test(stderr)) resolve()
+      })
+      cli.once('exit', () => resolve())
+    })
+    await printed
+    const link = /(http\S+\/oauth\/authorize\/\S+)/.exec(stderr)?.[1]
+    expect(link, stderr).toBeDefined()
+    await new TestBrowser().authorize(link!, { login: 'bob' })
     const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve))
     expect(code).toBe(0)
     const token = stdout.trim()

@@ -157,7 +157,7 @@ describe('authorization flow', () => {
 
   it('404s an unknown id and 401s a bad key', async () => {
     await expect(client.auth.status({ id: 'ac_doesnotexist' })).rejects.toBeInstanceOf(NotFoundError)
-    const bad = new Latchkey({ apiKey: 'lk_aaaaaaaaaaaa_' + 'x'.repeat(43), baseURL: h.baseURL })
+    const bad = new Latchkey({ apiKey: `lk_aaaaaaaaaaaa_${'x'.repeat(43)}`, baseURL: h.baseURL })
     await expect(bad.auth.start('x', 'test-idp')).rejects.toBeInstanceOf(AuthenticationError)
   })
 })

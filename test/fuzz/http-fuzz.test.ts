@@ -613,16 +613,17 @@ describe('raw HTTP (header injection, malformed requests)', () => {
     expect((await rawRequest(health())).status).toBe(200)
   })
 
-  it('drops headers past the limit of 100: an Authorization header at #150 does not count', async () => {
+  it('never admits an Authorization header past the limit of 100 headers', async () => {
     const filler = Array.from({ length: 149 }, (_, i) => `X-Filler-${i}: ${i}\r\n`).join('')
     const late = await rawRequest(`GET /v1/providers HTTP/1.1\r\nHost: x\r\n${filler}Authorization: ${h.apiKey}\r\nConnection: close\r\n\r\n`)
-    // Node keeps the first 100 headers and drops the rest: the key is not seen.
-    expect(late.status, late.raw.slice(0, 300)).toBe(401)
-    expect(late.raw).toContain('"name":"UNAUTHENTICATED"')
+    // Node 20 keeps the first 100 headers and drops the rest (the key is not seen: 401); Node 22+
+    // refuses the whole request with 431. Either way the late key must not admit the request.
+    expect([401, 431], late.raw.slice(0, 300)).toContain(late.status)
+    if (late.status === 401) expect(late.raw).toContain('"name":"UNAUTHENTICATED"')
     const early = await rawRequest(`GET /v1/providers HTTP/1.1\r\nHost: x\r\nAuthorization: ${h.apiKey}\r\nConnection: close\r\n\r\n`)
     expect(early.status).toBe(200)
     const many = await rawRequest(health(Array.from({ length: 200 }, (_, i) => `X-Filler-${i}: ${i}\r\n`).join('')))
-    expect(many.status, many.raw.slice(0, 300)).toBe(200)
+    expect([200, 431], many.raw.slice(0, 300)).toContain(many.status)
     expect((await rawRequest(health())).status).toBe(200)
   })
 

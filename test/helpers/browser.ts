@@ -27,7 +27,10 @@ export class TestBrowser {
       const name = pair!.slice(0, eq).trim()
       const value = pair!.slice(eq + 1).trim()
       let jar = this.#jar.get(url.host)
-      if (!jar) this.#jar.set(url.host, (jar = new Map()))
+      if (!jar) {
+        jar = new Map()
+        this.#jar.set(url.host, jar)
+      }
       if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) jar.delete(name)
       else jar.set(name, value)
     }

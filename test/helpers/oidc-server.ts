@@ -52,7 +52,7 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
   const port = (server.address() as AddressInfo).port
   const issuer = `http://127.0.0.1:${port}`
   const clientId = 'latchkey-test'
-  const clientSecret = 'test-secret-' + Math.random().toString(36).slice(2)
+  const clientSecret = `test-secret-${Math.random().toString(36).slice(2)}`
   const idp = createDemoIdp({
     issuer,
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri].flat() }],
@@ -62,7 +62,7 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
   })
   handler = idp.handler
   // Every token request oidc-provider handles, successful or not, by grant type.
-  const count = (ctx: { oidc?: { params?: Record<string, unknown> } }) => {
+  const count = (ctx: { oidc?: { params?: Record<string, unknown> | undefined } }) => {
     const grant = String(ctx.oidc?.params?.['grant_type'] ?? 'unknown')
     tokenCalls.set(grant, (tokenCalls.get(grant) ?? 0) + 1)
   }

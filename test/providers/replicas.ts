@@ -194,7 +194,10 @@ function put(target: Record<string, unknown>, expr: string | undefined, value: u
   if (!m) return
   const keys = m[1]!.slice(1).split('.')
   let cur = target
-  for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>
+  for (const k of keys.slice(0, -1)) {
+    cur[k] ??= {}
+    cur = cur[k] as Record<string, unknown>
+  }
   cur[keys.at(-1)!] = value
 }
 

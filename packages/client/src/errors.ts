@@ -69,7 +69,7 @@ export class APIConnectionError extends LatchkeyClientError {}
 /** `waitForCompletion`: the authorization ended without a token (declined, expired, user mismatch…). */
 export class AuthorizationFailedError extends LatchkeyClientError {
   constructor(
-    readonly authorization: { id?: string; status?: string; error?: { code: string; message: string } },
+    readonly authorization: { id?: string | undefined; status?: string | undefined; error?: { code: string; message: string } | undefined },
   ) {
     super(`authorization ${authorization.id ?? ''} ${authorization.status ?? 'failed'}: ${authorization.error?.message ?? 'no token was granted'}`)
   }

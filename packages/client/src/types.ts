@@ -17,16 +17,16 @@ export interface AuthorizeParams {
 }
 
 export interface AuthorizationResponse {
-  id?: string
-  status?: 'not_started' | 'pending' | 'completed' | 'failed'
+  id?: string | undefined
+  status?: 'not_started' | 'pending' | 'completed' | 'failed' | undefined
   /** Where the user goes to grant access (when not completed). */
-  url?: string
-  scopes?: string[]
-  provider_id?: string
-  user_id?: string
-  context?: { token?: string; user_info?: Record<string, unknown> }
+  url?: string | undefined
+  scopes?: string[] | undefined
+  provider_id?: string | undefined
+  user_id?: string | undefined
+  context?: { token?: string; user_info?: Record<string, unknown> } | undefined
   /** Why the authorization failed (Latchkey extension). */
-  error?: { code: string; message: string }
+  error?: { code: string; message: string } | undefined
 }
 
 export interface ConfirmUserResponse {

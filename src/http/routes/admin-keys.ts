@@ -3,7 +3,7 @@
  * API keys over HTTP (admin role): list (id and metadata only, never a secret), create
  * (the key is in this one response and nowhere else), revoke.
  */
-import type { ApiKey, NewApiKey, Page } from '@latchkey/client'
+import type { ApiKey, Page } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { ApiKeys } from '../../broker/api-keys.js'
@@ -15,6 +15,7 @@ import { isoTime, isoTimeOrNull, offsetPage } from '../schema.js'
 
 const createBody = z.object({
   // Names are printed by `latchkey keys list`; no control characters (PostgreSQL also refuses NUL).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
   name: z.string().min(1).max(100).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
   role: z.enum(['admin', 'runtime']).default('runtime'),
   expires_in_days: z.number().int().min(1).max(3650).optional(),

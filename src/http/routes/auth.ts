@@ -51,7 +51,7 @@ export const authorizationResponse = z
   .meta({ id: 'AuthorizationResponse' })
 
 /** The broker's type and the published schema are one type, or this does not compile. */
-const _authorizationResponseIsTheBrokers: Same<z.infer<typeof authorizationResponse>, AuthorizationResponse> = true
+export const authorizationResponseIsTheBrokers: Same<z.infer<typeof authorizationResponse>, AuthorizationResponse> = true
 
 const confirmResponse = z.object({ auth_id: z.string(), next_uri: z.string().optional() })
 
