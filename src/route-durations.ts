@@ -27,7 +27,10 @@ export class RouteDurations {
   observe(route: string | undefined, statusCode: number, ms: number): void {
     const key = route ?? 'unmatched'
     let classes = this.#byRoute.get(key)
-    if (classes === undefined) this.#byRoute.set(key, (classes = [undefined, undefined, undefined, undefined, undefined]))
+    if (classes === undefined) {
+      classes = [undefined, undefined, undefined, undefined, undefined]
+      this.#byRoute.set(key, classes)
+    }
     const c = Math.min(4, Math.max(0, Math.floor(statusCode / 100) - 1))
     let s = classes[c]
     if (s === undefined) classes[c] = s = { buckets: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 }

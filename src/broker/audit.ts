@@ -115,7 +115,10 @@ export class AuditLog {
         return
       }
     }
-    if (this.#buffer.length + this.#backlog.length >= this.#maxBacklog) return this.#overflow(input.action)
+    if (this.#buffer.length + this.#backlog.length >= this.#maxBacklog) {
+      this.#overflow(input.action)
+      return
+    }
     const entry: AuditEntry = {
       // Time-ordered id: millisecond time, a per-process sequence, and randomness (32 bits: the
       // first 8 hex digits of a v4 UUID; randomUUID draws from a cached pool, randomBytes makes a

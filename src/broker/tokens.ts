@@ -9,6 +9,7 @@ import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { needsRefresh, refreshDue, stillValid } from './refresh-policy.js'
+import type { RefreshOutcome } from './refresher.js'
 
 export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
 
@@ -27,7 +28,7 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
   if (due(ctx, c, Date.now())) {
-    let outcome
+    let outcome: RefreshOutcome | { kind: 'transient-store' }
     try {
       outcome = await ctx.refresher.refresh(c.id, { actor })
     } catch (err) {

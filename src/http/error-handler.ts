@@ -48,7 +48,7 @@ const sdkRetries = (status: number) => status === 408 || status === 409 || statu
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const known = toLatchkeyError(err)
-  if (known && known.expose) {
+  if (known?.expose) {
     // A database outage is logged once when it starts and once when it ends (storage/unavailable.ts),
     // not once per request: during an outage every request fails the same way.
     if (known.status >= 500 && !isStoreUnavailable(known)) request.log.warn({ code: known.code, reqId: request.id }, known.message)

@@ -57,12 +57,16 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const header = request.headers.authorization
     const hit = apiKeys.cached(header)
-    if (hit) return admit(request, reply, done, hit)
+    if (hit) {
+      admit(request, reply, done, hit)
+      return
+    }
     const address = request.ip
     const blocked = failures.blockedFor(address)
     if (blocked > 0 && !apiKeys.seen(header)) {
       void reply.header('retry-after', String(blocked))
-      return done(new LatchkeyError('RATE_LIMITED', `too many failed API-key attempts from this address (limit ${failures.perMinute} per minute); retry in ${blocked} s`))
+      done(new LatchkeyError('RATE_LIMITED', `too many failed API-key attempts from this address (limit ${failures.perMinute} per minute); retry in ${blocked} s`))
+      return
     }
     apiKeys.verify(header).then(
       (key) => admit(request, reply, done, key),

@@ -25,7 +25,7 @@ export function metricsWarning(config: Config): string | undefined {
 }
 
 const authorized = (token: string | undefined, header: string | undefined) =>
-  token === undefined || (header !== undefined && header.startsWith('Bearer ') && constantTimeEqual(header.slice(7), token))
+  token === undefined || (header?.startsWith('Bearer ') === true && constantTimeEqual(header.slice(7), token))
 
 const UNAUTHORIZED = JSON.stringify({ name: 'UNAUTHENTICATED', message: 'metrics need Authorization: Bearer <LATCHKEY_METRICS_TOKEN>' })
 

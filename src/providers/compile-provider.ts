@@ -75,7 +75,7 @@ export function checkEndpoint(raw: string, field: string, placeholders: readonly
   try {
     url = new URL(raw.replace(/\{\{\s*[a-z_]+\s*\}\}/g, 'x'))
   } catch {
-    return fail(field, `${JSON.stringify(raw)} is not a URL`)
+    fail(field, `${JSON.stringify(raw)} is not a URL`)
   }
   if (url.protocol === 'https:') return
   if (url.protocol === 'http:' && isLoopbackUrl(url)) {

@@ -99,7 +99,10 @@ class GuardedDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.guard(() => this.inner.acquireConnection())
     let wrapped = this.#wrapped.get(connection)
-    if (!wrapped) this.#wrapped.set(connection, (wrapped = new GuardedConnection(connection, this)))
+    if (!wrapped) {
+      wrapped = new GuardedConnection(connection, this)
+      this.#wrapped.set(connection, wrapped)
+    }
     return wrapped
   }
 
