@@ -43,7 +43,8 @@ async function loadScenarios(): Promise<Scenario[]> {
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: Scenario }
     const s = mod.default
-    if (!s || typeof s.run !== 'function' || typeof s.name !== 'string') throw new Error(`bench/scenarios/${f}: the default export must be a Scenario (defineScenario({...}))`)
+    if (!s || typeof s.run !== 'function' || typeof s.name !== 'string')
+      throw new Error(`bench/scenarios/${f}: the default export must be a Scenario (defineScenario({...}))`)
     scenarios.push(s)
   }
   return scenarios
@@ -55,7 +56,8 @@ function table(rows: string[][]): string {
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—')
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—'
 
 function print(r: ScenarioResult): void {
   console.log(`\n== ${r.scenario}: ${r.description}`)
@@ -77,7 +79,10 @@ function print(r: ScenarioResult): void {
     ]),
   )
   for (const [name, v] of Object.entries(r.ratios)) console.log(`ratio ${name}: ${fmt(v * 100, 1)} %`)
-  for (const g of r.goals) console.log(`goal ${g.met ? 'MET   ' : 'MISSED'} ${g.description}: ${fmt(g.value * 100, 1)} % (threshold ${fmt(g.threshold * 100, 0)} %)`)
+  for (const g of r.goals)
+    console.log(
+      `goal ${g.met ? 'MET   ' : 'MISSED'} ${g.description}: ${fmt(g.value * 100, 1)} % (threshold ${fmt(g.threshold * 100, 0)} %)`,
+    )
   for (const n of r.notes) console.log(`note: ${n}`)
 }
 
@@ -112,7 +117,13 @@ async function main(): Promise<void> {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores,
     pinned,
-    settings: { seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, rounds: settings.rounds, connections: settings.connections, cpuProfile: settings.cpuProfile },
+    settings: {
+      seconds: settings.seconds,
+      warmupSeconds: settings.warmupSeconds,
+      rounds: settings.rounds,
+      connections: settings.connections,
+      cpuProfile: settings.cpuProfile,
+    },
   }
   console.error(
     `latchkey bench: node ${meta.node}, ${meta.cores} cores (${meta.cpu}); ${settings.connections} connections, ${settings.warmupSeconds} s warm-up + ${settings.seconds} s per target in ${Math.max(1, Math.min(settings.rounds, Math.floor(settings.seconds)))} rounds; ${pinned ? 'load generator pinned to CPU 0, servers to CPU 1' : 'not pinned'}`,

@@ -7,8 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ERROR_CODES, type ErrorCode } from '../src/errors.js'
 import { FLOW_FAILURE_CODES, FLOW_FAILURE_DESCRIPTIONS } from '@latchkey/client'
+import { ERROR_CODES, type ErrorCode } from '../src/errors.js'
 
 /** Markdown table cells: a `|` would end the cell. */
 const cell = (s: string) => s.replace(/\|/g, '\\|')

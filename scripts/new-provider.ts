@@ -12,7 +12,8 @@ import { CATALOG_FILE, catalogSource } from './providers-catalog.js'
 import { readmeWithTable } from './providers-table.js'
 
 export function providerTemplate(id: string, displayName: string): string {
-  if (!/^[a-z][a-z0-9]*$/.test(id)) throw new Error(`provider id ${JSON.stringify(id)} must be lower-case letters and digits (it is also the export name)`)
+  if (!/^[a-z][a-z0-9]*$/.test(id))
+    throw new Error(`provider id ${JSON.stringify(id)} must be lower-case letters and digits (it is also the export name)`)
   const name = JSON.stringify(displayName).slice(1, -1).replace(/'/g, "\\'")
   return `/**
  * @module providers/${id}

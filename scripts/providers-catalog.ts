@@ -19,7 +19,8 @@ export function providerIds(): string[] {
     .map((f) => f.slice(0, -3))
     .filter((id) => {
       const exported = /^export const (\w+) = defineProvider\(/m.exec(readFileSync(new URL(`${id}.ts`, PROVIDERS_DIR), 'utf8'))?.[1]
-      if (exported !== undefined && exported !== id) throw new Error(`src/providers/${id}.ts exports ${exported}: a provider file must export a definition named after the file`)
+      if (exported !== undefined && exported !== id)
+        throw new Error(`src/providers/${id}.ts exports ${exported}: a provider file must export a definition named after the file`)
       return exported !== undefined
     })
     .sort()

@@ -23,7 +23,9 @@ export class ConfigError extends Error {
 }
 
 const durationSeconds = z.coerce.number().int().min(0)
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on')
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes' || v === 'on')
 
 /**
  * Shape of `latchkey.yaml` (Arcade's engine.yaml `auth` section plus Latchkey settings). Every
@@ -150,7 +152,12 @@ const envSchema = z.object({
   LATCHKEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   LATCHKEY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).optional(),
   LATCHKEY_MAX_PENDING_FLOWS_PER_USER: z.coerce.number().int().min(1).max(10_000).optional(),
-  LATCHKEY_FLOW_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 365).optional(),
+  LATCHKEY_FLOW_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .optional(),
   LATCHKEY_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).optional(),
   LATCHKEY_RETENTION_SWEEP_SECONDS: durationSeconds.min(1).max(86_400).optional(),
   LATCHKEY_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
@@ -158,7 +165,12 @@ const envSchema = z.object({
   LATCHKEY_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
   LATCHKEY_METRICS_LISTEN: z.string().min(1).optional(),
   LATCHKEY_METRICS_TOKEN: z.string().min(16).optional(),
-  LATCHKEY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).optional(),
+  LATCHKEY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .optional(),
   LATCHKEY_AUDIT_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
   LATCHKEY_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
@@ -188,7 +200,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   const e = parsedEnv.data
 
-  const configFile = options.overrides?.configFile ?? e.LATCHKEY_CONFIG ?? (existsSync(resolve(cwd, 'latchkey.yaml')) ? 'latchkey.yaml' : undefined)
+  const configFile =
+    options.overrides?.configFile ?? e.LATCHKEY_CONFIG ?? (existsSync(resolve(cwd, 'latchkey.yaml')) ? 'latchkey.yaml' : undefined)
   let file: z.infer<typeof fileSchema> = {}
   if (configFile !== undefined) {
     const path = resolve(cwd, configFile)
@@ -215,18 +228,24 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const port = e.LATCHKEY_PORT ?? file.api?.port ?? 9099
   const host = e.LATCHKEY_HOST ?? file.api?.host ?? 'localhost'
   const publicUrl = stripSlash(
-    e.LATCHKEY_PUBLIC_URL ?? file.api?.public_url ?? (file.api?.public_host ? `https://${file.api.public_host}` : `http://localhost:${port}`),
+    e.LATCHKEY_PUBLIC_URL ??
+      file.api?.public_url ??
+      (file.api?.public_host ? `https://${file.api.public_host}` : `http://localhost:${port}`),
   )
   const dataDir = resolve(cwd, e.LATCHKEY_DATA_DIR ?? 'data')
 
   const verificationFile = file.auth?.verification ?? {}
   const verifierUrl = e.LATCHKEY_VERIFIER_URL ?? verificationFile.verifier_url
   const mode: VerificationMode = e.LATCHKEY_VERIFICATION ?? verificationFile.mode ?? (verifierUrl ? 'custom' : 'browser')
-  if (mode === 'custom' && !verifierUrl) throw new ConfigError('verification mode "custom" needs LATCHKEY_VERIFIER_URL (or auth.verification.verifier_url)')
+  if (mode === 'custom' && !verifierUrl)
+    throw new ConfigError('verification mode "custom" needs LATCHKEY_VERIFIER_URL (or auth.verification.verifier_url)')
 
   const allowedRedirectOrigins = [
     ...(file.auth?.allowed_redirect_origins ?? []),
-    ...(e.LATCHKEY_ALLOWED_REDIRECT_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(e.LATCHKEY_ALLOWED_REDIRECT_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   ].map((o, i) => {
     try {
       return new URL(o).origin
@@ -239,7 +258,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     // --dev calls its own demo provider on this machine.
     ...(dev ? ['127.0.0.0/8', '::1'] : []),
     ...(file.outbound?.allow_private ?? []),
-    ...(e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(e.LATCHKEY_OUTBOUND_ALLOW_PRIVATE ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   ]
 
   const config: Config = {
@@ -277,14 +299,22 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       auditDays: e.LATCHKEY_AUDIT_RETENTION_DAYS ?? 90,
       sweepIntervalSeconds: e.LATCHKEY_RETENTION_SWEEP_SECONDS ?? 600,
     },
-    http: httpTimeouts(e.LATCHKEY_HEADERS_TIMEOUT_MS ?? 20_000, e.LATCHKEY_REQUEST_TIMEOUT_MS ?? 30_000, e.LATCHKEY_KEEP_ALIVE_TIMEOUT_MS ?? 72_000),
+    http: httpTimeouts(
+      e.LATCHKEY_HEADERS_TIMEOUT_MS ?? 20_000,
+      e.LATCHKEY_REQUEST_TIMEOUT_MS ?? 30_000,
+      e.LATCHKEY_KEEP_ALIVE_TIMEOUT_MS ?? 72_000,
+    ),
     metrics: metricsEndpoint(e.LATCHKEY_METRICS_LISTEN ?? file.metrics?.listen, e.LATCHKEY_METRICS_TOKEN ?? file.metrics?.token),
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
     auditBufferMax: e.LATCHKEY_AUDIT_BUFFER_MAX ?? 100_000,
     outbound: {
       allowPrivate,
-      proxy: { http: e.http_proxy || e.HTTP_PROXY || undefined, https: e.https_proxy || e.HTTPS_PROXY || undefined, noProxy: e.no_proxy || e.NO_PROXY || undefined },
+      proxy: {
+        http: e.http_proxy || e.HTTP_PROXY || undefined,
+        https: e.https_proxy || e.HTTPS_PROXY || undefined,
+        noProxy: e.no_proxy || e.NO_PROXY || undefined,
+      },
     },
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
@@ -293,7 +323,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 /** Node refuses a headers timeout longer than the request timeout; say so in our terms. */
 function httpTimeouts(headersTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): Config['http'] {
   if (headersTimeoutMs > requestTimeoutMs) {
-    throw new ConfigError(`LATCHKEY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed LATCHKEY_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`)
+    throw new ConfigError(
+      `LATCHKEY_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed LATCHKEY_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    )
   }
   return { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs }
 }
@@ -302,7 +334,8 @@ function metricsEndpoint(listen: string | undefined, token: string | undefined):
   if (listen !== undefined && !/^[^\s:]*:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/.test(listen)) {
     throw new ConfigError(`LATCHKEY_METRICS_LISTEN (metrics.listen) must be host:port, e.g. 127.0.0.1:9464; got ${JSON.stringify(listen)}`)
   }
-  if (token !== undefined && token.length < 16) throw new ConfigError('LATCHKEY_METRICS_TOKEN (metrics.token) must be at least 16 characters')
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('LATCHKEY_METRICS_TOKEN (metrics.token) must be at least 16 characters')
   return { listen, token }
 }
 
@@ -326,7 +359,13 @@ function collectEnvProviders(env: Record<string, string | undefined>): Record<st
 }
 
 /** Replaces `${env:NAME}` and `${file:PATH}` in every string of the parsed YAML. */
-function substitute(value: unknown, env: Record<string, string | undefined>, file: string, path: Array<string | number>, cwd: string): unknown {
+function substitute(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  file: string,
+  path: Array<string | number>,
+  cwd: string,
+): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{(env|file):([^}]+)\}/g, (_, kind: string, ref: string) => {
       if (kind === 'env') {

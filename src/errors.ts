@@ -31,25 +31,74 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No such route.' },
   FLOW_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No authorization with this id.' },
   PROVIDER_UNKNOWN: { status: 404, expose: true, retry: false, description: 'No enabled provider with this id.' },
-  PROVIDER_NOT_CONFIGURED: { status: 400, expose: true, retry: false, description: 'The provider exists but has no client id/secret configured.' },
+  PROVIDER_NOT_CONFIGURED: {
+    status: 400,
+    expose: true,
+    retry: false,
+    description: 'The provider exists but has no client id/secret configured.',
+  },
   // The operator must fix the provider config; retrying sends the same rejected credentials.
-  PROVIDER_MISCONFIGURED: { status: 502, expose: true, retry: false, description: 'The provider rejected our client credentials (invalid_client): fix the provider config.' },
-  PROVIDER_UNAVAILABLE: { status: 502, expose: true, retry: true, description: 'The provider could not be reached or answered with a server error.' },
+  PROVIDER_MISCONFIGURED: {
+    status: 502,
+    expose: true,
+    retry: false,
+    description: 'The provider rejected our client credentials (invalid_client): fix the provider config.',
+  },
+  PROVIDER_UNAVAILABLE: {
+    status: 502,
+    expose: true,
+    retry: true,
+    description: 'The provider could not be reached or answered with a server error.',
+  },
   CONNECTION_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No connection with this id.' },
   API_KEY_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No API key with this id.' },
-  USER_MISMATCH: { status: 400, expose: true, retry: false, description: 'The signed-in user is not the user who started the authorization.' },
+  USER_MISMATCH: {
+    status: 400,
+    expose: true,
+    retry: false,
+    description: 'The signed-in user is not the user who started the authorization.',
+  },
   INVALID_NEXT_URI: { status: 400, expose: true, retry: false, description: 'next_uri is not an absolute URL on an allowed origin.' },
   PAYLOAD_TOO_LARGE: { status: 413, expose: true, retry: false, description: 'The request body exceeds the size limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, expose: true, retry: false, description: 'The request body is not JSON.' },
-  REQUEST_TIMEOUT: { status: 408, expose: true, retry: true, description: 'The request line and headers did not arrive within 20 s, or the whole request within 30 s (LATCHKEY_HEADERS_TIMEOUT_MS / LATCHKEY_REQUEST_TIMEOUT_MS; sent by the HTTP layer before any route).' },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    expose: true,
+    retry: true,
+    description:
+      'The request line and headers did not arrive within 20 s, or the whole request within 30 s (LATCHKEY_HEADERS_TIMEOUT_MS / LATCHKEY_REQUEST_TIMEOUT_MS; sent by the HTTP layer before any route).',
+  },
   HEADERS_TOO_LARGE: { status: 431, expose: true, retry: false, description: 'The request line and headers exceed 16 KiB.' },
-  RATE_LIMITED: { status: 429, expose: true, retry: true, description: 'Too many requests for this API key, or too many failed API-key attempts from this client address; retry after the given delay.' },
+  RATE_LIMITED: {
+    status: 429,
+    expose: true,
+    retry: true,
+    description:
+      'Too many requests for this API key, or too many failed API-key attempts from this client address; retry after the given delay.',
+  },
   // Lasts until a flow completes or expires (minutes, not seconds): Arcade's SDKs must not retry it.
-  TOO_MANY_PENDING_FLOWS: { status: 429, expose: true, retry: false, description: 'The user already has the maximum number of pending authorizations (LATCHKEY_MAX_PENDING_FLOWS_PER_USER, default 20); complete one or let it expire. Sent with x-should-retry: false.' },
+  TOO_MANY_PENDING_FLOWS: {
+    status: 429,
+    expose: true,
+    retry: false,
+    description:
+      'The user already has the maximum number of pending authorizations (LATCHKEY_MAX_PENDING_FLOWS_PER_USER, default 20); complete one or let it expire. Sent with x-should-retry: false.',
+  },
   CONFLICT: { status: 400, expose: true, retry: false, description: 'The resource already exists.' },
   // Not exposed: its message could carry internal detail. Retryable, as an unexpected error may be a passing one.
-  SERVER_ERROR: { status: 500, expose: false, retry: true, description: 'An unexpected error; details are in the server log under the request id.' },
-  UNAVAILABLE: { status: 503, expose: true, retry: true, retryAfterSeconds: 2, description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.' },
+  SERVER_ERROR: {
+    status: 500,
+    expose: false,
+    retry: true,
+    description: 'An unexpected error; details are in the server log under the request id.',
+  },
+  UNAVAILABLE: {
+    status: 503,
+    expose: true,
+    retry: true,
+    retryAfterSeconds: 2,
+    description: 'The database is unavailable, or a connection stayed locked by a refresh that did not finish in time; retry.',
+  },
 } as const satisfies Record<string, ErrorSpec>
 
 export type ErrorCode = keyof typeof ERROR_CODES

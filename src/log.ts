@@ -3,9 +3,22 @@
  * pino with secrets redacted: authorization headers, token fields anywhere in a logged
  * object, and secret-bearing query parameters (`code`, `state`, tokens) in logged URLs.
  */
-import { pino, type DestinationStream, type Logger } from 'pino'
+import { type DestinationStream, type Logger, pino } from 'pino'
 
-const SECRET_KEYS = ['access_token', 'refresh_token', 'id_token', 'client_secret', 'code', 'code_verifier', 'token', 'state', 'password', 'api_key', 'apiKey', 'secret']
+const SECRET_KEYS = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'client_secret',
+  'code',
+  'code_verifier',
+  'token',
+  'state',
+  'password',
+  'api_key',
+  'apiKey',
+  'secret',
+]
 
 export const REDACT_PATHS = [
   'req.headers.authorization',

@@ -7,7 +7,7 @@
  * value when the database cannot answer (a scrape never fails because of an outage).
  * Default Node metrics are on (`nodejs_eventloop_lag_seconds` and friends).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { RouteDurations } from './route-durations.js'
 
 /** Counted where queries run (Kysely's log hook) and read at scrape time. */
@@ -116,9 +116,22 @@ export function createMetrics(sources?: MetricSources, storeTtlMs = 15_000) {
       registers: [registry],
     }),
     waiters: new Gauge({ name: 'latchkey_status_waiters', help: 'Open status long-polls', registers: [registry] }),
-    auditBacklog: new Gauge({ name: 'latchkey_audit_backlog', help: 'Audit entries in memory not yet written (grows during a database outage)', registers: [registry] }),
-    auditRefused: new Counter({ name: 'latchkey_audit_refused_total', help: 'Token hand-outs refused (503) because the audit backlog was full', registers: [registry] }),
-    auditDropped: new Counter({ name: 'latchkey_audit_dropped_total', help: 'Audit entries dropped because the backlog was full, or lost at shutdown', labelNames: ['action'] as const, registers: [registry] }),
+    auditBacklog: new Gauge({
+      name: 'latchkey_audit_backlog',
+      help: 'Audit entries in memory not yet written (grows during a database outage)',
+      registers: [registry],
+    }),
+    auditRefused: new Counter({
+      name: 'latchkey_audit_refused_total',
+      help: 'Token hand-outs refused (503) because the audit backlog was full',
+      registers: [registry],
+    }),
+    auditDropped: new Counter({
+      name: 'latchkey_audit_dropped_total',
+      help: 'Audit entries dropped because the backlog was full, or lost at shutdown',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    }),
   }
 }
 

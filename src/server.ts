@@ -4,42 +4,43 @@
  * providers, builds the broker context, the HTTP app (`http/app.ts`) and the background jobs.
  * The CLI's `serve` and the tests both start Latchkey through here.
  */
+
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { dirname } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { ProviderAdmin } from './broker/admin-providers.js'
+import { ApiKeys } from './broker/api-keys.js'
+import { AuditLog } from './broker/audit.js'
+import { BackgroundRefresher } from './broker/background-refresh.js'
+import { ConnectionCache } from './broker/connection-cache.js'
+import type { BrokerContext } from './broker/context.js'
+import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
+import { LastUse } from './broker/last-use.js'
+import { KeyAnnouncer } from './broker/process-keys.js'
+import { Refresher } from './broker/refresher.js'
+import { RetentionSweeper } from './broker/retention.js'
+import type { BrokerServices } from './broker/services.js'
+import { Vault } from './broker/vault.js'
+import { FlowWaiters } from './broker/waiters.js'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
+import type { DemoIdp } from './demo/demo-idp.js'
+import { buildApp } from './http/app.js'
+import { metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 import { createLogger } from './log.js'
 import { createMetrics } from './metrics.js'
-import { type Fetch, type Outbound, createOutbound } from './oauth/http.js'
+import { createOutbound, type Fetch, type Outbound } from './oauth/http.js'
 import { OutboundGuard, type ResolveHost } from './oauth/outbound-guard.js'
+import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
 import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
-import { openStore } from './storage/open-store.js'
-import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
-import { buildApp } from './http/app.js'
 import type { KyselyStore } from './storage/kysely-store.js'
-import { AuditLog } from './broker/audit.js'
-import { ApiKeys } from './broker/api-keys.js'
-import { ProviderAdmin } from './broker/admin-providers.js'
-import { BackgroundRefresher } from './broker/background-refresh.js'
-import type { BrokerContext } from './broker/context.js'
-import type { BrokerServices } from './broker/services.js'
-import { Refresher } from './broker/refresher.js'
-import { RetentionSweeper } from './broker/retention.js'
-import { ConnectionCache } from './broker/connection-cache.js'
-import { LastUse } from './broker/last-use.js'
-import { Vault } from './broker/vault.js'
-import { KeyAnnouncer } from './broker/process-keys.js'
-import { FlowWaiters } from './broker/waiters.js'
-import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
-import type { DemoIdp } from './demo/demo-idp.js'
-import { metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
+import { openStore } from './storage/open-store.js'
 
 export interface LatchkeyOptions {
   logger?: Logger
@@ -80,7 +81,9 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     )
   }
   if (config.verification.mode === 'skip') {
-    warnings.push('User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.')
+    warnings.push(
+      'User verification is OFF (LATCHKEY_VERIFICATION=skip): anyone holding an authorization link can attach their account to your user. Development only.',
+    )
   }
 
   const store = openStore({
@@ -90,13 +93,18 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
     // Twice per outage, whatever the request rate: requests answer 503 meanwhile without a log line each.
     onAvailability: (e) =>
       e.kind === 'down'
-        ? log.error({ err: e.error.message, code: (e.error as { code?: string }).code }, 'database unavailable: answering 503 (cached connections are still served)')
+        ? log.error(
+            { err: e.error.message, code: (e.error as { code?: string }).code },
+            'database unavailable: answering 503 (cached connections are still served)',
+          )
         : log.warn({ downMs: e.downMs }, `database available again after ${(e.downMs / 1000).toFixed(1)} s`),
   })
   try {
     await store.migrate()
     await checkKeyFingerprints(store, keyring)
-    const announcer = new KeyAnnouncer(store, keyring, (err) => log.warn({ err: err.message }, 'could not announce this process\'s encryption keys'))
+    const announcer = new KeyAnnouncer(store, keyring, (err) =>
+      log.warn({ err: err.message }, "could not announce this process's encryption keys"),
+    )
     await announcer.start()
     try {
       return await assemble(config, options, log, warnings, keyring, store, announcer)
@@ -111,8 +119,15 @@ export async function createLatchkey(config: Config, options: LatchkeyOptions = 
   }
 }
 
-async function assemble(config: Config, options: LatchkeyOptions, log: Logger, warnings: string[], keyring: Keyring, store: KyselyStore, announcer: KeyAnnouncer): Promise<Latchkey> {
-
+async function assemble(
+  config: Config,
+  options: LatchkeyOptions,
+  log: Logger,
+  warnings: string[],
+  keyring: Keyring,
+  store: KyselyStore,
+  announcer: KeyAnnouncer,
+): Promise<Latchkey> {
   const outbound = buildOutbound(config, options)
   const registry = loadProviders({
     guard: outbound.guard,
@@ -153,7 +168,9 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     config,
     store,
     vault: new Vault(keyring, (version) => {
-      recordKeyVersion(store, keyring, version).catch((err: Error) => log.error({ err: err.message }, 'could not record the encryption key fingerprint'))
+      recordKeyVersion(store, keyring, version).catch((err: Error) =>
+        log.error({ err: err.message }, 'could not record the encryption key fingerprint'),
+      )
     }),
     registry,
     log,
@@ -163,7 +180,12 @@ async function assemble(config: Config, options: LatchkeyOptions, log: Logger, w
     waiters: new FlowWaiters(store),
     redirectUri,
   }
-  const ctx: BrokerContext = { ...base, refresher: new Refresher(base), connectionCache: new ConnectionCache(store), lastUse: new LastUse(store, log) }
+  const ctx: BrokerContext = {
+    ...base,
+    refresher: new Refresher(base),
+    connectionCache: new ConnectionCache(store),
+    lastUse: new LastUse(store, log),
+  }
   const apiKeys = new ApiKeys(store)
   const providerAdmin = new ProviderAdmin(ctx)
   await providerAdmin.loadAll()
@@ -254,7 +276,9 @@ function loadKeyring(config: Config, warnings: string[]): Keyring {
     }
   }
   if (config.production) {
-    throw new ConfigError('LATCHKEY_ENCRYPTION_KEYS is required when NODE_ENV=production (generate one with `latchkey keys generate-encryption-key`)')
+    throw new ConfigError(
+      'LATCHKEY_ENCRYPTION_KEYS is required when NODE_ENV=production (generate one with `latchkey keys generate-encryption-key`)',
+    )
   }
   const file = config.encryptionKeyFile
   if (!existsSync(file)) {
@@ -275,7 +299,9 @@ function loadKeyring(config: Config, warnings: string[]): Keyring {
 async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promise<void> {
   const raw = await store.getMeta('encryption_key_fingerprints')
   const stored = raw ? (JSON.parse(raw) as Record<string, string>) : {}
-  const missing = Object.keys(stored).map(Number).filter((v) => !keyring.keys.has(v))
+  const missing = Object.keys(stored)
+    .map(Number)
+    .filter((v) => !keyring.keys.has(v))
   if (missing.length > 0) {
     throw new ConfigError(
       `LATCHKEY_ENCRYPTION_KEYS lacks key version ${missing.join(', ')}, which stored secrets may still use; add it back, run \`latchkey keys rotate-encryption\`, and only then remove it`,
@@ -284,7 +310,9 @@ async function checkKeyFingerprints(store: KyselyStore, keyring: Keyring): Promi
   for (const version of keyring.keys.keys()) {
     const known = stored[String(version)]
     if (known !== undefined && known !== keyring.fingerprint(version)) {
-      throw new ConfigError(`encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`)
+      throw new ConfigError(
+        `encryption key version ${version} is not the key this database was written with; check LATCHKEY_ENCRYPTION_KEYS`,
+      )
     }
   }
 }

@@ -41,7 +41,9 @@ export function strictObject<T extends z.core.$ZodLooseShape>(shape: T) {
   const known = Object.keys(shape)
   return z.strictObject(shape, {
     error: (issue) =>
-      issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `unknown key ${JSON.stringify(k)} (${suggestion(k, known)})`).join('; ') : undefined,
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => `unknown key ${JSON.stringify(k)} (${suggestion(k, known)})`).join('; ')
+        : undefined,
   })
 }
 

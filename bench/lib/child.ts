@@ -11,8 +11,17 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { dirname } from 'node:path'
 
-type FromChild<T> = { type: 'ready'; info: T } | { type: 'failed'; message: string } | { type: 'profiling'; error?: string } | { type: 'cpu'; seq: number; usage: NodeJS.CpuUsage; stats?: Record<string, number> } | { type: 'profiled'; file: string; error?: string }
-type ToChild = { type: 'stop' } | { type: 'cpu'; seq: number } | { type: 'profile-start'; intervalUs: number } | { type: 'profile-stop'; file: string }
+type FromChild<T> =
+  | { type: 'ready'; info: T }
+  | { type: 'failed'; message: string }
+  | { type: 'profiling'; error?: string }
+  | { type: 'cpu'; seq: number; usage: NodeJS.CpuUsage; stats?: Record<string, number> }
+  | { type: 'profiled'; file: string; error?: string }
+type ToChild =
+  | { type: 'stop' }
+  | { type: 'cpu'; seq: number }
+  | { type: 'profile-start'; intervalUs: number }
+  | { type: 'profile-stop'; file: string }
 
 export interface ChildServer<T> {
   info: T
@@ -203,4 +212,3 @@ export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<v
     },
   )
 }
-

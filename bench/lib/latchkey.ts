@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { TestBrowser } from '../../test/helpers/browser.js'
 import { freePort } from '../../test/helpers/latchkey.js'
-import { type TestIdp, startTestIdp } from '../../test/helpers/oidc-server.js'
+import { startTestIdp, type TestIdp } from '../../test/helpers/oidc-server.js'
 import type { LatchkeyArgs, LatchkeyInfo } from '../servers/latchkey.js'
 import { type ChildServer, forkServer } from './child.js'
 
@@ -86,14 +86,18 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
       body: JSON.stringify({ auth_requirement: { provider_id: providerId, provider_type: 'oauth2', oauth2: { scopes } }, user_id: userId }),
     })
     const call = async (path: string, init?: RequestInit) => {
-      const r = await fetch(`${url}${path}`, { ...init, headers: { authorization: runtimeKey, 'content-type': 'application/json', ...init?.headers } })
+      const r = await fetch(`${url}${path}`, {
+        ...init,
+        headers: { authorization: runtimeKey, 'content-type': 'application/json', ...init?.headers },
+      })
       const body = (await r.json()) as { status?: string; id?: string; url?: string; context?: { token?: string } }
       if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status} ${JSON.stringify(body)}`)
       return body
     }
     const req = authorizeRequest()
     const started = await call('/v1/auth/authorize', { method: 'POST', body: req.body })
-    if (started.status !== 'pending' || !started.url || !started.id) throw new Error(`expected a pending authorization, got ${JSON.stringify(started)}`)
+    if (started.status !== 'pending' || !started.url || !started.id)
+      throw new Error(`expected a pending authorization, got ${JSON.stringify(started)}`)
     const page = await new TestBrowser().authorize(started.url, { login: 'bench-user' })
     if (page.status !== 200) throw new Error(`consent did not finish: HTTP ${page.status} at ${page.url}`)
     const done = await call(`/v1/auth/status?id=${started.id}&wait=10`)
@@ -102,7 +106,8 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
     const me = await fetch(`${idp.issuer}/me`, { headers: { authorization: `Bearer ${token}` } })
     if (me.status !== 200) throw new Error(`the IdP rejected the token Latchkey handed out: HTTP ${me.status}`)
     const again = await call('/v1/auth/authorize', { method: 'POST', body: req.body })
-    if (again.status !== 'completed' || again.context?.token !== token) throw new Error(`the hot path did not answer completed: ${JSON.stringify(again)}`)
+    if (again.status !== 'completed' || again.context?.token !== token)
+      throw new Error(`the hot path did not answer completed: ${JSON.stringify(again)}`)
     return {
       ...child.info,
       idp,

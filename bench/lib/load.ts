@@ -76,12 +76,19 @@ export async function measure(target: LoadTarget, settings: BenchSettings): Prom
     seconds: r.duration,
     requestsPerSecond: r.requests.average,
     totalRequests: r.requests.total ?? 0,
-    latencyMs: { p50: r.latency['p50'] ?? NaN, p90: r.latency['p90'] ?? NaN, p99: r.latency['p99'] ?? NaN, mean: r.latency.mean, max: r.latency.max },
+    latencyMs: {
+      p50: r.latency['p50'] ?? NaN,
+      p90: r.latency['p90'] ?? NaN,
+      p99: r.latency['p99'] ?? NaN,
+      mean: r.latency.mean,
+      max: r.latency.max,
+    },
     cpuMicrosPerRequest:
       cpuBefore && cpuAfter && r.requests.total
         ? (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / r.requests.total
         : NaN,
-    serverCpuPercent: cpuBefore && cpuAfter ? ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1e6 / r.duration) * 100 : NaN,
+    serverCpuPercent:
+      cpuBefore && cpuAfter ? ((cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1e6 / r.duration) * 100 : NaN,
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
@@ -92,7 +99,9 @@ export async function measure(target: LoadTarget, settings: BenchSettings): Prom
     const codes = Object.entries(r.statusCodeStats)
       .map(([code, s]) => `${code}×${s.count}`)
       .join(', ')
-    settings.log(`  ${target.name}: WARNING non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches} (status codes: ${codes})`)
+    settings.log(
+      `  ${target.name}: WARNING non2xx=${result.non2xx} errors=${result.errors} timeouts=${result.timeouts} mismatches=${result.mismatches} (status codes: ${codes})`,
+    )
   }
   return result
 }
@@ -117,7 +126,9 @@ export async function measureRounds(targets: LoadTarget[], settings: BenchSettin
     for (const [i, target] of targets.entries()) {
       // Only the first round is profiled (one profile file per target).
       const r = await measure(target, { ...settings, seconds: perRound, warmupSeconds: 0, cpuProfile: settings.cpuProfile && round === 0 })
-      settings.log(`  round ${round + 1}/${rounds} ${target.name}: ${Math.round(r.requestsPerSecond).toLocaleString('en-US')} req/s, ${r.cpuMicrosPerRequest.toFixed(1)} µs CPU/request`)
+      settings.log(
+        `  round ${round + 1}/${rounds} ${target.name}: ${Math.round(r.requestsPerSecond).toLocaleString('en-US')} req/s, ${r.cpuMicrosPerRequest.toFixed(1)} µs CPU/request`,
+      )
       results[i]!.push(r)
     }
   }

@@ -22,7 +22,7 @@ import { startBare } from '../lib/bare.js'
 import type { ChildServer } from '../lib/child.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
 import { combine, measureRounds } from '../lib/load.js'
-import { type BenchSettings, type GoalResult, type TargetResult, defineScenario } from '../lib/types.js'
+import { type BenchSettings, defineScenario, type GoalResult, type TargetResult } from '../lib/types.js'
 
 const GOALS = { sqlite: 0.4, postgres: 0.25 }
 
@@ -32,7 +32,9 @@ async function seed(databaseUrl: string, encryptionKeys: string, userId: string,
     const template = (await store.getConnection(userId, providerId))!
     const vault = new Vault(Keyring.parse(encryptionKeys))
     const token = vault.open({ table: 'connections', id: template.id, field: 'access_token' }, template.access_token_enc)
-    const refresh = template.refresh_token_enc && vault.open({ table: 'connections', id: template.id, field: 'refresh_token' }, template.refresh_token_enc)
+    const refresh =
+      template.refresh_token_enc &&
+      vault.open({ table: 'connections', id: template.id, field: 'refresh_token' }, template.refresh_token_enc)
     const now = Date.now()
     const users = Array.from({ length: n }, (_, i) => `cold-${i}@example.com`)
     for (let i = 0; i < n; i += 500) {
@@ -62,7 +64,9 @@ async function seed(databaseUrl: string, encryptionKeys: string, userId: string,
 
 /** User + system CPU (µs) of PostgreSQL's backends connected to this database, by pid. */
 async function postgresCpu(observer: pg.Client): Promise<Map<number, number>> {
-  const r = await observer.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+  const r = await observer.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  )
   const ticks = 100 // USER_HZ on Linux
   const out = new Map<number, number>()
   for (const { pid } of r.rows) {
@@ -76,7 +80,10 @@ async function postgresCpu(observer: pg.Client): Promise<Map<number, number>> {
   return out
 }
 
-async function run(database: 'sqlite' | 'postgres', settings: BenchSettings): Promise<{ targets: TargetResult[]; ratio: number; goal: GoalResult; notes: string[] }> {
+async function run(
+  database: 'sqlite' | 'postgres',
+  settings: BenchSettings,
+): Promise<{ targets: TargetResult[]; ratio: number; goal: GoalResult; notes: string[] }> {
   const n = Number(process.env['BENCH_COLD_USERS'] ?? 100_000)
   const testDb: TestDatabase | undefined = database === 'postgres' ? await createTestDatabase() : undefined
   const lk = await startConnectedLatchkey(testDb ? { databaseUrl: testDb.url } : {})
@@ -99,7 +106,14 @@ async function run(database: 'sqlite' | 'postgres', settings: BenchSettings): Pr
     const cpuBefore = observer && (await postgresCpu(observer))
     const [bareRounds, lkRounds] = await measureRounds(
       [
-        { name: `bare (${database} run)`, description: 'node:http: reads the body, answers a small JSON', ...request, url: `${(bare.info as { url: string }).url}${path}`, nextBody, server: bare },
+        {
+          name: `bare (${database} run)`,
+          description: 'node:http: reads the body, answers a small JSON',
+          ...request,
+          url: `${(bare.info as { url: string }).url}${path}`,
+          nextBody,
+          server: bare,
+        },
         {
           name: `latchkey cold ${database}`,
           description: `authorize for one of ${n.toLocaleString('en-US')} users at random → completed + token`,
@@ -119,16 +133,20 @@ async function run(database: 'sqlite' | 'postgres', settings: BenchSettings): Pr
     // Warm-up requests count as misses too; measured requests are what the ratio is over.
     const lkRequests = l.totalRequests
     const misses = (statsAfter['connectionCacheMisses'] ?? 0) - (statsBefore['connectionCacheMisses'] ?? 0)
-    const notes = [`${database}: ${lkRequests.toLocaleString('en-US')} measured Latchkey requests (plus warm-up); connection-cache misses over the whole run ${misses.toLocaleString('en-US')}, cache size at the end ${statsAfter['connectionCacheSize']}`]
+    const notes = [
+      `${database}: ${lkRequests.toLocaleString('en-US')} measured Latchkey requests (plus warm-up); connection-cache misses over the whole run ${misses.toLocaleString('en-US')}, cache size at the end ${statsAfter['connectionCacheSize']}`,
+    ]
     let dbCpuPerRequest = 0
     if (cpuBefore && cpuAfter) {
       let total = 0
       for (const [pid, after] of cpuAfter) total += after - (cpuBefore.get(pid) ?? 0)
       // The backends also served the warm-up of each round's Latchkey target; spread it over
       // every Latchkey request sent (warm-up included) to stay honest about per-request cost.
-      const sent = lkRequests + (l.requestsPerSecond * settings.warmupSeconds)
+      const sent = lkRequests + l.requestsPerSecond * settings.warmupSeconds
       dbCpuPerRequest = total / sent
-      notes.push(`postgres: PostgreSQL backends of this database used ${(total / 1e6).toFixed(1)} s CPU ≈ ${dbCpuPerRequest.toFixed(0)} µs per Latchkey request (pool + listener + publisher backends; PostgreSQL is not pinned)`)
+      notes.push(
+        `postgres: PostgreSQL backends of this database used ${(total / 1e6).toFixed(1)} s CPU ≈ ${dbCpuPerRequest.toFixed(0)} µs per Latchkey request (pool + listener + publisher backends; PostgreSQL is not pinned)`,
+      )
     }
     const hitRate = Math.max(0, 1 - misses / (lkRequests + l.requestsPerSecond * settings.warmupSeconds))
     notes.push(`${database}: connection-cache hit rate ≈ ${(hitRate * 100).toFixed(1)} %`)
@@ -144,7 +162,12 @@ async function run(database: 'sqlite' | 'postgres', settings: BenchSettings): Pr
         threshold,
         met: ratio >= threshold && unhealthy.length === 0,
       },
-      notes: [...notes, ...unhealthy.map((t) => `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies`)],
+      notes: [
+        ...notes,
+        ...unhealthy.map(
+          (t) => `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies`,
+        ),
+      ],
     }
   } finally {
     await observer?.end()
@@ -165,7 +188,9 @@ export default defineScenario({
       scenario: 'cold-reads',
       description: this.description,
       targets: runs.flatMap((r) => r.targets),
-      ratios: Object.fromEntries(runs.map((r, i) => [`latchkey/bare cpu per request (${i === 0 ? 'sqlite' : 'postgres, db included'})`, r.ratio])),
+      ratios: Object.fromEntries(
+        runs.map((r, i) => [`latchkey/bare cpu per request (${i === 0 ? 'sqlite' : 'postgres, db included'})`, r.ratio]),
+      ),
       goals: runs.map((r) => r.goal),
       notes: runs.flatMap((r) => r.notes),
     }

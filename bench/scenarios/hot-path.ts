@@ -32,8 +32,20 @@ export default defineScenario({
       const path = new URL(request.url).pathname
       const [bareRounds, fastifyRounds, latchkeyRounds] = await measureRounds(
         [
-          { name: 'bare', description: 'node:http: reads the body, answers a small JSON', ...request, url: `${bare.info.url}${path}`, server: bare as ChildServer<unknown> },
-          { name: 'fastify', description: 'Fastify defaults, one POST route parsing the body and returning small JSON', ...request, url: `${fastify.info.url}${path}`, server: fastify as ChildServer<unknown> },
+          {
+            name: 'bare',
+            description: 'node:http: reads the body, answers a small JSON',
+            ...request,
+            url: `${bare.info.url}${path}`,
+            server: bare as ChildServer<unknown>,
+          },
+          {
+            name: 'fastify',
+            description: 'Fastify defaults, one POST route parsing the body and returning small JSON',
+            ...request,
+            url: `${fastify.info.url}${path}`,
+            server: fastify as ChildServer<unknown>,
+          },
           {
             name: 'latchkey',
             description: 'POST /v1/auth/authorize, connected user → completed + token',
@@ -64,13 +76,25 @@ export default defineScenario({
           // Capacity if both were server-bound: bare's CPU cost per request over Latchkey's.
           'latchkey/bare (cpu per request)': cpuRatio,
         },
-        goals: [{ description: `hot path ≥ ${GOAL_RATIO * 100} % of bare by CPU per request`, value: cpuRatio, threshold: GOAL_RATIO, met: cpuRatio >= GOAL_RATIO && unhealthy.length === 0 }],
+        goals: [
+          {
+            description: `hot path ≥ ${GOAL_RATIO * 100} % of bare by CPU per request`,
+            value: cpuRatio,
+            threshold: GOAL_RATIO,
+            met: cpuRatio >= GOAL_RATIO && unhealthy.length === 0,
+          },
+        ],
         notes: [
           `latchkey/bare by round: ${perRound.map((x) => `${(x * 100).toFixed(1)} %`).join(', ')}`,
           ...(b.serverCpuPercent < 90
-            ? [`the bare server used only ${b.serverCpuPercent.toFixed(0)} % of a core: the load generator, not the server, limited its req/s, so the req/s ratio flatters Latchkey; the cpu-per-request ratio does not`]
+            ? [
+                `the bare server used only ${b.serverCpuPercent.toFixed(0)} % of a core: the load generator, not the server, limited its req/s, so the req/s ratio flatters Latchkey; the cpu-per-request ratio does not`,
+              ]
             : []),
-          ...unhealthy.map((t) => `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies — its throughput is not trustworthy`),
+          ...unhealthy.map(
+            (t) =>
+              `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies — its throughput is not trustworthy`,
+          ),
         ],
       }
     } finally {

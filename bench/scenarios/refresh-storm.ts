@@ -22,7 +22,11 @@ import { startTestIdp } from '../../test/helpers/oidc-server.js'
 import { createTestDatabase, postgresAvailable } from '../../test/helpers/postgres.js'
 import { defineScenario, type TargetResult } from '../lib/types.js'
 
-async function storm(database: 'sqlite' | 'postgres', n: number, log: (m: string) => void): Promise<{ target: TargetResult; exactlyOnce: boolean; note: string }> {
+async function storm(
+  database: 'sqlite' | 'postgres',
+  n: number,
+  log: (m: string) => void,
+): Promise<{ target: TargetResult; exactlyOnce: boolean; note: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-storm-'))
   const pg = database === 'postgres' ? await createTestDatabase() : undefined
   const port = await freePort()
@@ -69,12 +73,14 @@ async function storm(database: 'sqlite' | 'postgres', n: number, log: (m: string
     const latencies: number[] = []
     const t0 = performance.now()
     const results = await Promise.all(
-      users.flatMap((u) => [0, 1].map(async () => {
-        const s = performance.now()
-        const r = await client.auth.start(u, 'test-idp', { scopes: ['openid'] })
-        latencies.push(performance.now() - s)
-        return r
-      })),
+      users.flatMap((u) =>
+        [0, 1].map(async () => {
+          const s = performance.now()
+          const r = await client.auth.start(u, 'test-idp', { scopes: ['openid'] })
+          latencies.push(performance.now() - s)
+          return r
+        }),
+      ),
     )
     const seconds = (performance.now() - t0) / 1000
     const refreshes = (idp.tokenCalls.get('refresh_token') ?? 0) - before
@@ -96,7 +102,13 @@ async function storm(database: 'sqlite' | 'postgres', n: number, log: (m: string
         seconds,
         requestsPerSecond: n / seconds,
         totalRequests: 2 * n,
-        latencyMs: { p50: q(0.5), p90: q(0.9), p99: q(0.99), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length, max: latencies.at(-1)! },
+        latencyMs: {
+          p50: q(0.5),
+          p90: q(0.9),
+          p99: q(0.99),
+          mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+          max: latencies.at(-1)!,
+        },
         cpuMicrosPerRequest: NaN,
         serverCpuPercent: NaN,
         non2xx: 2 * n - completed,
@@ -126,8 +138,16 @@ export default defineScenario({
       description: this.description,
       targets: runs.map((r) => r.target),
       ratios: {},
-      goals: runs.map((r) => ({ description: `${r.target.target}: every connection refreshed exactly once`, value: r.exactlyOnce ? 1 : 0, threshold: 1, met: r.exactlyOnce })),
-      notes: [...runs.map((r) => r.note), 'req/s column = refreshes per second (end to end: authorize → lock → provider refresh → write → response); latency is per authorize call'],
+      goals: runs.map((r) => ({
+        description: `${r.target.target}: every connection refreshed exactly once`,
+        value: r.exactlyOnce ? 1 : 0,
+        threshold: 1,
+        met: r.exactlyOnce,
+      })),
+      notes: [
+        ...runs.map((r) => r.note),
+        'req/s column = refreshes per second (end to end: authorize → lock → provider refresh → write → response); latency is per authorize call',
+      ],
     }
   },
 })

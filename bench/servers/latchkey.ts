@@ -58,5 +58,9 @@ serveChild<LatchkeyInfo>(async () => {
   const adminKey = latchkey.initialApiKey ?? (await latchkey.apiKeys.create({ name: 'bench admin', role: 'admin' })).key
   const runtimeKey = (await latchkey.apiKeys.create({ name: 'bench agent', role: 'runtime' })).key
   const cache = latchkey.ctx.connectionCache
-  return { info: { url: publicUrl, adminKey, runtimeKey }, close: () => latchkey.close(), stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }) }
+  return {
+    info: { url: publicUrl, adminKey, runtimeKey },
+    close: () => latchkey.close(),
+    stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }),
+  }
 })

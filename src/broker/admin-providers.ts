@@ -4,8 +4,9 @@
  * secret encrypted, compiled exactly like `latchkey.yaml` entries, and reloaded on every
  * process when one process changes them (a store event).
  */
-import { LatchkeyError } from '../errors.js'
+
 import { ConfigError } from '../config.js'
+import { LatchkeyError } from '../errors.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { compileProviderEntry } from '../providers/provider-config.js'
 import type { ProviderRow } from '../storage/store.js'
@@ -68,7 +69,10 @@ export class ProviderAdmin {
   #storedEntry(row: ProviderRow): Record<string, unknown> {
     const entry = JSON.parse(row.config) as Record<string, unknown>
     if (row.client_secret_enc === null) return entry
-    return { ...entry, client_secret: this.ctx.vault.open({ table: 'providers', id: row.id, field: 'client_secret' }, row.client_secret_enc) }
+    return {
+      ...entry,
+      client_secret: this.ctx.vault.open({ table: 'providers', id: row.id, field: 'client_secret' }, row.client_secret_enc),
+    }
   }
 
   #compile(raw: Record<string, unknown>, id: string): ConfiguredProvider {
@@ -96,7 +100,11 @@ export class ProviderAdmin {
   async patch(id: string, body: Record<string, unknown>, actor: string | null): Promise<ConfiguredProvider> {
     const current = this.ctx.registry.get(id)
     if (!current) throw new LatchkeyError('PROVIDER_UNKNOWN', `no provider with id ${JSON.stringify(id)}`)
-    if (current.source !== 'admin') throw new LatchkeyError('BAD_REQUEST', `provider ${JSON.stringify(id)} is defined in ${current.source === 'config' ? 'latchkey.yaml' : current.source === 'env' ? 'the environment' : 'dev mode'}; change it there`)
+    if (current.source !== 'admin')
+      throw new LatchkeyError(
+        'BAD_REQUEST',
+        `provider ${JSON.stringify(id)} is defined in ${current.source === 'config' ? 'latchkey.yaml' : current.source === 'env' ? 'the environment' : 'dev mode'}; change it there`,
+      )
     const row = await this.ctx.store.getProvider(id)
     const merged = deepMerge(row ? this.#storedEntry(row) : {}, { ...body, id })
     return this.#save(id, merged, actor, 'provider.updated')
@@ -114,7 +122,12 @@ export class ProviderAdmin {
     return current
   }
 
-  async #save(id: string, raw: Record<string, unknown>, actor: string | null, action: 'provider.created' | 'provider.updated'): Promise<ConfiguredProvider> {
+  async #save(
+    id: string,
+    raw: Record<string, unknown>,
+    actor: string | null,
+    action: 'provider.created' | 'provider.updated',
+  ): Promise<ConfiguredProvider> {
     const oauth2 = (raw['oauth2'] ?? {}) as Record<string, unknown>
     // Arcade's admin API puts credentials under `oauth2`; they win over stored top-level ones (a PATCH rotating them).
     const secret = (oauth2['client_secret'] ?? raw['client_secret']) as string | undefined

@@ -149,7 +149,10 @@ export class AuditLog {
   #overflow(action: AuditAction): void {
     if (!this.#full) {
       this.#full = true
-      this.log.error({ backlog: this.#backlog.length, max: this.#maxBacklog }, 'audit backlog full: refusing token hand-outs that need a new audit entry until it drains')
+      this.log.error(
+        { backlog: this.#backlog.length, max: this.#maxBacklog },
+        'audit backlog full: refusing token hand-outs that need a new audit entry until it drains',
+      )
     }
     if (action === 'token.issued') {
       this.#metrics?.auditRefused.inc()
@@ -195,7 +198,10 @@ export class AuditLog {
         if (this.#failingSince === undefined) {
           this.#failingSince = Date.now()
           // A database outage is logged by the store; this says what it means for the audit trail.
-          this.log.error({ err: (err as Error).message, backlog: this.#backlog.length }, 'could not write audit entries; keeping them and retrying')
+          this.log.error(
+            { err: (err as Error).message, backlog: this.#backlog.length },
+            'could not write audit entries; keeping them and retrying',
+          )
         }
         this.#retryDelay = Math.min(Math.max(100, this.#retryDelay * 2), 5000)
         this.#retry = setTimeout(() => void this.#write(), this.#retryDelay)
@@ -233,7 +239,10 @@ export class AuditLog {
         } catch (one) {
           if (isStoreUnavailable(one)) throw one
           this.#metrics?.auditDropped.inc({ action: entry.action })
-          this.log.error({ err: (one as Error).message, action: entry.action, id: entry.id }, 'audit entry rejected by the database; dropped')
+          this.log.error(
+            { err: (one as Error).message, action: entry.action, id: entry.id },
+            'audit entry rejected by the database; dropped',
+          )
         }
       }
     }

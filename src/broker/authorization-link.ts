@@ -8,14 +8,20 @@
  * they see; were the GET to bind, they would claim the link and the person would be told it was
  * opened elsewhere. The bound browser (and the other modes) go straight on to the provider.
  */
+
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
-import { type PresentedBinding, bindingMatches, hashBinding } from './browser-binding.js'
+import { bindingMatches, hashBinding, type PresentedBinding } from './browser-binding.js'
 import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 
-export async function openAuthorizationLink(ctx: BrokerContext, flowId: string, presentedFor: PresentedBinding, method: 'GET' | 'POST'): Promise<BrowserOutcome> {
+export async function openAuthorizationLink(
+  ctx: BrokerContext,
+  flowId: string,
+  presentedFor: PresentedBinding,
+  method: 'GET' | 'POST',
+): Promise<BrowserOutcome> {
   const flow = await ctx.store.getFlow(flowId)
   if (!flow) return { kind: 'unknown_link' }
   const final = finalOutcome(flow)

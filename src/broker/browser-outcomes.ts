@@ -5,8 +5,9 @@
  * how it looks (status code, copy, headers, the binding cookie). Outcome kinds are not flow
  * failure codes: a flow's `error` is what the app is told, an outcome is what the browser sees.
  */
-import type { FlowRow } from '../storage/store.js'
+
 import { FLOW_FAILURE_CODES } from '@latchkey/client'
+import type { FlowRow } from '../storage/store.js'
 
 /** Bind this browser to the flow: the http layer turns it into a cookie that lives as long as the flow. */
 export interface BindBrowser {

@@ -12,20 +12,21 @@
  *   browser arrives there (`confirm-user.ts`).
  * - `skip`: development only.
  */
+
+import { FLOW_FAILURE_CODES, providerFailureCode } from '@latchkey/client'
 import * as oauth from 'oauth4webapi'
 import { constantTimeEqual } from '../crypto/api-keys.js'
+import { hashState } from '../crypto/state-hash.js'
 import { exchangeCode } from '../oauth/exchange-code.js'
+import { expectedIssuer } from '../oauth/expected-issuer.js'
 import { asProviderError } from '../oauth/provider-error.js'
-import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
+import { fetchUserInfo, type UserInfo } from '../oauth/user-info.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
-import { type PresentedBinding, bindingMatches, hashBinding } from './browser-binding.js'
+import { bindingMatches, hashBinding, type PresentedBinding } from './browser-binding.js'
 import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { Grant } from './grant.js'
-import { FLOW_FAILURE_CODES, providerFailureCode } from '@latchkey/client'
-import { hashState } from '../crypto/state-hash.js'
-import { expectedIssuer } from '../oauth/expected-issuer.js'
 
 export async function handleCallback(ctx: BrokerContext, query: URLSearchParams, presentedFor: PresentedBinding): Promise<BrowserOutcome> {
   const state = query.get('state')
@@ -66,25 +67,52 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     const description = (query.get('error_description') ?? '').slice(0, 300)
     const code = denied ? FLOW_FAILURE_CODES.ACCESS_DENIED : providerFailureCode(providerError)
     // A code outside RFC 6749 is stored as provider_error; the message keeps the code the provider sent.
-    const sent = code === FLOW_FAILURE_CODES.PROVIDER_ERROR ? `${providerError.slice(0, 100)}${description ? `: ${description}` : ''}` : description || providerError
+    const sent =
+      code === FLOW_FAILURE_CODES.PROVIDER_ERROR
+        ? `${providerError.slice(0, 100)}${description ? `: ${description}` : ''}`
+        : description || providerError
     await failFlow(ctx, flow, code, denied ? 'the user declined the authorization' : sent)
-    return denied ? { kind: 'declined', provider: provider.description } : { kind: 'provider_error', provider: provider.description, error: providerError, description }
+    return denied
+      ? { kind: 'declined', provider: provider.description }
+      : { kind: 'provider_error', provider: provider.description, error: providerError, description }
   }
 
   let grant: Grant
   try {
-    const params = oauth.validateAuthResponse({ issuer: expectedIssuer(provider.def, query.get('iss')) }, { client_id: provider.clientId }, query, oauth.skipStateCheck)
+    const params = oauth.validateAuthResponse(
+      { issuer: expectedIssuer(provider.def, query.get('iss')) },
+      { client_id: provider.clientId },
+      query,
+      oauth.skipStateCheck,
+    )
     const tokens = await exchangeCode(
       provider,
-      { callbackParameters: params, redirectUri: flow.redirect_uri, codeVerifier: ctx.vault.codeVerifier(flow), scopes: flow.requested_scopes, existingScopes: existingScopes(flow) },
+      {
+        callbackParameters: params,
+        redirectUri: flow.redirect_uri,
+        codeVerifier: ctx.vault.codeVerifier(flow),
+        scopes: flow.requested_scopes,
+        existingScopes: existingScopes(flow),
+      },
       ctx.http,
     )
-    grant = { tokens, info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query) }
+    grant = {
+      tokens,
+      info: withKeptFields(await userInfoOnGrant(ctx, provider, tokens.accessToken), tokens.kept, provider.def.keepCallbackParams, query),
+    }
   } catch (err) {
     const e = asProviderError(err)
     outcome(`exchange_${e.kind}`)
-    ctx.log.warn({ flow: flow.id, provider: provider.id, kind: e.kind, error: e.error, status: e.httpStatus }, `code exchange failed: ${e.message}`)
-    await failFlow(ctx, flow, e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED, e.message.slice(0, 300))
+    ctx.log.warn(
+      { flow: flow.id, provider: provider.id, kind: e.kind, error: e.error, status: e.httpStatus },
+      `code exchange failed: ${e.message}`,
+    )
+    await failFlow(
+      ctx,
+      flow,
+      e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED,
+      e.message.slice(0, 300),
+    )
     return { kind: 'exchange_failed', provider: provider.description, misconfigured: e.kind === 'invalid_client', error: e.error }
   }
 
@@ -93,7 +121,10 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     // usable only when this browser arrives at the confirmation URL (confirm-user.ts). A verifier
     // URL handed to another browser (a plain GET any page can trigger) then attaches nothing.
     const binding = ctx.vault.issueBinding(flow.id)
-    await ctx.store.updateFlow(flow.id, { grant_enc: ctx.vault.sealHeldGrant(flow.id, JSON.stringify(grant)), browser_binding: hashBinding(binding) })
+    await ctx.store.updateFlow(flow.id, {
+      grant_enc: ctx.vault.sealHeldGrant(flow.id, JSON.stringify(grant)),
+      browser_binding: hashBinding(binding),
+    })
     outcome('awaiting_verification')
     const verifier = new URL(ctx.config.verification.verifierUrl!)
     verifier.searchParams.set('flow_id', flow.id)
@@ -101,11 +132,18 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   }
   await storeGrant(ctx, provider, flow, grant)
   outcome('completed')
-  return flow.next_uri ? { kind: 'redirect', location: flow.next_uri } : { kind: 'connected', provider: provider.description, verificationOff: ctx.config.verification.mode === 'skip' }
+  return flow.next_uri
+    ? { kind: 'redirect', location: flow.next_uri }
+    : { kind: 'connected', provider: provider.description, verificationOff: ctx.config.verification.mode === 'skip' }
 }
 
 /** Adds the provider's declared token-response and callback fields (instance URL, company id) to user_info. */
-function withKeptFields(info: UserInfo | undefined, kept: Record<string, unknown>, callbackParams: readonly string[] | undefined, query: URLSearchParams): UserInfo | undefined {
+function withKeptFields(
+  info: UserInfo | undefined,
+  kept: Record<string, unknown>,
+  callbackParams: readonly string[] | undefined,
+  query: URLSearchParams,
+): UserInfo | undefined {
   const fromCallback = Object.fromEntries((callbackParams ?? []).map((k) => [k, query.get(k)]).filter(([, v]) => v !== null))
   const extra = { ...kept, ...fromCallback }
   if (Object.keys(extra).length === 0) return info

@@ -3,13 +3,14 @@
  * The two ends of a flow: a grant stored as the user's connection (the callback, or
  * `confirm_user` in custom verification), or a failure the app is told about.
  */
+
+import type { FlowFailureCode } from '@latchkey/client'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
-import { type Grant, connectionFromGrant } from './grant.js'
-import type { FlowFailureCode } from '@latchkey/client'
+import { connectionFromGrant, type Grant } from './grant.js'
 
 /** The scopes granted before that the flow asks for again (its scopes beyond the requested ones). */
 export const existingScopes = (flow: FlowRow) => flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
@@ -35,5 +36,11 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
 
 export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFailureCode, description: string): Promise<void> {
   await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
-  ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error } })
+  ctx.audit.record({
+    actor: null,
+    action: 'flow.failed',
+    user_id: flow.user_id,
+    provider_id: flow.provider_id,
+    detail: { flow_id: flow.id, error },
+  })
 }

@@ -15,15 +15,16 @@
  * GET) gets `confirm_user` called for the victim, but the victim's browser holds no binding for
  * the flow, so the attacker's account is discarded instead of attached to the victim.
  */
+
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { LatchkeyError } from '../errors.js'
 import { confirmPath } from '../paths.js'
 import type { FlowRow } from '../storage/store.js'
-import { type PresentedBinding, bindingMatches } from './browser-binding.js'
+import { bindingMatches, type PresentedBinding } from './browser-binding.js'
 import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { HeldGrant } from './grant.js'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 
 export interface PendingVerification {
   flow_id: string
@@ -44,7 +45,8 @@ async function waitingFlow(ctx: BrokerContext, flowId: string): Promise<{ flow: 
   const flow = await ctx.store.getFlow(flowId)
   if (!flow) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization flow with id ${JSON.stringify(flowId)}`)
   const grant = flow.status === 'pending' ? held(ctx, flow) : undefined
-  if (!grant) throw new LatchkeyError('BAD_REQUEST', `authorization ${flow.id} is not waiting for user confirmation (status ${flow.status})`)
+  if (!grant)
+    throw new LatchkeyError('BAD_REQUEST', `authorization ${flow.id} is not waiting for user confirmation (status ${flow.status})`)
   return { flow, grant }
 }
 
@@ -62,7 +64,12 @@ export async function pendingVerification(ctx: BrokerContext, flowId: string): P
 }
 
 /** `POST /v1/auth/confirm_user`. Wire-compatible: `{ auth_id, next_uri }`; the app must send the browser to `next_uri`. */
-export async function confirmUser(ctx: BrokerContext, flowId: string, userId: string, actor: string | null): Promise<{ auth_id: string; next_uri?: string }> {
+export async function confirmUser(
+  ctx: BrokerContext,
+  flowId: string,
+  userId: string,
+  actor: string | null,
+): Promise<{ auth_id: string; next_uri?: string }> {
   const found = await ctx.store.getFlow(flowId)
   if (found?.status === 'completed') {
     if (found.user_id !== userId) throw userMismatch()
@@ -71,8 +78,19 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   const { flow, grant } = await waitingFlow(ctx, flowId)
   if (flow.user_id !== userId) {
     // The person who consented is not the user the app started the flow for: discard the grant.
-    await ctx.store.updateFlow(flow.id, { grant_enc: null, status: 'failed', error: FLOW_FAILURE_CODES.USER_MISMATCH, error_description: 'a different user completed the sign-in' })
-    ctx.audit.record({ actor, action: 'flow.user_mismatch', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
+    await ctx.store.updateFlow(flow.id, {
+      grant_enc: null,
+      status: 'failed',
+      error: FLOW_FAILURE_CODES.USER_MISMATCH,
+      error_description: 'a different user completed the sign-in',
+    })
+    ctx.audit.record({
+      actor,
+      action: 'flow.user_mismatch',
+      user_id: flow.user_id,
+      provider_id: flow.provider_id,
+      detail: { flow_id: flow.id },
+    })
     throw userMismatch()
   }
   if (flow.expires_at <= Date.now()) {
@@ -82,7 +100,13 @@ export async function confirmUser(ctx: BrokerContext, flowId: string, userId: st
   if (grant.confirmedAt === undefined) {
     const confirmed: HeldGrant = { ...grant, confirmedAt: Date.now() }
     await ctx.store.updateFlow(flow.id, { grant_enc: ctx.vault.sealHeldGrant(flow.id, JSON.stringify(confirmed)) })
-    ctx.audit.record({ actor, action: 'flow.user_confirmed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id } })
+    ctx.audit.record({
+      actor,
+      action: 'flow.user_confirmed',
+      user_id: flow.user_id,
+      provider_id: flow.provider_id,
+      detail: { flow_id: flow.id },
+    })
   }
   return { auth_id: flow.id, next_uri: `${ctx.config.publicUrl}${confirmPath(flow.id)}` }
 }
@@ -111,10 +135,16 @@ export async function finishConfirmation(ctx: BrokerContext, flowId: string, pre
     return { kind: 'provider_unavailable' }
   }
   await storeGrant(ctx, provider, flow, { tokens: grant.tokens, info: grant.info })
-  return flow.next_uri ? { kind: 'redirect', location: flow.next_uri } : { kind: 'connected', provider: provider.description, verificationOff: false }
+  return flow.next_uri
+    ? { kind: 'redirect', location: flow.next_uri }
+    : { kind: 'connected', provider: provider.description, verificationOff: false }
 }
 
 const userMismatch = () =>
-  new LatchkeyError('USER_MISMATCH', 'An error occurred during verification: the signed-in user is not the user who started this authorization', {
-    extra: { code: 400, error: 'user_mismatch', msg: 'An error occurred during verification' },
-  })
+  new LatchkeyError(
+    'USER_MISMATCH',
+    'An error occurred during verification: the signed-in user is not the user who started this authorization',
+    {
+      extra: { code: 400, error: 'user_mismatch', msg: 'An error occurred during verification' },
+    },
+  )

@@ -3,10 +3,10 @@
  * Everything a broker service needs, assembled once by `createLatchkey` (src/server.ts) and passed explicitly.
  */
 import type * as Wire from '@latchkey/client'
-import type { BrokerServices } from './services.js'
-import type { Refresher } from './refresher.js'
 import type { ConnectionCache } from './connection-cache.js'
 import type { LastUse } from './last-use.js'
+import type { Refresher } from './refresher.js'
+import type { BrokerServices } from './services.js'
 
 /** The services, plus the two built on top of them (the refresher takes the services alone). */
 export interface BrokerContext extends BrokerServices {

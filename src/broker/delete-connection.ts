@@ -3,8 +3,9 @@
  * Deleting a connection: revoke at the provider when it has a revocation endpoint, then delete
  * locally whatever the provider said (an unreachable provider must not keep a user connected).
  */
-import type { ConnectionRow } from '../storage/store.js'
+
 import { revokeToken } from '../oauth/revoke-token.js'
+import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 
 export interface RevokeResult {
@@ -39,7 +40,14 @@ export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, act
     result = { deleted: await ctx.store.deleteConnection(c.id), providerRevocation: 'failed' }
   }
   if (result.deleted) {
-    ctx.audit.record({ actor, action: 'connection.revoked', user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail: { provider_revocation: result.providerRevocation } })
+    ctx.audit.record({
+      actor,
+      action: 'connection.revoked',
+      user_id: c.user_id,
+      provider_id: c.provider_id,
+      connection_id: c.id,
+      detail: { provider_revocation: result.providerRevocation },
+    })
   }
   return { deleted: result.deleted, providerRevocation: result.providerRevocation }
 }

@@ -4,18 +4,19 @@
  * covers the requested scopes gets `completed` with a valid token at once; anyone else gets a
  * `pending` authorization with a link, shared by identical concurrent requests.
  */
+
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import * as oauth from 'oauth4webapi'
-import { LatchkeyError } from '../errors.js'
 import { randomId } from '../crypto/api-keys.js'
+import { hashState } from '../crypto/state-hash.js'
+import { LatchkeyError } from '../errors.js'
+import { usesPkce } from '../oauth/authorization-url.js'
+import { linkPath } from '../paths.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
-import { usesPkce } from '../oauth/authorization-url.js'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
-import { linkPath } from '../paths.js'
 import { handOutNow, handOutToken } from './tokens.js'
-import { hashState } from '../crypto/state-hash.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -62,7 +63,13 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
   return authorizeFromStore(ctx, input, provider, requested, nextUri)
 }
 
-async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider, requested: string[], nextUri: string | undefined): Promise<AuthorizationResponse> {
+async function authorizeFromStore(
+  ctx: BrokerContext,
+  input: AuthorizeInput,
+  provider: ConfiguredProvider,
+  requested: string[],
+  nextUri: string | undefined,
+): Promise<AuthorizationResponse> {
   const connection = await ctx.connectionCache.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
@@ -78,7 +85,13 @@ async function authorizeFromStore(ctx: BrokerContext, input: AuthorizeInput, pro
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {
     ctx.metrics.flowStarted(provider.id)
-    ctx.audit.record({ actor: input.actor, action: 'flow.started', user_id: input.userId, provider_id: provider.id, detail: { flow_id: flow.flow.id, scopes: requested } })
+    ctx.audit.record({
+      actor: input.actor,
+      action: 'flow.started',
+      user_id: input.userId,
+      provider_id: provider.id,
+      detail: { flow_id: flow.flow.id, scopes: requested },
+    })
   }
   return flowResponse(ctx, flow.flow)
 }
@@ -146,7 +159,11 @@ export function completedResponse(c: ConnectionRow, token: string): Authorizatio
 export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationResponse {
   const base = { id: flow.id, scopes: flow.requested_scopes, provider_id: flow.provider_id, user_id: flow.user_id }
   if (flow.status === 'failed') {
-    return { ...base, status: 'failed', error: { code: flow.error ?? 'failed', message: flow.error_description ?? 'the authorization failed' } }
+    return {
+      ...base,
+      status: 'failed',
+      error: { code: flow.error ?? 'failed', message: flow.error_description ?? 'the authorization failed' },
+    }
   }
   return { ...base, status: 'pending', url: `${ctx.config.publicUrl}${linkPath(flow.id)}` }
 }
@@ -155,7 +172,13 @@ export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationRe
  * `GET /v1/auth/status`: answers at once when the flow is final, else waits up to `waitMs` for
  * it to change. A completed flow answers with a fresh token (refreshed if needed).
  */
-export async function status(ctx: BrokerContext, id: string, waitMs: number, actor: string | null, signal?: AbortSignal): Promise<AuthorizationResponse> {
+export async function status(
+  ctx: BrokerContext,
+  id: string,
+  waitMs: number,
+  actor: string | null,
+  signal?: AbortSignal,
+): Promise<AuthorizationResponse> {
   if (id.startsWith(CONNECTION_ID_PREFIX)) {
     const c = await ctx.store.getConnectionById(id)
     if (!c) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
@@ -178,13 +201,23 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
         flow = await settleIfInterrupted(ctx, flow)
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
-          const expired = { status: 'failed', error: FLOW_FAILURE_CODES.EXPIRED, error_description: 'the authorization expired before it was completed', grant_enc: null } as const
+          const expired = {
+            status: 'failed',
+            error: FLOW_FAILURE_CODES.EXPIRED,
+            error_description: 'the authorization expired before it was completed',
+            grant_enc: null,
+          } as const
           if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {
           const c = flow.connection_id ? await ctx.store.getConnectionById(flow.connection_id) : undefined
-          if (!c) return { ...flowResponse(ctx, flow), status: 'failed', error: { code: FLOW_FAILURE_CODES.CONNECTION_DELETED, message: 'the connection was deleted after this authorization' } }
+          if (!c)
+            return {
+              ...flowResponse(ctx, flow),
+              status: 'failed',
+              error: { code: FLOW_FAILURE_CODES.CONNECTION_DELETED, message: 'the connection was deleted after this authorization' },
+            }
           return connectionStatus(ctx, c, flow.id, actor, flow.requested_scopes)
         }
         if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) return flowResponse(ctx, flow)
@@ -206,14 +239,24 @@ export async function status(ctx: BrokerContext, id: string, waitMs: number, act
 function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, Math.max(0, at - Date.now()) + 10)
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer)
-      resolve()
-    }, { once: true })
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer)
+        resolve()
+      },
+      { once: true },
+    )
   })
 }
 
-async function connectionStatus(ctx: BrokerContext, c: ConnectionRow, id: string, actor: string | null, requested?: string[]): Promise<AuthorizationResponse> {
+async function connectionStatus(
+  ctx: BrokerContext,
+  c: ConnectionRow,
+  id: string,
+  actor: string | null,
+  requested?: string[],
+): Promise<AuthorizationResponse> {
   const handed = await handOutToken(ctx, c, actor)
   if (handed.kind === 'token') return { ...completedResponse(handed.connection, handed.token), id }
   return {

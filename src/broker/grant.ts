@@ -25,7 +25,10 @@ export interface HeldGrant extends Grant {
   confirmedAt?: number | undefined
 }
 
-type TokenColumns = Pick<ConnectionRow, 'access_token_enc' | 'refresh_token_enc' | 'refresh_token_expires_at' | 'expires_at' | 'token_issued_at'>
+type TokenColumns = Pick<
+  ConnectionRow,
+  'access_token_enc' | 'refresh_token_enc' | 'refresh_token_expires_at' | 'expires_at' | 'token_issued_at'
+>
 type Sealer = Pick<Vault, 'sealTokens'>
 type Lifetime = Pick<ProviderDefinition, 'assumedAccessTokenLifetimeSeconds'>
 
@@ -49,7 +52,11 @@ export function tokenFields(
     // A provider that does not rotate returns no refresh token: keep the one we have.
     refresh_token_enc: sealed.refresh_token_enc ?? previous?.refresh_token_enc ?? null,
     refresh_token_expires_at:
-      tokens.refreshTokenExpiresIn !== undefined ? at + tokens.refreshTokenExpiresIn * 1000 : rotated ? null : (previous?.refresh_token_expires_at ?? null),
+      tokens.refreshTokenExpiresIn !== undefined
+        ? at + tokens.refreshTokenExpiresIn * 1000
+        : rotated
+          ? null
+          : (previous?.refresh_token_expires_at ?? null),
     expires_at: expiresIn === undefined ? null : at + expiresIn * 1000,
     token_issued_at: at,
   }
@@ -116,7 +123,14 @@ export function identityAfterRefresh(
 }
 
 /** The patch a successful refresh writes over `current` at `at`. */
-export function patchFromRefresh(current: ConnectionRow, tokens: TokenSet, info: UserInfo | undefined, def: Lifetime, at: number, vault: Sealer): ConnectionPatch {
+export function patchFromRefresh(
+  current: ConnectionRow,
+  tokens: TokenSet,
+  info: UserInfo | undefined,
+  def: Lifetime,
+  at: number,
+  vault: Sealer,
+): ConnectionPatch {
   return {
     ...tokenFields(current.id, tokens, def, current, at, vault),
     scopes: tokens.scope ?? current.scopes,

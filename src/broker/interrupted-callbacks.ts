@@ -12,9 +12,10 @@
  * (`server.ts`). A flow held for `confirm_user` (custom verification: the grant is stored) is not
  * interrupted: its exchange finished.
  */
+
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 
 /** The flow failure code (Arcade's `error.code` on a failed status) of a flow settled here. */
 export const CALLBACK_INTERRUPTED = FLOW_FAILURE_CODES.CALLBACK_INTERRUPTED
@@ -44,13 +45,25 @@ export async function settleIfInterrupted(ctx: BrokerContext, flow: FlowRow, now
 
 /** The periodic sweep: settles every interrupted callback, for flows nobody is polling. */
 export async function sweepInterruptedCallbacks(ctx: BrokerContext, now = Date.now()): Promise<number> {
-  const flows = await ctx.store.failInterruptedCallbacks(now - callbackDeadlineMs(ctx), { error: CALLBACK_INTERRUPTED, error_description: DESCRIPTION })
+  const flows = await ctx.store.failInterruptedCallbacks(now - callbackDeadlineMs(ctx), {
+    error: CALLBACK_INTERRUPTED,
+    error_description: DESCRIPTION,
+  })
   for (const flow of flows) await announce(ctx, flow)
   return flows.length
 }
 
 async function announce(ctx: BrokerContext, flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>): Promise<void> {
-  ctx.log.warn({ flow: flow.id, provider: flow.provider_id }, 'authorization callback was interrupted (its process stopped during the code exchange); flow failed')
-  ctx.audit.record({ actor: null, action: 'flow.failed', user_id: flow.user_id, provider_id: flow.provider_id, detail: { flow_id: flow.id, error: CALLBACK_INTERRUPTED } })
+  ctx.log.warn(
+    { flow: flow.id, provider: flow.provider_id },
+    'authorization callback was interrupted (its process stopped during the code exchange); flow failed',
+  )
+  ctx.audit.record({
+    actor: null,
+    action: 'flow.failed',
+    user_id: flow.user_id,
+    provider_id: flow.provider_id,
+    detail: { flow_id: flow.id, error: CALLBACK_INTERRUPTED },
+  })
   await ctx.store.publish({ channel: 'flow', id: flow.id })
 }

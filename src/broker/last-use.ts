@@ -63,7 +63,8 @@ export class LastUse {
       this.#warned = false
     } catch (err) {
       // A database outage is logged once by the store (start and end); anything else is news, once.
-      if (!this.#warned && !isStoreUnavailable(err)) this.log.warn({ err }, 'could not record last use of connections; keeping the times to retry')
+      if (!this.#warned && !isStoreUnavailable(err))
+        this.log.warn({ err }, 'could not record last use of connections; keeping the times to retry')
       this.#warned = true
       // Put the batch back under what was recorded meanwhile (newer), within the bound.
       for (const [id, at] of batch) {

@@ -50,7 +50,12 @@ export interface FleetKeyStatus {
   total: number
 }
 
-export async function fleetKeyStatus(store: Store, keyring: Keyring, version = keyring.currentVersion, now = Date.now()): Promise<FleetKeyStatus> {
+export async function fleetKeyStatus(
+  store: Store,
+  keyring: Keyring,
+  version = keyring.currentVersion,
+  now = Date.now(),
+): Promise<FleetKeyStatus> {
   const fingerprint = keyring.fingerprint(version)
   const live = await store.listProcessKeys(now - STALE_AFTER_MS)
   return { version, holding: live.filter((p) => p.fingerprints[String(version)] === fingerprint).length, total: live.length }

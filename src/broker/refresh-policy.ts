@@ -33,7 +33,12 @@ export function stillValid(c: Pick<ConnectionRow, 'expires_at'>, now: number): b
  * for the provider), the refresh token has expired, or a cooldown after a failure is running
  * (ignored by a forced refresh).
  */
-export function refreshBlocker(c: Refreshable, refreshEnabled: boolean, now: number, ignoreCooldown = false): 'no_refresh_token' | 'refresh_token_expired' | 'cooling_down' | undefined {
+export function refreshBlocker(
+  c: Refreshable,
+  refreshEnabled: boolean,
+  now: number,
+  ignoreCooldown = false,
+): 'no_refresh_token' | 'refresh_token_expired' | 'cooling_down' | undefined {
   if (c.refresh_token_enc === null || !refreshEnabled) return 'no_refresh_token'
   if (c.refresh_token_expires_at !== null && c.refresh_token_expires_at <= now) return 'refresh_token_expired'
   if (!ignoreCooldown && c.refresh_cooldown_until !== null && c.refresh_cooldown_until > now) return 'cooling_down'

@@ -10,14 +10,15 @@
  * credentials are reported as misconfiguration; anything transient sets a cooldown and keeps
  * the current token in service while it is valid.
  */
-import type { ConnectionRow } from '../storage/store.js'
-import { ProviderError, asProviderError } from '../oauth/provider-error.js'
+
+import { asProviderError, ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
 import type { TokenSet } from '../oauth/token-response.js'
-import { type UserInfo, fetchUserInfo } from '../oauth/user-info.js'
-import type { BrokerServices } from './services.js'
+import { fetchUserInfo, type UserInfo } from '../oauth/user-info.js'
+import type { ConnectionRow } from '../storage/store.js'
 import { patchFromRefresh } from './grant.js'
 import { needsRefresh, refreshBlocker, refreshDue, stillValid } from './refresh-policy.js'
+import type { BrokerServices } from './services.js'
 
 export type RefreshOutcome =
   | { kind: 'fresh'; connection: ConnectionRow; refreshed: boolean }
@@ -73,7 +74,11 @@ export class Refresher {
       }
       const blocked = refreshBlocker(current, provider.refreshEnabled, now, options.force)
       if (blocked === 'cooling_down') {
-        return { kind: 'transient', connection: current, error: new ProviderError('transient', current.last_refresh_error ?? 'refresh is cooling down after a failure') }
+        return {
+          kind: 'transient',
+          connection: current,
+          error: new ProviderError('transient', current.last_refresh_error ?? 'refresh is cooling down after a failure'),
+        }
       }
       if (blocked !== undefined) {
         // Nothing to refresh with: a still-valid token serves until it expires.
@@ -102,14 +107,19 @@ export class Refresher {
         try {
           info = await fetchUserInfo(provider, tokens.accessToken, this.ctx.http)
         } catch (err) {
-          this.ctx.log.warn({ connection: current.id, provider: provider.id, err: (err as Error).message }, 'user info on refresh failed; keeping the previous user info')
+          this.ctx.log.warn(
+            { connection: current.id, provider: provider.id, err: (err as Error).message },
+            'user info on refresh failed; keeping the previous user info',
+          )
         }
       }
       const patch = patchFromRefresh(current, tokens, info, provider.def, Date.now(), this.ctx.vault)
       if (!(await update(patch))) {
         // A new grant landed while we refreshed (SQLite's lease does not block it): it wins.
         const latest = await this.ctx.store.getConnectionById(current.id)
-        return latest?.status === 'active' ? { kind: 'fresh', connection: latest, refreshed: false } : { kind: 'reauth_required', connection: latest }
+        return latest?.status === 'active'
+          ? { kind: 'fresh', connection: latest, refreshed: false }
+          : { kind: 'reauth_required', connection: latest }
       }
       this.ctx.metrics.refreshes.inc({ provider: provider.id, outcome: 'ok' })
       this.#record(current, 'connection.refreshed', options.actor, { rotated: tokens.refreshToken !== undefined })
@@ -126,9 +136,17 @@ export class Refresher {
     const now = Date.now()
     const message = error.message.slice(0, 500)
     this.ctx.metrics.refreshes.inc({ provider: current.provider_id, outcome: error.kind })
-    this.ctx.log.warn({ connection: current.id, provider: current.provider_id, kind: error.kind, error: error.error, status: error.httpStatus }, `refresh failed: ${message}`)
+    this.ctx.log.warn(
+      { connection: current.id, provider: current.provider_id, kind: error.kind, error: error.error, status: error.httpStatus },
+      `refresh failed: ${message}`,
+    )
     if (error.kind === 'invalid_grant') {
-      await update({ status: 'reauth_required', last_refresh_error: message, refresh_failures: current.refresh_failures + 1, updated_at: now })
+      await update({
+        status: 'reauth_required',
+        last_refresh_error: message,
+        refresh_failures: current.refresh_failures + 1,
+        updated_at: now,
+      })
       this.#record(current, 'connection.reauth_required', actor, { reason: error.error ?? 'invalid_grant' })
       return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
     }
@@ -140,7 +158,12 @@ export class Refresher {
     return error.kind === 'invalid_client' ? { kind: 'misconfigured', connection, error } : { kind: 'transient', connection, error }
   }
 
-  #record(c: ConnectionRow, action: 'connection.refreshed' | 'connection.refresh_failed' | 'connection.reauth_required', actor: string | null | undefined, detail: Record<string, unknown>): void {
+  #record(
+    c: ConnectionRow,
+    action: 'connection.refreshed' | 'connection.refresh_failed' | 'connection.reauth_required',
+    actor: string | null | undefined,
+    detail: Record<string, unknown>,
+  ): void {
     this.ctx.audit.record({ actor: actor ?? null, action, user_id: c.user_id, provider_id: c.provider_id, connection_id: c.id, detail })
   }
 }

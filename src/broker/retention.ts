@@ -35,7 +35,10 @@ export class RetentionSweeper {
   /** One sweep of both tables; returns what it deleted. */
   async sweep(now = Date.now()): Promise<{ flows: number; audit: number }> {
     const flows = await this.#drain((n) => this.store.deleteExpiredFlows(now - this.retention.flowHours * HOUR_MS, n))
-    const audit = this.retention.auditDays > 0 ? await this.#drain((n) => this.store.deleteAuditBefore(now - this.retention.auditDays * 24 * HOUR_MS, n)) : 0
+    const audit =
+      this.retention.auditDays > 0
+        ? await this.#drain((n) => this.store.deleteAuditBefore(now - this.retention.auditDays * 24 * HOUR_MS, n))
+        : 0
     if (flows + audit > 0) this.log.info({ flows, audit }, 'retention sweep deleted old rows')
     return { flows, audit }
   }

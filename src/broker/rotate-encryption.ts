@@ -49,7 +49,11 @@ export class RotationRefused extends Error {
  * Waits (up to `waitMs`, default 0) until every live process holds the newest key, reporting
  * "N of M" on each check; throws `RotationRefused` if some still do not.
  */
-export async function awaitFleet(store: Store, vault: Vault, options: { waitMs?: number; onFleet?: (s: FleetKeyStatus) => void } = {}): Promise<FleetKeyStatus> {
+export async function awaitFleet(
+  store: Store,
+  vault: Vault,
+  options: { waitMs?: number; onFleet?: (s: FleetKeyStatus) => void } = {},
+): Promise<FleetKeyStatus> {
   const deadline = Date.now() + (options.waitMs ?? 0)
   for (;;) {
     const status = await fleetKeyStatus(store, vault.keyring)
@@ -63,7 +67,13 @@ export async function awaitFleet(store: Store, vault: Vault, options: { waitMs?:
 export async function rotateEncryption(
   store: Store,
   vault: Vault,
-  options: { batchSize?: number; onProgress?: (p: RotationProgress) => void; signal?: AbortSignal; waitMs?: number; onFleet?: (s: FleetKeyStatus) => void } = {},
+  options: {
+    batchSize?: number
+    onProgress?: (p: RotationProgress) => void
+    signal?: AbortSignal
+    waitMs?: number
+    onFleet?: (s: FleetKeyStatus) => void
+  } = {},
 ): Promise<RotationResult> {
   await awaitFleet(store, vault, options)
   const batchSize = options.batchSize ?? 200
@@ -125,7 +135,8 @@ export async function forgetKeyVersion(store: Store, version: number, batchSize 
     for (let after = ''; ; ) {
       const rows = await store.listSecrets(table, after, batchSize)
       if (rows.length === 0) break
-      for (const row of rows) for (const envelope of Object.values(row.fields)) if (envelope !== null && Keyring.versionOf(envelope) === version) inUse++
+      for (const row of rows)
+        for (const envelope of Object.values(row.fields)) if (envelope !== null && Keyring.versionOf(envelope) === version) inUse++
       after = rows[rows.length - 1]!.id
     }
   }

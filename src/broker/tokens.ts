@@ -5,13 +5,15 @@
  * transient provider failures, and record who got it.
  */
 import { LatchkeyError } from '../errors.js'
-import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { ConnectionRow } from '../storage/store.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { BrokerContext } from './context.js'
 import { needsRefresh, refreshDue, stillValid } from './refresh-policy.js'
 import type { RefreshOutcome } from './refresher.js'
 
-export type HandOut = { kind: 'token'; token: string; connection: ConnectionRow } | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
+export type HandOut =
+  | { kind: 'token'; token: string; connection: ConnectionRow }
+  | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
 
 /**
  * The token of an active connection that needs no refresh, recorded as handed out — without
@@ -50,8 +52,14 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
       case 'transient': {
         if (stillValid(c, Date.now())) break
         throw outcome.kind === 'misconfigured'
-          ? new LatchkeyError('PROVIDER_MISCONFIGURED', `${c.provider_id} rejected Latchkey's client credentials while refreshing (${outcome.error.error ?? outcome.error.message}); the operator must fix the provider configuration`)
-          : new LatchkeyError('PROVIDER_UNAVAILABLE', `${c.provider_id} could not refresh the token right now (${outcome.error.message}); retry later`)
+          ? new LatchkeyError(
+              'PROVIDER_MISCONFIGURED',
+              `${c.provider_id} rejected Latchkey's client credentials while refreshing (${outcome.error.error ?? outcome.error.message}); the operator must fix the provider configuration`,
+            )
+          : new LatchkeyError(
+              'PROVIDER_UNAVAILABLE',
+              `${c.provider_id} could not refresh the token right now (${outcome.error.message}); retry later`,
+            )
       }
     }
   }

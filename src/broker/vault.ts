@@ -46,14 +46,19 @@ export class Vault {
   }
 
   refreshToken(c: Pick<ConnectionRow, 'id' | 'refresh_token_enc'>): string | undefined {
-    return c.refresh_token_enc === null ? undefined : this.open({ table: 'connections', id: c.id, field: 'refresh_token' }, c.refresh_token_enc)
+    return c.refresh_token_enc === null
+      ? undefined
+      : this.open({ table: 'connections', id: c.id, field: 'refresh_token' }, c.refresh_token_enc)
   }
 
   /** Seals a grant's or refresh's tokens for connection `id`. */
   sealTokens(id: string, tokens: { accessToken: string; refreshToken: string | undefined }): SealedTokens {
     return {
       access_token_enc: this.seal({ table: 'connections', id, field: 'access_token' }, tokens.accessToken),
-      refresh_token_enc: tokens.refreshToken === undefined ? undefined : this.seal({ table: 'connections', id, field: 'refresh_token' }, tokens.refreshToken),
+      refresh_token_enc:
+        tokens.refreshToken === undefined
+          ? undefined
+          : this.seal({ table: 'connections', id, field: 'refresh_token' }, tokens.refreshToken),
     }
   }
 

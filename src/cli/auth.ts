@@ -3,8 +3,9 @@
  * `latchkey auth <provider> --user <id> --scopes a,b`: asks a running Latchkey for a token
  * through the client SDK, prints the link, waits for the user, prints the token.
  */
-import type { Command } from 'commander'
+
 import { Latchkey } from '@latchkey/client'
+import type { Command } from 'commander'
 
 export function authCommand(program: Command): void {
   program

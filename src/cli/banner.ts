@@ -14,7 +14,12 @@ const VERIFICATION: Record<Config['verification']['mode'], string> = {
   skip: 'skip (OFF: development only)',
 }
 
-export function startBanner(latchkey: Latchkey, config: Config, address: string, style: { bold(s: string): string; warn(s: string): string }): string {
+export function startBanner(
+  latchkey: Latchkey,
+  config: Config,
+  address: string,
+  style: { bold(s: string): string; warn(s: string): string },
+): string {
   const providers = latchkey.ctx.registry.list()
   const lines = [
     '',
@@ -22,7 +27,10 @@ export function startBanner(latchkey: Latchkey, config: Config, address: string,
     `  storage: ${latchkey.store.dialect === 'postgres' ? 'PostgreSQL' : `SQLite ${config.databaseUrl}`}`,
     `  verification: ${VERIFICATION[config.verification.mode]}${config.verification.mode === 'custom' ? ` at ${config.verification.verifierUrl}` : ''}`,
     providers.length === 0 ? '  providers: (none configured; see README "Providers")' : `  providers (${providers.length}):`,
-    ...providers.map((p) => `    ${p.id} (${p.type === 'oauth2' ? 'custom' : p.type}, from ${p.source === 'demo' ? '--dev' : p.source}${p.enabled ? '' : ', disabled'})`),
+    ...providers.map(
+      (p) =>
+        `    ${p.id} (${p.type === 'oauth2' ? 'custom' : p.type}, from ${p.source === 'demo' ? '--dev' : p.source}${p.enabled ? '' : ', disabled'})`,
+    ),
     `  OAuth redirect URI to register with providers: ${latchkey.ctx.redirectUri}`,
     ...latchkey.warnings.map((w) => style.warn(`  WARNING: ${w}`)),
   ]

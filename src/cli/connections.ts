@@ -17,18 +17,39 @@ export function connectionsCommand(program: Command): void {
     .option('-s, --status <status>', 'active, reauth_required or revoked')
     .option('--limit <n>', 'at most this many', (v) => Number(v), 100)
     .option('--json', 'print JSON')
-    .action(async (opts: { user?: string; provider?: string; status?: 'active' | 'reauth_required' | 'revoked'; limit: number; json?: boolean }) => {
-      await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
-        const { items, total } = await lk.store.listConnections({ user_id: opts.user, provider_id: opts.provider, status: opts.status }, opts.limit, 0)
-        const views = items.map((c) => connectionView(lk.ctx, c))
-        if (opts.json) return printTable(views, true)
-        printTable(
-          views.map((v) => ({ id: v.id, user: v.user_id, provider: v.provider_id, status: v.connection_status, account: v.account.label ?? v.account.id, scopes: v.scopes, expires: v.expires_at, last_error: v.last_refresh_error })),
-          false,
-        )
-        if (total > items.length) process.stdout.write(`(${items.length} of ${total})\n`)
-      })
-    })
+    .action(
+      async (opts: {
+        user?: string
+        provider?: string
+        status?: 'active' | 'reauth_required' | 'revoked'
+        limit: number
+        json?: boolean
+      }) => {
+        await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
+          const { items, total } = await lk.store.listConnections(
+            { user_id: opts.user, provider_id: opts.provider, status: opts.status },
+            opts.limit,
+            0,
+          )
+          const views = items.map((c) => connectionView(lk.ctx, c))
+          if (opts.json) return printTable(views, true)
+          printTable(
+            views.map((v) => ({
+              id: v.id,
+              user: v.user_id,
+              provider: v.provider_id,
+              status: v.connection_status,
+              account: v.account.label ?? v.account.id,
+              scopes: v.scopes,
+              expires: v.expires_at,
+              last_error: v.last_refresh_error,
+            })),
+            false,
+          )
+          if (total > items.length) process.stdout.write(`(${items.length} of ${total})\n`)
+        })
+      },
+    )
 
   connections
     .command('show <id>')
@@ -49,7 +70,12 @@ export function connectionsCommand(program: Command): void {
         const c = await lk.store.getConnectionById(id)
         if (!c) throw new Error(`no connection ${id}`)
         const r = await deleteConnection(lk.ctx, c, 'cli')
-        const how = { revoked: 'revoked at the provider', not_supported: 'the provider has no revocation endpoint', failed: 'revocation at the provider FAILED (see log)', skipped: 'provider no longer configured' }
+        const how = {
+          revoked: 'revoked at the provider',
+          not_supported: 'the provider has no revocation endpoint',
+          failed: 'revocation at the provider FAILED (see log)',
+          skipped: 'provider no longer configured',
+        }
         process.stdout.write(`Deleted ${id} (${how[r.providerRevocation]})\n`)
       })
     })

@@ -3,8 +3,8 @@
  * `latchkey keys …`: API keys (create, list, revoke) and encryption keys (generate, rotate).
  */
 import type { Command } from 'commander'
-import { Keyring } from '../crypto/keyring.js'
 import { forgetKeyVersion, rotateEncryption } from '../broker/rotate-encryption.js'
+import { Keyring } from '../crypto/keyring.js'
 import { apiKeyView } from '../http/routes/admin-keys.js'
 import { type GlobalOptions, printTable, withLatchkey } from './offline.js'
 
@@ -36,7 +36,10 @@ export function keysCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
-        printTable((await lk.store.listApiKeys()).map((k) => apiKeyView(k)), opts.json)
+        printTable(
+          (await lk.store.listApiKeys()).map((k) => apiKeyView(k)),
+          opts.json,
+        )
       })
     })
 
@@ -66,7 +69,10 @@ export function keysCommand(program: Command): void {
       if (!Number.isInteger(v) || v < 1) throw new Error('the version is a positive integer')
       await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
         const inUse = await forgetKeyVersion(lk.store, v)
-        if (inUse > 0) throw new Error(`${inUse} stored secrets still use key version ${v}: add the key back and run \`latchkey keys rotate-encryption\` first`)
+        if (inUse > 0)
+          throw new Error(
+            `${inUse} stored secrets still use key version ${v}: add the key back and run \`latchkey keys rotate-encryption\` first`,
+          )
         lk.ctx.audit.record({ actor: 'cli', action: 'encryption.version_forgotten', detail: { key_version: v } })
         process.stdout.write(`Key version ${v} is no longer required at start.\n`)
       })
@@ -90,7 +96,9 @@ export function keysCommand(program: Command): void {
         lk.ctx.audit.record({ actor: 'cli', action: 'encryption.rotated', detail: { key_version: target, ...result } })
         process.stdout.write(
           `Done: ${result.scanned} rows scanned, ${result.rewritten} re-encrypted${result.skipped ? `, ${result.skipped} busy rows left for the next run` : ''}.\n` +
-            (result.skipped ? '' : `Every secret now uses key version ${target}; older keys can be removed from LATCHKEY_ENCRYPTION_KEYS.\n`),
+            (result.skipped
+              ? ''
+              : `Every secret now uses key version ${target}; older keys can be removed from LATCHKEY_ENCRYPTION_KEYS.\n`),
         )
       })
     })

@@ -4,10 +4,11 @@
  * audit) work on the configured database directly; `auth` talks to a running server through
  * the client SDK.
  */
+
+import { APIConnectionError, APIError, AuthorizationFailedError, AuthorizationTimeoutError } from '@latchkey/client'
 import { Command } from 'commander'
-import { ConfigError } from '../config.js'
 import { RotationRefused } from '../broker/rotate-encryption.js'
-import { APIError, AuthorizationFailedError, AuthorizationTimeoutError, APIConnectionError } from '@latchkey/client'
+import { ConfigError } from '../config.js'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
 import { keysCommand } from './keys.js'

@@ -35,7 +35,15 @@ export function miscCommands(program: Command): void {
       await withLatchkey(program.opts<GlobalOptions>(), async (lk) => {
         const { items } = await lk.store.listAudit({ user_id: opts.user, provider_id: opts.provider, action: opts.action }, opts.limit, 0)
         printTable(
-          items.map((e) => ({ at: new Date(e.at).toISOString(), action: e.action, actor: e.actor, user: e.user_id, provider: e.provider_id, connection: e.connection_id, ...(opts.json ? { detail: e.detail } : {}) })),
+          items.map((e) => ({
+            at: new Date(e.at).toISOString(),
+            action: e.action,
+            actor: e.actor,
+            user: e.user_id,
+            provider: e.provider_id,
+            connection: e.connection_id,
+            ...(opts.json ? { detail: e.detail } : {}),
+          })),
           opts.json,
         )
       })

@@ -4,8 +4,8 @@
  * Latchkey without listening and without background jobs, then closes it.
  */
 import { loadConfig } from '../config.js'
-import { type Latchkey, createLatchkey } from '../server.js'
 import { createLogger } from '../log.js'
+import { createLatchkey, type Latchkey } from '../server.js'
 
 export interface GlobalOptions {
   config?: string
@@ -14,7 +14,10 @@ export interface GlobalOptions {
 export async function withLatchkey<T>(opts: GlobalOptions, fn: (latchkey: Latchkey) => Promise<T>): Promise<T> {
   const config = loadConfig({ overrides: { ...(opts.config ? { configFile: opts.config } : {}) } })
   config.backgroundRefresh = { ...config.backgroundRefresh, enabled: false }
-  const latchkey = await createLatchkey(config, { logger: createLogger(process.env['LATCHKEY_LOG_LEVEL'] ?? 'warn'), bootstrapApiKey: false })
+  const latchkey = await createLatchkey(config, {
+    logger: createLogger(process.env['LATCHKEY_LOG_LEVEL'] ?? 'warn'),
+    bootstrapApiKey: false,
+  })
   try {
     return await fn(latchkey)
   } finally {
@@ -35,7 +38,11 @@ export function printTable<Row extends object>(rows: Row[], json: boolean | unde
   const cols = Object.keys(rows[0]!) as Array<keyof Row>
   const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v))
   const widths = cols.map((c) => Math.max(String(c).length, ...rows.map((r) => cell(r[c]).length)))
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd()
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()
   process.stdout.write(`${line(cols.map((c) => String(c).toUpperCase()))}\n`)
   for (const r of rows) process.stdout.write(`${line(cols.map((c) => cell(r[c])))}\n`)
 }

@@ -19,7 +19,14 @@ export function providersCommand(program: Command): void {
         const rows = Object.values(lk.ctx.registry.catalog).map((d) => catalogView(d, configured))
         if (opts.json) return printTable(rows, true)
         printTable(
-          rows.map((r) => ({ id: r.id, name: r.display_name, configured: r.configured ? `yes (${r.configured_ids.join(',')})` : 'no', settings: Object.keys(r.settings), pkce: r.pkce, refresh: r.refresh_tokens })),
+          rows.map((r) => ({
+            id: r.id,
+            name: r.display_name,
+            configured: r.configured ? `yes (${r.configured_ids.join(',')})` : 'no',
+            settings: Object.keys(r.settings),
+            pkce: r.pkce,
+            refresh: r.refresh_tokens,
+          })),
           false,
         )
         const custom = configured.filter((p) => !lk.ctx.registry.catalog[p.type])

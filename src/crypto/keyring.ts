@@ -8,7 +8,7 @@
  * The row's id is bound as additional authenticated data, so a ciphertext copied into
  * another row (token substitution) fails to decrypt.
  */
-import { type KeyObject, createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto'
 
 const PREFIX = 'lk1'
 
@@ -32,7 +32,8 @@ export class Keyring {
     const map = new Map<number, Buffer>()
     const seen = new Set<string>()
     for (const { version, key } of keys) {
-      if (!Number.isInteger(version) || version < 1) throw new TypeError(`encryption key version must be a positive integer, got ${version}`)
+      if (!Number.isInteger(version) || version < 1)
+        throw new TypeError(`encryption key version must be a positive integer, got ${version}`)
       if (key.length !== 32) throw new TypeError(`encryption key version ${version} must be 32 bytes, got ${key.length}`)
       if (map.has(version)) throw new TypeError(`encryption key version ${version} is listed twice`)
       const hex = key.toString('hex')
@@ -47,7 +48,10 @@ export class Keyring {
 
   /** Parse `"2:<base64>,1:<base64>"` or a single base64/hex 32-byte key (version 1). */
   static parse(spec: string): Keyring {
-    const parts = spec.split(',').map((s) => s.trim()).filter(Boolean)
+    const parts = spec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     const keys = parts.map((part, i) => {
       const m = /^(\d+):(.+)$/.exec(part)
       const version = m ? Number(m[1]) : parts.length === 1 ? 1 : i + 1
@@ -102,6 +106,9 @@ export class Keyring {
 function decodeKey(raw: string): Buffer {
   const hex = /^[0-9a-fA-F]{64}$/.test(raw)
   const key = hex ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64')
-  if (key.length !== 32) throw new TypeError('an encryption key must be 32 bytes, given as base64 or 64 hex characters (generate one with `latchkey keys generate-encryption-key`)')
+  if (key.length !== 32)
+    throw new TypeError(
+      'an encryption key must be 32 bytes, given as base64 or 64 hex characters (generate one with `latchkey keys generate-encryption-key`)',
+    )
   return key
 }

@@ -5,17 +5,17 @@
  * runtime API behind a runtime key, admin API behind an admin key), plus the demo provider.
  */
 import { randomUUID } from 'node:crypto'
-import secureJson from 'secure-json-parse'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
-import type { ApiKeys } from '../broker/api-keys.js'
+import secureJson from 'secure-json-parse'
 import type { ProviderAdmin } from '../broker/admin-providers.js'
+import type { ApiKeys } from '../broker/api-keys.js'
 import type { BrokerContext } from '../broker/context.js'
 import type { DemoIdp } from '../demo/demo-idp.js'
 import { LatchkeyError } from '../errors.js'
 import { DEMO_IDP_PREFIX } from '../paths.js'
+import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
 import { RateLimiter, requireKey } from './guard.js'
-import { AuthFailures } from './auth-failures.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
@@ -75,7 +75,9 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
             : [400, 'Bad Request', 'BAD_REQUEST', 'malformed HTTP request']
       const body = JSON.stringify({ name, message })
       if (socket.writable) {
-        socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`)
+        socket.write(
+          `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
+        )
       }
       socket.destroy(err)
     },

@@ -6,11 +6,10 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ZodError } from 'zod'
-import { ERROR_CODES, type ErrorCode, type ErrorSpec, LatchkeyError } from '../errors.js'
 import { formatPath } from '../config.js'
-import { type SchemaIssue, describeIssue } from './schema.js'
+import { ERROR_CODES, type ErrorCode, type ErrorSpec, LatchkeyError } from '../errors.js'
 import { isStoreUnavailable } from '../storage/unavailable.js'
-
+import { describeIssue, type SchemaIssue } from './schema.js'
 
 const FASTIFY_CODES: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'request body is too large'],
@@ -35,9 +34,17 @@ export function toLatchkeyError(err: unknown): LatchkeyError | undefined {
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
   if (mapped) return new LatchkeyError(mapped[0], mapped[1])
-  if (err instanceof SyntaxError && (fe.statusCode === 400 || /JSON/.test(err.message))) return new LatchkeyError('BAD_REQUEST', 'request body is not valid JSON')
+  if (err instanceof SyntaxError && (fe.statusCode === 400 || /JSON/.test(err.message)))
+    return new LatchkeyError('BAD_REQUEST', 'request body is not valid JSON')
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code: ErrorCode = fe.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : fe.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : fe.statusCode === 404 ? 'NOT_FOUND' : 'BAD_REQUEST'
+    const code: ErrorCode =
+      fe.statusCode === 413
+        ? 'PAYLOAD_TOO_LARGE'
+        : fe.statusCode === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : fe.statusCode === 404
+            ? 'NOT_FOUND'
+            : 'BAD_REQUEST'
     return new LatchkeyError(code, 'bad request')
   }
   return undefined
@@ -56,7 +63,10 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
     // Arcade's SDKs honour `retry-after-ms` (then `retry-after`) and retry 5xx twice by default:
     // a delay spreads a fleet of agents' retries over a short outage instead of hammering it.
     if (spec.retryAfterSeconds !== undefined) {
-      void reply.header('retry-after', String(spec.retryAfterSeconds)).header('retry-after-ms', String(spec.retryAfterSeconds * 1000)).header('x-should-retry', 'true')
+      void reply
+        .header('retry-after', String(spec.retryAfterSeconds))
+        .header('retry-after-ms', String(spec.retryAfterSeconds * 1000))
+        .header('x-should-retry', 'true')
     }
     // Arcade's SDKs retry 408/409/429/5xx: tell them not to retry what will not change.
     if (!spec.retry && sdkRetries(known.status)) void reply.header('x-should-retry', 'false')

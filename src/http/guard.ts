@@ -65,7 +65,12 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
     const blocked = failures.blockedFor(address)
     if (blocked > 0 && !apiKeys.seen(header)) {
       void reply.header('retry-after', String(blocked))
-      done(new LatchkeyError('RATE_LIMITED', `too many failed API-key attempts from this address (limit ${failures.perMinute} per minute); retry in ${blocked} s`))
+      done(
+        new LatchkeyError(
+          'RATE_LIMITED',
+          `too many failed API-key attempts from this address (limit ${failures.perMinute} per minute); retry in ${blocked} s`,
+        ),
+      )
       return
     }
     apiKeys.verify(header).then(

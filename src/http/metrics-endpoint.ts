@@ -7,7 +7,7 @@
  * with NODE_ENV=production (the series describe the whole installation; a start warning says how
  * to turn it on).
  */
-import { type Server, createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { Registry } from 'prom-client'
 import type { Config } from '../config.js'
@@ -38,13 +38,19 @@ export function metricsRoute(app: FastifyInstance, registry: Registry, token: st
 }
 
 /** The listener of its own; resolves with its address once it listens. */
-export async function startMetricsListener(listen: string, registry: Registry, token: string | undefined): Promise<{ server: Server; url: string }> {
+export async function startMetricsListener(
+  listen: string,
+  registry: Registry,
+  token: string | undefined,
+): Promise<{ server: Server; url: string }> {
   const at = listen.lastIndexOf(':')
   const host = listen.slice(0, at).replace(/^\[|\]$/g, '') || '0.0.0.0'
   const port = Number(listen.slice(at + 1))
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'NOT_FOUND', message: 'only GET /metrics is served here' }))
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ name: 'NOT_FOUND', message: 'only GET /metrics is served here' }))
       return
     }
     if (!authorized(token, req.headers.authorization)) {

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject, createDocument } from 'zod-openapi'
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi'
 import { ERROR_CODES, type ErrorCode } from '../errors.js'
 import type { RouteSpec } from './route-spec.js'
 
@@ -30,7 +30,9 @@ function sharedErrors(spec: RouteSpec): ErrorCode[] {
  */
 function errorBody(codes: readonly ErrorCode[]) {
   const base = z.object({ name: z.enum(codes as [ErrorCode, ...ErrorCode[]]), message: z.string() })
-  return codes.includes('USER_MISMATCH') ? base.extend({ code: z.number().int().optional(), error: z.string().optional(), msg: z.string().optional() }) : base
+  return codes.includes('USER_MISMATCH')
+    ? base.extend({ code: z.number().int().optional(), error: z.string().optional(), msg: z.string().optional() })
+    : base
 }
 
 /** Sent with RATE_LIMITED (`http/guard.ts`). */
@@ -45,7 +47,8 @@ function errorResponses(spec: RouteSpec): ZodOpenApiResponsesObject {
   const out: ZodOpenApiResponsesObject = {}
   for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
     // One response per status: an error status a route also answers with a body of its own (health's 503) must not hide it.
-    if (status in spec.responses) throw new Error(`${spec.method} ${spec.path}: ${codes.join(', ')} share status ${status} with a declared response`)
+    if (status in spec.responses)
+      throw new Error(`${spec.method} ${spec.path}: ${codes.join(', ')} share status ${status} with a declared response`)
     out[statusKey(status)] = {
       description: codes.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join('\n\n'),
       content: { 'application/json': { schema: errorBody(codes) } },
@@ -70,7 +73,9 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     security: spec.access === 'public' ? [] : [{ ApiKey: [] }],
-    ...(spec.params || spec.query ? { requestParams: { ...(spec.params ? { path: spec.params } : {}), ...(spec.query ? { query: spec.query } : {}) } } : {}),
+    ...(spec.params || spec.query
+      ? { requestParams: { ...(spec.params ? { path: spec.params } : {}), ...(spec.query ? { query: spec.query } : {}) } }
+      : {}),
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses: { ...responses, ...errorResponses(spec) },
   }
@@ -106,7 +111,7 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[]): Record<string
           type: 'apiKey',
           in: 'header',
           name: 'Authorization',
-          description: 'A Latchkey API key (`lk_…`), sent as it is (what Arcade\'s SDKs send) or as `Bearer <key>`.',
+          description: "A Latchkey API key (`lk_…`), sent as it is (what Arcade's SDKs send) or as `Bearer <key>`.",
         },
       },
     },

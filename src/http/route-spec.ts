@@ -43,8 +43,11 @@ export interface RouteSpec {
 export const defineRoute = <const S extends RouteSpec>(spec: S): S => spec
 
 /** The body a route sends with its success status `status`, as its declaration says. */
-export type ResponseBody<S extends RouteSpec, Status extends keyof S['responses']> =
-  S['responses'][Status] extends { schema: infer T extends z.ZodType } ? z.infer<T> : undefined
+export type ResponseBody<S extends RouteSpec, Status extends keyof S['responses']> = S['responses'][Status] extends {
+  schema: infer T extends z.ZodType
+}
+  ? z.infer<T>
+  : undefined
 
 type Params<S extends RouteSpec> = S['params'] extends z.ZodObject ? z.infer<S['params']> : Record<string, never>
 
@@ -61,7 +64,12 @@ export type RouteHandler<S extends RouteSpec> = (
  * compiled body validator of the hot path); response schemas are never given to Fastify, so
  * the document adds no serialisation or validation to any answer.
  */
-export function register<S extends RouteSpec>(app: FastifyInstance, spec: S, handler: RouteHandler<S>, options: { schema?: FastifySchema } = {}): void {
+export function register<S extends RouteSpec>(
+  app: FastifyInstance,
+  spec: S,
+  handler: RouteHandler<S>,
+  options: { schema?: FastifySchema } = {},
+): void {
   app.route<{ Params: Params<S> }>({ method: spec.method, url: spec.path, ...options, handler })
 }
 

@@ -5,8 +5,8 @@
  */
 import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
-import { fillPlaceholders } from './templates.js'
 import { type ProviderHttpOptions, providerFetch } from './http.js'
+import { fillPlaceholders } from './templates.js'
 
 export interface OAuthContext {
   as: oauth.AuthorizationServer
@@ -24,7 +24,9 @@ export function oauthContext(p: ConfiguredProvider, http: ProviderHttpOptions, e
     issuer,
     authorization_endpoint: def.authorizationEndpoint,
     token_endpoint: tokenEndpoint,
-    ...(def.revocationEndpoint ? { revocation_endpoint: fillPlaceholders(def.revocationEndpoint, { client_id: encodeURIComponent(p.clientId) }) } : {}),
+    ...(def.revocationEndpoint
+      ? { revocation_endpoint: fillPlaceholders(def.revocationEndpoint, { client_id: encodeURIComponent(p.clientId) }) }
+      : {}),
   }
   const client: oauth.Client = { client_id: p.clientId }
   const secret = p.clientSecret ?? ''

@@ -49,7 +49,11 @@ export async function buildAuthorizationUrl(p: ConfiguredProvider, req: Authoriz
     let filled = fillPlaceholders(value, values)
     if (value.includes('{{scopes}}') || value.includes('{{existing_scopes}}')) {
       // "{{scopes}} {{existing_scopes}}" must not leave stray delimiters when either is empty.
-      filled = filled.split(/[ ,]+/).filter(Boolean).filter((s, i, all) => all.indexOf(s) === i).join(delimiter)
+      filled = filled
+        .split(/[ ,]+/)
+        .filter(Boolean)
+        .filter((s, i, all) => all.indexOf(s) === i)
+        .join(delimiter)
       if (filled === '') continue
     }
     url.searchParams.set(key, filled)

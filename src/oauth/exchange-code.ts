@@ -11,7 +11,7 @@ import { oauthContext, templateValues } from './as-client.js'
 import type { ProviderHttpOptions } from './http.js'
 import { asProviderError } from './provider-error.js'
 import { fillPlaceholders } from './templates.js'
-import { type TokenSet, parseTokenResponse } from './token-response.js'
+import { parseTokenResponse, type TokenSet } from './token-response.js'
 
 export interface CodeExchange {
   /** Callback query parameters, already checked for `state`. */
@@ -25,14 +25,28 @@ export interface CodeExchange {
 
 export async function exchangeCode(p: ConfiguredProvider, x: CodeExchange, http: ProviderHttpOptions): Promise<TokenSet> {
   const ctx = oauthContext(p, http)
-  const values = templateValues(p, { redirect_uri: x.redirectUri, scopes: x.scopes.join(p.def.scopeDelimiter), existing_scopes: x.existingScopes.join(p.def.scopeDelimiter) })
-  const additionalParameters = Object.fromEntries(Object.entries(p.def.tokenRequestParams ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values)]))
+  const values = templateValues(p, {
+    redirect_uri: x.redirectUri,
+    scopes: x.scopes.join(p.def.scopeDelimiter),
+    existing_scopes: x.existingScopes.join(p.def.scopeDelimiter),
+  })
+  const additionalParameters = Object.fromEntries(
+    Object.entries(p.def.tokenRequestParams ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values)]),
+  )
   let response: Response
   try {
-    response = await oauth.authorizationCodeGrantRequest(ctx.as, ctx.client, ctx.clientAuth, x.callbackParameters, x.redirectUri, x.codeVerifier ?? oauth.nopkce, {
-      ...ctx.options,
-      additionalParameters,
-    })
+    response = await oauth.authorizationCodeGrantRequest(
+      ctx.as,
+      ctx.client,
+      ctx.clientAuth,
+      x.callbackParameters,
+      x.redirectUri,
+      x.codeVerifier ?? oauth.nopkce,
+      {
+        ...ctx.options,
+        additionalParameters,
+      },
+    )
   } catch (err) {
     throw asProviderError(err)
   }

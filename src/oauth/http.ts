@@ -60,7 +60,8 @@ export function createOutbound(settings: OutboundSettings): Outbound {
  */
 export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: boolean } = {}): Fetch {
   const { guard, dispatcher } = options.outbound
-  const base: Fetch = options.fetch ?? ((input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>)
+  const base: Fetch =
+    options.fetch ?? ((input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>)
   return async (input, init = {}) => {
     const target = input instanceof Request ? input.url : String(input)
     try {
@@ -83,13 +84,19 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
     } catch (err) {
       if (findRefusal(err)) throw refused(findRefusal(err))
       const timedOut = (err as Error).name === 'TimeoutError' || signal.aborted
-      throw new ProviderError('transient', timedOut ? `provider did not answer within ${options.timeoutMs} ms` : `provider unreachable: ${(err as Error).message}`, {
-        cause: err,
-      })
+      throw new ProviderError(
+        'transient',
+        timedOut ? `provider did not answer within ${options.timeoutMs} ms` : `provider unreachable: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      )
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel()
-      throw new ProviderError('protocol', `provider answered with a redirect (HTTP ${response.status}); redirects are not followed`, { status: response.status })
+      throw new ProviderError('protocol', `provider answered with a redirect (HTTP ${response.status}); redirects are not followed`, {
+        status: response.status,
+      })
     }
     return response
   }

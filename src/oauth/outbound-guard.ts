@@ -11,8 +11,9 @@
  * name that resolves to a public address first and to 127.0.0.1 at connect time (DNS rebinding)
  * is still refused. Behind a proxy the proxy resolves and connects: only the first check runs.
  */
-import { lookup as dnsLookup } from 'node:dns'
+
 import type { LookupAddress, LookupOptions } from 'node:dns'
+import { lookup as dnsLookup } from 'node:dns'
 import ipaddr from 'ipaddr.js'
 
 /** Names that reach metadata services without looking like a private address. */
@@ -105,7 +106,11 @@ export class OutboundGuard {
 
   /** A `net.connect` lookup that refuses a name resolving to any address the guard refuses. */
   connectLookup() {
-    return (hostname: string, options: LookupOptions, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void): void => {
+    return (
+      hostname: string,
+      options: LookupOptions,
+      callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
+    ): void => {
       this.resolve(hostname).then(
         (addresses) => {
           try {
@@ -126,5 +131,8 @@ export class OutboundGuard {
 
 /** The URL's host without IPv6 brackets or a trailing dot, lower-case. */
 function hostOf(url: URL): string {
-  return url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase()
+  return url.hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+    .toLowerCase()
 }

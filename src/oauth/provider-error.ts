@@ -26,7 +26,14 @@ const DEAD_GRANT = new Set([
   'consent_required',
 ])
 /** Codes that blame our client registration (RFC 6749 §5.2 and Slack's equivalents). */
-const BAD_CLIENT = new Set(['invalid_client', 'unauthorized_client', 'invalid_client_id', 'bad_client_secret', 'incorrect_client_credentials', 'invalid_client_secret'])
+const BAD_CLIENT = new Set([
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_client_id',
+  'bad_client_secret',
+  'incorrect_client_credentials',
+  'invalid_client_secret',
+])
 
 export class ProviderError extends Error {
   readonly kind: ProviderErrorKind

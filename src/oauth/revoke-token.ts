@@ -8,7 +8,7 @@ import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { oauthContext } from './as-client.js'
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
-import { ProviderError, asProviderError } from './provider-error.js'
+import { asProviderError, ProviderError } from './provider-error.js'
 
 export interface RevocableTokens {
   accessToken: string
@@ -24,10 +24,14 @@ export async function revokeToken(p: ConfiguredProvider, tokens: RevocableTokens
   const useRefresh = (r.prefer ?? 'refresh_token') === 'refresh_token' && tokens.refreshToken !== undefined
   const token = useRefresh ? tokens.refreshToken! : tokens.accessToken
   const hint = useRefresh ? 'refresh_token' : 'access_token'
-  const standard = r.method === undefined && r.body === undefined && r.clientAuth === undefined && r.tokenParam === undefined && r.headers === undefined
+  const standard =
+    r.method === undefined && r.body === undefined && r.clientAuth === undefined && r.tokenParam === undefined && r.headers === undefined
   try {
     if (standard) {
-      const response = await oauth.revocationRequest(ctx.as, ctx.client, ctx.clientAuth, token, { ...ctx.options, additionalParameters: { token_type_hint: hint } })
+      const response = await oauth.revocationRequest(ctx.as, ctx.client, ctx.clientAuth, token, {
+        ...ctx.options,
+        additionalParameters: { token_type_hint: hint },
+      })
       await oauth.processRevocationResponse(response)
       return true
     }
@@ -35,7 +39,10 @@ export async function revokeToken(p: ConfiguredProvider, tokens: RevocableTokens
     const body: Record<string, string> = { [r.tokenParam ?? 'token']: token }
     const auth = r.clientAuth ?? def.tokenEndpointAuthMethod
     if (auth === 'client_secret_basic') {
-      headers.set('authorization', `Basic ${Buffer.from(`${encodeURIComponent(p.clientId)}:${encodeURIComponent(p.clientSecret ?? '')}`).toString('base64')}`)
+      headers.set(
+        'authorization',
+        `Basic ${Buffer.from(`${encodeURIComponent(p.clientId)}:${encodeURIComponent(p.clientSecret ?? '')}`).toString('base64')}`,
+      )
     } else if (auth === 'client_secret_post') {
       body['client_id'] = p.clientId
       if (p.clientSecret) body['client_secret'] = p.clientSecret

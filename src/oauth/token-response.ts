@@ -38,14 +38,19 @@ export async function parseTokenResponse(response: Response, spec: ResponseSpec 
   const errorCode = typeof body?.['error'] === 'string' ? body['error'] : undefined
   const failed = !response.ok || body === undefined || errorCode !== undefined || body['ok'] === false
   if (failed) {
-    if (body === undefined && response.ok) throw new ProviderError('protocol', 'token endpoint answered with an unreadable body', { status: response.status })
+    if (body === undefined && response.ok)
+      throw new ProviderError('protocol', 'token endpoint answered with an unreadable body', { status: response.status })
     const description = typeof body?.['error_description'] === 'string' ? body['error_description'] : undefined
     throw ProviderError.fromErrorBody(response.status, errorCode ?? (body?.['ok'] === false ? 'unknown_error' : undefined), description)
   }
   const get = (field: TokenField): unknown => evaluate(spec.map?.[field] ?? `$.${field}`, body)
   const accessToken = get('access_token')
   if (typeof accessToken !== 'string' || accessToken === '') {
-    throw new ProviderError('protocol', `token response has no access token${spec.map?.access_token ? ` at ${spec.map.access_token}` : ''}`, { status: response.status })
+    throw new ProviderError(
+      'protocol',
+      `token response has no access token${spec.map?.access_token ? ` at ${spec.map.access_token}` : ''}`,
+      { status: response.status },
+    )
   }
   const refreshToken = get('refresh_token')
   const tokenType = get('token_type')
@@ -58,7 +63,11 @@ export async function parseTokenResponse(response: Response, spec: ResponseSpec 
     scope: scopes(get('scope')),
     tokenType: typeof tokenType === 'string' ? tokenType : undefined,
     idToken: typeof idToken === 'string' ? idToken : undefined,
-    kept: Object.fromEntries(Object.entries(spec.keep ?? {}).map(([k, expr]) => [k, evaluate(expr, body)]).filter(([, v]) => v !== undefined)),
+    kept: Object.fromEntries(
+      Object.entries(spec.keep ?? {})
+        .map(([k, expr]) => [k, evaluate(expr, body)])
+        .filter(([, v]) => v !== undefined),
+    ),
   }
 }
 

@@ -32,10 +32,16 @@ export async function fetchUserInfo(p: ConfiguredProvider, accessToken: string, 
   try {
     body = JSON.parse(text)
   } catch {
-    throw new ProviderError('protocol', `userinfo endpoint answered with a non-JSON body (HTTP ${response.status})`, { status: response.status })
+    throw new ProviderError('protocol', `userinfo endpoint answered with a non-JSON body (HTTP ${response.status})`, {
+      status: response.status,
+    })
   }
   // GraphQL answers HTTP 200 with `errors`; Slack with `ok: false`.
-  if (!response.ok || (body as Record<string, unknown>)?.['ok'] === false || (spec.body && Array.isArray((body as Record<string, unknown>)?.['errors']))) {
+  if (
+    !response.ok ||
+    (body as Record<string, unknown>)?.['ok'] === false ||
+    (spec.body && Array.isArray((body as Record<string, unknown>)?.['errors']))
+  ) {
     const b = body as Record<string, unknown>
     throw ProviderError.fromErrorBody(response.status, typeof b?.['error'] === 'string' ? b['error'] : undefined, undefined)
   }

@@ -4,7 +4,7 @@
  * @see https://airtable.com/developers/web/api/oauth-reference
  * @see https://airtable.com/developers/web/guides/oauth-integrations
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://airtable.com/oauth2/v1/authorize'
 const tokenEndpoint = 'https://airtable.com/oauth2/v1/token'

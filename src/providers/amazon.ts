@@ -5,7 +5,7 @@
  * @see https://developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html
  * @see https://developer.amazon.com/docs/login-with-amazon/customer-profile.html
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.amazon.com/ap/oa'
 const tokenEndpoint = 'https://api.amazon.com/auth/o2/token'

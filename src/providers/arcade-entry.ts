@@ -5,9 +5,9 @@
  * provider definition. Field names in errors are the entry's own (`oauth2.token_request.endpoint`).
  */
 import { z } from 'zod'
+import { placeholdersIn } from '../oauth/templates.js'
 import { strictObject } from '../strict-schema.js'
 import type { ProviderDefinition, TokenField } from './define-provider.js'
-import { placeholdersIn } from '../oauth/templates.js'
 
 // Strict at every level: a misspelt key (`scope_delimeter`) is refused with the nearest known
 // one, instead of being ignored while the default it meant to change stays in force.
@@ -44,7 +44,10 @@ const oauth2Schema = strictObject({
 export const providerEntrySchema = strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1–100 letters, digits, ".", "_" or "-"'),
   description: z.string().optional(),
-  enabled: z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true').optional(),
+  enabled: z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((v) => v === true || v === 'true')
+    .optional(),
   status: z.enum(['active', 'inactive']).optional(),
   type: z.literal('oauth2').optional(),
   provider_id: z.string().optional(),
@@ -57,7 +60,15 @@ export const providerEntrySchema = strictObject({
 
 export type ProviderEntry = z.infer<typeof providerEntrySchema>
 
-const STANDARD_TOKEN_PARAMS = new Set(['grant_type', 'code', 'redirect_uri', 'client_id', 'client_secret', 'code_verifier', 'refresh_token'])
+const STANDARD_TOKEN_PARAMS = new Set([
+  'grant_type',
+  'code',
+  'redirect_uri',
+  'client_id',
+  'client_secret',
+  'code_verifier',
+  'refresh_token',
+])
 const STANDARD_AUTHORIZE_PARAMS = new Set(['state', 'code_challenge', 'code_challenge_method'])
 /**
  * The `{{…}}` values each request is built with (Arcade documents the same per request), so a
@@ -81,15 +92,27 @@ type Oauth2 = z.infer<typeof oauth2Schema>
 type Req = z.infer<typeof requestSchema>
 
 /** Arcade's full custom `oauth2` block → a provider definition. */
-export function fromArcadeOauth2(id: string, description: string | undefined, o: Oauth2, fail: (f: string, m: string) => never): ProviderDefinition {
+export function fromArcadeOauth2(
+  id: string,
+  description: string | undefined,
+  o: Oauth2,
+  fail: (f: string, m: string) => never,
+): ProviderDefinition {
   const auth = o.authorize_request!
   const token = o.token_request!
-  const requests = { authorize_request: auth, token_request: token, refresh_request: o.refresh_request, user_info_request: o.user_info_request, revoke_request: o.revoke_request }
+  const requests = {
+    authorize_request: auth,
+    token_request: token,
+    refresh_request: o.refresh_request,
+    user_info_request: o.user_info_request,
+    revoke_request: o.revoke_request,
+  }
   for (const [name, req] of Object.entries(requests)) {
     const check = (field: string, template: string, available: readonly string[]) => {
       for (const p of placeholdersIn(template)) {
         if (available.includes(p)) continue
-        if (p === 'client_secret' && name === 'authorize_request') fail(field, '{{client_secret}} would put the client secret in the user\'s browser; it belongs in token_request')
+        if (p === 'client_secret' && name === 'authorize_request')
+          fail(field, "{{client_secret}} would put the client secret in the user's browser; it belongs in token_request")
         fail(field, `{{${p}}} is not available in ${name} (available: ${available.map((a) => `{{${a}}}`).join(', ')})`)
       }
     }
@@ -98,19 +121,30 @@ export function fromArcadeOauth2(id: string, description: string | undefined, o:
   }
   // Headers Latchkey would not send are refused rather than silently dropped.
   if (o.refresh_request?.headers) fail('oauth2.refresh_request.headers', 'not supported: refresh requests send token_request.headers')
-  if (o.revoke_request?.headers) fail('oauth2.revoke_request.headers', 'not supported: revocation sends the token as RFC 7009 describes, with the client authentication of token_request')
+  if (o.revoke_request?.headers)
+    fail(
+      'oauth2.revoke_request.headers',
+      'not supported: revocation sends the token as RFC 7009 describes, with the client authentication of token_request',
+    )
   const authorizationParams: Record<string, string | null> = {}
   for (const [k, v] of Object.entries(auth.params ?? {})) {
     // state and PKCE are always added by Latchkey (Arcade: "state is added automatically").
     if (!STANDARD_AUTHORIZE_PARAMS.has(k)) authorizationParams[k] = v
   }
   const clientAuth = (r: Req): ProviderDefinition['tokenEndpointAuthMethod'] =>
-    r.auth_method === 'client_secret_basic' ? 'client_secret_basic' : r.params?.['client_secret'] !== undefined || r.auth_method === 'client_secret_post' ? 'client_secret_post' : 'none'
-  const extraParams = (r: Req | undefined) => Object.fromEntries(Object.entries(r?.params ?? {}).filter(([k]) => !STANDARD_TOKEN_PARAMS.has(k)))
+    r.auth_method === 'client_secret_basic'
+      ? 'client_secret_basic'
+      : r.params?.['client_secret'] !== undefined || r.auth_method === 'client_secret_post'
+        ? 'client_secret_post'
+        : 'none'
+  const extraParams = (r: Req | undefined) =>
+    Object.fromEntries(Object.entries(r?.params ?? {}).filter(([k]) => !STANDARD_TOKEN_PARAMS.has(k)))
   const responseSpec = (r: Req | undefined) =>
     r && (r.response_content_type || r.response_map)
       ? {
-          ...(r.response_content_type ? { format: r.response_content_type === 'application/json' ? ('json' as const) : ('form' as const) } : {}),
+          ...(r.response_content_type
+            ? { format: r.response_content_type === 'application/json' ? ('json' as const) : ('form' as const) }
+            : {}),
           ...(r.response_map ? { map: r.response_map as Partial<Record<TokenField, string>> } : {}),
         }
       : undefined
@@ -144,7 +178,10 @@ export function fromArcadeOauth2(id: string, description: string | undefined, o:
             ...(userInfo.method ? { method: userInfo.method } : {}),
             ...(userInfo.headers ? { headers: userInfo.headers } : {}),
             ...(userInfo.response_map ? { map: userInfo.response_map } : {}),
-            triggers: { onTokenGrant: userInfo.triggers?.on_token_grant ?? true, onTokenRefresh: userInfo.triggers?.on_token_refresh ?? false },
+            triggers: {
+              onTokenGrant: userInfo.triggers?.on_token_grant ?? true,
+              onTokenRefresh: userInfo.triggers?.on_token_refresh ?? false,
+            },
           },
         }
       : {}),

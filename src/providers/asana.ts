@@ -4,7 +4,7 @@
  * @see https://developers.asana.com/docs/oauth
  * @see https://developers.asana.com/docs/openid-connect
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.asana.com/-/oauth_authorize'
 const tokenEndpoint = 'https://app.asana.com/-/oauth_token'

@@ -5,7 +5,7 @@
  * @see https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo
  * @see https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.atlassian.com/authorize'
 const tokenEndpoint = 'https://auth.atlassian.com/oauth/token'

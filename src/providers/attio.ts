@@ -6,7 +6,7 @@
  * @see https://docs.attio.com/docs/oauth/token
  * @see https://docs.attio.com/rest-api/endpoint-reference/meta/identify
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.attio.com/authorize'
 const tokenEndpoint = 'https://app.attio.com/oauth/token'

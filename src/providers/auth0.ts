@@ -5,7 +5,7 @@
  * @see https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens
  * @see https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{domain}/authorize'
 const tokenEndpoint = 'https://{domain}/oauth/token'

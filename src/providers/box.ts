@@ -6,7 +6,7 @@
  * @see https://developer.box.com/guides/authentication/tokens/refresh/
  * @see https://developer.box.com/guides/authentication/tokens/revoke/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://account.box.com/api/oauth2/authorize'
 const tokenEndpoint = 'https://api.box.com/oauth2/token'

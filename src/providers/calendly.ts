@@ -7,7 +7,7 @@
  * @see https://developer.calendly.com/refresh-token-rotation-guide
  * @see https://developer.calendly.com/docs/authentication/scopes
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.calendly.com/oauth/authorize'
 const tokenEndpoint = 'https://auth.calendly.com/oauth/token'

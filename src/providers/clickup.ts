@@ -4,7 +4,7 @@
  * @see https://developer.clickup.com/docs/authentication
  * @see https://developer.clickup.com/reference/getaccesstoken
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.clickup.com/api'
 const tokenEndpoint = 'https://api.clickup.com/api/v2/oauth/token'

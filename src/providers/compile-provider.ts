@@ -4,10 +4,15 @@
  * patterns, `{setting}` templates filled in, and the endpoint safety policy (https only, no
  * unfilled template, loopback http only when allowed).
  */
-import type { ProviderDefinition } from './define-provider.js'
-import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
 
-export function resolveSettings(def: ProviderDefinition, given: Record<string, string>, fail: (f: string, m: string) => never): Record<string, string> {
+import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
+import type { ProviderDefinition } from './define-provider.js'
+
+export function resolveSettings(
+  def: ProviderDefinition,
+  given: Record<string, string>,
+  fail: (f: string, m: string) => never,
+): Record<string, string> {
   const out: Record<string, string> = {}
   for (const name of Object.keys(given)) {
     if (!def.settings?.[name]) fail(`settings.${name}`, `${def.id} has no setting ${JSON.stringify(name)}`)
@@ -31,7 +36,9 @@ export function fillDefinition(def: ProviderDefinition, settings: Record<string,
   if (def.revocationEndpoint) filled.revocationEndpoint = f(def.revocationEndpoint)!
   if (def.userInfo) filled.userInfo = { ...def.userInfo, endpoint: f(def.userInfo.endpoint)! }
   if (def.authorizationParams) {
-    filled.authorizationParams = Object.fromEntries(Object.entries(def.authorizationParams).map(([k, v]) => [k, v === null ? null : fillSettings(v, settings)]))
+    filled.authorizationParams = Object.fromEntries(
+      Object.entries(def.authorizationParams).map(([k, v]) => [k, v === null ? null : fillSettings(v, settings)]),
+    )
   }
   return filled
 }
@@ -65,10 +72,20 @@ export function isLoopbackUrl(url: URL): boolean {
 }
 
 /** `placeholders`: the `{{…}}` values the request to this endpoint fills in its URL (the revocation URL: the client id). */
-export function checkEndpoint(raw: string, field: string, placeholders: readonly string[], allowInsecureLoopback: boolean, fail: (f: string, m: string) => never): void {
+export function checkEndpoint(
+  raw: string,
+  field: string,
+  placeholders: readonly string[],
+  allowInsecureLoopback: boolean,
+  fail: (f: string, m: string) => never,
+): void {
   if (settingsIn(raw).length > 0) fail(field, `unfilled setting in ${raw}`)
   for (const p of placeholdersIn(raw)) {
-    if (!placeholders.includes(p)) fail(field, `{{${p}}} is not filled in this URL${placeholders.length > 0 ? ` (available: ${placeholders.map((a) => `{{${a}}}`).join(', ')})` : ''}`)
+    if (!placeholders.includes(p))
+      fail(
+        field,
+        `{{${p}}} is not filled in this URL${placeholders.length > 0 ? ` (available: ${placeholders.map((a) => `{{${a}}}`).join(', ')})` : ''}`,
+      )
   }
   // `{{client_id}}` may appear in a path (GitHub's revocation URL); check the URL around it.
   let url: URL

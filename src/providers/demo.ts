@@ -4,7 +4,7 @@
  * registered as provider `demo` in `--dev`. Endpoints are oidc-provider's defaults under the
  * issuer URL, so it is a function of where the server is mounted.
  */
-import { type ProviderDefinition, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderDefinition } from './define-provider.js'
 
 export function demoDefinition(issuer: string): ProviderDefinition {
   return defineProvider({

@@ -4,7 +4,7 @@
  * @see https://docs.digitalocean.com/documentation/oauth/
  * @see https://docs.digitalocean.com/reference/api/oauth/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://cloud.digitalocean.com/v1/oauth/authorize'
 const tokenEndpoint = 'https://cloud.digitalocean.com/v1/oauth/token'

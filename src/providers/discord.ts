@@ -4,7 +4,7 @@
  * @see https://discord.com/developers/docs/topics/oauth2
  * @see https://discord.com/.well-known/oauth-authorization-server
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://discord.com/oauth2/authorize'
 const tokenEndpoint = 'https://discord.com/api/oauth2/token'

@@ -5,7 +5,7 @@
  * @see https://developers.docusign.com/platform/auth/reference/obtain-access-token/
  * @see https://developers.docusign.com/platform/auth/reference/user-info/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{accountHost}/oauth/auth'
 const tokenEndpoint = 'https://{accountHost}/oauth/token'

@@ -6,7 +6,7 @@
  * @see https://www.dropbox.com/developers/documentation/http/documentation#users-get_current_account
  * @see https://dropbox.tech/developers/using-oauth-2-0-with-offline-access
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.dropbox.com/oauth2/authorize'
 const tokenEndpoint = 'https://api.dropboxapi.com/oauth2/token'

@@ -5,7 +5,7 @@
  * @see https://developers.figma.com/docs/rest-api/authentication
  * @see https://developers.figma.com/docs/rest-api/scopes/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.figma.com/oauth'
 // Replaced https://www.figma.com/api/oauth/token, which was sunset in February 2025.

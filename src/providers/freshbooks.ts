@@ -3,7 +3,7 @@
  * FreshBooks API OAuth2 authorization code flow.
  * @see https://www.freshbooks.com/api/authentication
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.freshbooks.com/oauth/authorize/'
 const tokenEndpoint = 'https://api.freshbooks.com/auth/oauth/token'

@@ -5,7 +5,7 @@
  * @see https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens
  * @see https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-authorization
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://github.com/login/oauth/authorize'
 const tokenEndpoint = 'https://github.com/login/oauth/access_token'

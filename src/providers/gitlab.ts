@@ -4,7 +4,7 @@
  * @see https://docs.gitlab.com/api/oauth2/
  * @see https://docs.gitlab.com/integration/oauth_provider/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{host}/oauth/authorize'
 const tokenEndpoint = 'https://{host}/oauth/token'

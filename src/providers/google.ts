@@ -4,7 +4,7 @@
  * @see https://developers.google.com/identity/protocols/oauth2/web-server
  * @see https://developers.google.com/identity/openid-connect/openid-connect#discovery
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://accounts.google.com/o/oauth2/v2/auth'
 const tokenEndpoint = 'https://oauth2.googleapis.com/token'

@@ -3,7 +3,7 @@
  * Harvest (and Forecast) API v2 OAuth2 through Harvest ID.
  * @see https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.getharvest.com/oauth2/authorize'
 const tokenEndpoint = 'https://id.getharvest.com/api/v2/oauth2/token'

@@ -4,7 +4,7 @@
  * @see https://devcenter.heroku.com/articles/oauth
  * @see https://devcenter.heroku.com/articles/platform-api-reference#account
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.heroku.com/oauth/authorize'
 const tokenEndpoint = 'https://id.heroku.com/oauth/token'

@@ -6,7 +6,7 @@
  * @see https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token
  * @see https://developers.hubspot.com/changelog/v1-oauth-api-deprecation
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.hubspot.com/oauth/authorize'
 const tokenEndpoint = 'https://api.hubapi.com/oauth/2026-03/token'

@@ -5,7 +5,7 @@
  * @see https://developers.intercom.com/docs/build-an-integration/learn-more/authentication
  * @see https://developers.intercom.com/building-apps/docs/rest-apis
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.intercom.com/oauth'
 const tokenEndpoint = 'https://api.intercom.io/auth/eagle/token'

@@ -3,7 +3,7 @@
  * Keycloak OpenID Connect endpoints of one realm.
  * @see https://www.keycloak.org/securing-apps/oidc-layers
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const base = 'https://{baseUrl}/realms/{realm}/protocol/openid-connect'
 const authorizationEndpoint = `${base}/auth`

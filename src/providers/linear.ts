@@ -3,7 +3,7 @@
  * Linear OAuth 2.0 authorization code grant (user actor), with refresh tokens.
  * @see https://linear.app/developers/oauth-2-0-authentication
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://linear.app/oauth/authorize'
 const tokenEndpoint = 'https://api.linear.app/oauth/token'

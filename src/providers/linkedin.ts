@@ -5,7 +5,7 @@
  * @see https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
  * @see https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.linkedin.com/oauth/v2/authorization'
 const tokenEndpoint = 'https://www.linkedin.com/oauth/v2/accessToken'

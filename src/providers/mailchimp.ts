@@ -4,7 +4,7 @@
  * @see https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/
  * @see https://developer.mailchimp.com/documentation/mailchimp/guides/how-to-use-oauth2/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.mailchimp.com/oauth2/authorize'
 const tokenEndpoint = 'https://login.mailchimp.com/oauth2/token'

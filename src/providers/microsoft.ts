@@ -5,7 +5,7 @@
  * @see https://learn.microsoft.com/en-us/entra/identity-platform/userinfo
  * @see https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const base = 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0'
 const authorizationEndpoint = `${base}/authorize`

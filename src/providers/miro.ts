@@ -6,7 +6,7 @@
  * @see https://developers.miro.com/reference/get-new-access-token-using-refresh-token
  * @see https://developers.miro.com/reference/get-access-token-context
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://miro.com/oauth/authorize'
 const tokenEndpoint = 'https://api.miro.com/v1/oauth/token'

@@ -4,7 +4,7 @@
  * @see https://developer.monday.com/apps/docs/oauth
  * @see https://developer.monday.com/api-reference/docs/authentication
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://auth.monday.com/oauth2/authorize'
 const tokenEndpoint = 'https://auth.monday.com/oauth2/token'

@@ -5,7 +5,7 @@
  * @see https://developers.notion.com/reference/refresh-a-token
  * @see https://developers.notion.com/reference/revoke-token
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://api.notion.com/v1/oauth/authorize'
 const tokenEndpoint = 'https://api.notion.com/v1/oauth/token'

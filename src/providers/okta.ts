@@ -5,7 +5,7 @@
  * @see https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/orgas
  * @see https://developer.okta.com/docs/guides/refresh-tokens/main/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const base = 'https://{domain}/oauth2/{authorizationServerId}/v1'
 const authorizationEndpoint = `${base}/authorize`

@@ -4,7 +4,7 @@
  * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md
  * @see https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/10-Act-as-User-OAuth-PKCE.md
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://identity.pagerduty.com/oauth/authorize'
 const tokenEndpoint = 'https://identity.pagerduty.com/oauth/token'

@@ -6,7 +6,7 @@
  * @see https://developer.paypal.com/log-in/references
  * @see https://developer.paypal.com/api/identity/v1/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 // `paypalDomain` is `paypal.com` (live) or `sandbox.paypal.com`: it yields www.sandbox.paypal.com
 // for the consent page and api-m.sandbox.paypal.com for the API, as in the docs.

@@ -5,7 +5,7 @@
  * @see https://developers.pipedrive.com/docs/api/v1/Oauth
  * @see https://developers.pipedrive.com/docs/api/v1/Users#getCurrentUser
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://oauth.pipedrive.com/oauth/authorize'
 const tokenEndpoint = 'https://oauth.pipedrive.com/oauth/token'

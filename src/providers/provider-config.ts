@@ -5,12 +5,12 @@
  * block, plus client credentials. The compile steps live in `compile-provider.ts`.
  */
 import { ConfigError, formatPath } from '../config.js'
-import type { ConfiguredProvider } from './configured-provider.js'
-import type { ProviderDefinition } from './define-provider.js'
 import { compileExpression } from '../oauth/expressions.js'
+import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import { arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
 import { checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
-import type { OutboundGuard } from '../oauth/outbound-guard.js'
+import type { ConfiguredProvider } from './configured-provider.js'
+import type { ProviderDefinition } from './define-provider.js'
 
 export interface CompileContext {
   /** Built-in catalog by id. */
@@ -51,7 +51,9 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
     // authentication, token response shape, refresh rotation, user info) belong to its own
     // servers, and a half-overridden provider would keep them silently. Only the credentials,
     // which Arcade's admin API sends under `oauth2`, may be there.
-    const extra = Object.entries(entry.oauth2 ?? {}).filter(([k, v]) => v !== undefined && k !== 'client_id' && k !== 'client_secret').map(([k]) => k)
+    const extra = Object.entries(entry.oauth2 ?? {})
+      .filter(([k, v]) => v !== undefined && k !== 'client_id' && k !== 'client_secret')
+      .map(([k]) => k)
     if (extra.length > 0) {
       fail(
         `oauth2.${extra[0]}`,

@@ -5,7 +5,7 @@
  * @see https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq
  * @see https://developer.api.intuit.com/.well-known/openid_configuration
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://appcenter.intuit.com/connect/oauth2'
 const tokenEndpoint = 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer'
@@ -29,7 +29,8 @@ export const quickbooks = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
   settings: {
     accountsHost: {
-      description: 'Intuit accounts host for UserInfo: accounts.platform.intuit.com, or sandbox-accounts.platform.intuit.com for development keys',
+      description:
+        'Intuit accounts host for UserInfo: accounts.platform.intuit.com, or sandbox-accounts.platform.intuit.com for development keys',
       example: 'sandbox-accounts.platform.intuit.com',
       pattern: '^(sandbox-)?accounts\\.platform\\.intuit\\.com$',
       default: 'accounts.platform.intuit.com',

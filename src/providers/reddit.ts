@@ -4,7 +4,7 @@
  * @see https://github.com/reddit-archive/reddit/wiki/OAuth2
  * @see https://www.reddit.com/dev/api/oauth
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.reddit.com/api/v1/authorize'
 const tokenEndpoint = 'https://www.reddit.com/api/v1/access_token'

@@ -7,9 +7,9 @@
  */
 import { ConfigError } from '../config.js'
 import { LatchkeyError } from '../errors.js'
-import type { ProviderDefinition } from './define-provider.js'
 import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import type { ConfiguredProvider } from './configured-provider.js'
+import type { ProviderDefinition } from './define-provider.js'
 import { compileProviderEntry } from './provider-config.js'
 
 export class ProviderRegistry {
@@ -50,7 +50,10 @@ export class ProviderRegistry {
       const ofType = [...this.#byId.values()].filter((p) => p.type === name && p.enabled)
       if (ofType.length === 1) return ofType[0]!
       if (ofType.length > 1) {
-        throw new LatchkeyError('BAD_REQUEST', `several providers have type ${JSON.stringify(name)} (${ofType.map((p) => p.id).join(', ')}); name one by its id`)
+        throw new LatchkeyError(
+          'BAD_REQUEST',
+          `several providers have type ${JSON.stringify(name)} (${ofType.map((p) => p.id).join(', ')}); name one by its id`,
+        )
       }
     }
     if (direct && !direct.enabled) throw new LatchkeyError('PROVIDER_UNKNOWN', `provider ${JSON.stringify(name)} is disabled`)
@@ -86,7 +89,8 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
       source: 'config',
       where: `${input.configFile ?? 'config'}: auth.providers[${i}]${id}`,
     })
-    if (registry.get(provider.id)) throw new ConfigError(`${input.configFile}: auth.providers[${i}]: id ${JSON.stringify(provider.id)} is used twice`)
+    if (registry.get(provider.id))
+      throw new ConfigError(`${input.configFile}: auth.providers[${i}]: id ${JSON.stringify(provider.id)} is used twice`)
     registry.set(provider)
   })
   for (const [id, creds] of Object.entries(input.envProviders)) {
@@ -102,7 +106,13 @@ export function loadProviders(input: LoadProvidersInput): ProviderRegistry {
     registry.set(
       compileProviderEntry(
         { id, provider_id: id, client_id: creds['client_id'], client_secret: creds['client_secret'], settings },
-        { catalog: input.catalog, allowInsecureLoopback: input.allowInsecureLoopback, guard: input.guard, source: 'env', where: `${name}_CLIENT_ID` },
+        {
+          catalog: input.catalog,
+          allowInsecureLoopback: input.allowInsecureLoopback,
+          guard: input.guard,
+          source: 'env',
+          where: `${name}_CLIENT_ID`,
+        },
       ),
     )
   }

@@ -6,7 +6,7 @@
  * @see https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_using_userinfo_endpoint.htm
  * @see https://developer.salesforce.com/docs/platform/mobile-sdk/guide/oauth-revoking-tokens.html
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const base = 'https://{loginDomain}/services/oauth2'
 const authorizationEndpoint = `${base}/authorize`

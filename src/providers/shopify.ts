@@ -5,7 +5,7 @@
  * @see https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens
  * @see https://shopify.dev/docs/apps/build/security/credentials-and-data/use-expiring-offline-access-tokens
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{shop}.myshopify.com/admin/oauth/authorize'
 const tokenEndpoint = 'https://{shop}.myshopify.com/admin/oauth/access_token'

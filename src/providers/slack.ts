@@ -6,7 +6,7 @@
  * @see https://api.slack.com/authentication/rotation
  * @see https://api.slack.com/methods/auth.revoke
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://slack.com/oauth/v2/authorize'
 const tokenEndpoint = 'https://slack.com/api/oauth.v2.access'

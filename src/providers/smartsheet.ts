@@ -4,7 +4,7 @@
  * @see https://developers.smartsheet.com/api/smartsheet/guides/advanced-topics/oauth
  * @see https://developers.smartsheet.com/api/smartsheet/openapi/tokens/tokens-getorrefresh
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 // `smartsheetDomain` selects the region: smartsheet.com, smartsheet.eu or smartsheetgov.com,
 // each with its own app. and api. hosts (and separate app registrations and tokens).

@@ -6,7 +6,7 @@
  * @see https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens
  * @see https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://accounts.spotify.com/authorize'
 const tokenEndpoint = 'https://accounts.spotify.com/api/token'

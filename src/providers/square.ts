@@ -7,7 +7,7 @@
  * @see https://developer.squareup.com/reference/square/objects/ObtainTokenResponse
  * @see https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{squareHost}/oauth2/authorize'
 const tokenEndpoint = 'https://{squareHost}/oauth2/token'

@@ -4,7 +4,7 @@
  * @see https://developers.strava.com/docs/authentication/
  * @see https://developers.strava.com/docs/reference/#api-Athletes-getLoggedInAthlete
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://www.strava.com/oauth/authorize'
 const tokenEndpoint = 'https://www.strava.com/oauth/token'

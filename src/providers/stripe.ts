@@ -4,7 +4,7 @@
  * @see https://docs.stripe.com/connect/oauth-reference
  * @see https://stripe.com/docs/connect/standard-accounts
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://connect.stripe.com/oauth/authorize'
 const tokenEndpoint = 'https://connect.stripe.com/oauth/token'

@@ -5,7 +5,7 @@
  * @see https://developer.todoist.com/api/v1/#tag/Authorization/Refreshing-access-tokens
  * @see https://developer.todoist.com/api/v1/#tag/Authorization/operation/revoke_token_rfc7009_compliant_api_v1_revoke_post
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://app.todoist.com/oauth/authorize'
 const tokenEndpoint = 'https://api.todoist.com/oauth/access_token'

@@ -6,7 +6,7 @@
  * @see https://dev.twitch.tv/docs/authentication/revoke-tokens/
  * @see https://dev.twitch.tv/docs/api/reference/#get-users
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://id.twitch.tv/oauth2/authorize'
 const tokenEndpoint = 'https://id.twitch.tv/oauth2/token'

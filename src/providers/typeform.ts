@@ -4,7 +4,7 @@
  * @see https://www.typeform.com/developers/get-started/applications/
  * @see https://www.typeform.com/developers/get-started/scopes/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{apiHost}/oauth/authorize'
 const tokenEndpoint = 'https://{apiHost}/oauth/token'

@@ -4,7 +4,7 @@
  * @see https://developers.webflow.com/data/reference/oauth-app
  * @see https://developers.webflow.com/data/docs/working-with-eu-hosting
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{webflowHost}/oauth/authorize'
 const tokenEndpoint = 'https://api.{webflowHost}/oauth/access_token'

@@ -4,7 +4,7 @@
  * @see https://developers.wrike.com/oauth-20-authorization
  * @see https://developers.wrike.com/overview
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.wrike.com/oauth2/authorize/v4'
 const tokenEndpoint = 'https://login.wrike.com/oauth2/token'

@@ -6,7 +6,7 @@
  * @see https://developer.xero.com/faq/oauth2
  * @see https://identity.xero.com/.well-known/openid-configuration
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://login.xero.com/identity/connect/authorize'
 const tokenEndpoint = 'https://identity.xero.com/connect/token'

@@ -4,7 +4,7 @@
  * @see https://developer.yahoo.com/oauth2/guide/flows_authcode/
  * @see https://developer.yahoo.com/oauth2/guide/openid_connect/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://api.login.yahoo.com/oauth2/request_auth'
 const tokenEndpoint = 'https://api.login.yahoo.com/oauth2/get_token'

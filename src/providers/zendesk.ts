@@ -5,7 +5,7 @@
  * @see https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token
  * @see https://developer.zendesk.com/api-reference/ticketing/oauth/oauth_tokens/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{subdomain}.zendesk.com/oauth/authorizations/new'
 const tokenEndpoint = 'https://{subdomain}.zendesk.com/oauth/tokens'

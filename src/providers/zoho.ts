@@ -7,7 +7,7 @@
  * @see https://www.zoho.com/thrive/resources/api/identify-user-location.html
  * @see https://www.zoho.com/thrive/resources/api/oauth-step5.html
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://{accountsDomain}/oauth/v2/auth'
 const tokenEndpoint = 'https://{accountsDomain}/oauth/v2/token'

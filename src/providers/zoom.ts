@@ -3,7 +3,7 @@
  * Zoom user-authorized OAuth apps (authorization code grant).
  * @see https://developers.zoom.us/docs/integrations/oauth/
  */
-import { type ProviderExamples, defineProvider } from './define-provider.js'
+import { defineProvider, type ProviderExamples } from './define-provider.js'
 
 const authorizationEndpoint = 'https://zoom.us/oauth/authorize'
 const tokenEndpoint = 'https://zoom.us/oauth/token'

@@ -15,8 +15,8 @@
  */
 import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely'
 import { CompiledQuery as Compiled } from 'kysely'
-import { type OutageMonitor, StoreUnavailableError, classifyStoreError } from './unavailable.js'
 import type { PreparedReads } from './prepared-reads.js'
+import { classifyStoreError, type OutageMonitor, StoreUnavailableError } from './unavailable.js'
 
 export interface GuardOptions {
   dialect: 'sqlite' | 'postgres'

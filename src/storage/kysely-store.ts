@@ -4,17 +4,16 @@
  * Dialect differences are confined to: how a refresh lock is held, and how events travel
  * between processes (PostgreSQL LISTEN/NOTIFY; SQLite in-process only).
  */
-import type { FlowFailureCode } from '@latchkey/client'
-import { EventEmitter } from 'node:events'
+
 import { randomUUID } from 'node:crypto'
-import { type Kysely, type Transaction, sql } from 'kysely'
-import type { Database } from './schema.js'
+import { EventEmitter } from 'node:events'
+import type { FlowFailureCode } from '@latchkey/client'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { LatchkeyError } from '../errors.js'
-import { migrateToLatest } from './migrations.js'
-import { OpenFlowLimitError } from './store.js'
-import type { OutageMonitor } from './unavailable.js'
-import type { PreparedReads } from './prepared-reads.js'
 import type { StoreStats } from '../metrics.js'
+import { migrateToLatest } from './migrations.js'
+import type { PreparedReads } from './prepared-reads.js'
+import type { Database } from './schema.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -31,6 +30,8 @@ import type {
   Store,
   StoreEvent,
 } from './store.js'
+import { OpenFlowLimitError } from './store.js'
+import type { OutageMonitor } from './unavailable.js'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -105,7 +106,13 @@ export class KyselyStore implements Store {
     // With a bridge, other processes' events arrive only once it has started (in migrate()).
     this.#eventsLive = this.#bridge === undefined
     const kyselyReads: PreparedReads = {
-      connectionByKey: (userId, providerId) => this.db.selectFrom('connections').selectAll().where('user_id', '=', userId).where('provider_id', '=', providerId).executeTakeFirst(),
+      connectionByKey: (userId, providerId) =>
+        this.db
+          .selectFrom('connections')
+          .selectAll()
+          .where('user_id', '=', userId)
+          .where('provider_id', '=', providerId)
+          .executeTakeFirst(),
       connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
     }
     this.#reads = options.preparedReads ? options.preparedReads(kyselyReads) : kyselyReads
@@ -125,14 +132,17 @@ export class KyselyStore implements Store {
   async #startBridge(): Promise<void> {
     if (!this.#bridge || this.#bridgeStarted) return
     this.#bridgeStarted = true
-    await this.#bridge.start((payload) => {
-      try {
-        const { origin, event } = JSON.parse(payload) as { origin: string; event: StoreEvent }
-        if (origin !== this.#instance) this.#events.emit('event', event)
-      } catch {
-        // Not ours: ignore.
-      }
-    }, (live) => this.#setEventsLive(live))
+    await this.#bridge.start(
+      (payload) => {
+        try {
+          const { origin, event } = JSON.parse(payload) as { origin: string; event: StoreEvent }
+          if (origin !== this.#instance) this.#events.emit('event', event)
+        } catch {
+          // Not ours: ignore.
+        }
+      },
+      (live) => this.#setEventsLive(live),
+    )
     this.#setEventsLive(true)
   }
 
@@ -177,11 +187,16 @@ export class KyselyStore implements Store {
   }
 
   async listApiKeys(): Promise<ApiKeyRow[]> {
-    return (await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute())
+    return await this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').execute()
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const r = await this.db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst()
+    const r = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst()
     return Number(r.numUpdatedRows) > 0
   }
 
@@ -302,7 +317,14 @@ export class KyselyStore implements Store {
           const row = await this.#writeBuilt(tx, key, build)
           await tx
             .updateTable('flows')
-            .set({ status: 'completed', connection_id: row.id, completed_at: row.updated_at, grant_enc: null, code_verifier_enc: null, state_enc: null })
+            .set({
+              status: 'completed',
+              connection_id: row.id,
+              completed_at: row.updated_at,
+              grant_enc: null,
+              code_verifier_enc: null,
+              state_enc: null,
+            })
             .where('id', '=', flowId)
             .execute()
           return row
@@ -322,7 +344,11 @@ export class KyselyStore implements Store {
    * connection id, and so the key material bound into its ciphertexts, is settled before any
    * token is encrypted, and the caller decides what of the old grant to keep.
    */
-  async #writeBuilt(tx: Transaction<Database>, key: { user_id: string; provider_id: string }, build: (existing: ConnectionRow | undefined) => ConnectionWrite): Promise<ConnectionRow> {
+  async #writeBuilt(
+    tx: Transaction<Database>,
+    key: { user_id: string; provider_id: string },
+    build: (existing: ConnectionRow | undefined) => ConnectionWrite,
+  ): Promise<ConnectionRow> {
     const q = tx.selectFrom('connections').selectAll().where('user_id', '=', key.user_id).where('provider_id', '=', key.provider_id)
     const current = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst()
     const existing = current && decodeConnection(current)
@@ -352,7 +378,10 @@ export class KyselyStore implements Store {
     return Number(n)
   }
 
-  async failInterruptedCallbacks(calledBackBefore: number, reason: { error: FlowFailureCode; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
+  async failInterruptedCallbacks(
+    calledBackBefore: number,
+    reason: { error: FlowFailureCode; error_description: string },
+  ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
     return await this.db
       .updateTable('flows')
       .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
@@ -378,7 +407,11 @@ export class KyselyStore implements Store {
    * skipped, so sweeps on several processes never wait on each other or delete a row twice.
    */
   #batch(table: 'flows' | 'audit_log', column: 'expires_at' | 'at', before: number, limit: number) {
-    const q = this.db.selectFrom(table as 'flows').select('id').where(column as 'expires_at', '<', before).limit(limit)
+    const q = this.db
+      .selectFrom(table as 'flows')
+      .select('id')
+      .where(column as 'expires_at', '<', before)
+      .limit(limit)
     return this.dialect === 'postgres' ? q.forUpdate().skipLocked() : q
   }
 
@@ -414,7 +447,11 @@ export class KyselyStore implements Store {
 
   /** Connections by status: the `latchkey_connections` gauge (served by the connections_expires index, which leads with status). */
   async countConnectionsByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.selectFrom('connections').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute()
+    const rows = await this.db
+      .selectFrom('connections')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute()
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
 
@@ -508,12 +545,17 @@ export class KyselyStore implements Store {
       if (Number(r.numUpdatedRows) > 0) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
       if (!exists) return fn({ current: undefined, update: async () => false, delete: async () => false })
-      if (Date.now() > deadline) throw new LatchkeyError('UNAVAILABLE', `connection ${connectionId} is locked by a refresh that has not finished; retry shortly`)
+      if (Date.now() > deadline)
+        throw new LatchkeyError('UNAVAILABLE', `connection ${connectionId} is locked by a refresh that has not finished; retry shortly`)
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
     try {
       const current = await this.getConnectionById(connectionId)
-      return await fn({ current, update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation), delete: () => deleteConnectionIn(this.db, connectionId, current?.generation) })
+      return await fn({
+        current,
+        update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation),
+        delete: () => deleteConnectionIn(this.db, connectionId, current?.generation),
+      })
     } finally {
       await this.db
         .updateTable('connections')
@@ -530,7 +572,9 @@ export class KyselyStore implements Store {
     await this.db
       .insertInto('providers')
       .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ config: row.config, client_secret_enc: row.client_secret_enc, updated_at: row.updated_at }))
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ config: row.config, client_secret_enc: row.client_secret_enc, updated_at: row.updated_at }),
+      )
       .execute()
   }
 
@@ -539,7 +583,7 @@ export class KyselyStore implements Store {
   }
 
   async listProviders(): Promise<ProviderRow[]> {
-    return (await this.db.selectFrom('providers').selectAll().orderBy('id').execute())
+    return await this.db.selectFrom('providers').selectAll().orderBy('id').execute()
   }
 
   async deleteProvider(id: string): Promise<boolean> {
@@ -555,7 +599,11 @@ export class KyselyStore implements Store {
     for (let i = 0; i < entries.length; i += 500) {
       const chunk = entries.slice(i, i + 500).map((e) => ({ ...e, detail: e.detail === null ? null : JSON.stringify(e.detail) }))
       // Idempotent by id: a batch retried after a commit whose answer was lost is not written twice.
-      await this.db.insertInto('audit_log').values(chunk).onConflict((oc) => oc.column('id').doNothing()).execute()
+      await this.db
+        .insertInto('audit_log')
+        .values(chunk)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute()
     }
   }
 
@@ -643,9 +691,17 @@ export class KyselyStore implements Store {
     return r && { id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }
   }
 
-  async replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean> {
+  async replaceSecrets(
+    table: 'connections' | 'flows' | 'providers',
+    id: string,
+    before: SecretFields,
+    after: SecretFields,
+  ): Promise<boolean> {
     // Compare-and-swap: a refresh that rewrote the row meanwhile wins, and the row is retried.
-    let q = this.db.updateTable(table).set(after as never).where('id', '=', id)
+    let q = this.db
+      .updateTable(table)
+      .set(after as never)
+      .where('id', '=', id)
     for (const [col, value] of Object.entries(before)) {
       q = value === null ? q.where(col as never, 'is', null) : q.where(col as never, '=', value as never)
     }
@@ -705,7 +761,11 @@ function encodeConnection(c: ConnectionRow): Database['connections'] {
 }
 
 function decodeConnection(r: Database['connections']): ConnectionRow {
-  return { ...r, scopes: JSON.parse(r.scopes) as string[], user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>) }
+  return {
+    ...r,
+    scopes: JSON.parse(r.scopes) as string[],
+    user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>),
+  }
 }
 
 /** With `expectGeneration`, deletes only the row as it was read (a grant or refresh written since wins). */

@@ -131,7 +131,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('flows').renameColumn('state', 'state_hash').execute()
       await db.schema.alterTable('flows').addColumn('state_enc', 'text').execute()
       const rows = (await db.selectFrom('flows').select(['id', 'state_hash']).execute()) as Array<{ id: string; state_hash: string }>
-      for (const r of rows) await db.updateTable('flows').set({ state_hash: hashState(r.state_hash) }).where('id', '=', r.id).execute()
+      for (const r of rows)
+        await db
+          .updateTable('flows')
+          .set({ state_hash: hashState(r.state_hash) })
+          .where('id', '=', r.id)
+          .execute()
     },
   },
   '0004b-process-keys': {
@@ -144,9 +149,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('key_fingerprints', 'text', (c) => c.notNull())
         .addColumn('last_seen', 'bigint', (c) => c.notNull())
-          .execute()
-      },
+        .execute()
     },
+  },
   '0007-flows-one-unopened': {
     // A flow a browser has continued on is bound to that browser: it must not be handed to the
     // app again as the open one. Only unopened flows are shared, so the index leaves opened ones out.
@@ -177,7 +182,12 @@ export async function migrateTo(db: Kysely<any>, name: string): Promise<string[]
 }
 
 async function migrate(db: Kysely<any>, run: (m: Migrator) => ReturnType<Migrator['migrateToLatest']>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'latchkey_migrations', migrationLockTableName: 'latchkey_migrations_lock' })
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'latchkey_migrations',
+    migrationLockTableName: 'latchkey_migrations_lock',
+  })
   const { error, results } = await run(migrator)
   if (error) throw error
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)

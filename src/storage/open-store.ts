@@ -6,13 +6,13 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely'
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely'
 import pg from 'pg'
-import type { Database } from './schema.js'
-import { KyselyStore, type StoreStats, countQueryErrors } from './kysely-store.js'
-import { PostgresEventBridge } from './postgres-events.js'
 import { guardDialect, guardReads } from './guarded-dialect.js'
+import { countQueryErrors, KyselyStore, type StoreStats } from './kysely-store.js'
+import { PostgresEventBridge } from './postgres-events.js'
 import { postgresPreparedReads, sqlitePreparedReads } from './prepared-reads.js'
+import type { Database } from './schema.js'
 import { type AvailabilityEvent, OutageMonitor } from './unavailable.js'
 
 export interface StoreLocation {
@@ -43,7 +43,12 @@ export function openStore(location: StoreLocation): KyselyStore {
     }
     // A bounded wait for a pooled connection: with every connection stuck (a hung server), a request
     // answers 503 instead of queueing forever.
-    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, connectionTimeoutMillis: location.connectTimeoutMs ?? 5000, types } as pg.PoolConfig)
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: location.poolSize ?? 10,
+      connectionTimeoutMillis: location.connectTimeoutMs ?? 5000,
+      types,
+    } as pg.PoolConfig)
     // A connection the server drops (restart, failover, a killed session) must not crash the
     // process: unheard 'error' events throw. Idle ones are discarded by the pool (which then emits
     // 'error'); a checked-out one (e.g. holding a refresh lock) emits on the client itself, and
@@ -53,7 +58,10 @@ export function openStore(location: StoreLocation): KyselyStore {
     const stats: StoreStats = { errors: 0, pool: () => ({ max, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }) }
     pool.on('error', () => void stats.errors++)
     pool.on('connect', (client) => client.on('error', () => {}))
-    const db = new Kysely<Database>({ dialect: guardDialect(new PostgresDialect({ pool }), { dialect: 'postgres', monitor }), log: countQueryErrors(stats) })
+    const db = new Kysely<Database>({
+      dialect: guardDialect(new PostgresDialect({ pool }), { dialect: 'postgres', monitor }),
+      log: countQueryErrors(stats),
+    })
     const bridge = new PostgresEventBridge(location.url, 'latchkey_events', location.onBridgeError)
     return new KyselyStore({
       dialect: 'postgres',
@@ -81,7 +89,11 @@ export function openStore(location: StoreLocation): KyselyStore {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('busy_timeout = 0')
   const stats: StoreStats = { errors: 0 }
-  const dialect = guardDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), { dialect: 'sqlite', monitor, busyDeadlineMs: location.busyDeadlineMs })
+  const dialect = guardDialect(new SqliteDialect({ database: withStatementCache(sqlite) }), {
+    dialect: 'sqlite',
+    monitor,
+    busyDeadlineMs: location.busyDeadlineMs,
+  })
   return new KyselyStore({
     dialect: 'sqlite',
     db: new Kysely<Database>({ dialect, log: countQueryErrors(stats) }),

@@ -28,10 +28,30 @@ export interface PreparedReads {
  * run by a newer process adds a column) fails with "cached plan must not change result type".
  */
 const COLUMNS = [
-  'id', 'user_id', 'provider_id', 'status', 'scopes', 'access_token_enc', 'refresh_token_enc', 'token_type', 'expires_at',
-  'refresh_token_expires_at', 'account_id', 'account_label', 'user_info', 'created_at', 'updated_at', 'last_used_at',
-  'last_refresh_at', 'last_refresh_error', 'refresh_failures', 'refresh_cooldown_until', 'refresh_lease_owner',
-  'refresh_lease_until', 'generation', 'token_issued_at',
+  'id',
+  'user_id',
+  'provider_id',
+  'status',
+  'scopes',
+  'access_token_enc',
+  'refresh_token_enc',
+  'token_type',
+  'expires_at',
+  'refresh_token_expires_at',
+  'account_id',
+  'account_label',
+  'user_info',
+  'created_at',
+  'updated_at',
+  'last_used_at',
+  'last_refresh_at',
+  'last_refresh_error',
+  'refresh_failures',
+  'refresh_cooldown_until',
+  'refresh_lease_owner',
+  'refresh_lease_until',
+  'generation',
+  'token_issued_at',
 ] as const satisfies ReadonlyArray<keyof ConnectionsTable>
 // Every column, so a column added to the schema without being added here fails the type check.
 const everyColumn: [Exclude<keyof ConnectionsTable, (typeof COLUMNS)[number]>] extends [never] ? true : never = true
@@ -69,7 +89,11 @@ export function sqlitePreparedReads(sqlite: BetterSqlite3.Database, fallback: Pr
 export function postgresPreparedReads(pool: pg.Pool): PreparedReads {
   return {
     async connectionByKey(userId, providerId) {
-      const r = await pool.query<ConnectionsTable>({ name: 'latchkey_connection_by_key', text: `${SELECT} user_id = $1 and provider_id = $2`, values: [userId, providerId] })
+      const r = await pool.query<ConnectionsTable>({
+        name: 'latchkey_connection_by_key',
+        text: `${SELECT} user_id = $1 and provider_id = $2`,
+        values: [userId, providerId],
+      })
       return r.rows[0]
     },
     async connectionById(id) {

@@ -23,7 +23,12 @@ export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'user_i
 }
 
 export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'user_id' | 'provider_id' | 'created_at' | 'generation'>>
-export type FlowPatch = Partial<Pick<FlowRow, 'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'browser_binding' | 'completed_at' | 'expires_at'>>
+export type FlowPatch = Partial<
+  Pick<
+    FlowRow,
+    'status' | 'error' | 'error_description' | 'connection_id' | 'grant_enc' | 'browser_binding' | 'completed_at' | 'expires_at'
+  >
+>
 
 export interface AuditEntry extends Omit<AuditTable, 'detail'> {
   detail: Record<string, unknown> | null
@@ -140,7 +145,10 @@ export interface Store {
    * Fails pending flows whose callback was consumed before `calledBackBefore` and that hold no
    * grant (their exchange never finished: its process died). Returns the flows it failed.
    */
-  failInterruptedCallbacks(calledBackBefore: number, reason: { error: FlowFailureCode; error_description: string }): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>>
+  failInterruptedCallbacks(
+    calledBackBefore: number,
+    reason: { error: FlowFailureCode; error_description: string },
+  ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>>
   /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
   deleteExpiredFlows(before: number, limit?: number): Promise<number>
 

@@ -22,7 +22,17 @@ export function isStoreUnavailable(err: unknown): boolean {
 }
 
 /** Socket-level failures reaching the server (node's `err.code`). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOENT',
+])
 
 /**
  * PostgreSQL SQLSTATEs that say the server, not the statement, is the problem: class 08
@@ -35,10 +45,19 @@ function isUnavailablePgCode(code: string): boolean {
 }
 
 /** SQLite result codes (better-sqlite3's `err.code`, extended codes included) that mean the file cannot be written now. */
-const SQLITE_PREFIXES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_NOMEM']
+const SQLITE_PREFIXES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOMEM',
+]
 
 /** pg's own messages for a connection that is gone or never came (they carry no code). */
-const PG_CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|terminating connection due to administrator command|the database system is (starting up|shutting down)/i
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|terminating connection due to administrator command|the database system is (starting up|shutting down)/i
 
 export function isConnectionLevelError(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true

@@ -4,8 +4,9 @@
  * delete it; errors name the field; config providers cannot be changed; the client secret is never
  * in a response and is stored encrypted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { Latchkey } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 
@@ -85,7 +86,12 @@ describe('/v1/admin/auth_providers', () => {
     const list = await api('GET', '/v1/admin/auth_providers')
     expect(list.status).toBe(200)
     const items = list.json['items'] as Array<Record<string, unknown>>
-    expect(items.map((p) => [p['id'], p['source']])).toEqual(expect.arrayContaining([[id, 'admin'], ['test-idp', 'config']]))
+    expect(items.map((p) => [p['id'], p['source']])).toEqual(
+      expect.arrayContaining([
+        [id, 'admin'],
+        ['test-idp', 'config'],
+      ]),
+    )
     expect(list.json['total_count']).toBe(items.length)
     const one = await api('GET', `/v1/admin/auth_providers/${id}`)
     expect(one.status).toBe(200)
@@ -113,9 +119,21 @@ describe('/v1/admin/auth_providers', () => {
     ['a scope_delimiter outside the allowed values', { oauth2: { scope_delimiter: ';' } }, /oauth2\.scope_delimiter/],
     ['no client_id', { client_id: undefined, oauth2: { client_id: undefined } }, /client_id/],
     ['no token_request', { oauth2: { token_request: undefined } }, /oauth2\.token_request/],
-    ['an unknown placeholder', { oauth2: { authorize_request: { params: { audience: '{{tenant}}' } } } }, /oauth2\.authorize_request\.params\.audience/],
-    ['an http:// endpoint off loopback', { oauth2: { token_request: { endpoint: 'http://idp.example.com/token' } } }, /oauth2\.token_request\.endpoint: .*must use https/],
-    ['a malformed response_map expression', { oauth2: { token_request: { response_map: { access_token: 'access_token' } } } }, /oauth2\.token_request\.response_map\.access_token/],
+    [
+      'an unknown placeholder',
+      { oauth2: { authorize_request: { params: { audience: '{{tenant}}' } } } },
+      /oauth2\.authorize_request\.params\.audience/,
+    ],
+    [
+      'an http:// endpoint off loopback',
+      { oauth2: { token_request: { endpoint: 'http://idp.example.com/token' } } },
+      /oauth2\.token_request\.endpoint: .*must use https/,
+    ],
+    [
+      'a malformed response_map expression',
+      { oauth2: { token_request: { response_map: { access_token: 'access_token' } } } },
+      /oauth2\.token_request\.response_map\.access_token/,
+    ],
     ['an unknown provider_id', { provider_id: 'no-such-provider', oauth2: undefined }, /provider_id/],
   ])('refuses %s with 400 naming the field', async (_what, patch, field) => {
     const base = body('bad-provider') as Record<string, unknown>
@@ -152,7 +170,11 @@ describe('/v1/admin/auth_providers', () => {
   })
 
   it('answers 404 for an unknown id', async () => {
-    for (const [method, b] of [['GET', undefined], ['PATCH', { description: 'x' }], ['DELETE', undefined]] as const) {
+    for (const [method, b] of [
+      ['GET', undefined],
+      ['PATCH', { description: 'x' }],
+      ['DELETE', undefined],
+    ] as const) {
       const r = await api(method, '/v1/admin/auth_providers/no-such-provider', b)
       expect(r.status, method).toBe(404)
       expect(r.json['name']).toBe('PROVIDER_UNKNOWN')
@@ -167,7 +189,10 @@ describe('/v1/admin/auth_providers', () => {
     expect(await h.latchkey.store.getProvider(id)).toBeUndefined()
     const items = (await api('GET', '/v1/admin/auth_providers')).json['items'] as Array<Record<string, unknown>>
     expect(items.map((p) => p['id'])).not.toContain(id)
-    const authorize = await api('POST', '/v1/auth/authorize', { user_id: 'carol', auth_requirement: { provider_id: id, oauth2: { scopes: ['openid'] } } })
+    const authorize = await api('POST', '/v1/auth/authorize', {
+      user_id: 'carol',
+      auth_requirement: { provider_id: id, oauth2: { scopes: ['openid'] } },
+    })
     expect(authorize.status).toBe(404)
   })
 
@@ -189,13 +214,23 @@ describe('provider resync (a change whose notification was lost)', () => {
 
     // Another process changed the row; its notification never arrived.
     const row = (await store.getProvider(id))!
-    await store.upsertProvider({ ...row, config: JSON.stringify({ ...JSON.parse(row.config), description: 'Renamed elsewhere' }), updated_at: row.updated_at + 1 })
+    await store.upsertProvider({
+      ...row,
+      config: JSON.stringify({ ...JSON.parse(row.config), description: 'Renamed elsewhere' }),
+      updated_at: row.updated_at + 1,
+    })
     expect(ctx.registry.get(id)!.description).toBe('Admin-managed IdP')
     await providerAdmin.loadAll()
     expect(ctx.registry.get(id)!.description).toBe('Renamed elsewhere')
 
     // A broken row stays disabled and is reported once per version, not every resync.
-    await store.upsertProvider({ id: 'resync-broken', config: JSON.stringify({ id: 'resync-broken' }), client_secret_enc: null, created_at: 1, updated_at: 1 })
+    await store.upsertProvider({
+      id: 'resync-broken',
+      config: JSON.stringify({ id: 'resync-broken' }),
+      client_secret_enc: null,
+      created_at: 1,
+      updated_at: 1,
+    })
     const reports = () => h.logs.filter((l) => l.includes('resync-broken') && l.includes('stored provider is invalid')).length
     await providerAdmin.loadAll()
     await providerAdmin.loadAll()

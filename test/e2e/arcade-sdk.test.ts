@@ -28,7 +28,10 @@ async function userinfo(token: string): Promise<Record<string, unknown>> {
 
 /** The SDK's waitForCompletion has no deadline of its own; fail the test instead of hanging. */
 function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  return Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms).unref())])
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms).unref()),
+  ])
 }
 
 describe('Arcade JS SDK against Latchkey', () => {
@@ -103,12 +106,25 @@ describe('Arcade JS SDK against Latchkey', () => {
     expect(other.items).toHaveLength(0)
 
     // Raw HTTP, raw key (as the SDK sends it): flat `user_id=` (JS ≥ 2.x) and bracketed `user[id]=` (Python SDK).
-    for (const query of [`user_id=${encodeURIComponent(USER)}`, `user%5Bid%5D=${encodeURIComponent(USER)}`, `user[id]=${encodeURIComponent(USER)}&provider[id]=test-idp`]) {
+    for (const query of [
+      `user_id=${encodeURIComponent(USER)}`,
+      `user%5Bid%5D=${encodeURIComponent(USER)}`,
+      `user[id]=${encodeURIComponent(USER)}&provider[id]=test-idp`,
+    ]) {
       const r = await fetch(`${h.baseURL}/v1/admin/user_connections?${query}`, { headers: { authorization: h.apiKey } })
       expect(r.status, query).toBe(200)
       expect(r.headers.get('content-type')).toMatch(/^application\/json/)
-      const body = (await r.json()) as { items: Array<{ id: string }>; total_count: number; offset: number; limit: number; page_count: number }
-      expect(body.items.map((i) => i.id), query).toEqual([connectionId])
+      const body = (await r.json()) as {
+        items: Array<{ id: string }>
+        total_count: number
+        offset: number
+        limit: number
+        page_count: number
+      }
+      expect(
+        body.items.map((i) => i.id),
+        query,
+      ).toEqual([connectionId])
       expect(body).toMatchObject({ total_count: 1, offset: 0, page_count: 1 })
     }
     const none = await fetch(`${h.baseURL}/v1/admin/user_connections?user%5Bid%5D=nobody`, { headers: { authorization: h.apiKey } })
@@ -133,7 +149,10 @@ describe('Arcade JS SDK against Latchkey', () => {
       const r = await fetch(`${h.baseURL}/v1/auth/authorize`, {
         method: 'POST',
         headers: { authorization, 'content-type': 'application/json' },
-        body: JSON.stringify({ user_id: USER, auth_requirement: { provider_id: 'test-idp', provider_type: 'oauth2', oauth2: { scopes: ['openid'] } } }),
+        body: JSON.stringify({
+          user_id: USER,
+          auth_requirement: { provider_id: 'test-idp', provider_type: 'oauth2', oauth2: { scopes: ['openid'] } },
+        }),
       })
       expect(r.status).toBe(200)
       expect(((await r.json()) as { status: string }).status).toBe('completed')

@@ -3,13 +3,13 @@
  * a connection delete, key create/revoke): the right entries with the right actors, working
  * filters, and no secret anywhere in it. And the per-key rate limit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import type { AuditEntry } from '@latchkey/client'
 import { Latchkey } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseApiKey } from '../../src/crypto/api-keys.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
-import type { AuditEntry } from '@latchkey/client'
-
 
 describe('audit trail through the admin API', () => {
   let h: Harness
@@ -64,7 +64,11 @@ describe('audit trail through the admin API', () => {
     // Two more hand-outs by the runtime key, one by the admin key.
     await runtime.auth.start('audited@example.com', 'test-idp', { scopes: ['openid'] })
     await runtime.auth.start('audited@example.com', 'test-idp', { scopes: ['openid'] })
-    const byAdmin = await new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 }).auth.start('audited@example.com', 'test-idp', { scopes: ['openid'] })
+    const byAdmin = await new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 }).auth.start(
+      'audited@example.com',
+      'test-idp',
+      { scopes: ['openid'] },
+    )
     expect(byAdmin.context!.token).toBe(accessToken)
 
     const c = (await h.latchkey.store.getConnection('audited@example.com', 'test-idp'))!
@@ -90,7 +94,12 @@ describe('audit trail through the admin API', () => {
     const { items } = await audit({ action: 'token.issued', user_id: 'audited@example.com' })
     expect(items.length).toBeGreaterThanOrEqual(2)
     for (const e of items) {
-      expect(e).toMatchObject({ action: 'token.issued', user_id: 'audited@example.com', provider_id: 'test-idp', connection_id: connectionId })
+      expect(e).toMatchObject({
+        action: 'token.issued',
+        user_id: 'audited@example.com',
+        provider_id: 'test-idp',
+        connection_id: connectionId,
+      })
       expect([runtimeId, adminId]).toContain(e.actor)
     }
     // Hand-outs to one key within a flush window are one entry with a count.
@@ -109,7 +118,10 @@ describe('audit trail through the admin API', () => {
       expect(found, action).toHaveLength(1)
       return found[0]!
     }
-    expect(one('connection.created', (e) => e.user_id === 'audited@example.com')).toMatchObject({ provider_id: 'test-idp', connection_id: connectionId })
+    expect(one('connection.created', (e) => e.user_id === 'audited@example.com')).toMatchObject({
+      provider_id: 'test-idp',
+      connection_id: connectionId,
+    })
     expect(one('connection.created', (e) => e.user_id === 'other@example.com')).toMatchObject({ connection_id: otherConnectionId })
     expect(one('connection.revoked')).toMatchObject({
       actor: adminId,
@@ -140,7 +152,9 @@ describe('audit trail through the admin API', () => {
 
     const byActor = await audit({ actor: adminId })
     expect(byActor.items.every((e) => e.actor === adminId)).toBe(true)
-    expect(new Set(byActor.items.map((e) => e.action))).toEqual(new Set(['api_key.created', 'api_key.revoked', 'token.issued', 'connection.revoked']))
+    expect(new Set(byActor.items.map((e) => e.action))).toEqual(
+      new Set(['api_key.created', 'api_key.revoked', 'token.issued', 'connection.revoked']),
+    )
 
     const byConnection = await audit({ connection_id: connectionId })
     expect(byConnection.items.every((e) => e.connection_id === connectionId)).toBe(true)

@@ -5,8 +5,9 @@
  * logged once, a connected user keeps getting tokens from memory, and every hand-out is audited
  * once the database is back. The LISTEN/NOTIFY connection comes back by itself.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
 import { Latchkey } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
@@ -35,7 +36,11 @@ describe.runIf(pgClusterAvailable())('PostgreSQL stopped and started under a run
   })
 
   const post = (path: string, body: unknown) =>
-    fetch(`${h.baseURL}${path}`, { method: 'POST', headers: { authorization: h.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    fetch(`${h.baseURL}${path}`, {
+      method: 'POST',
+      headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
   const authorizeBody = (user: string) => ({ user_id: user, auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } })
   const logLines = (pattern: RegExp) => h.logs.filter((l) => pattern.test(l))
 

@@ -3,16 +3,17 @@
  * own port, and `latchkey auth demo` gets a token once a person clicks through — here a scripted
  * browser over HTTP, and headless Chromium when Debian's chromium is installed.
  */
+
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Latchkey } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
-import { type Latchkey as Server, createLatchkey } from '../../src/server.js'
+import { createLatchkey, type Latchkey as Server } from '../../src/server.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort } from '../helpers/latchkey.js'
 
@@ -27,7 +28,15 @@ beforeAll(async () => {
   const config = loadConfig({
     cwd: dir,
     env: { LATCHKEY_BACKGROUND_REFRESH: 'false' },
-    overrides: { dev: true, host: '127.0.0.1', port, publicUrl: baseURL, databaseUrl: join(dir, 'latchkey.db'), encryptionKeys: Keyring.generateKey(), configFile: undefined },
+    overrides: {
+      dev: true,
+      host: '127.0.0.1',
+      port,
+      publicUrl: baseURL,
+      databaseUrl: join(dir, 'latchkey.db'),
+      encryptionKeys: Keyring.generateKey(),
+      configFile: undefined,
+    },
   })
   server = await createLatchkey(config, { logger: createLogger('warn') })
   await server.listen()
@@ -56,10 +65,14 @@ describe('demo provider (--dev)', () => {
   })
 
   it('`latchkey auth demo` prints the link, waits, and prints the token', async () => {
-    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'auth', 'demo', '--user', 'bob', '--scopes', 'openid,profile'], {
-      env: { ...process.env, LATCHKEY_API_KEY: apiKey, LATCHKEY_BASE_URL: baseURL },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'auth', 'demo', '--user', 'bob', '--scopes', 'openid,profile'],
+      {
+        env: { ...process.env, LATCHKEY_API_KEY: apiKey, LATCHKEY_BASE_URL: baseURL },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     cli.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -88,7 +101,15 @@ describe('demo provider (--dev)', () => {
     const { chromium } = await import('playwright-core')
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     })
     try {
       const client = new Latchkey({ apiKey, baseURL })
@@ -112,41 +133,52 @@ describe('demo provider (--dev)', () => {
     }
   })
 
-  it.skipIf(!existsSync('/usr/bin/chromium') && process.env['CI'] !== 'true')('a link continued on in one browser and abandoned: another browser is told to ask for a new link, and it works (Chromium)', async () => {
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    })
-    try {
-      const client = new Latchkey({ apiKey, baseURL })
-      const first = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
-      // Browser A continues to the provider's sign-in page, then the person gives up.
-      const a = await (await browser.newContext()).newPage()
-      await a.goto(first.url!)
-      await a.click('button[type=submit]')
-      await a.waitForSelector('input[name=login]')
-      await a.close()
-      // Browser B (its own cookie jar) opens the same link.
-      const b = await (await browser.newContext()).newPage()
-      const elsewhere = await b.goto(first.url!)
-      expect(elsewhere?.status()).toBe(403)
-      expect(await b.textContent('h1')).toContain('opened elsewhere')
-      expect(await b.textContent('main')).toMatch(/ask it for a new link/i)
-      // The app asks again: a new link, which works in B.
-      const second = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
-      expect(second.id).not.toBe(first.id)
-      await b.goto(second.url!)
-      await b.click('button[type=submit]')
-      await b.fill('input[name=login]', 'dave')
-      await b.fill('input[name=password]', 'anything')
-      await b.click('button[type=submit]')
-      await b.click('button[type=submit]')
-      await b.waitForSelector('main.success, main.warning', { timeout: 10_000 })
-      const done = await client.auth.waitForCompletion(second, { timeoutMs: 10_000 })
-      expect(done.context?.user_info?.['sub']).toBe('dave')
-    } finally {
-      await browser.close()
-    }
-  })
+  it.skipIf(!existsSync('/usr/bin/chromium') && process.env['CI'] !== 'true')(
+    'a link continued on in one browser and abandoned: another browser is told to ask for a new link, and it works (Chromium)',
+    async () => {
+      const { chromium } = await import('playwright-core')
+      const browser = await chromium.launch({
+        executablePath: '/usr/bin/chromium',
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      })
+      try {
+        const client = new Latchkey({ apiKey, baseURL })
+        const first = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
+        // Browser A continues to the provider's sign-in page, then the person gives up.
+        const a = await (await browser.newContext()).newPage()
+        await a.goto(first.url!)
+        await a.click('button[type=submit]')
+        await a.waitForSelector('input[name=login]')
+        await a.close()
+        // Browser B (its own cookie jar) opens the same link.
+        const b = await (await browser.newContext()).newPage()
+        const elsewhere = await b.goto(first.url!)
+        expect(elsewhere?.status()).toBe(403)
+        expect(await b.textContent('h1')).toContain('opened elsewhere')
+        expect(await b.textContent('main')).toMatch(/ask it for a new link/i)
+        // The app asks again: a new link, which works in B.
+        const second = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
+        expect(second.id).not.toBe(first.id)
+        await b.goto(second.url!)
+        await b.click('button[type=submit]')
+        await b.fill('input[name=login]', 'dave')
+        await b.fill('input[name=password]', 'anything')
+        await b.click('button[type=submit]')
+        await b.click('button[type=submit]')
+        await b.waitForSelector('main.success, main.warning', { timeout: 10_000 })
+        const done = await client.auth.waitForCompletion(second, { timeoutMs: 10_000 })
+        expect(done.context?.user_info?.['sub']).toBe('dave')
+      } finally {
+        await browser.close()
+      }
+    },
+  )
 })

@@ -23,7 +23,14 @@ beforeAll(async () => {
   const port = await freePort()
   baseURL = `http://127.0.0.1:${port}`
   child = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], {
-    env: { PATH: process.env['PATH'], LATCHKEY_DATA_DIR: dataDir, LATCHKEY_HOST: '127.0.0.1', LATCHKEY_PORT: String(port), LATCHKEY_LOG_LEVEL: 'info', LATCHKEY_BACKGROUND_REFRESH: 'false' },
+    env: {
+      PATH: process.env['PATH'],
+      LATCHKEY_DATA_DIR: dataDir,
+      LATCHKEY_HOST: '127.0.0.1',
+      LATCHKEY_PORT: String(port),
+      LATCHKEY_LOG_LEVEL: 'info',
+      LATCHKEY_BACKGROUND_REFRESH: 'false',
+    },
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'pipe'],
   })

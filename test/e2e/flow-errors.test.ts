@@ -4,9 +4,9 @@
  * provider error carrying markup, browser binding, and the `custom` and `skip` verification modes.
  */
 import { createHash } from 'node:crypto'
-import { hashState } from '../../src/crypto/state-hash.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { TestBrowser, type BrowserStep } from '../helpers/browser.js'
+import { hashState } from '../../src/crypto/state-hash.js'
+import { type BrowserStep, TestBrowser } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
 
 interface Started {
@@ -57,7 +57,10 @@ function expectHtmlPage(step: BrowserStep, status: number): void {
 async function storedAccessToken(h: Harness, user: string): Promise<{ token: string; updatedAt: number } | undefined> {
   const c = await h.latchkey.store.getConnection(user, 'test-idp')
   if (!c) return undefined
-  return { token: h.latchkey.ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc), updatedAt: c.updated_at }
+  return {
+    token: h.latchkey.ctx.vault.open({ table: 'connections', id: c.id, field: 'access_token' }, c.access_token_enc),
+    updatedAt: c.updated_at,
+  }
 }
 
 const codeGrants = (h: Harness) => h.idp.tokenCalls.get('authorization_code') ?? 0
@@ -271,7 +274,11 @@ describe('callback errors (browser verification)', () => {
     const planted = 'attacker-chosen-binding-value-0123456789abcdef'
     const hash = (v: string) => createHash('sha256').update(v).digest('base64url')
     const send = (method: 'GET' | 'POST') =>
-      fetch(started.url!, { method, redirect: 'manual', headers: { cookie: `lk_${id}=${planted}`, ...(method === 'POST' ? { origin: h.baseURL } : {}) } })
+      fetch(started.url!, {
+        method,
+        redirect: 'manual',
+        headers: { cookie: `lk_${id}=${planted}`, ...(method === 'POST' ? { origin: h.baseURL } : {}) },
+      })
     const setValue = (r: Response) => /^lk_[^=]+=([^;]+)/.exec(r.headers.getSetCookie().join('\n'))?.[1]
 
     const page = await send('GET')
@@ -415,7 +422,13 @@ describe('verification modes', () => {
     // Before confirming, the verifier can show which provider account is being connected.
     const waiting = await api(h, 'GET', `/v1/auth/verification?flow_id=${second.id}`)
     expect(waiting.status).toBe(200)
-    expect(waiting.json).toMatchObject({ flow_id: second.id, user_id: 'victim@example.com', provider_id: 'test-idp', account: { id: 'victim' }, confirmed: false })
+    expect(waiting.json).toMatchObject({
+      flow_id: second.id,
+      user_id: 'victim@example.com',
+      provider_id: 'test-idp',
+      account: { id: 'victim' },
+      confirmed: false,
+    })
     const ok = await api(h, 'POST', '/v1/auth/confirm_user', { flow_id: second.id, user_id: 'victim@example.com' })
     expect(ok.status).toBe(200)
     expect(ok.json).toEqual({ auth_id: second.id, next_uri: `${h.baseURL}/oauth/confirm/${second.id}` })
@@ -431,7 +444,7 @@ describe('verification modes', () => {
     expect(me.status).toBe(200)
   })
 
-  it('custom: an attacker who consents on the victim\'s link and makes the victim\'s browser open the verifier attaches nothing', async () => {
+  it("custom: an attacker who consents on the victim's link and makes the victim's browser open the verifier attaches nothing", async () => {
     h = await startHarness(custom)
     // Mallory got hold of the victim's link and consents there with her own provider account.
     const started = await consentedCustom(h, 'victim@example.com', 'mallory')

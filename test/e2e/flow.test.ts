@@ -3,8 +3,9 @@
  * start → the user clicks through sign-in and consent → callback → waitForCompletion returns a
  * token the provider's userinfo endpoint accepts; then the token path for a connected user.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
 import { AuthenticationError, AuthorizationFailedError, Latchkey, NotFoundError } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 
@@ -61,7 +62,10 @@ describe('authorization flow', () => {
       const r = await fetch(`${h.baseURL}/v1/auth/authorize`, {
         method: 'POST',
         headers: { authorization: h.apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ user_id: 'alice@example.com', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } }),
+        body: JSON.stringify({
+          user_id: 'alice@example.com',
+          auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } },
+        }),
       })
       expect(r.status).toBe(200)
       expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8')
@@ -115,7 +119,9 @@ describe('authorization flow', () => {
   })
 
   it('reuses one pending flow for identical concurrent requests', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, () => client.auth.start('bob', 'test-idp', { scopes: ['openid', 'files.write'] })))
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => client.auth.start('bob', 'test-idp', { scopes: ['openid', 'files.write'] })),
+    )
     expect(new Set(results.map((r) => r.id)).size).toBe(1)
     const other = await client.auth.start('bob', 'test-idp', { scopes: ['openid'] })
     expect(other.id).not.toBe(results[0]!.id)

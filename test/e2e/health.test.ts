@@ -5,7 +5,7 @@
  * write answer 503 UNAVAILABLE (not 500), and all of it recovers once space is freed.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, openSync, rmSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

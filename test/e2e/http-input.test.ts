@@ -50,7 +50,11 @@ function expectError(a: Answer, status: number, name?: string): void {
   if (name !== undefined) expect(a.json!['name']).toBe(name)
 }
 
-const authorizeBody = (extra: Record<string, unknown> = {}) => ({ user_id: 'input@example.com', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } }, ...extra })
+const authorizeBody = (extra: Record<string, unknown> = {}) => ({
+  user_id: 'input@example.com',
+  auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } },
+  ...extra,
+})
 
 let completedFlowId: string
 let failedFlowId: string
@@ -78,7 +82,10 @@ describe('request bodies', () => {
     const userNumber = await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 42 })
     expectError(userNumber, 400, 'BAD_REQUEST')
     expect(userNumber.json!['message']).toContain('user_id')
-    const scopesString = await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: 'openid' } } }))
+    const scopesString = await post(
+      '/v1/auth/authorize',
+      authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: 'openid' } } }),
+    )
     expectError(scopesString, 400, 'BAD_REQUEST')
     expect(scopesString.json!['message']).toContain('scopes')
     const noRequirement = await post('/v1/auth/authorize', { user_id: 'a' })
@@ -91,28 +98,52 @@ describe('request bodies', () => {
     const controlChar = await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 'a\nb' })
     expectError(controlChar, 400, 'BAD_REQUEST')
     expect(controlChar.json!['message']).toBe('invalid request: user_id: must not contain control characters or unpaired surrogates')
-    const loneSurrogate = await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid', 'a\ud800'] } } }))
+    const loneSurrogate = await post(
+      '/v1/auth/authorize',
+      authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid', 'a\ud800'] } } }),
+    )
     expectError(loneSurrogate, 400, 'BAD_REQUEST')
-    expect(loneSurrogate.json!['message']).toBe('invalid request: auth_requirement.oauth2.scopes[1]: must not contain control characters or unpaired surrogates')
+    expect(loneSurrogate.json!['message']).toBe(
+      'invalid request: auth_requirement.oauth2.scopes[1]: must not contain control characters or unpaired surrogates',
+    )
     // A surrogate pair is one printable character.
     expect((await post('/v1/auth/authorize', { ...authorizeBody(), user_id: 'emoji-\ud83d\ude00@example.com' })).status).toBe(200)
     // Types are checked, never coerced.
-    expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: [7] } } })), 400, 'BAD_REQUEST')
-    expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', provider_type: 'api_key' } })), 400, 'BAD_REQUEST')
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: [7] } } })),
+      400,
+      'BAD_REQUEST',
+    )
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'test-idp', provider_type: 'api_key' } })),
+      400,
+      'BAD_REQUEST',
+    )
     expectError(await post('/v1/auth/confirm_user', { flow_id: 7, user_id: 'a' }), 400, 'BAD_REQUEST')
   })
 
   it('ignores prototype-pollution keys', async () => {
-    const r = await post('/v1/auth/authorize', '{"user_id":"proto","auth_requirement":{"provider_id":"test-idp"},"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}')
+    const r = await post(
+      '/v1/auth/authorize',
+      '{"user_id":"proto","auth_requirement":{"provider_id":"test-idp"},"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}',
+    )
     expect(r.status).toBeLessThan(500)
     expect(({} as Record<string, unknown>)['admin']).toBeUndefined()
   })
 
   it('404s an unknown provider and 400s a requirement without one', async () => {
-    expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'no-such-provider' } })), 404, 'PROVIDER_UNKNOWN')
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { provider_id: 'no-such-provider' } })),
+      404,
+      'PROVIDER_UNKNOWN',
+    )
     expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { id: 'no-such-provider' } })), 404, 'PROVIDER_UNKNOWN')
     expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: {} })), 400, 'BAD_REQUEST')
-    expectError(await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { oauth2: { scopes: ['openid'] } } })), 400, 'BAD_REQUEST')
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ auth_requirement: { oauth2: { scopes: ['openid'] } } })),
+      400,
+      'BAD_REQUEST',
+    )
   })
 
   it('413s a body over the limit', async () => {
@@ -124,11 +155,22 @@ describe('request bodies', () => {
   })
 
   it('415s a POST that is not JSON', async () => {
-    expectError(await call('POST', '/v1/auth/authorize', { body: 'user_id=a', contentType: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(
+      await call('POST', '/v1/auth/authorize', { body: 'user_id=a', contentType: 'application/x-www-form-urlencoded' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    )
     expectError(await call('POST', '/v1/auth/authorize', { body: 'hello', contentType: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
-    expectError(await call('POST', '/v1/auth/authorize', { body: '\u0001\u0002\u0003', contentType: 'application/octet-stream' }), 415, 'UNSUPPORTED_MEDIA_TYPE')
+    expectError(
+      await call('POST', '/v1/auth/authorize', { body: '\u0001\u0002\u0003', contentType: 'application/octet-stream' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    )
     // A JSON type with parameters is still JSON.
-    const withCharset = await call('POST', '/v1/auth/authorize', { body: JSON.stringify(authorizeBody()), contentType: 'application/json; charset=utf-8' })
+    const withCharset = await call('POST', '/v1/auth/authorize', {
+      body: JSON.stringify(authorizeBody()),
+      contentType: 'application/json; charset=utf-8',
+    })
     expect(withCharset.status).toBe(200)
   })
 
@@ -143,12 +185,24 @@ describe('next_uri', () => {
   it('refuses another origin and accepts the public origin', async () => {
     const evil = await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: 'https://evil.example/steal' }))
     expectError(evil, 400, 'INVALID_NEXT_URI')
-    expectError(await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: 'javascript:alert(1)' })), 400, 'INVALID_NEXT_URI')
-    expectError(await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: '/relative' })), 400, 'INVALID_NEXT_URI')
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: 'javascript:alert(1)' })),
+      400,
+      'INVALID_NEXT_URI',
+    )
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: '/relative' })),
+      400,
+      'INVALID_NEXT_URI',
+    )
     // Same host, other port: another origin.
     const otherPort = new URL(h.baseURL)
     otherPort.port = String(Number(otherPort.port) + 1)
-    expectError(await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: `${otherPort.origin}/done` })), 400, 'INVALID_NEXT_URI')
+    expectError(
+      await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: `${otherPort.origin}/done` })),
+      400,
+      'INVALID_NEXT_URI',
+    )
 
     const ok = await post('/v1/auth/authorize', authorizeBody({ user_id: 'next@example.com', next_uri: `${h.baseURL}/done?x=1` }))
     expect(ok.status).toBe(200)
@@ -211,7 +265,15 @@ describe('API keys', () => {
     expectError(await call('GET', '/v1/admin/api_keys', { auth: key }), 403, 'FORBIDDEN')
     expectError(await call('GET', '/v1/admin/user_connections', { auth: key }), 403, 'FORBIDDEN')
     expectError(await call('GET', '/v1/admin/auth_providers', { auth: key }), 403, 'FORBIDDEN')
-    expectError(await call('POST', '/v1/admin/api_keys', { auth: key, body: JSON.stringify({ name: 'escalate', role: 'admin' }), contentType: 'application/json' }), 403, 'FORBIDDEN')
+    expectError(
+      await call('POST', '/v1/admin/api_keys', {
+        auth: key,
+        body: JSON.stringify({ name: 'escalate', role: 'admin' }),
+        contentType: 'application/json',
+      }),
+      403,
+      'FORBIDDEN',
+    )
   })
 
   it('401s a revoked key at once, even one that was just used (cached)', async () => {
@@ -270,7 +332,11 @@ describe('routing', () => {
     expect(r.status).toBe(204)
     expect(await h.latchkey.store.getConnectionById(c.id)).toBeUndefined()
     // And without any body at all.
-    expectError(await call('DELETE', `/v1/admin/user_connections/${c.id}`, { contentType: 'application/json' }), 404, 'CONNECTION_NOT_FOUND')
+    expectError(
+      await call('DELETE', `/v1/admin/user_connections/${c.id}`, { contentType: 'application/json' }),
+      404,
+      'CONNECTION_NOT_FOUND',
+    )
   })
 })
 
@@ -308,11 +374,19 @@ describe('response headers', () => {
     // A candidate binding for this browser only; nothing is bound until Continue.
     expect(page.headers.get('set-cookie')).toMatch(/HttpOnly/i)
     await page.text()
-    const forged = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' } })
+    const forged = await fetch(link, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    })
     expect(forged.status).toBe(403)
     expect(forged.headers.get('set-cookie')).toBeNull()
     await forged.text()
-    const r = await fetch(link, { method: 'POST', redirect: 'manual', headers: { origin: new URL(link).origin, 'content-type': 'application/x-www-form-urlencoded' } })
+    const r = await fetch(link, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: new URL(link).origin, 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(r.status).toBe(303)
     expect(r.headers.get('referrer-policy')).toBe('no-referrer')
     expect(r.headers.get('cache-control')).toBe('no-store')

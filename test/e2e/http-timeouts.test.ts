@@ -19,7 +19,9 @@ const MARGIN_MS = 1000
 let h: Harness
 
 beforeAll(async () => {
-  h = await startHarness({ config: { http: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, keepAliveTimeoutMs: KEEP_ALIVE_MS } } })
+  h = await startHarness({
+    config: { http: { headersTimeoutMs: HEADERS_MS, requestTimeoutMs: REQUEST_MS, keepAliveTimeoutMs: KEEP_ALIVE_MS } },
+  })
 })
 afterAll(async () => {
   await h?.close()
@@ -106,9 +108,17 @@ describe('HTTP timeouts', () => {
 
 describe('HTTP timeout settings', () => {
   it('default to 20 s for headers, 30 s for the request and 72 s keep-alive, and refuse headers longer than the request', () => {
-    expect(loadConfig({ env: {}, cwd: '/nonexistent' }).http).toEqual({ headersTimeoutMs: 20_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000 })
+    expect(loadConfig({ env: {}, cwd: '/nonexistent' }).http).toEqual({
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+    })
     const env = { LATCHKEY_HEADERS_TIMEOUT_MS: '5000', LATCHKEY_REQUEST_TIMEOUT_MS: '8000', LATCHKEY_KEEP_ALIVE_TIMEOUT_MS: '4000' }
-    expect(loadConfig({ env, cwd: '/nonexistent' }).http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 8000, keepAliveTimeoutMs: 4000 })
+    expect(loadConfig({ env, cwd: '/nonexistent' }).http).toEqual({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 8000,
+      keepAliveTimeoutMs: 4000,
+    })
     expect(() => loadConfig({ env: { LATCHKEY_HEADERS_TIMEOUT_MS: '40000' }, cwd: '/nonexistent' })).toThrow(ConfigError)
   })
 })

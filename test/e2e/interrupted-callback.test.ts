@@ -9,16 +9,16 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Latchkey } from '@latchkey/client'
-import { Keyring } from '../../src/crypto/keyring.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeys } from '../../src/broker/api-keys.js'
 import { CALLBACK_INTERRUPTED } from '../../src/broker/interrupted-callbacks.js'
-import { openStore } from '../../src/storage/open-store.js'
+import { Keyring } from '../../src/crypto/keyring.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import { openStore } from '../../src/storage/open-store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort } from '../helpers/latchkey.js'
-import { type TestIdp, startTestIdp } from '../helpers/oidc-server.js'
+import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
 import { type ServerProcess, startServerProcess } from '../helpers/processes.js'
 
 // Deadline 2 × 5 s + 5 s = 15 s after the callback: longer than the second process takes to start,
@@ -41,7 +41,12 @@ describe('a process killed during the code exchange', () => {
     const pa = await freePort()
     urlA = `http://127.0.0.1:${pa}`
     idp = await startTestIdp({ redirectUri: `${urlA}/oauth/callback` })
-    common = { databaseUrl, encryptionKeys: `1:${Keyring.generateKey()}`, providerEntries: [idp.entry()], providerTimeoutMs: PROVIDER_TIMEOUT_MS }
+    common = {
+      databaseUrl,
+      encryptionKeys: `1:${Keyring.generateKey()}`,
+      providerEntries: [idp.entry()],
+      providerTimeoutMs: PROVIDER_TIMEOUT_MS,
+    }
     a = await startServerProcess({ ...common, port: pa, publicUrl: urlA }, 60_000)
     store = openStore({ url: databaseUrl })
     key = (await new ApiKeys(store).create({ name: 'test', role: 'admin' })).key
@@ -81,7 +86,9 @@ describe('a process killed during the code exchange', () => {
     // it answered pending until the wait ran out, and would have until the flow's TTL.
     const pollFrom = Date.now()
     const result = await clientB.auth.status({ id: polled, wait: 30 })
-    console.log(`interrupted callback answered ${Date.now() - killedAt} ms after SIGKILL (the long-poll waited ${Date.now() - pollFrom} ms)`)
+    console.log(
+      `interrupted callback answered ${Date.now() - killedAt} ms after SIGKILL (the long-poll waited ${Date.now() - pollFrom} ms)`,
+    )
     expect(result.status).toBe('failed')
     expect((result as { error?: { code: string } }).error?.code).toBe(CALLBACK_INTERRUPTED)
     expect(Date.now() - killedAt).toBeLessThan(60_000)

@@ -21,7 +21,10 @@ const running: ServerProcess[] = []
 
 async function serve(encryptionKeys: string): Promise<ServerProcess> {
   const port = await freePort()
-  const p = await startServerProcess({ port, publicUrl: `http://127.0.0.1:${port}`, databaseUrl, encryptionKeys, providerEntries: [] }, 60_000)
+  const p = await startServerProcess(
+    { port, publicUrl: `http://127.0.0.1:${port}`, databaseUrl, encryptionKeys, providerEntries: [] },
+    60_000,
+  )
   running.push(p)
   return p
 }

@@ -9,19 +9,19 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Latchkey as LatchkeyClient } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rotateEncryption } from '../../src/broker/rotate-encryption.js'
+import { type SecretSlot, Vault } from '../../src/broker/vault.js'
 import { loadConfig } from '../../src/config.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
-import { type Latchkey, createLatchkey } from '../../src/server.js'
-import { rotateEncryption } from '../../src/broker/rotate-encryption.js'
-import { type SecretSlot, Vault } from '../../src/broker/vault.js'
+import { createLatchkey, type Latchkey } from '../../src/server.js'
 import { openStore } from '../../src/storage/open-store.js'
 import type { Store } from '../../src/storage/store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort } from '../helpers/latchkey.js'
-import { type TestIdp, startTestIdp } from '../helpers/oidc-server.js'
+import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const TABLES = ['connections', 'flows', 'providers'] as const
@@ -168,7 +168,8 @@ describe('encryption key rotation on a SQLite file', () => {
     await connect('fay', 'admin-idp', true)
     await connect('gus', 'admin-idp', false)
     // Pending flows hold an encrypted PKCE verifier.
-    for (const user of ['pending-1', 'pending-2']) pendingFlowUrls.push((await client().auth.start(user, 'test-idp', { scopes: ['openid'] })).url!)
+    for (const user of ['pending-1', 'pending-2'])
+      pendingFlowUrls.push((await client().auth.start(user, 'test-idp', { scopes: ['openid'] })).url!)
   }, 60_000)
 
   afterAll(async () => {
@@ -243,7 +244,10 @@ describe('encryption key rotation on a SQLite file', () => {
     expect(result.skipped).toBe(0)
     expect(result.rewritten).toBeGreaterThan(0)
     expect(outcome.kind).toBe('fresh')
-    const refreshed = lk!.ctx.vault.open({ table: 'connections', id: target.id, field: 'access_token' }, (outcome as { connection: { access_token_enc: string } }).connection.access_token_enc)
+    const refreshed = lk!.ctx.vault.open(
+      { table: 'connections', id: target.id, field: 'access_token' },
+      (outcome as { connection: { access_token_enc: string } }).connection.access_token_enc,
+    )
     expect(refreshed).not.toBe(before)
     const stored = (await lk!.store.getConnectionById(target.id))!
     expect(lk!.ctx.vault.open({ table: 'connections', id: target.id, field: 'access_token' }, stored.access_token_enc)).toBe(refreshed)
@@ -315,9 +319,19 @@ describe('encryption key rotation on a SQLite file', () => {
     expect(rows.providers).toBe(1)
 
     const env: Record<string, string> = {}
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('LATCHKEY_') && k !== 'DATABASE_URL' && k !== 'NODE_ENV') env[k] = v
-    Object.assign(env, { DATABASE_URL: dbFile, LATCHKEY_ENCRYPTION_KEYS: `3:${key3},2:${key2}`, LATCHKEY_DATA_DIR: dir, LATCHKEY_LOG_LEVEL: 'warn' })
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate-encryption', '--batch-size', '3'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('LATCHKEY_') && k !== 'DATABASE_URL' && k !== 'NODE_ENV') env[k] = v
+    Object.assign(env, {
+      DATABASE_URL: dbFile,
+      LATCHKEY_ENCRYPTION_KEYS: `3:${key3},2:${key2}`,
+      LATCHKEY_DATA_DIR: dir,
+      LATCHKEY_LOG_LEVEL: 'warn',
+    })
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'rotate-encryption', '--batch-size', '3'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -104,7 +104,9 @@ describe('retention sweep', () => {
   it('deletes flows expired longer than the flow retention and audit entries older than the audit retention, on its schedule', async () => {
     const now = Date.now()
     const store = h.latchkey.store
-    const longExpired = Array.from({ length: 3 }, (_, i) => flowRow({ user_id: `gone-${i}`, created_at: now - 2 * DAY, expires_at: now - 25 * HOUR }))
+    const longExpired = Array.from({ length: 3 }, (_, i) =>
+      flowRow({ user_id: `gone-${i}`, created_at: now - 2 * DAY, expires_at: now - 25 * HOUR }),
+    )
     const recentlyExpired = flowRow({ user_id: 'recent', created_at: now - 2 * HOUR, expires_at: now - HOUR })
     for (const f of [...longExpired, recentlyExpired]) await store.createOrReuseFlow(f, f.created_at)
     await store.appendAudit([auditEntry({ id: 'ancient', at: now - 91 * DAY }), auditEntry({ id: 'recent', at: now - 89 * DAY })])

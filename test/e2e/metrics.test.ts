@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Harness, freePort, startHarness } from '../helpers/latchkey.js'
-import { type TestDatabase, createTestDatabase, describePostgres } from '../helpers/postgres.js'
+import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
+import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 import { connectionRow, flowRow } from '../storage/store.conformance.js'
 
 const TOKEN = 'metrics-token-0123456789'
@@ -50,13 +50,19 @@ describe('metrics in development (public port, no token)', () => {
     const auth = { authorization: h.apiKey, 'content-type': 'application/json' }
     // Two pending flows, one connection of each status.
     for (const user of ['m1', 'm2']) {
-      const r = await fetch(`${h.baseURL}/v1/auth/authorize`, { method: 'POST', headers: auth, body: JSON.stringify({ user_id: user, auth_requirement: { provider_id: 'test-idp' } }) })
+      const r = await fetch(`${h.baseURL}/v1/auth/authorize`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ user_id: user, auth_requirement: { provider_id: 'test-idp' } }),
+      })
       expect(r.status).toBe(200)
     }
     for (const status of ['active', 'reauth_required', 'reauth_required'] as const) {
       const flow = flowRow({ user_id: `conn-${Math.random()}`, provider_id: 'test-idp', expires_at: Date.now() - 1 })
       await h.latchkey.store.createOrReuseFlow(flow, Date.now() - 10_000)
-      await h.latchkey.store.completeFlowWithConnection(flow.id, { user_id: flow.user_id, provider_id: 'test-idp' }, () => connectionRow({ user_id: flow.user_id, provider_id: 'test-idp', status }))
+      await h.latchkey.store.completeFlowWithConnection(flow.id, { user_id: flow.user_id, provider_id: 'test-idp' }, () =>
+        connectionRow({ user_id: flow.user_id, provider_id: 'test-idp', status }),
+      )
     }
     expect((await fetch(`${h.baseURL}/oauth/authorize/ac_secretlookingid123`)).status).toBe(404)
     expect((await fetch(`${h.baseURL}/v1/auth/status?id=ac_rawid456`, { headers: auth })).status).toBe(404)
@@ -77,7 +83,9 @@ describe('metrics in development (public port, no token)', () => {
     expect(sample(text, 'latchkey_http_request_duration_seconds_count', '{route="/v1/auth/status",status_class="4xx"}')).toBe(1)
     expect(sample(text, 'latchkey_http_request_duration_seconds_count', '{route="unmatched",status_class="4xx"}')).toBe(1)
     expect(sample(text, 'latchkey_http_request_duration_seconds_count', '{route="/v1/auth/authorize",status_class="2xx"}')).toBe(2)
-    expect(sample(text, 'latchkey_http_request_duration_seconds_bucket', '{route="/v1/auth/authorize",status_class="2xx",le="+Inf"}')).toBe(2)
+    expect(sample(text, 'latchkey_http_request_duration_seconds_bucket', '{route="/v1/auth/authorize",status_class="2xx",le="+Inf"}')).toBe(
+      2,
+    )
     for (const raw of ['ac_secretlookingid123', 'ac_rawid456', 'xyz789', 'm1', 'm2']) expect(text).not.toContain(raw)
 
     expect(sample(text, 'latchkey_authorizations_total', '{provider="test-idp",result="started"}')).toBe(2)

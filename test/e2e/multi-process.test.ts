@@ -4,15 +4,16 @@
  * storm across processes makes exactly one provider call (row lock), and a process killed
  * with SIGKILL in the middle of a refresh does not lose the connection.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest'
+
 import { Latchkey } from '@latchkey/client'
-import { Keyring } from '../../src/crypto/keyring.js'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ApiKeys } from '../../src/broker/api-keys.js'
-import { openStore } from '../../src/storage/open-store.js'
+import { Keyring } from '../../src/crypto/keyring.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import { openStore } from '../../src/storage/open-store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort } from '../helpers/latchkey.js'
-import { type TestIdp, startTestIdp } from '../helpers/oidc-server.js'
+import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
 import { createTestDatabase, describePostgres } from '../helpers/postgres.js'
 import { type ServerProcess, startServerProcess } from '../helpers/processes.js'
 
@@ -83,7 +84,9 @@ describePostgres('many processes on one PostgreSQL', () => {
     const before = idp.tokenCalls.get('refresh_token') ?? 0
     idp.tokenDelayMs = 200
     try {
-      const calls = Array.from({ length: 200 }, (_, i) => (i % 2 ? clientA : clientB).auth.start('storm', 'test-idp', { scopes: ['openid'] }))
+      const calls = Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? clientA : clientB).auth.start('storm', 'test-idp', { scopes: ['openid'] }),
+      )
       const results = await Promise.all(calls)
       expect((idp.tokenCalls.get('refresh_token') ?? 0) - before).toBe(1)
       const tokens = new Set(results.map((r) => r.context?.token))

@@ -3,10 +3,11 @@
  * (checked by a real OpenAPI validator), it lists exactly the routes Fastify serves (minus the
  * listed non-API routes), and real answers of a running server match the schemas it documents.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 
@@ -109,7 +110,11 @@ describe('real answers match the documented schemas', () => {
   const key = () => ({ authorization: h.apiKey })
 
   /** Sends a request and checks its answer against the document's schema for its status. */
-  async function call(method: string, path: string, init: { id?: string; query?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  async function call(
+    method: string,
+    path: string,
+    init: { id?: string; query?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...key(), ...init.headers }
     if (init.body !== undefined) headers['content-type'] = 'application/json'
     const url = `${h.baseURL}${path.replace('{id}', encodeURIComponent(init.id ?? ''))}${init.query ?? ''}`

@@ -5,17 +5,17 @@
  * connect time, and credentials in URLs), checked against a real listener that counts
  * connections: a refused request opens none.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { type Server, createServer } from 'node:http'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Latchkey } from '@latchkey/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createOutbound, providerFetch } from '../../src/oauth/http.js'
 import { ProviderError } from '../../src/oauth/provider-error.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js'
-import { type Harness, freePort, startHarness } from '../helpers/latchkey.js'
+import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
 
 async function connectUser(h: Harness, user: string): Promise<void> {
   const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
@@ -102,7 +102,9 @@ describe('SSRF guard', () => {
   it('refuses loopback, literal or through a name, without opening a connection', async () => {
     const before = connections
     await expect(call(`http://127.0.0.1:${port}/token`, [])).rejects.toThrow(/127\.0\.0\.1 is a loopback address/)
-    await expect(call(`http://rebind.test:${port}/token`, [])).rejects.toThrow(/rebind\.test resolves to 127\.0\.0\.1 is a loopback address/)
+    await expect(call(`http://rebind.test:${port}/token`, [])).rejects.toThrow(
+      /rebind\.test resolves to 127\.0\.0\.1 is a loopback address/,
+    )
     expect(connections).toBe(before)
     // The allow-list lets it through, and the listener sees that connection.
     expect((await call(`http://rebind.test:${port}/token`, ['127.0.0.1'])).status).toBe(200)
@@ -131,7 +133,10 @@ describe('SSRF guard', () => {
       }
       for (const [url, reason] of [
         ['https://169.254.169.254/token', /oauth2\.token_request\.endpoint: 169\.254\.169\.254: 169\.254\.169\.254 is a linkLocal address/],
-        ['https://user:pass@idp.example/token', /oauth2\.token_request\.endpoint: https:\/\/…@idp\.example: URLs with credentials are refused/],
+        [
+          'https://user:pass@idp.example/token',
+          /oauth2\.token_request\.endpoint: https:\/\/…@idp\.example: URLs with credentials are refused/,
+        ],
         ['https://metadata.google.internal/token', /metadata service/],
       ] as const) {
         const r = await create(url)
@@ -155,7 +160,12 @@ describe('SSRF guard', () => {
         } else if (path.endsWith('.ts') && path !== join(root, 'oauth', 'http.ts')) {
           // Outbound calls: fetch, undici, or node:http(s)' request/get (types and servers are fine).
           const text = readFileSync(path, 'utf8')
-          if (/(^|[^\w.])fetch\s*\(|globalThis\.fetch|from 'undici'|import\s+(\w+|\*\s+as\s+\w+|\{[^}]*\b(request|get)\b[^}]*\})\s+from 'node:https?'/.test(text)) offenders.push(path.slice(root.length + 1))
+          if (
+            /(^|[^\w.])fetch\s*\(|globalThis\.fetch|from 'undici'|import\s+(\w+|\*\s+as\s+\w+|\{[^}]*\b(request|get)\b[^}]*\})\s+from 'node:https?'/.test(
+              text,
+            )
+          )
+            offenders.push(path.slice(root.length + 1))
         }
       }
     }

@@ -3,8 +3,9 @@
  * concurrent callers, rotation, refresh tokens kept when the provider omits them, failure
  * classification (dead grant, transient, misconfigured), background refresh, revocation.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+
 import { InternalServerError, Latchkey } from '@latchkey/client'
+import { afterEach, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
 
@@ -26,7 +27,8 @@ async function connect(options: HarnessOptions = {}, user = 'alice') {
 
 const refreshCalls = (hh: Harness) => hh.idp.tokenCalls.get('refresh_token') ?? 0
 /** Time passes: the connection's hour-long token now expires at `at` (issued an hour before). */
-const expire = (hh: Harness, id: string, at = Date.now() - 1000) => hh.latchkey.store.updateConnection(id, { expires_at: at, token_issued_at: at - 3_600_000 })
+const expire = (hh: Harness, id: string, at = Date.now() - 1000) =>
+  hh.latchkey.store.updateConnection(id, { expires_at: at, token_issued_at: at - 3_600_000 })
 const storedRefreshToken = async (hh: Harness, id: string) => {
   const c = (await hh.latchkey.store.getConnectionById(id))!
   return hh.latchkey.ctx.vault.open({ table: 'connections', id, field: 'refresh_token' }, c.refresh_token_enc!)
@@ -74,7 +76,8 @@ describe('refresh', () => {
     await h.latchkey.store.updateConnection(connection.id, { token_issued_at: issued, expires_at: issued + 120_000 })
     const fresh = await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })
     expect(fresh.context?.token).not.toBe(token)
-    for (let i = 0; i < 5; i++) expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).context?.token).toBe(fresh.context?.token)
+    for (let i = 0; i < 5; i++)
+      expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).context?.token).toBe(fresh.context?.token)
     expect(refreshCalls(h)).toBe(1)
     const after = (await h.latchkey.store.getConnectionById(connection.id))!
     expect(after.expires_at! - after.token_issued_at!).toBe(120_000)
@@ -191,14 +194,20 @@ describe('refresh', () => {
   it('revokes the grant at the provider when the connection is deleted', async () => {
     const { h, client, connection } = await connect()
     const refreshToken = await storedRefreshToken(h, connection.id)
-    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection.id}`, { method: 'DELETE', headers: { authorization: h.apiKey } })
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    })
     expect(r.status).toBe(204)
     expect(r.headers.get('x-latchkey-provider-revocation')).toBe('revoked')
     expect(await h.latchkey.store.getConnectionById(connection.id)).toBeUndefined()
     // The refresh token no longer works at the provider.
     const direct = await fetch(`${h.idp.issuer}/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${h.idp.clientId}:${h.idp.clientSecret}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${h.idp.clientId}:${h.idp.clientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
     })
     expect(direct.status).toBe(400)
@@ -216,7 +225,10 @@ describe('refresh', () => {
       return r
     })
     await new Promise((r) => setTimeout(r, 100)) // the refresh holds the lock and waits on the provider
-    const deleting = fetch(`${h.baseURL}/v1/admin/user_connections/${connection.id}`, { method: 'DELETE', headers: { authorization: h.apiKey } }).then((r) => {
+    const deleting = fetch(`${h.baseURL}/v1/admin/user_connections/${connection.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    }).then((r) => {
       order.push('deleted')
       return r
     })

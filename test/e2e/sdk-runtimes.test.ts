@@ -24,7 +24,8 @@ const sdk = pathToFileURL(join(root, 'packages/client/dist/index.js')).href
 
 const runtimes = {
   bun: (script: string) => [join(binDir, 'bun'), ['run', script]] as const,
-  deno: (script: string) => [join(binDir, 'deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${root}`, script]] as const,
+  deno: (script: string) =>
+    [join(binDir, 'deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', `--allow-read=${root}`, script]] as const,
 }
 const available = Object.keys(runtimes).every((name) => existsSync(join(binDir, name)))
 
@@ -45,7 +46,8 @@ describe.skipIf(!available && !ciRequired())('SDK on Bun and Deno', () => {
   beforeAll(async () => {
     if (!available) throw new Error(`Bun/Deno not found in ${binDir}: run scripts/install-test-runtimes.sh (CI requires them)`)
     // The runtimes load the SDK's build, as an installed app would; build it if a dev run has not.
-    if (!existsSync(join(root, 'packages/client/dist/index.js'))) await run('npm', ['run', 'build', '-w', '@latchkey/client'], { cwd: root })
+    if (!existsSync(join(root, 'packages/client/dist/index.js')))
+      await run('npm', ['run', 'build', '-w', '@latchkey/client'], { cwd: root })
     h = await startHarness()
     dir = mkdtempSync(join(tmpdir(), 'latchkey-runtimes-'))
   })

@@ -37,7 +37,10 @@ function expectNoSecrets(hh: Harness, secrets: Record<string, string | undefined
 
 /** Starts a flow and clicks through consent up to (not into) the callback. */
 async function toCallback(hh: Harness, user: string) {
-  const started = await api(hh, 'POST', '/v1/auth/authorize', { user_id: user, auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid', 'profile', 'offline_access'] } } })
+  const started = await api(hh, 'POST', '/v1/auth/authorize', {
+    user_id: user,
+    auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid', 'profile', 'offline_access'] } },
+  })
   const browser = new TestBrowser()
   const step = await browser.authorize(started['url'] as string, { login: user, stopAt: (u) => u.pathname === '/oauth/callback' })
   const callback = new URL(step.location!)
@@ -77,7 +80,10 @@ describe('secrets in logs', () => {
     expect(newAccessToken).not.toBe(accessToken)
     expect(newRefreshToken).not.toBe(refreshToken)
     // Hand the new token out too (the status and authorize paths log their requests).
-    const again = await api(h, 'POST', '/v1/auth/authorize', { user_id: 'alice', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } })
+    const again = await api(h, 'POST', '/v1/auth/authorize', {
+      user_id: 'alice',
+      auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } },
+    })
     expect((again['context'] as { token: string }).token).toBe(newAccessToken)
     // Replay the callback: a logged rejection must not carry the code or state either.
     await f.browser.request(f.callback)

@@ -39,7 +39,10 @@ describe('a second process holding the SQLite write lock', () => {
   })
 
   it('does not stall the event loop; writes complete after the lock is released', async () => {
-    const child = spawn(process.execPath, ['-e', holder, join(dir, 'latchkey.db'), '2000'], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['-e', holder, join(dir, 'latchkey.db'), '2000'], {
+      cwd: process.cwd(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let out = ''
     const seen = (word: string) =>
       new Promise<number>((resolve) => {
@@ -75,7 +78,9 @@ describe('a second process holding the SQLite write lock', () => {
     const releasedAt = await released
     delay.disable()
     const maxStallMs = delay.max / 1e6
-    console.log(`event loop: max delay ${maxStallMs.toFixed(1)} ms while another process held the lock; /metrics answered in ${Math.max(...answered)} ms at most`)
+    console.log(
+      `event loop: max delay ${maxStallMs.toFixed(1)} ms while another process held the lock; /metrics answered in ${Math.max(...answered)} ms at most`,
+    )
 
     // The lock is held for 2 s: a wait inside SQLite shows as a stall of about that. The bound leaves
     // room for a loaded machine's scheduling and GC pauses, which are not what is measured here.

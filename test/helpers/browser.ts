@@ -67,7 +67,10 @@ export class TestBrowser {
   }
 
   /** Follows redirects from `url`, answering sign-in and consent forms, until a page that is not the IdP's. */
-  async authorize(url: string, options: { login?: string; decision?: 'approve' | 'deny'; stopAt?: (u: URL) => boolean } = {}): Promise<BrowserStep> {
+  async authorize(
+    url: string,
+    options: { login?: string; decision?: 'approve' | 'deny'; stopAt?: (u: URL) => boolean } = {},
+  ): Promise<BrowserStep> {
     let step = await this.request(url)
     for (let i = 0; i < 20; i++) {
       if (step.location) {
@@ -90,7 +93,9 @@ export class TestBrowser {
         step = await this.request(new URL(decode(abort[1]!), step.url).toString())
         continue
       }
-      const hidden = Object.fromEntries([...step.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]))
+      const hidden = Object.fromEntries(
+        [...step.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, decode(m[2]!)]),
+      )
       const form2 = isLogin ? { ...hidden, login: options.login ?? 'alice', password: 'any' } : hidden
       step = await this.request(action, { form: form2 })
     }
@@ -99,5 +104,10 @@ export class TestBrowser {
 }
 
 function decode(s: string): string {
-  return s.replace(/&amp;/g, '&').replace(/&#x2F;/g, '/').replace(/&#47;/g, '/').replace(/&quot;/g, '"').replace(/&#39;/g, "'")
+  return s
+    .replace(/&amp;/g, '&')
+    .replace(/&#x2F;/g, '/')
+    .replace(/&#47;/g, '/')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
 }

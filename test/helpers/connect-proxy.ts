@@ -2,7 +2,7 @@
  * A real HTTP CONNECT proxy on 127.0.0.1 for egress-proxy tests: tunnels each CONNECT to its
  * target and counts them, so a test can tell which requests went through it.
  */
-import { type Server, createServer } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
 import { freePort } from './latchkey.js'
 

@@ -5,11 +5,11 @@
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Writable } from 'node:stream'
-import { Keyring } from '../../src/crypto/keyring.js'
 import { type Config, loadConfig } from '../../src/config.js'
+import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
-import { type Latchkey, createLatchkey } from '../../src/server.js'
-import { type TestIdp, startTestIdp } from './oidc-server.js'
+import { createLatchkey, type Latchkey } from '../../src/server.js'
+import { startTestIdp, type TestIdp } from './oidc-server.js'
 
 const handedOut = new Set<number>()
 

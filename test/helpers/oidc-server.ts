@@ -24,7 +24,12 @@ export interface TestIdp {
   close(): Promise<void>
 }
 
-export async function startTestIdp(options: { redirectUri: string | string[]; accessTokenTtlSeconds?: number; rotateRefreshToken?: boolean; scopes?: string[] }): Promise<TestIdp> {
+export async function startTestIdp(options: {
+  redirectUri: string | string[]
+  accessTokenTtlSeconds?: number
+  rotateRefreshToken?: boolean
+  scopes?: string[]
+}): Promise<TestIdp> {
   let handler: DemoIdp['handler'] = () => {}
   const state = { tokenDelayMs: 0, failTokenWith: undefined as TestIdp['failTokenWith'], received: 0 }
   const tokenCalls = new Map<string, number>()
@@ -106,7 +111,13 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
           pkce: { enabled: true, code_challenge_method: 'S256' },
           authorize_request: {
             endpoint: `${issuer}/auth`,
-            params: { response_type: 'code', client_id: '{{client_id}}', redirect_uri: '{{redirect_uri}}', scope: '{{scopes}} {{existing_scopes}}', prompt: 'consent' },
+            params: {
+              response_type: 'code',
+              client_id: '{{client_id}}',
+              redirect_uri: '{{redirect_uri}}',
+              scope: '{{scopes}} {{existing_scopes}}',
+              prompt: 'consent',
+            },
           },
           token_request: {
             endpoint: `${issuer}/token`,
@@ -118,7 +129,11 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
             auth_method: 'client_secret_basic',
             params: { grant_type: 'refresh_token', refresh_token: '{{refresh_token}}' },
           },
-          user_info_request: { endpoint: `${issuer}/me`, auth_method: 'bearer_access_token', triggers: { on_token_grant: true, on_token_refresh: false } },
+          user_info_request: {
+            endpoint: `${issuer}/me`,
+            auth_method: 'bearer_access_token',
+            triggers: { on_token_grant: true, on_token_refresh: false },
+          },
           revoke_request: { endpoint: `${issuer}/token/revocation` },
         },
       }
@@ -130,4 +145,3 @@ export async function startTestIdp(options: { redirectUri: string | string[]; ac
   }
   return result
 }
-

@@ -107,7 +107,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       dropped = true
       await withAdmin(async (client) => {
         for (let attempt = 1; ; attempt++) {
-          await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name])
+          await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [
+            name,
+          ])
           try {
             await client.query(`drop database if exists "${name}"`)
             return
@@ -136,7 +138,9 @@ export function describePostgres(name: string, fn: () => void): void {
     const message = `PostgreSQL not reachable at ${displayUrl()} (${result.reason})`
     if (postgresRequired()) {
       it('requires a reachable PostgreSQL', () => {
-        throw new Error(`${message}; PostgreSQL is required here (CI or LATCHKEY_REQUIRE_POSTGRES=1). Start it or set LATCHKEY_TEST_POSTGRES_URL.`)
+        throw new Error(
+          `${message}; PostgreSQL is required here (CI or LATCHKEY_REQUIRE_POSTGRES=1). Start it or set LATCHKEY_TEST_POSTGRES_URL.`,
+        )
       })
       return
     }

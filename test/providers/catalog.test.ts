@@ -6,15 +6,21 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { compileExpression } from '../../src/oauth/expressions.js'
 import { buildAuthorizationUrl, usesPkce } from '../../src/oauth/authorization-url.js'
+import { compileExpression } from '../../src/oauth/expressions.js'
 import { placeholdersIn, settingsIn } from '../../src/oauth/templates.js'
+import { parseTokenResponse, type ResponseSpec } from '../../src/oauth/token-response.js'
 import { catalog } from '../../src/providers/catalog.js'
-import type { DocumentedTokenResponse, ProviderDefinition, ProviderExamples, ProviderSetting, UserInfoDefinition } from '../../src/providers/define-provider.js'
-import { type ResponseSpec, parseTokenResponse } from '../../src/oauth/token-response.js'
-import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
-import { compileProviderEntry } from '../../src/providers/provider-config.js'
 import { endpointsOf } from '../../src/providers/compile-provider.js'
+import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
+import type {
+  DocumentedTokenResponse,
+  ProviderDefinition,
+  ProviderExamples,
+  ProviderSetting,
+  UserInfoDefinition,
+} from '../../src/providers/define-provider.js'
+import { compileProviderEntry } from '../../src/providers/provider-config.js'
 
 const PROVIDERS_DIR = new URL('../../src/providers/', import.meta.url)
 /** Files in src/providers that are not provider definitions. */
@@ -53,18 +59,46 @@ const PROVIDER_FIELDS = {
   returnsGrantedScopes: true,
   notes: true,
 } as const satisfies Record<keyof ProviderDefinition, true>
-const USER_INFO_FIELDS = { endpoint: true, method: true, body: true, headers: true, accountId: true, accountLabel: true, map: true, triggers: true } as const satisfies Record<
-  keyof UserInfoDefinition,
+const USER_INFO_FIELDS = {
+  endpoint: true,
+  method: true,
+  body: true,
+  headers: true,
+  accountId: true,
+  accountLabel: true,
+  map: true,
+  triggers: true,
+} as const satisfies Record<keyof UserInfoDefinition, true>
+const SETTING_FIELDS = { description: true, example: true, pattern: true, default: true } as const satisfies Record<
+  keyof ProviderSetting,
   true
 >
-const SETTING_FIELDS = { description: true, example: true, pattern: true, default: true } as const satisfies Record<keyof ProviderSetting, true>
-const REVOCATION_FIELDS = { prefer: true, tokenParam: true, method: true, body: true, headers: true, clientAuth: true } as const satisfies Record<
-  keyof NonNullable<ProviderDefinition['revocation']>,
+const REVOCATION_FIELDS = {
+  prefer: true,
+  tokenParam: true,
+  method: true,
+  body: true,
+  headers: true,
+  clientAuth: true,
+} as const satisfies Record<keyof NonNullable<ProviderDefinition['revocation']>, true>
+const TOKEN_RESPONSE_FIELDS = { format: true, map: true, keep: true } as const satisfies Record<
+  keyof NonNullable<ProviderDefinition['tokenResponse']>,
   true
 >
-const TOKEN_RESPONSE_FIELDS = { format: true, map: true, keep: true } as const satisfies Record<keyof NonNullable<ProviderDefinition['tokenResponse']>, true>
-const REFRESH_RESPONSE_FIELDS = { format: true, map: true } as const satisfies Record<keyof NonNullable<ProviderDefinition['refreshResponse']>, true>
-const TOKEN_FIELDS = new Set(['access_token', 'refresh_token', 'expires_in', 'expires_at', 'refresh_token_expires_in', 'scope', 'token_type', 'id_token'])
+const REFRESH_RESPONSE_FIELDS = { format: true, map: true } as const satisfies Record<
+  keyof NonNullable<ProviderDefinition['refreshResponse']>,
+  true
+>
+const TOKEN_FIELDS = new Set([
+  'access_token',
+  'refresh_token',
+  'expires_in',
+  'expires_at',
+  'refresh_token_expires_in',
+  'scope',
+  'token_type',
+  'id_token',
+])
 
 const REDIRECT_URI = 'https://latchkey.example.com/oauth/callback'
 const VERIFIER = 'v'.repeat(43)
@@ -78,7 +112,13 @@ const compile = (def: ProviderDefinition, settings: Record<string, string> = exa
   )
 const sampleScopes = (def: ProviderDefinition) => (def.defaultScopes && def.defaultScopes.length > 0 ? [...def.defaultScopes] : ['a', 'b'])
 async function sampleUrl(p: ConfiguredProvider, scopes = sampleScopes(p.def)): Promise<URL> {
-  return buildAuthorizationUrl(p, { redirectUri: REDIRECT_URI, state: 'st4te', scopes, existingScopes: [], codeVerifier: usesPkce(p) ? VERIFIER : undefined })
+  return buildAuthorizationUrl(p, {
+    redirectUri: REDIRECT_URI,
+    state: 'st4te',
+    scopes,
+    existingScopes: [],
+    codeVerifier: usesPkce(p) ? VERIFIER : undefined,
+  })
 }
 const unknownKeys = (obj: object | undefined, known: Record<string, true>) => Object.keys(obj ?? {}).filter((k) => !(k in known))
 
@@ -88,7 +128,9 @@ it('the catalog has at least the providers the core was designed around', () => 
 
 it('every provider file in src/providers is in the catalog (run `npm run providers:catalog` after adding one)', () => {
   const files = readdirSync(PROVIDERS_DIR).filter((f) => f.endsWith('.ts') && !NOT_PROVIDERS.has(f))
-  const missing = files.filter((f) => /export const \w+ = defineProvider\(/.test(readFileSync(new URL(f, PROVIDERS_DIR), 'utf8'))).filter((f) => !catalog[f.slice(0, -3)])
+  const missing = files
+    .filter((f) => /export const \w+ = defineProvider\(/.test(readFileSync(new URL(f, PROVIDERS_DIR), 'utf8')))
+    .filter((f) => !catalog[f.slice(0, -3)])
   expect(missing).toEqual([])
 })
 
@@ -102,7 +144,10 @@ it('counts the example answers not yet checked against their documentation, as t
   const unverified: string[] = []
   for (const [key] of entries) {
     const { examples } = (await import(`../../src/providers/${key}.ts`)) as { examples: ProviderExamples }
-    for (const [what, answer] of [['token', examples.tokenResponse], ['refresh', examples.refreshResponse]] as const) {
+    for (const [what, answer] of [
+      ['token', examples.tokenResponse],
+      ['refresh', examples.refreshResponse],
+    ] as const) {
       if (answer === undefined) continue
       total++
       if (answer.basis === 'unverified') unverified.push(`${key} ${what}`)
@@ -137,7 +182,8 @@ const SECRET_KEY = /^(access_token|refresh_token|id_token|token|code|accessToken
 function realLookingSecrets(value: unknown, path = '$', key = ''): string[] {
   if (typeof value === 'string') return SECRET_KEY.test(key) && !/fake/i.test(value) ? [path] : []
   if (Array.isArray(value)) return value.flatMap((v, i) => realLookingSecrets(v, `${path}[${i}]`, key))
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => realLookingSecrets(v, `${path}.${k}`, k))
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => realLookingSecrets(v, `${path}.${k}`, k))
   return []
 }
 
@@ -152,7 +198,8 @@ describe.each(entries)('%s', (key, def) => {
     expect(examples!.source).toMatch(/^https:\/\//)
     await checkDocumented(examples!.tokenResponse, def.tokenResponse, 'token response')
     // The refresh answer is read with refreshResponse when the file declares one (Slack), else tokenResponse.
-    if (examples!.refreshResponse) await checkDocumented(examples!.refreshResponse, def.refreshResponse ?? def.tokenResponse, 'refresh response')
+    if (examples!.refreshResponse)
+      await checkDocumented(examples!.refreshResponse, def.refreshResponse ?? def.tokenResponse, 'refresh response')
     expect(realLookingSecrets(examples)).toEqual([])
   })
 
@@ -171,7 +218,8 @@ describe.each(entries)('%s', (key, def) => {
     expect(unknownKeys(def.refreshResponse, REFRESH_RESPONSE_FIELDS), 'refreshResponse').toEqual([])
     expect(unknownKeys(def.userInfo?.triggers, { onTokenGrant: true, onTokenRefresh: true }), 'userInfo.triggers').toEqual([])
     for (const [name, s] of Object.entries(def.settings ?? {})) expect(unknownKeys(s, SETTING_FIELDS), `settings.${name}`).toEqual([])
-    for (const field of [...Object.keys(def.tokenResponse?.map ?? {}), ...Object.keys(def.refreshResponse?.map ?? {})]) expect(TOKEN_FIELDS.has(field), field).toBe(true)
+    for (const field of [...Object.keys(def.tokenResponse?.map ?? {}), ...Object.keys(def.refreshResponse?.map ?? {})])
+      expect(TOKEN_FIELDS.has(field), field).toBe(true)
     expect(def.displayName.trim()).not.toBe('')
   })
 
@@ -211,13 +259,20 @@ describe.each(entries)('%s', (key, def) => {
         for (const p of placeholdersIn(v)) expect(allowed, `${where}.${k}: {{${p}}}`).toContain(p)
       }
     }
-    check('authorizationParams', def.authorizationParams as Record<string, string>, ['client_id', 'redirect_uri', 'scopes', 'existing_scopes', 'state'])
+    check('authorizationParams', def.authorizationParams as Record<string, string>, [
+      'client_id',
+      'redirect_uri',
+      'scopes',
+      'existing_scopes',
+      'state',
+    ])
     check('tokenRequestParams', def.tokenRequestParams, ['client_id', 'client_secret', 'redirect_uri', 'scopes', 'existing_scopes'])
     check('refreshRequestParams', def.refreshRequestParams, ['client_id', 'client_secret', 'refresh_token', 'scopes'])
     check('tokenRequestHeaders', def.tokenRequestHeaders, ['client_id'])
     check('userInfo.headers', def.userInfo?.headers, ['client_id'])
     check('revocation.headers', def.revocation?.headers, [])
-    for (const [field, url] of endpointsOf(def)) for (const p of placeholdersIn(url)) expect(['client_id'], `${field}: {{${p}}}`).toContain(p)
+    for (const [field, url] of endpointsOf(def))
+      for (const p of placeholdersIn(url)) expect(['client_id'], `${field}: {{${p}}}`).toContain(p)
   })
 
   it('has settings whose patterns accept the example and reject anything that could leave the host', () => {
@@ -226,11 +281,28 @@ describe.each(entries)('%s', (key, def) => {
       expect(s.description.trim(), name).not.toBe('')
       expect(pattern.test(s.example), `${name}: example ${s.example}`).toBe(true)
       if (s.default !== undefined) expect(pattern.test(s.default), `${name}: default ${s.default}`).toBe(true)
-      const bad = ['', ' ', `${s.example}/x`, `x/${s.example}`, `evil.com/${s.example}`, `${s.example}@evil.com`, `user@${s.example}`, `${s.example}?x=1`, `${s.example}#x`, `${s.example} x`, `x ${s.example}`, `${s.example}\nx`, `${s.example}:1@evil.com`, `${s.example}\\evil.com`]
+      const bad = [
+        '',
+        ' ',
+        `${s.example}/x`,
+        `x/${s.example}`,
+        `evil.com/${s.example}`,
+        `${s.example}@evil.com`,
+        `user@${s.example}`,
+        `${s.example}?x=1`,
+        `${s.example}#x`,
+        `${s.example} x`,
+        `x ${s.example}`,
+        `${s.example}\nx`,
+        `${s.example}:1@evil.com`,
+        `${s.example}\\evil.com`,
+      ]
       for (const value of bad) {
         expect(pattern.test(value), `${name} must reject ${JSON.stringify(value)}`).toBe(false)
         // And the real path refuses it: compiling the entry fails naming the setting.
-        expect(() => compile(def, { ...examples(def), [name]: value }), `${name}=${JSON.stringify(value)}`).toThrow(new RegExp(`settings\\.${name}`))
+        expect(() => compile(def, { ...examples(def), [name]: value }), `${name}=${JSON.stringify(value)}`).toThrow(
+          new RegExp(`settings\\.${name}`),
+        )
       }
     }
   })
@@ -290,7 +362,8 @@ describe.each(entries)('%s', (key, def) => {
     const scopeParam = def.scopeParam ?? 'scope'
     if (declared[scopeParam] === undefined) expect(q.get(scopeParam), scopeParam).toBe(scopes.join(def.scopeDelimiter))
     if (scopeParam !== 'scope' && !('scope' in declared)) expect(q.has('scope'), 'no `scope` when scopes go elsewhere').toBe(false)
-    for (const name of ['response_type', 'client_id', 'redirect_uri', 'state', scopeParam]) expect(q.getAll(name).length, name).toBeLessThanOrEqual(1)
+    for (const name of ['response_type', 'client_id', 'redirect_uri', 'state', scopeParam])
+      expect(q.getAll(name).length, name).toBeLessThanOrEqual(1)
     if (def.pkce === 'unsupported') {
       expect(q.has('code_challenge')).toBe(false)
       expect(q.has('code_challenge_method')).toBe(false)
@@ -298,7 +371,13 @@ describe.each(entries)('%s', (key, def) => {
       expect(q.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/)
       expect(q.get('code_challenge_method')).toBe('S256')
     }
-    const values: Record<string, string> = { client_id: 'cid', redirect_uri: REDIRECT_URI, scopes: scopes.join(def.scopeDelimiter), existing_scopes: '', state: 'st4te' }
+    const values: Record<string, string> = {
+      client_id: 'cid',
+      redirect_uri: REDIRECT_URI,
+      scopes: scopes.join(def.scopeDelimiter),
+      existing_scopes: '',
+      state: 'st4te',
+    }
     for (const [name, value] of Object.entries(declared)) {
       if (value === null) expect(q.has(name), `${name} is dropped`).toBe(false)
       else expect(q.get(name), name).toBe(value.replace(/\{\{\s*([a-z_]+)\s*\}\}/g, (_, k: string) => values[k]!).trim())
@@ -343,7 +422,13 @@ const documented: Documented[] = [
     delimiter: ' ',
     defaultScopesInclude: ['offline_access'],
   },
-  { id: 'slack', source: 'https://api.slack.com/authentication/oauth-v2', scopeParam: 'user_scope', delimiter: ',', params: { scope: null } },
+  {
+    id: 'slack',
+    source: 'https://api.slack.com/authentication/oauth-v2',
+    scopeParam: 'user_scope',
+    delimiter: ',',
+    params: { scope: null },
+  },
   { id: 'notion', source: 'https://developers.notion.com/docs/authorization', params: { owner: 'user' } },
   {
     id: 'x',
@@ -352,20 +437,40 @@ const documented: Documented[] = [
     delimiter: ' ',
     defaultScopesInclude: ['offline.access'],
   },
-  { id: 'microsoft', source: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow', delimiter: ' ', defaultScopesInclude: ['offline_access'] },
+  {
+    id: 'microsoft',
+    source: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
+    delimiter: ' ',
+    defaultScopesInclude: ['offline_access'],
+  },
   { id: 'github', source: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps', delimiter: ' ' },
   { id: 'strava', source: 'https://developers.strava.com/docs/authentication/', delimiter: ',' },
   { id: 'todoist', source: 'https://developer.todoist.com/api/v1/#tag/Authorization/OAuth', delimiter: ',' },
   { id: 'linear', source: 'https://linear.app/developers/oauth-2-0-authentication', delimiter: ',' },
-  { id: 'zoho', source: 'https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html', params: { access_type: 'offline' }, delimiter: ',' },
+  {
+    id: 'zoho',
+    source: 'https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html',
+    params: { access_type: 'offline' },
+    delimiter: ',',
+  },
   { id: 'airtable', source: 'https://airtable.com/developers/web/api/oauth-reference', pkceRequired: true, delimiter: ' ' },
-  { id: 'xero', source: 'https://developer.xero.com/documentation/guides/oauth2/auth-flow/', delimiter: ' ', defaultScopesInclude: ['offline_access'] },
+  {
+    id: 'xero',
+    source: 'https://developer.xero.com/documentation/guides/oauth2/auth-flow/',
+    delimiter: ' ',
+    defaultScopesInclude: ['offline_access'],
+  },
   { id: 'twitch', source: 'https://dev.twitch.tv/docs/authentication/getting-tokens-oauth/#authorization-code-grant-flow', delimiter: ' ' },
   { id: 'hubspot', source: 'https://developers.hubspot.com/docs/api/oauth-quickstart-guide', delimiter: ' ' },
   { id: 'linkedin', source: 'https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow', delimiter: ' ' },
   { id: 'spotify', source: 'https://developer.spotify.com/documentation/web-api/tutorials/code-flow', delimiter: ' ' },
   { id: 'discord', source: 'https://discord.com/developers/docs/topics/oauth2#authorization-code-grant', delimiter: ' ' },
-  { id: 'salesforce', source: 'https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_web_server_flow.htm', delimiter: ' ', defaultScopesInclude: ['refresh_token'] },
+  {
+    id: 'salesforce',
+    source: 'https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_web_server_flow.htm',
+    delimiter: ' ',
+    defaultScopesInclude: ['refresh_token'],
+  },
 ]
 
 describe('authorization URLs match each provider’s documentation', () => {

@@ -3,11 +3,12 @@
  * (only its endpoint origins pointed at a local replica, see ./replicas.ts), and a scripted browser.
  * Each replica refuses what the real provider documents it refuses and records every call.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+
 import { Latchkey } from '@latchkey/client'
+import { afterEach, describe, expect, it } from 'vitest'
 import { catalog } from '../../src/providers/catalog.js'
-import type { ProviderDefinition } from '../../src/providers/define-provider.js'
 import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
+import type { ProviderDefinition } from '../../src/providers/define-provider.js'
 import { compileProviderEntry } from '../../src/providers/provider-config.js'
 import type { ConnectionRow } from '../../src/storage/store.js'
 import { TestBrowser } from '../helpers/browser.js'
@@ -37,7 +38,10 @@ const compileCtx = { catalog, allowInsecureLoopback: true, source: 'config', whe
 /** Starts Latchkey and the replica, and registers the catalog entry `id` pointed at the replica. */
 async function setup(id: string, make: (def: ProviderDefinition) => Promise<R.Replica>): Promise<Setup> {
   const def = catalog[id]!
-  const compiled = compileProviderEntry({ id, provider_id: id, client_id: R.CLIENT_ID, client_secret: R.CLIENT_SECRET, settings: examples(def) }, compileCtx)
+  const compiled = compileProviderEntry(
+    { id, provider_id: id, client_id: R.CLIENT_ID, client_secret: R.CLIENT_SECRET, settings: examples(def) },
+    compileCtx,
+  )
   return register(id, compiled, await make(compiled.def))
 }
 
@@ -46,7 +50,14 @@ async function register(id: string, compiled: ConfiguredProvider, r: R.Replica):
   h = await startHarness()
   const provider = R.pointAt(compiled, r.origin)
   // Every quirk field is kept; only the endpoint origins changed.
-  expect({ ...provider.def, authorizationEndpoint: '', tokenEndpoint: '', refreshEndpoint: '', revocationEndpoint: '', userInfo: { ...provider.def.userInfo, endpoint: '' } }).toEqual({
+  expect({
+    ...provider.def,
+    authorizationEndpoint: '',
+    tokenEndpoint: '',
+    refreshEndpoint: '',
+    revocationEndpoint: '',
+    userInfo: { ...provider.def.userInfo, endpoint: '' },
+  }).toEqual({
     ...compiled.def,
     authorizationEndpoint: '',
     tokenEndpoint: '',
@@ -80,7 +91,11 @@ async function connected(s: Setup, scopes: string[]): Promise<{ token: string; c
 async function stored(s: Setup, id: string) {
   const c = (await s.h.latchkey.store.getConnectionById(id))!
   const open = (field: 'access_token' | 'refresh_token', v: string) => s.h.latchkey.ctx.vault.open({ table: 'connections', id, field }, v)
-  return { row: c, access: open('access_token', c.access_token_enc), refresh: c.refresh_token_enc ? open('refresh_token', c.refresh_token_enc) : undefined }
+  return {
+    row: c,
+    access: open('access_token', c.access_token_enc),
+    refresh: c.refresh_token_enc ? open('refresh_token', c.refresh_token_enc) : undefined,
+  }
 }
 
 /** Makes the stored access token expired, then asks for a token again: Latchkey must refresh. */
@@ -108,7 +123,8 @@ function expectFailedCleanly(result: Awaited<ReturnType<typeof connect>>, provid
 /** What the generic replicas put where the entry says: kept token-response fields, the account id, an expiry. */
 function expectEntryFieldsRead(def: ProviderDefinition, connection: ConnectionRow): void {
   const simple = (expr: string | undefined) => /^\$(\.[A-Za-z0-9_]+)+$/.test(expr ?? '')
-  for (const [k, expr] of Object.entries(def.tokenResponse?.keep ?? {})) if (simple(expr)) expect(connection.user_info?.[k], `kept ${k}`).toBe(`${k}-value`)
+  for (const [k, expr] of Object.entries(def.tokenResponse?.keep ?? {}))
+    if (simple(expr)) expect(connection.user_info?.[k], `kept ${k}`).toBe(`${k}-value`)
   if (simple(def.userInfo?.accountId)) expect(connection.account_id).toBe('acct-42')
   expect(connection.expires_at).toBeGreaterThan(Date.now() + 60_000)
 }
@@ -147,7 +163,9 @@ describe('(1) GitHub: form answers unless JSON is asked for, errors with HTTP 20
     // Node's fetch always sends a User-Agent; a raw request shows the refusal.
     const { request } = await import('node:http')
     const status = await new Promise<number>((resolve, reject) => {
-      request(`${s.replica.origin}/user`, { headers: { authorization: 'Bearer x' } }, (res) => resolve(res.statusCode!)).on('error', reject).end()
+      request(`${s.replica.origin}/user`, { headers: { authorization: 'Bearer x' } }, (res) => resolve(res.statusCode!))
+        .on('error', reject)
+        .end()
     })
     expect(status).toBe(403)
     s.replica.violations.length = 0
@@ -162,7 +180,10 @@ describe('(1) GitHub: form answers unless JSON is asked for, errors with HTTP 20
     callback.searchParams.set('code', 'wrong-code')
     const page = await browser.request(callback.toString())
     const status = await s.client.auth.status({ id: started.id! })
-    expectFailedCleanly({ started, page, status, connection: await s.h.latchkey.store.getConnection('alice', 'github') }, 'bad_verification_code')
+    expectFailedCleanly(
+      { started, page, status, connection: await s.h.latchkey.store.getConnection('alice', 'github') },
+      'bad_verification_code',
+    )
     expect(s.replica.callsTo('POST', '/login/oauth/access_token')).toHaveLength(1)
     expect(s.replica.violations).toEqual([])
   })
@@ -251,7 +272,10 @@ describe('(2) Slack: user token under authed_user, ok:false with HTTP 200, top-l
   })
 })
 
-const commaId = first(['linear', 'strava', 'todoist'], (d) => d.scopeDelimiter === ',' && d.tokenEndpointAuthMethod === 'client_secret_post')
+const commaId = first(
+  ['linear', 'strava', 'todoist'],
+  (d) => d.scopeDelimiter === ',' && d.tokenEndpointAuthMethod === 'client_secret_post',
+)
 describe.skipIf(!commaId)(`(3) comma-separated scopes and client_secret_post (${commaId})`, () => {
   it('sends comma-separated scopes, credentials in the body, and reads a comma scope echo', async () => {
     const s = await setup(commaId!, R.commaScopeReplica)
@@ -328,7 +352,12 @@ describe('(5) JSON-only token endpoint (415 for a form body)', () => {
           pkce: { enabled: true, code_challenge_method: 'S256' },
           authorize_request: {
             endpoint: `${placeholder}/oauth/authorize`,
-            params: { response_type: 'code', client_id: '{{client_id}}', redirect_uri: '{{redirect_uri}}', scope: '{{scopes}} {{existing_scopes}}' },
+            params: {
+              response_type: 'code',
+              client_id: '{{client_id}}',
+              redirect_uri: '{{redirect_uri}}',
+              scope: '{{scopes}} {{existing_scopes}}',
+            },
           },
           token_request: {
             endpoint: `${placeholder}/oauth/token`,
@@ -360,9 +389,15 @@ describe('(5) JSON-only token endpoint (415 for a form body)', () => {
   })
 
   it('(replica) refuses a form body with 415', async () => {
-    const compiled = compileProviderEntry({ id: 'github', provider_id: 'github', client_id: R.CLIENT_ID, client_secret: R.CLIENT_SECRET }, compileCtx)
+    const compiled = compileProviderEntry(
+      { id: 'github', provider_id: 'github', client_id: R.CLIENT_ID, client_secret: R.CLIENT_SECRET },
+      compileCtx,
+    )
     replica = await R.jsonOnlyReplica(compiled.def)
-    const r = await fetch(`${replica.origin}/login/oauth/access_token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }) })
+    const r = await fetch(`${replica.origin}/login/oauth/access_token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x' }),
+    })
     expect(r.status).toBe(415)
     expect(replica.violations).toHaveLength(1)
   })

@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, expect, it } from 'vitest'
 import { providerTemplate } from '../../scripts/new-provider.js'
-import type { ProviderDefinition, ProviderExamples } from '../../src/providers/define-provider.js'
 import { parseTokenResponse } from '../../src/oauth/token-response.js'
+import type { ProviderDefinition, ProviderExamples } from '../../src/providers/define-provider.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-new-provider-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -21,7 +21,10 @@ it('scaffolds a provider file that loads, parses its own example, and is marked 
   writeFileSync(join(dir, 'acme.ts'), source)
   const mod = (await import(pathToFileURL(join(dir, 'acme.ts')).href)) as { acme: ProviderDefinition; examples: ProviderExamples }
   expect(mod.acme).toMatchObject({ id: 'acme', displayName: "Acme's Cloud" })
-  const tokens = await parseTokenResponse(new Response(JSON.stringify(mod.examples.tokenResponse.body), { headers: { 'content-type': 'application/json' } }), mod.acme.tokenResponse)
+  const tokens = await parseTokenResponse(
+    new Response(JSON.stringify(mod.examples.tokenResponse.body), { headers: { 'content-type': 'application/json' } }),
+    mod.acme.tokenResponse,
+  )
   expect(tokens.accessToken).toBe(mod.examples.tokenResponse.expect.accessToken)
   expect(source).toMatch(/^export const acme = defineProvider\(/m)
   expect(source).toContain('TODO')

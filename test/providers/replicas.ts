@@ -14,10 +14,10 @@
  *   `rotatingRefreshReplica`, `staticRefreshReplica`: RFC 6749 servers with one documented twist each.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type IncomingHttpHeaders, createServer } from 'node:http'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import type { ProviderDefinition } from '../../src/providers/define-provider.js'
 import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
+import type { ProviderDefinition } from '../../src/providers/define-provider.js'
 
 export const CLIENT_ID = 'replica-client'
 export const CLIENT_SECRET = `replica-secret-${randomBytes(8).toString('hex')}`
@@ -56,7 +56,11 @@ class Violation extends Error {
   }
 }
 
-function check(ok: unknown, message: string, response: ReplicaResponse = { status: 400, body: { error: 'invalid_request', error_description: message } }): asserts ok {
+function check(
+  ok: unknown,
+  message: string,
+  response: ReplicaResponse = { status: 400, body: { error: 'invalid_request', error_description: message } },
+): asserts ok {
   if (!ok) throw new Violation(message, response)
 }
 
@@ -113,7 +117,13 @@ async function startReplica(name: string, routes: (state: OAuthState) => Record<
           raw,
           body: parseBody(raw, contentType),
           bearer: /^Bearer (.+)$/i.exec(auth)?.[1],
-          basic: decoded === undefined ? undefined : { id: decodeURIComponent(decoded.split(':')[0]!.replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(decoded.indexOf(':') + 1).replace(/\+/g, ' ')) },
+          basic:
+            decoded === undefined
+              ? undefined
+              : {
+                  id: decodeURIComponent(decoded.split(':')[0]!.replace(/\+/g, ' ')),
+                  secret: decodeURIComponent(decoded.slice(decoded.indexOf(':') + 1).replace(/\+/g, ' ')),
+                },
         }
         calls.push(request)
         let response: ReplicaResponse
@@ -176,7 +186,11 @@ function parseBody(raw: string, contentType: string): Record<string, string> {
 /** The configured provider with every endpoint's origin replaced by the replica's; paths and quirks kept. */
 export function pointAt(p: ConfiguredProvider, origin: string): ConfiguredProvider {
   const swap = (u: string) => u.replace(/^https?:\/\/[^/]+/, origin)
-  const def: ProviderDefinition = { ...p.def, authorizationEndpoint: swap(p.def.authorizationEndpoint), tokenEndpoint: swap(p.def.tokenEndpoint) }
+  const def: ProviderDefinition = {
+    ...p.def,
+    authorizationEndpoint: swap(p.def.authorizationEndpoint),
+    tokenEndpoint: swap(p.def.tokenEndpoint),
+  }
   if (p.def.refreshEndpoint) def.refreshEndpoint = swap(p.def.refreshEndpoint)
   if (p.def.revocationEndpoint) def.revocationEndpoint = swap(p.def.revocationEndpoint)
   if (p.def.userInfo) def.userInfo = { ...p.def.userInfo, endpoint: swap(p.def.userInfo.endpoint) }
@@ -228,7 +242,10 @@ function authorize(state: OAuthState, rules: AuthorizeRules): Route {
     check(stateParam, 'state is missing')
     const scope = q.get(rules.scopeParam) ?? ''
     const wrong = rules.delimiter === ',' ? /\s/ : /,/
-    check(!wrong.test(scope), `${rules.scopeParam} must be ${rules.delimiter === ',' ? 'comma' : 'space'}-separated: ${JSON.stringify(scope)}`)
+    check(
+      !wrong.test(scope),
+      `${rules.scopeParam} must be ${rules.delimiter === ',' ? 'comma' : 'space'}-separated: ${JSON.stringify(scope)}`,
+    )
     if (rules.scopeParam !== 'scope') check(!q.has('scope'), `scopes go in ${rules.scopeParam}, not scope`)
     const challenge = q.get('code_challenge') ?? undefined
     if (rules.pkce) {
@@ -263,9 +280,17 @@ function checkClientAuth(req: ReplicaRequest, method: ClientAuth): void {
     check(req.basic.id === CLIENT_ID && req.basic.secret === CLIENT_SECRET, 'wrong Basic credentials', invalidClient)
     check(!('client_secret' in req.body), 'client_secret must not be in the body', invalidClient)
   } else if (method === 'none') {
-    check(req.body['client_id'] === CLIENT_ID && !('client_secret' in req.body) && !req.basic, 'a public client sends client_id only', invalidClient)
+    check(
+      req.body['client_id'] === CLIENT_ID && !('client_secret' in req.body) && !req.basic,
+      'a public client sends client_id only',
+      invalidClient,
+    )
   } else {
-    check(req.body['client_id'] === CLIENT_ID && req.body['client_secret'] === CLIENT_SECRET, 'client_id and client_secret must be body parameters', invalidClient)
+    check(
+      req.body['client_id'] === CLIENT_ID && req.body['client_secret'] === CLIENT_SECRET,
+      'client_id and client_secret must be body parameters',
+      invalidClient,
+    )
     check(!req.headers.authorization, 'no Authorization header on the token endpoint', invalidClient)
   }
 }
@@ -281,12 +306,21 @@ function redeem(state: OAuthState, req: ReplicaRequest): Grant | undefined {
   state.codes.delete(code)
   check(req.body['redirect_uri'] === grant.redirectUri, `redirect_uri ${req.body['redirect_uri']} differs from the authorization request's`)
   const verifier = req.body['code_verifier']
-  if (grant.challenge) check(verifier && s256(verifier) === grant.challenge, 'code_verifier does not match the code_challenge', { status: 400, body: { error: 'invalid_grant' } })
+  if (grant.challenge)
+    check(verifier && s256(verifier) === grant.challenge, 'code_verifier does not match the code_challenge', {
+      status: 400,
+      body: { error: 'invalid_grant' },
+    })
   else check(verifier === undefined, 'code_verifier sent although no code_challenge was')
   return grant
 }
 
-function issue(state: OAuthState, grant: Grant, prefix: string, withRefresh: boolean): { accessToken: string; refreshToken: string | undefined } {
+function issue(
+  state: OAuthState,
+  grant: Grant,
+  prefix: string,
+  withRefresh: boolean,
+): { accessToken: string; refreshToken: string | undefined } {
   const accessToken = mint(`${prefix}at-`)
   state.accessTokens.set(accessToken, grant)
   if (!withRefresh) return { accessToken, refreshToken: undefined }
@@ -298,9 +332,14 @@ function issue(state: OAuthState, grant: Grant, prefix: string, withRefresh: boo
 function userInfo(state: OAuthState, def: ProviderDefinition, extraChecks?: (req: ReplicaRequest) => void): Route {
   return (req) => {
     extraChecks?.(req)
-    for (const [k, v] of Object.entries(def.userInfo?.headers ?? {})) check(req.headers[k.toLowerCase()] === v.replace('{{client_id}}', CLIENT_ID), `header ${k} is required`)
+    for (const [k, v] of Object.entries(def.userInfo?.headers ?? {}))
+      check(req.headers[k.toLowerCase()] === v.replace('{{client_id}}', CLIENT_ID), `header ${k} is required`)
     // GraphQL identity (Linear): the query as a JSON body.
-    if (def.userInfo?.body) check(req.contentType === 'application/json' && req.raw === JSON.stringify(def.userInfo.body), `expected the JSON body ${JSON.stringify(def.userInfo.body)}`)
+    if (def.userInfo?.body)
+      check(
+        req.contentType === 'application/json' && req.raw === JSON.stringify(def.userInfo.body),
+        `expected the JSON body ${JSON.stringify(def.userInfo.body)}`,
+      )
     if (!req.bearer || !state.accessTokens.has(req.bearer)) return { status: 401, body: { error: 'invalid_token' } }
     const body: Record<string, unknown> = { sub: 'acct-42', id: 'acct-42', email: 'alice@example.com' }
     put(body, def.userInfo?.accountId, 'acct-42')
@@ -323,7 +362,11 @@ function userInfo(state: OAuthState, def: ProviderDefinition, extraChecks?: (req
  */
 export function githubReplica(def: ProviderDefinition): Promise<Replica> {
   return startReplica('github', (state) => ({
-    [`GET ${pathOf(def.authorizationEndpoint)}`]: authorize(state, { scopeParam: 'scope', delimiter: ' ', pkce: def.pkce !== 'unsupported' }),
+    [`GET ${pathOf(def.authorizationEndpoint)}`]: authorize(state, {
+      scopeParam: 'scope',
+      delimiter: ' ',
+      pkce: def.pkce !== 'unsupported',
+    }),
     [`POST ${pathOf(def.tokenEndpoint)}`]: (req) => {
       const json = /application\/json/.test(req.headers.accept ?? '')
       const answer = (body: Record<string, string>): ReplicaResponse => (json ? { status: 200, body } : { status: 200, form: body })
@@ -333,19 +376,30 @@ export function githubReplica(def: ProviderDefinition): Promise<Replica> {
         return answer({
           error: 'bad_verification_code',
           error_description: 'The code passed is incorrect or expired.',
-          error_uri: 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
+          error_uri:
+            'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code',
         })
       }
       const { accessToken } = issue(state, grant, 'gho_', false)
       return answer({ access_token: accessToken, scope: grant.scopes.join(','), token_type: 'bearer' })
     },
     [`GET ${pathOf(def.userInfo!.endpoint)}`]: userInfo(state, def, (req) => {
-      check(req.headers['user-agent'], 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header', { status: 403, body: { message: 'forbidden' } })
+      check(req.headers['user-agent'], 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header', {
+        status: 403,
+        body: { message: 'forbidden' },
+      })
     }),
     [`DELETE ${pathOf(def.revocationEndpoint!)}`]: (req) => {
       const unauthorized = { status: 404, body: { message: 'Not Found' } }
-      check(req.basic?.id === CLIENT_ID && req.basic.secret === CLIENT_SECRET, 'Basic auth with the client id and secret is required', unauthorized)
-      check(req.contentType === 'application/json', `body must be JSON, got ${req.contentType}`, { status: 422, body: { message: 'Problems parsing JSON' } })
+      check(
+        req.basic?.id === CLIENT_ID && req.basic.secret === CLIENT_SECRET,
+        'Basic auth with the client id and secret is required',
+        unauthorized,
+      )
+      check(req.contentType === 'application/json', `body must be JSON, got ${req.contentType}`, {
+        status: 422,
+        body: { message: 'Problems parsing JSON' },
+      })
       const token = req.body['access_token']
       check(token, 'access_token is required in the JSON body', { status: 422, body: { message: 'Invalid request' } })
       if (!state.accessTokens.delete(token)) return { status: 404, body: { message: 'Not Found' } }
@@ -380,7 +434,17 @@ export function slackReplica(def: ProviderDefinition): Promise<Replica> {
         const t = issue(state, grant, 'xoxe.xoxp-1-', true)
         return {
           status: 200,
-          body: { ok: true, app_id: 'A0001', user_id: 'U0001', scope: grant.scopes.join(','), token_type: 'user', access_token: t.accessToken, refresh_token: t.refreshToken, expires_in: 43200, team },
+          body: {
+            ok: true,
+            app_id: 'A0001',
+            user_id: 'U0001',
+            scope: grant.scopes.join(','),
+            token_type: 'user',
+            access_token: t.accessToken,
+            refresh_token: t.refreshToken,
+            expires_in: 43200,
+            team,
+          },
         }
       }
       const grant = redeem(state, req)
@@ -399,13 +463,23 @@ export function slackReplica(def: ProviderDefinition): Promise<Replica> {
           team,
           enterprise: null,
           is_enterprise_install: false,
-          authed_user: { id: 'U0001', scope: grant.scopes.join(','), access_token: user.accessToken, token_type: 'user', refresh_token: user.refreshToken, expires_in: 43200 },
+          authed_user: {
+            id: 'U0001',
+            scope: grant.scopes.join(','),
+            access_token: user.accessToken,
+            token_type: 'user',
+            refresh_token: user.refreshToken,
+            expires_in: 43200,
+          },
         },
       }
     },
     [`POST ${pathOf(def.userInfo!.endpoint)}`]: (req) => {
       if (!req.bearer || !state.accessTokens.has(req.bearer)) return { status: 200, body: { ok: false, error: 'invalid_auth' } }
-      return { status: 200, body: { ok: true, url: 'https://acme.slack.com/', team: team.name, user: 'alice', team_id: team.id, user_id: 'U0001' } }
+      return {
+        status: 200,
+        body: { ok: true, url: 'https://acme.slack.com/', team: team.name, user: 'alice', team_id: team.id, user_id: 'U0001' },
+      }
     },
     [`POST ${pathOf(def.revocationEndpoint!)}`]: (req) => {
       check(req.bearer, 'auth.revoke takes the token as bearer', { status: 200, body: { ok: false, error: 'not_authed' } })
@@ -450,7 +524,8 @@ function standardReplica(def: ProviderDefinition, rules: StandardRules): Promise
     put(body, map.access_token ?? '$.access_token', t.accessToken)
     put(body, map.token_type ?? '$.token_type', 'Bearer')
     // Square sends an absolute `expires_at` instead of `expires_in`.
-    if (rules.expiresIn !== undefined && map.expires_at) put(body, map.expires_at, new Date(Date.now() + rules.expiresIn * 1000).toISOString())
+    if (rules.expiresIn !== undefined && map.expires_at)
+      put(body, map.expires_at, new Date(Date.now() + rules.expiresIn * 1000).toISOString())
     else if (rules.expiresIn !== undefined) put(body, map.expires_in ?? '$.expires_in', rules.expiresIn)
     if (rules.scopeEcho !== 'none') put(body, map.scope ?? '$.scope', grant.scopes.join(rules.scopeEcho))
     if (t.refreshToken !== undefined) {
@@ -460,12 +535,19 @@ function standardReplica(def: ProviderDefinition, rules: StandardRules): Promise
     // Fields the entry keeps for the app (Salesforce `instance_url`, Square `merchant_id`).
     for (const [k, expr] of Object.entries(def.tokenResponse?.keep ?? {})) if (!(k in body)) put(body, expr, `${k}-value`)
     const format = (refresh ? (def.refreshResponse ?? def.tokenResponse) : def.tokenResponse)?.format
-    return format === 'form' ? { status: 200, form: Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)])) } : { status: 200, body }
+    return format === 'form'
+      ? { status: 200, form: Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)])) }
+      : { status: 200, body }
   }
   const withRefreshToken = (grant: Grant) => def.refreshTokens !== 'none' && grant.offline
   const token: (state: OAuthState) => Route = (state) => async (req) => {
-    if (rules.body === 'json') check(req.contentType === 'application/json', `the token endpoint only takes application/json, got ${req.contentType}`, { status: 415, body: { error: 'unsupported_media_type' } })
-    if (rules.body === 'form') check(req.contentType === 'application/x-www-form-urlencoded', `the token endpoint only takes a form body, got ${req.contentType}`)
+    if (rules.body === 'json')
+      check(req.contentType === 'application/json', `the token endpoint only takes application/json, got ${req.contentType}`, {
+        status: 415,
+        body: { error: 'unsupported_media_type' },
+      })
+    if (rules.body === 'form')
+      check(req.contentType === 'application/x-www-form-urlencoded', `the token endpoint only takes a form body, got ${req.contentType}`)
     checkClientAuth(req, rules.clientAuth)
     const grantType = req.body['grant_type']
     if (grantType === 'authorization_code') {
@@ -483,9 +565,16 @@ function standardReplica(def: ProviderDefinition, rules: StandardRules): Promise
   /** RFC 7009 or the entry's variant: the token as a body parameter (or the bearer); revoking a refresh token ends the grant. */
   const revoke: (state: OAuthState) => Route = (state) => (req) => {
     const invalidClient = { status: 401, body: { error: 'invalid_client' } }
-    if (rules.revokeAuth === 'bearer_access_token') check(req.bearer && state.accessTokens.has(req.bearer), 'revocation takes the access token as bearer', invalidClient)
-    else if (rules.revokeAuth === 'client_secret_basic') check(req.basic?.id === CLIENT_ID && req.basic.secret === CLIENT_SECRET, 'revocation requires HTTP Basic client authentication', invalidClient)
-    else if (rules.revokeAuth === 'client_secret_post') check(req.body['client_secret'] === CLIENT_SECRET, 'revocation requires client_id and client_secret in the body', invalidClient)
+    if (rules.revokeAuth === 'bearer_access_token')
+      check(req.bearer && state.accessTokens.has(req.bearer), 'revocation takes the access token as bearer', invalidClient)
+    else if (rules.revokeAuth === 'client_secret_basic')
+      check(
+        req.basic?.id === CLIENT_ID && req.basic.secret === CLIENT_SECRET,
+        'revocation requires HTTP Basic client authentication',
+        invalidClient,
+      )
+    else if (rules.revokeAuth === 'client_secret_post')
+      check(req.body['client_secret'] === CLIENT_SECRET, 'revocation requires client_id and client_secret in the body', invalidClient)
     for (const [k, v] of Object.entries(def.revocation?.headers ?? {})) check(req.headers[k.toLowerCase()] === v, `header ${k} is required`)
     const token = req.body[def.revocation?.tokenParam ?? 'token'] ?? req.bearer ?? ''
     const grant = state.refreshTokens.get(token) ?? state.accessTokens.get(token)
@@ -496,11 +585,18 @@ function standardReplica(def: ProviderDefinition, rules: StandardRules): Promise
   return startReplica(rules.name, (state) => {
     const callbackParams = Object.fromEntries((def.keepCallbackParams ?? []).map((k) => [k, `${k}-value`]))
     const routes: Record<string, Route> = {
-      [`GET ${pathOf(def.authorizationEndpoint)}`]: authorize(state, { scopeParam: def.scopeParam ?? 'scope', delimiter, pkce: def.pkce !== 'unsupported', callbackParams, ...rules.authorize }),
+      [`GET ${pathOf(def.authorizationEndpoint)}`]: authorize(state, {
+        scopeParam: def.scopeParam ?? 'scope',
+        delimiter,
+        pkce: def.pkce !== 'unsupported',
+        callbackParams,
+        ...rules.authorize,
+      }),
       [`POST ${pathOf(def.tokenEndpoint)}`]: token(state),
     }
     if (def.refreshEndpoint) routes[`POST ${pathOf(def.refreshEndpoint)}`] = token(state)
-    if (def.userInfo) routes[`${def.userInfo.body ? 'POST' : (def.userInfo.method ?? 'GET')} ${pathOf(def.userInfo.endpoint)}`] = userInfo(state, def)
+    if (def.userInfo)
+      routes[`${def.userInfo.body ? 'POST' : (def.userInfo.method ?? 'GET')} ${pathOf(def.userInfo.endpoint)}`] = userInfo(state, def)
     if (def.revocationEndpoint) routes[`${def.revocation?.method ?? 'POST'} ${pathOf(def.revocationEndpoint)}`] = revoke(state)
     return routes
   })
@@ -508,7 +604,15 @@ function standardReplica(def: ProviderDefinition, rules: StandardRules): Promise
 
 /** Comma-separated scopes and client_secret_post only (Linear, Strava, Todoist). */
 export function commaScopeReplica(def: ProviderDefinition): Promise<Replica> {
-  return standardReplica(def, { name: `${def.id}-comma`, clientAuth: 'client_secret_post', body: 'form', delimiter: ',', scopeEcho: ',', expiresIn: 3600, refresh: 'rotating' })
+  return standardReplica(def, {
+    name: `${def.id}-comma`,
+    clientAuth: 'client_secret_post',
+    body: 'form',
+    delimiter: ',',
+    scopeEcho: ',',
+    expiresIn: 3600,
+    refresh: 'rotating',
+  })
 }
 
 /** The token endpoint refuses client credentials in the body and requires HTTP Basic (Notion, Reddit, Zoom, QuickBooks). */
@@ -550,7 +654,12 @@ export function noExpiryReplica(def: ProviderDefinition, origin = 'https://acme.
     scopeEcho: ' ',
     expiresIn: undefined,
     refresh: 'static',
-    extra: { instance_url: origin, id: `${origin}/id/00D000000000001/005000000000001`, issued_at: String(Date.now()), signature: 'c2lnbmF0dXJl' },
+    extra: {
+      instance_url: origin,
+      id: `${origin}/id/00D000000000001/005000000000001`,
+      issued_at: String(Date.now()),
+      signature: 'c2lnbmF0dXJl',
+    },
   })
 }
 

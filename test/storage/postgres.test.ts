@@ -10,8 +10,8 @@ import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
 import type { StoreEvent } from '../../src/storage/store.js'
-import { type TestDatabase, createTestDatabase, describePostgres } from '../helpers/postgres.js'
-import { T0, describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, within } from './store.conformance.js'
+import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
+import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
 
 const TABLES = ['api_keys', 'flows', 'connections', 'providers', 'audit_log', 'latchkey_meta'] as const
 
@@ -102,7 +102,9 @@ describePostgres('PostgreSQL store', () => {
         latencies.push((await within(arrived, 5000, `event ${id} reaching the other instance`)) - sent)
       }
       const rounded = latencies.map((ms) => Math.round(ms * 10) / 10)
-      console.log(`PostgreSQL cross-process wake-up latency (ms): first ${rounded[0]} (opens the publisher connection), then ${rounded.slice(1).join(', ')}`)
+      console.log(
+        `PostgreSQL cross-process wake-up latency (ms): first ${rounded[0]} (opens the publisher connection), then ${rounded.slice(1).join(', ')}`,
+      )
       // The target is well under 100 ms; the bound is loose to keep slow CI machines green.
       for (const ms of latencies) expect(ms).toBeLessThan(1000)
     })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { T0, describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, within } from './store.conformance.js'
+import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
 
 async function openMigrated(url: string): Promise<KyselyStore> {
   const store = openStore({ url })

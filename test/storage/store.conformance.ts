@@ -7,12 +7,21 @@
  * store on an EMPTY database; it is called before every test and the suite closes the store
  * after the test. `cleanup` runs once after the suite.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+
 import { sql } from 'kysely'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { hashState } from '../../src/crypto/state-hash.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
-import { hashState } from '../../src/crypto/state-hash.js'
-import { type ApiKeyRow, type AuditEntry, type ConnectionRow, type FlowRow, OpenFlowLimitError, type ProviderRow, type StoreEvent } from '../../src/storage/store.js'
+import {
+  type ApiKeyRow,
+  type AuditEntry,
+  type ConnectionRow,
+  type FlowRow,
+  OpenFlowLimitError,
+  type ProviderRow,
+  type StoreEvent,
+} from '../../src/storage/store.js'
 
 /** A fixed point in time for stored timestamps; tests never depend on the wall clock for data. */
 export const T0 = 1_700_000_000_000
@@ -26,7 +35,17 @@ function nextId(prefix: string): string {
 
 export function apiKeyRow(over: Partial<ApiKeyRow> = {}): ApiKeyRow {
   const id = over.id ?? nextId('key')
-  return { id, name: `name ${id}`, role: 'runtime', hash: `hash-${id}`, created_at: T0, expires_at: null, revoked_at: null, last_used_at: null, ...over }
+  return {
+    id,
+    name: `name ${id}`,
+    role: 'runtime',
+    hash: `hash-${id}`,
+    created_at: T0,
+    expires_at: null,
+    revoked_at: null,
+    last_used_at: null,
+    ...over,
+  }
 }
 
 export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
@@ -95,7 +114,14 @@ export function connectionRow(over: Partial<NewConnection> = {}): NewConnection 
 
 export function providerRow(over: Partial<ProviderRow> = {}): ProviderRow {
   const id = over.id ?? nextId('prov')
-  return { id, config: JSON.stringify({ id, type: 'oauth2' }), client_secret_enc: `enc:secret:${id}`, created_at: T0, updated_at: T0, ...over }
+  return {
+    id,
+    config: JSON.stringify({ id, type: 'oauth2' }),
+    client_secret_enc: `enc:secret:${id}`,
+    created_at: T0,
+    updated_at: T0,
+    ...over,
+  }
 }
 
 export function auditEntry(over: Partial<AuditEntry> = {}): AuditEntry {
@@ -116,7 +142,9 @@ export function auditEntry(over: Partial<AuditEntry> = {}): AuditEntry {
 export async function seedConnection(store: KyselyStore, over: Partial<NewConnection> = {}): Promise<ConnectionRow> {
   const c = connectionRow(over)
   const { flow } = await store.createOrReuseFlow(flowRow({ user_id: c.user_id, provider_id: c.provider_id, scope_key: `seed ${c.id}` }), T0)
-  return store.completeFlowWithConnection(flow.id, c, (existing) => (existing ? { ...c, id: existing.id, created_at: existing.created_at } : c))
+  return store.completeFlowWithConnection(flow.id, c, (existing) =>
+    existing ? { ...c, id: existing.id, created_at: existing.created_at } : c,
+  )
 }
 
 /** A promise with its resolver, for deterministic orderings between concurrent tasks. */
@@ -240,7 +268,7 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
     // ------------------------------------------------------------------ flows
 
     describe('flows', () => {
-      it('creates a flow and reads it back by id and by the state\'s hash', async () => {
+      it("creates a flow and reads it back by id and by the state's hash", async () => {
         const row = flowRow({ next_uri: 'https://app.example/next', scopes: ['a', 'b c', 'ü'], requested_scopes: [] })
         const r = await store.createOrReuseFlow(row, T0)
         expect(r).toEqual({ flow: row, created: true })
@@ -339,7 +367,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(await store.consumeFlowCallback(open[1]!.id, T0 + 1)).toBe(true)
         expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'e' }), T0, 3)).created).toBe(true)
         const later = T0 + 10 * MINUTE
-        expect((await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'f', expires_at: later + 10 * MINUTE }), later, 3)).created).toBe(true)
+        expect(
+          (await store.createOrReuseFlow(flowRow({ user_id: 'capped', scope_key: 'f', expires_at: later + 10 * MINUTE }), later, 3))
+            .created,
+        ).toBe(true)
       })
 
       it('does not reuse a flow a browser has continued on; that flow keeps working for its browser', async () => {
@@ -393,7 +424,15 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         await store.createOrReuseFlow(row, T0)
         expect(await store.updateFlow(row.id, { grant_enc: 'enc:other', expires_at: T0 + 9 })).toBe(true)
         expect(await store.getFlow(row.id)).toEqual({ ...row, grant_enc: 'enc:other', expires_at: T0 + 9 })
-        expect(await store.updateFlow(row.id, { status: 'failed', error: 'access_denied', error_description: 'no', grant_enc: null, expires_at: T0 + 1 })).toBe(true)
+        expect(
+          await store.updateFlow(row.id, {
+            status: 'failed',
+            error: 'access_denied',
+            error_description: 'no',
+            grant_enc: null,
+            expires_at: T0 + 1,
+          }),
+        ).toBe(true)
         expect(await store.getFlow(row.id)).toEqual({
           ...row,
           status: 'failed',
@@ -407,7 +446,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
       it('never changes a flow once it is completed or failed', async () => {
         const completed = flowRow({ user_id: 'done' })
         await store.createOrReuseFlow(completed, T0)
-        const c = await store.completeFlowWithConnection(completed.id, { user_id: 'done', provider_id: completed.provider_id }, () => connectionRow({ user_id: 'done', provider_id: completed.provider_id }))
+        const c = await store.completeFlowWithConnection(completed.id, { user_id: 'done', provider_id: completed.provider_id }, () =>
+          connectionRow({ user_id: 'done', provider_id: completed.provider_id }),
+        )
         // A late failure (an expiry check, a second callback) must not undo the completion.
         expect(await store.updateFlow(completed.id, { status: 'failed', error: 'expired' })).toBe(false)
         expect(await store.getFlow(completed.id)).toMatchObject({ status: 'completed', connection_id: c.id, error: null })
@@ -481,7 +522,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(stored).toEqual({ ...c, generation: 0 })
         expect(await store.getConnectionById(c.id)).toEqual(stored)
         const done = await store.getFlow(flow.id)
-        expect(done).toMatchObject({ status: 'completed', connection_id: c.id, completed_at: T0 + 9, code_verifier_enc: null, grant_enc: null })
+        expect(done).toMatchObject({
+          status: 'completed',
+          connection_id: c.id,
+          completed_at: T0 + 9,
+          code_verifier_enc: null,
+          grant_enc: null,
+        })
       })
 
       it('hands the existing row to the builder and replaces it under the same id', async () => {
@@ -519,14 +566,21 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         })
         expect(await store.getConnection('alice', 'github')).toEqual(updated)
         expect((await store.listConnections({}, 10, 0)).total).toBe(1)
-        expect(await store.getFlow(flow.id)).toMatchObject({ status: 'completed', connection_id: first.id, code_verifier_enc: null, grant_enc: null })
+        expect(await store.getFlow(flow.id)).toMatchObject({
+          status: 'completed',
+          connection_id: first.id,
+          code_verifier_enc: null,
+          grant_enc: null,
+        })
       })
 
-      it('refuses a builder that changes an existing connection\'s id, writing nothing', async () => {
+      it("refuses a builder that changes an existing connection's id, writing nothing", async () => {
         const first = await seedConnection(store)
         const flow = flowRow({ scope_key: 'other' })
         await store.createOrReuseFlow(flow, T0)
-        await expect(store.completeFlowWithConnection(flow.id, first, () => connectionRow({ id: 'conn-other' }))).rejects.toThrow(/existing id/)
+        await expect(store.completeFlowWithConnection(flow.id, first, () => connectionRow({ id: 'conn-other' }))).rejects.toThrow(
+          /existing id/,
+        )
         expect(await store.getConnectionById(first.id)).toEqual(first)
         expect((await store.getFlow(flow.id))!.status).toBe('pending')
       })
@@ -615,11 +669,22 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const b = await seedConnection(store, { user_id: 'u2', last_used_at: T0 + 50 })
         const events: StoreEvent[] = []
         const unsubscribe = store.subscribe((e) => events.push(e))
-        await store.touchConnections(new Map([[a.id, T0 + 10], [b.id, T0 + 20], ['conn-missing', T0 + 30]]))
+        await store.touchConnections(
+          new Map([
+            [a.id, T0 + 10],
+            [b.id, T0 + 20],
+            ['conn-missing', T0 + 30],
+          ]),
+        )
         expect((await store.getConnectionById(a.id))?.last_used_at).toBe(T0 + 10)
         // An older time flushed late by another process does not set it back.
         expect((await store.getConnectionById(b.id))?.last_used_at).toBe(T0 + 50)
-        await store.touchConnections(new Map([[a.id, T0 + 5], [b.id, T0 + 60]]))
+        await store.touchConnections(
+          new Map([
+            [a.id, T0 + 5],
+            [b.id, T0 + 60],
+          ]),
+        )
         expect(await store.getConnectionById(a.id)).toEqual({ ...a, last_used_at: T0 + 10 })
         expect(await store.getConnectionById(b.id)).toEqual({ ...b, last_used_at: T0 + 60 })
         await store.touchConnections(new Map())
@@ -679,7 +744,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(list[0]).toEqual(overdue)
         expect((await store.listConnectionsToRefresh(before, now, 2)).map((c) => c.id)).toEqual([overdue.id, cooled.id])
         // Once the cooldown has passed, the cooling connection is due as well.
-        expect((await store.listConnectionsToRefresh(before, now + 2 * MINUTE, 100)).map((c) => c.user_id)).toEqual(['overdue', 'cooled', 'cooling', 'due'])
+        expect((await store.listConnectionsToRefresh(before, now + 2 * MINUTE, 100)).map((c) => c.user_id)).toEqual([
+          'overdue',
+          'cooled',
+          'cooling',
+          'due',
+        ])
         expect(due.expires_at).toBe(T0 + 5 * MINUTE)
       })
 
@@ -708,7 +778,12 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         })
         expect(result).toBe('done')
         const stored = await store.getConnectionById(c.id)
-        expect(stored).toMatchObject({ access_token_enc: 'enc:refreshed', last_refresh_at: T0 + 1, last_refresh_error: null, generation: c.generation + 1 })
+        expect(stored).toMatchObject({
+          access_token_enc: 'enc:refreshed',
+          last_refresh_at: T0 + 1,
+          last_refresh_error: null,
+          generation: c.generation + 1,
+        })
         // Non-token writes inside the lock leave the generation alone.
         await store.withRefreshLock(c.id, ({ update }) => update({ last_refresh_error: 'x' }))
         expect((await store.getConnectionById(c.id))?.generation).toBe(c.generation + 1)
@@ -800,7 +875,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           return remove()
         })
         await inside.promise
-        const second = store.withRefreshLock(c.id, async ({ current, update }) => ({ current, wrote: await update({ last_refresh_error: 'late' }) }))
+        const second = store.withRefreshLock(c.id, async ({ current, update }) => ({
+          current,
+          wrote: await update({ last_refresh_error: 'late' }),
+        }))
         await pause(50)
         expect(events.filter((e) => e.channel === 'connection')).toEqual([])
         release.resolve()
@@ -826,7 +904,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           }),
         ).rejects.toBe(boom)
         // The next holder gets in at once (a leaked lease or row lock would make it wait or hang).
-        expect(await within(store.withRefreshLock(c.id, async ({ current }) => current?.id), 5000, 'lock after a failed holder')).toBe(c.id)
+        expect(
+          await within(
+            store.withRefreshLock(c.id, async ({ current }) => current?.id),
+            5000,
+            'lock after a failed holder',
+          ),
+        ).toBe(c.id)
       })
 
       it('does not block holders of other connections', async () => {
@@ -848,7 +932,13 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
       it('is not blocked by a lease left behind by a crashed holder once it expired', async () => {
         const c = await seedConnection(store)
         await store.updateConnection(c.id, { refresh_lease_owner: 'crashed-process', refresh_lease_until: Date.now() - 1 })
-        expect(await within(store.withRefreshLock(c.id, async ({ current }) => current?.id), 5000, 'lock after an expired lease')).toBe(c.id)
+        expect(
+          await within(
+            store.withRefreshLock(c.id, async ({ current }) => current?.id),
+            5000,
+            'lock after an expired lease',
+          ),
+        ).toBe(c.id)
       })
     })
 
@@ -902,7 +992,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
       })
 
       it('appends more than 500 entries in one call', async () => {
-        const entries = Array.from({ length: 1234 }, (_, i) => auditEntry({ id: `bulk-${String(i).padStart(5, '0')}`, at: T0 + i, detail: { i } }))
+        const entries = Array.from({ length: 1234 }, (_, i) =>
+          auditEntry({ id: `bulk-${String(i).padStart(5, '0')}`, at: T0 + i, detail: { i } }),
+        )
         await store.appendAudit(entries)
         const r = await store.listAudit({}, 2000, 0)
         expect(r.total).toBe(1234)
@@ -914,11 +1006,51 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
 
       it('filters, pages and counts', async () => {
         await store.appendAudit([
-          auditEntry({ id: 'a1', at: T0 + 1, user_id: 'u1', provider_id: 'github', connection_id: 'c1', action: 'connection.created', actor: 'k1' }),
-          auditEntry({ id: 'a2', at: T0 + 2, user_id: 'u1', provider_id: 'google', connection_id: 'c2', action: 'connection.refreshed', actor: 'system' }),
-          auditEntry({ id: 'a3', at: T0 + 3, user_id: 'u2', provider_id: 'github', connection_id: 'c3', action: 'connection.refreshed', actor: 'system' }),
-          auditEntry({ id: 'a4', at: T0 + 4, user_id: 'u2', provider_id: 'github', connection_id: 'c3', action: 'connection.deleted', actor: 'k1' }),
-          auditEntry({ id: 'a5', at: T0 + 5, user_id: null, provider_id: null, connection_id: null, action: 'api_key.created', actor: 'k1' }),
+          auditEntry({
+            id: 'a1',
+            at: T0 + 1,
+            user_id: 'u1',
+            provider_id: 'github',
+            connection_id: 'c1',
+            action: 'connection.created',
+            actor: 'k1',
+          }),
+          auditEntry({
+            id: 'a2',
+            at: T0 + 2,
+            user_id: 'u1',
+            provider_id: 'google',
+            connection_id: 'c2',
+            action: 'connection.refreshed',
+            actor: 'system',
+          }),
+          auditEntry({
+            id: 'a3',
+            at: T0 + 3,
+            user_id: 'u2',
+            provider_id: 'github',
+            connection_id: 'c3',
+            action: 'connection.refreshed',
+            actor: 'system',
+          }),
+          auditEntry({
+            id: 'a4',
+            at: T0 + 4,
+            user_id: 'u2',
+            provider_id: 'github',
+            connection_id: 'c3',
+            action: 'connection.deleted',
+            actor: 'k1',
+          }),
+          auditEntry({
+            id: 'a5',
+            at: T0 + 5,
+            user_id: null,
+            provider_id: null,
+            connection_id: null,
+            action: 'api_key.created',
+            actor: 'k1',
+          }),
         ])
         const ids = async (f: Parameters<KyselyStore['listAudit']>[0], limit = 100, offset = 0) => {
           const r = await store.listAudit(f, limit, offset)
@@ -958,7 +1090,9 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
       it('lists every envelope of each table in id order, in batches', async () => {
         const conns: ConnectionRow[] = []
         for (let i = 0; i < 5; i++) {
-          conns.push(await seedConnection(store, { id: `conn-s${i}`, user_id: `user-${i}`, refresh_token_enc: i === 2 ? null : `enc:refresh:${i}` }))
+          conns.push(
+            await seedConnection(store, { id: `conn-s${i}`, user_id: `user-${i}`, refresh_token_enc: i === 2 ? null : `enc:refresh:${i}` }),
+          )
         }
         const seen: string[] = []
         let after = ''
@@ -978,7 +1112,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         const flow = flowRow({ id: 'flow-s1', user_id: 'zed', grant_enc: 'enc:grant' })
         await store.createOrReuseFlow(flow, T0)
         const flows = await store.listSecrets('flows', '', 100)
-        expect(flows).toContainEqual({ id: 'flow-s1', fields: { code_verifier_enc: flow.code_verifier_enc, grant_enc: 'enc:grant', state_enc: flow.state_enc } })
+        expect(flows).toContainEqual({
+          id: 'flow-s1',
+          fields: { code_verifier_enc: flow.code_verifier_enc, grant_enc: 'enc:grant', state_enc: flow.state_enc },
+        })
 
         await store.upsertProvider(providerRow({ id: 'prov-s1' }))
         await store.upsertProvider(providerRow({ id: 'prov-s2', client_secret_enc: null }))
@@ -988,7 +1125,10 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         ])
         expect(await store.listSecrets('providers', 'prov-s1', 100)).toEqual([{ id: 'prov-s2', fields: { client_secret_enc: null } }])
 
-        expect(await store.getSecrets('connections', 'conn-s2')).toEqual({ id: 'conn-s2', fields: { access_token_enc: conns[2]!.access_token_enc, refresh_token_enc: null } })
+        expect(await store.getSecrets('connections', 'conn-s2')).toEqual({
+          id: 'conn-s2',
+          fields: { access_token_enc: conns[2]!.access_token_enc, refresh_token_enc: null },
+        })
         expect(await store.getSecrets('connections', 'conn-missing')).toBeUndefined()
       })
 
@@ -1003,25 +1143,48 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect((await store.getSecrets('connections', c.id))!.fields).toEqual(after)
 
         // Stale `before` (the old envelope): refused, nothing written.
-        expect(await store.replaceSecrets('connections', c.id, before, { access_token_enc: 'enc:v3:access', refresh_token_enc: null })).toBe(false)
+        expect(
+          await store.replaceSecrets('connections', c.id, before, { access_token_enc: 'enc:v3:access', refresh_token_enc: null }),
+        ).toBe(false)
         expect((await store.getSecrets('connections', c.id))!.fields).toEqual(after)
 
         // A refresh rewrote the row between the read and the swap: the refresh wins.
         const read = (await store.getSecrets('connections', c.id))!.fields
         await store.updateConnection(c.id, { access_token_enc: 'enc:refreshed', refresh_token_enc: 'enc:new-refresh' })
-        expect(await store.replaceSecrets('connections', c.id, read, { access_token_enc: 'enc:v3:access', refresh_token_enc: null })).toBe(false)
-        expect((await store.getSecrets('connections', c.id))!.fields).toEqual({ access_token_enc: 'enc:refreshed', refresh_token_enc: 'enc:new-refresh' })
+        expect(await store.replaceSecrets('connections', c.id, read, { access_token_enc: 'enc:v3:access', refresh_token_enc: null })).toBe(
+          false,
+        )
+        expect((await store.getSecrets('connections', c.id))!.fields).toEqual({
+          access_token_enc: 'enc:refreshed',
+          refresh_token_enc: 'enc:new-refresh',
+        })
 
         expect(await store.replaceSecrets('connections', 'conn-missing', read, read)).toBe(false)
 
         // Other tables.
         await store.upsertProvider(providerRow({ id: 'prov-cas' }))
-        expect(await store.replaceSecrets('providers', 'prov-cas', { client_secret_enc: 'wrong' }, { client_secret_enc: 'enc:v2' })).toBe(false)
-        expect(await store.replaceSecrets('providers', 'prov-cas', { client_secret_enc: 'enc:secret:prov-cas' }, { client_secret_enc: 'enc:v2' })).toBe(true)
+        expect(await store.replaceSecrets('providers', 'prov-cas', { client_secret_enc: 'wrong' }, { client_secret_enc: 'enc:v2' })).toBe(
+          false,
+        )
+        expect(
+          await store.replaceSecrets(
+            'providers',
+            'prov-cas',
+            { client_secret_enc: 'enc:secret:prov-cas' },
+            { client_secret_enc: 'enc:v2' },
+          ),
+        ).toBe(true)
         expect((await store.getProvider('prov-cas'))?.client_secret_enc).toBe('enc:v2')
         const flow = flowRow({ grant_enc: null })
         await store.createOrReuseFlow(flow, T0)
-        expect(await store.replaceSecrets('flows', flow.id, { code_verifier_enc: flow.code_verifier_enc, grant_enc: null }, { code_verifier_enc: 'enc:v2', grant_enc: null })).toBe(true)
+        expect(
+          await store.replaceSecrets(
+            'flows',
+            flow.id,
+            { code_verifier_enc: flow.code_verifier_enc, grant_enc: null },
+            { code_verifier_enc: 'enc:v2', grant_enc: null },
+          ),
+        ).toBe(true)
         expect((await store.getFlow(flow.id))?.code_verifier_enc).toBe('enc:v2')
       })
     })
@@ -1105,7 +1268,13 @@ export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: Kysely
         next_uri, status, created_at, expires_at) values ('fl_old', 'old-state', 'bob', 'github', '["repo"]', '["repo"]', 'repo', null, null,
         'http://127.0.0.1/oauth/callback', null, 'pending', ${T0}, ${T0 + 600_000})`.execute(store.db)
       expect((await store.migrate())[0]).toBe('0002-token-issued-at')
-      expect(await store.getConnectionById('cn_old')).toMatchObject({ user_id: 'alice', scopes: ['repo'], expires_at: T0 + 3_600_000, token_issued_at: null, generation: 1 })
+      expect(await store.getConnectionById('cn_old')).toMatchObject({
+        user_id: 'alice',
+        scopes: ['repo'],
+        expires_at: T0 + 3_600_000,
+        token_issued_at: null,
+        generation: 1,
+      })
       const flow = await store.getFlowByStateHash(hashState('old-state'))
       expect(flow).toMatchObject({ id: 'fl_old', state_hash: hashState('old-state'), state_enc: null })
       expect(JSON.stringify(await sql`select * from flows`.execute(store.db))).not.toContain('old-state')

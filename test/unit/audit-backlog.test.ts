@@ -28,7 +28,8 @@ describe('audit backlog while the database refuses writes', () => {
     const audit = new AuditLog(store, createLogger('silent'), { flushMs: 10_000, maxBacklog: 3, metrics })
     await sql`pragma query_only = 1`.execute(store.db)
 
-    for (const c of ['c1', 'c2', 'c3']) audit.record({ actor: 'k', action: 'token.issued', user_id: 'u', provider_id: 'p', connection_id: c })
+    for (const c of ['c1', 'c2', 'c3'])
+      audit.record({ actor: 'k', action: 'token.issued', user_id: 'u', provider_id: 'p', connection_id: c })
     await audit.flush() // fails: kept
     expect(audit.pending).toBe(3)
 

@@ -8,12 +8,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { startBanner } from '../../src/cli/banner.js'
 import { loadConfig } from '../../src/config.js'
+import { OutboundGuard } from '../../src/oauth/outbound-guard.js'
 import { catalog } from '../../src/providers/catalog.js'
 import { loadProviders } from '../../src/providers/registry.js'
 import { closest } from '../../src/strict-schema.js'
-import { OutboundGuard } from '../../src/oauth/outbound-guard.js'
-import { startBanner } from '../../src/cli/banner.js'
 import { startHarness } from '../helpers/latchkey.js'
 
 /** Writes the YAML to a fresh folder and starts as `serve` would: config, then providers. */
@@ -22,7 +22,14 @@ function start(yaml: string, env: Record<string, string> = {}): string {
   writeFileSync(join(cwd, 'latchkey.yaml'), yaml)
   try {
     const config = loadConfig({ cwd, env })
-    loadProviders({ catalog, entries: config.providerEntries, envProviders: config.envProviders, configFile: config.configFile, allowInsecureLoopback: false, guard: new OutboundGuard([]) })
+    loadProviders({
+      catalog,
+      entries: config.providerEntries,
+      envProviders: config.envProviders,
+      configFile: config.configFile,
+      allowInsecureLoopback: false,
+      guard: new OutboundGuard([]),
+    })
   } catch (err) {
     return (err as Error).message
   }
@@ -39,11 +46,15 @@ ${extra}`
 
 describe('latchkey.yaml typos stop the start', () => {
   it('an unknown top-level key (auht:)', () => {
-    expect(start('auht:\n  providers: []\n')).toMatch(/^latchkey\.yaml: invalid configuration:\n {2}- \(root\): unknown key "auht" \(did you mean "auth"\?\)/)
+    expect(start('auht:\n  providers: []\n')).toMatch(
+      /^latchkey\.yaml: invalid configuration:\n {2}- \(root\): unknown key "auht" \(did you mean "auth"\?\)/,
+    )
   })
 
   it('provider: for providers:', () => {
-    expect(start('auth:\n  provider:\n    - id: x\n')).toMatch(/latchkey\.yaml: .*\n {2}- auth: unknown key "provider" \(did you mean "providers"\?\)/)
+    expect(start('auth:\n  provider:\n    - id: x\n')).toMatch(
+      /latchkey\.yaml: .*\n {2}- auth: unknown key "provider" \(did you mean "providers"\?\)/,
+    )
   })
 
   it('scope_delimeter: inside a provider entry', () => {
@@ -57,7 +68,9 @@ describe('latchkey.yaml typos stop the start', () => {
         authorize_request: { endpoint: "https://hooli.example/authorize" }
         token_request: { endpoint: "https://hooli.example/token", auth_method: client_secret_basic }
 `
-    expect(start(yaml)).toBe('latchkey.yaml: auth.providers[0] (id: hooli): oauth2: unknown key "scope_delimeter" (did you mean "scope_delimiter"?)')
+    expect(start(yaml)).toBe(
+      'latchkey.yaml: auth.providers[0] (id: hooli): oauth2: unknown key "scope_delimeter" (did you mean "scope_delimiter"?)',
+    )
   })
 
   it('verification: { mode: custum } (used to fall back to browser)', () => {
@@ -128,13 +141,17 @@ describe('a built-in provider with its own oauth2 block', () => {
   })
 
   it('credentials under oauth2 (Arcade admin API shape) are still accepted', () => {
-    expect(start('auth:\n  providers:\n    - { id: gh, provider_id: github, oauth2: { client_id: cid, client_secret: s } }\n')).toBe('started')
+    expect(start('auth:\n  providers:\n    - { id: gh, provider_id: github, oauth2: { client_id: cid, client_secret: s } }\n')).toBe(
+      'started',
+    )
   })
 })
 
 describe('start banner', () => {
   it('states the verification mode and every configured provider', async () => {
-    const h = await startHarness({ providerEntries: (idp) => [idp.entry(), { id: 'gh', provider_id: 'github', client_id: 'c', client_secret: 's', enabled: false }] })
+    const h = await startHarness({
+      providerEntries: (idp) => [idp.entry(), { id: 'gh', provider_id: 'github', client_id: 'c', client_secret: 's', enabled: false }],
+    })
     try {
       const plain = { bold: (s: string) => s, warn: (s: string) => s }
       const text = startBanner(h.latchkey, h.latchkey.ctx.config, h.baseURL, plain)

@@ -9,7 +9,7 @@ import { ConnectionCache } from '../../src/broker/connection-cache.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
-import { type TestDatabase, createTestDatabase, describePostgres } from '../helpers/postgres.js'
+import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 import { seedConnection, within } from '../storage/store.conformance.js'
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -136,7 +136,10 @@ describePostgres('ConnectionCache across processes (PostgreSQL)', () => {
     await vi.waitFor(() => expect(b.eventsLive).toBe(true), { timeout: 10_000, interval: 10 })
     expect((await cache.get('pg-lost', 'p'))?.status).toBe('revoked')
     await a.updateConnection(c.id, { status: 'active', access_token_enc: 'enc:after-reconnect' })
-    await vi.waitFor(async () => expect((await cache.get('pg-lost', 'p'))?.access_token_enc).toBe('enc:after-reconnect'), { timeout: 5000, interval: 10 })
+    await vi.waitFor(async () => expect((await cache.get('pg-lost', 'p'))?.access_token_enc).toBe('enc:after-reconnect'), {
+      timeout: 5000,
+      interval: 10,
+    })
   })
 
   it('never serves an older token once the write was heard, under concurrent reads (20 rotations)', async () => {

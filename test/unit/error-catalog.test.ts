@@ -33,14 +33,20 @@ describe('error catalog', () => {
     }
     const retriedBySdk = [408, 409, 429].includes(res.statusCode) || res.statusCode >= 500
     const entry: ErrorSpec = spec
-    expect(res.headers['x-should-retry']).toBe(retriedBySdk && !spec.retry ? 'false' : entry.retryAfterSeconds !== undefined ? 'true' : undefined)
+    expect(res.headers['x-should-retry']).toBe(
+      retriedBySdk && !spec.retry ? 'false' : entry.retryAfterSeconds !== undefined ? 'true' : undefined,
+    )
     expect(res.headers['retry-after']).toBe(entry.retryAfterSeconds === undefined ? undefined : String(entry.retryAfterSeconds))
   })
 
   // The rules the catalog used to encode in code, pinned by name so an edit to an entry is deliberate.
   it('shows operator-facing 5xx messages and lets only outages be retried', () => {
     const fiveHundreds = codes.filter((c) => ERROR_CODES[c].status >= 500)
-    expect(fiveHundreds.filter((c) => ERROR_CODES[c].expose).sort()).toEqual(['PROVIDER_MISCONFIGURED', 'PROVIDER_UNAVAILABLE', 'UNAVAILABLE'])
+    expect(fiveHundreds.filter((c) => ERROR_CODES[c].expose).sort()).toEqual([
+      'PROVIDER_MISCONFIGURED',
+      'PROVIDER_UNAVAILABLE',
+      'UNAVAILABLE',
+    ])
     expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry)).toEqual(['PROVIDER_MISCONFIGURED'])
     expect(codes.filter((c) => ERROR_CODES[c].status < 500).every((c) => ERROR_CODES[c].expose)).toBe(true)
     expect(ERROR_CODES.UNAVAILABLE).toMatchObject({ status: 503, retry: true })

@@ -3,10 +3,10 @@
  * fails when someone edits a catalog without regenerating them, or edits the tables by hand.
  */
 import { readFileSync } from 'node:fs'
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { expect, it } from 'vitest'
 import { readmeWithErrorTables } from '../../scripts/errors-table.js'
 import { ERROR_CODES } from '../../src/errors.js'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 
 it('README lists every error code and flow failure reason (run `npm run docs:errors` after changing a catalog)', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')

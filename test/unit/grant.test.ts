@@ -3,9 +3,9 @@
  * they seal with: one case per rule, against a real keyring.
  */
 import { describe, expect, it } from 'vitest'
-import { Keyring } from '../../src/crypto/keyring.js'
-import { Vault } from '../../src/broker/vault.js'
 import { connectionFromGrant, identityAfterRefresh, patchFromRefresh, tokenFields } from '../../src/broker/grant.js'
+import { Vault } from '../../src/broker/vault.js'
+import { Keyring } from '../../src/crypto/keyring.js'
 import type { TokenSet } from '../../src/oauth/token-response.js'
 import type { ConnectionRow } from '../../src/storage/store.js'
 
@@ -57,7 +57,9 @@ function existingRow(over: Partial<ConnectionRow> = {}): ConnectionRow {
 
 describe('tokenFields', () => {
   it('uses expires_in, else the provider’s assumed lifetime, else no expiry', () => {
-    expect(tokenFields('cn_1', tokens({ expiresIn: 60 }), { assumedAccessTokenLifetimeSeconds: 3600 }, undefined, T, vault).expires_at).toBe(T + 60_000)
+    expect(
+      tokenFields('cn_1', tokens({ expiresIn: 60 }), { assumedAccessTokenLifetimeSeconds: 3600 }, undefined, T, vault).expires_at,
+    ).toBe(T + 60_000)
     expect(tokenFields('cn_1', tokens({}), { assumedAccessTokenLifetimeSeconds: 3600 }, undefined, T, vault).expires_at).toBe(T + 3_600_000)
     expect(tokenFields('cn_1', tokens({}), {}, undefined, T, vault).expires_at).toBeNull()
   })
@@ -89,20 +91,50 @@ describe('tokenFields', () => {
 describe('connectionFromGrant', () => {
   it('a first grant: scopes asked for when the provider names none, no refresh token', () => {
     const row = connectionFromGrant('cn_9', flow, undefined, { tokens: tokens({ expiresIn: 10 }), info: undefined }, {}, T, vault)
-    expect(row).toMatchObject({ id: 'cn_9', user_id: 'u1', status: 'active', scopes: ['a', 'b'], refresh_token_enc: null, created_at: T, account_id: null })
+    expect(row).toMatchObject({
+      id: 'cn_9',
+      user_id: 'u1',
+      status: 'active',
+      scopes: ['a', 'b'],
+      refresh_token_enc: null,
+      created_at: T,
+      account_id: null,
+    })
   })
 
   it('a re-consent with the same account keeps the old refresh token, label and user info; resets failures', () => {
     const existing = existingRow()
-    const row = connectionFromGrant('cn_1', flow, existing, { tokens: tokens({ scope: ['a'] }), info: { userInfo: {}, accountId: 'acct-1', accountLabel: undefined } }, {}, T, vault)
+    const row = connectionFromGrant(
+      'cn_1',
+      flow,
+      existing,
+      { tokens: tokens({ scope: ['a'] }), info: { userInfo: {}, accountId: 'acct-1', accountLabel: undefined } },
+      {},
+      T,
+      vault,
+    )
     expect(row.refresh_token_enc).toBe(existing.refresh_token_enc)
     expect(row.refresh_token_expires_at).toBe(existing.refresh_token_expires_at)
-    expect(row).toMatchObject({ account_label: 'Ann', created_at: existing.created_at, refresh_failures: 0, refresh_cooldown_until: null, last_refresh_error: null })
+    expect(row).toMatchObject({
+      account_label: 'Ann',
+      created_at: existing.created_at,
+      refresh_failures: 0,
+      refresh_cooldown_until: null,
+      last_refresh_error: null,
+    })
   })
 
   it('a re-consent with another account inherits nothing of the first grant', () => {
     const existing = existingRow()
-    const row = connectionFromGrant('cn_1', flow, existing, { tokens: tokens({}), info: { userInfo: { name: 'Bob' }, accountId: 'acct-2', accountLabel: undefined } }, {}, T, vault)
+    const row = connectionFromGrant(
+      'cn_1',
+      flow,
+      existing,
+      { tokens: tokens({}), info: { userInfo: { name: 'Bob' }, accountId: 'acct-2', accountLabel: undefined } },
+      {},
+      T,
+      vault,
+    )
     expect(row.refresh_token_enc).toBeNull()
     expect(row.refresh_token_expires_at).toBeNull()
     expect(row.account_label).toBeNull()
@@ -114,7 +146,16 @@ describe('patchFromRefresh', () => {
   it('keeps scopes and token type the provider does not repeat, clears the failure state', () => {
     const current = existingRow()
     const patch = patchFromRefresh(current, tokens({ expiresIn: 60 }), undefined, {}, T, vault)
-    expect(patch).toMatchObject({ scopes: ['a'], token_type: 'bearer', expires_at: T + 60_000, token_issued_at: T, last_refresh_at: T, refresh_failures: 0, refresh_cooldown_until: null, last_refresh_error: null })
+    expect(patch).toMatchObject({
+      scopes: ['a'],
+      token_type: 'bearer',
+      expires_at: T + 60_000,
+      token_issued_at: T,
+      last_refresh_at: T,
+      refresh_failures: 0,
+      refresh_cooldown_until: null,
+      last_refresh_error: null,
+    })
     expect(patch.refresh_token_enc).toBe(current.refresh_token_enc)
   })
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Keyring } from '../../src/crypto/keyring.js'
 import { generateApiKey, parseApiKey, verifySecret } from '../../src/crypto/api-keys.js'
+import { Keyring } from '../../src/crypto/keyring.js'
 
 const k1 = Keyring.generateKey()
 const k2 = Keyring.generateKey()
@@ -58,7 +58,12 @@ describe('API keys', () => {
     const parsed = parseApiKey(k.key)!
     expect(parsed.id).toBe(k.id)
     expect(verifySecret(parsed.secret, k.hash)).toBe(true)
-    expect(verifySecret(parsed.secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), k.hash)).toBe(false)
+    expect(
+      verifySecret(
+        parsed.secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')),
+        k.hash,
+      ),
+    ).toBe(false)
     expect(parseApiKey('arc_123')).toBeUndefined()
     expect(k.hash).not.toContain(parsed.secret)
   })

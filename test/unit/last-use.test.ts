@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { LastUse } from '../../src/broker/last-use.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { T0, seedConnection } from '../storage/store.conformance.js'
+import { seedConnection, T0 } from '../storage/store.conformance.js'
 
 describe('LastUse', () => {
   let store: KyselyStore

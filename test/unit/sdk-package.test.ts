@@ -40,7 +40,11 @@ describe('@latchkey/client package', () => {
     expect(readdirSync(join(app, 'node_modules')).filter((n) => !n.startsWith('.'))).toEqual(['@latchkey'])
     const out = execFileSync(
       process.execPath,
-      ['--input-type=module', '-e', "import { Latchkey, APIError } from '@latchkey/client'; const c = new Latchkey({ apiKey: 'x', baseURL: 'http://127.0.0.1:1' }); console.log(typeof c.auth.start, APIError.name)"],
+      [
+        '--input-type=module',
+        '-e',
+        "import { Latchkey, APIError } from '@latchkey/client'; const c = new Latchkey({ apiKey: 'x', baseURL: 'http://127.0.0.1:1' }); console.log(typeof c.auth.start, APIError.name)",
+      ],
       { cwd: app, encoding: 'utf8' },
     )
     expect(out.trim()).toBe('function APIError')

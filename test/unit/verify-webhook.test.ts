@@ -9,7 +9,11 @@ import { describe, expect, it } from 'vitest'
 
 const secretA = `whsec_${Buffer.from('a'.repeat(32)).toString('base64')}`
 const secretB = `whsec_${Buffer.from('b'.repeat(32)).toString('base64')}`
-const body = JSON.stringify({ type: 'connection.reauth_required', timestamp: '2026-12-01T12:00:00Z', data: { connection_id: 'c1', user_id: 'u1' } })
+const body = JSON.stringify({
+  type: 'connection.reauth_required',
+  timestamp: '2026-12-01T12:00:00Z',
+  data: { connection_id: 'c1', user_id: 'u1' },
+})
 
 function delivery(secrets: string[], at = new Date(), payload = body) {
   const id = 'msg_2b3c'
@@ -22,7 +26,9 @@ describe('verifyWebhook', () => {
     const event = await verifyWebhook(body, delivery([secretA]), secretA)
     expect(event).toMatchObject({ id: 'msg_2b3c', type: 'connection.reauth_required', data: { connection_id: 'c1', user_id: 'u1' } })
     // Headers objects (fetch, Deno, Bun, edge) and byte bodies work too.
-    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(delivery([secretA])), secretA)).resolves.toMatchObject({ id: 'msg_2b3c' })
+    await expect(verifyWebhook(new TextEncoder().encode(body), new Headers(delivery([secretA])), secretA)).resolves.toMatchObject({
+      id: 'msg_2b3c',
+    })
   })
 
   it('agrees with the reference library on a rotation: either secret, either signature', async () => {
@@ -39,7 +45,12 @@ describe('verifyWebhook', () => {
       ['stale timestamp', body, delivery([secretA], new Date(Date.now() - 10 * 60_000)), secretA],
       ['future timestamp', body, delivery([secretA], new Date(Date.now() + 10 * 60_000)), secretA],
       ['no signature', body, { ...delivery([secretA]), 'webhook-signature': '' }, secretA],
-      ['other scheme', body, { ...delivery([secretA]), 'webhook-signature': delivery([secretA])['webhook-signature'].replace('v1,', 'v1a,') }, secretA],
+      [
+        'other scheme',
+        body,
+        { ...delivery([secretA]), 'webhook-signature': delivery([secretA])['webhook-signature'].replace('v1,', 'v1a,') },
+        secretA,
+      ],
     ]
     for (const [what, payload, headers, secret] of cases) {
       expect(() => new Webhook(secret).verify(payload, headers), what).toThrow()
@@ -49,6 +60,8 @@ describe('verifyWebhook', () => {
 
   it('honours a wider tolerance when asked', async () => {
     const at = new Date(Date.now() - 10 * 60_000)
-    await expect(verifyWebhook(body, delivery([secretA], at), secretA, { toleranceSeconds: 900 })).resolves.toMatchObject({ id: 'msg_2b3c' })
+    await expect(verifyWebhook(body, delivery([secretA], at), secretA, { toleranceSeconds: 900 })).resolves.toMatchObject({
+      id: 'msg_2b3c',
+    })
   })
 })

@@ -7,9 +7,9 @@
 import type * as Sdk from '@latchkey/client'
 import { describe, expectTypeOf, it } from 'vitest'
 import type { ResponseBody } from '../../src/http/route-spec.js'
+import type { listAuditRoute } from '../../src/http/routes/admin-audit.js'
 import type { listConnectionsRoute } from '../../src/http/routes/admin-connections.js'
 import type { createApiKeyRoute, listApiKeysRoute } from '../../src/http/routes/admin-keys.js'
-import type { listAuditRoute } from '../../src/http/routes/admin-audit.js'
 import type { authorizeRoute } from '../../src/http/routes/auth.js'
 import type { listCatalogRoute } from '../../src/http/routes/providers.js'
 

@@ -71,7 +71,9 @@ export class AuthorizationFailedError extends LatchkeyClientError {
   constructor(
     readonly authorization: { id?: string | undefined; status?: string | undefined; error?: { code: string; message: string } | undefined },
   ) {
-    super(`authorization ${authorization.id ?? ''} ${authorization.status ?? 'failed'}: ${authorization.error?.message ?? 'no token was granted'}`)
+    super(
+      `authorization ${authorization.id ?? ''} ${authorization.status ?? 'failed'}: ${authorization.error?.message ?? 'no token was granted'}`,
+    )
   }
 
   /**

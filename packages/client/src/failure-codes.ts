@@ -38,12 +38,15 @@ export const FLOW_FAILURE_DESCRIPTIONS: Readonly<Record<FlowFailureCode, string>
   expired: 'The authorization link expired before the user finished (or, with custom verification, before the app confirmed the user).',
   user_mismatch: 'Custom verification: the user who signed in is not the user the authorization was started for; the grant was discarded.',
   provider_removed: 'The provider was removed from the configuration while the authorization was in progress.',
-  provider_misconfigured: "The provider rejected Latchkey's client credentials when the code was exchanged (invalid_client): fix the provider config.",
+  provider_misconfigured:
+    "The provider rejected Latchkey's client credentials when the code was exchanged (invalid_client): fix the provider config.",
   exchange_failed: 'The provider did not exchange the code for a usable token (rejected code, protocol error or outage).',
   connection_deleted: 'The authorization completed, but its connection was deleted since.',
   reauth_required: 'The grant was revoked or expired and could not be refreshed; call authorize again for a new link.',
-  browser_mismatch: 'Custom verification: the confirmation link was opened in a different browser than the one that signed in at the provider, so the grant was discarded (see SECURITY.md, login CSRF).',
-  callback_interrupted: 'The server completing the sign-in stopped during the code exchange; the flow was failed once the exchange deadline passed. Start again from the app.',
+  browser_mismatch:
+    'Custom verification: the confirmation link was opened in a different browser than the one that signed in at the provider, so the grant was discarded (see SECURITY.md, login CSRF).',
+  callback_interrupted:
+    'The server completing the sign-in stopped during the code exchange; the flow was failed once the exchange deadline passed. Start again from the app.',
   access_denied: 'The user declined the authorization at the provider.',
   invalid_request: 'The provider found the authorization request malformed.',
   unauthorized_client: 'The provider does not allow this client to use the authorization code grant.',

@@ -4,12 +4,7 @@
  * global fetch only, so it runs in Node 18+, Deno, Bun, edge runtimes and browsers' workers.
  * Wire-compatible with Arcade's auth API; `waitForCompletion` ends on failure and has a timeout.
  */
-import {
-  APIConnectionError,
-  APIError,
-  AuthorizationFailedError,
-  AuthorizationTimeoutError,
-} from './errors.js'
+import { APIConnectionError, APIError, AuthorizationFailedError, AuthorizationTimeoutError } from './errors.js'
 import type {
   ApiKey,
   AuditEntry,
@@ -24,8 +19,8 @@ import type {
 
 export * from './errors.js'
 export * from './failure-codes.js'
-export * from './webhooks.js'
 export type * from './types.js'
+export * from './webhooks.js'
 
 export interface LatchkeyClientOptions {
   /** Default: env `LATCHKEY_API_KEY`. */
@@ -72,10 +67,18 @@ export class Latchkey {
 
   readonly auth = {
     /** Arcade's helper: authorize `userId` for `provider` with `scopes`. */
-    start: (userId: string, provider: string, options: { scopes?: string[]; providerType?: string; nextUri?: string } = {}): Promise<AuthorizationResponse> =>
+    start: (
+      userId: string,
+      provider: string,
+      options: { scopes?: string[]; providerType?: string; nextUri?: string } = {},
+    ): Promise<AuthorizationResponse> =>
       this.auth.authorize({
         user_id: userId,
-        auth_requirement: { provider_id: provider, provider_type: options.providerType ?? 'oauth2', oauth2: { scopes: options.scopes ?? [] } },
+        auth_requirement: {
+          provider_id: provider,
+          provider_type: options.providerType ?? 'oauth2',
+          oauth2: { scopes: options.scopes ?? [] },
+        },
         ...(options.nextUri ? { next_uri: options.nextUri } : {}),
       }),
 
@@ -109,7 +112,8 @@ export class Latchkey {
       }
     },
 
-    confirmUser: (params: { flow_id: string; user_id: string }): Promise<ConfirmUserResponse> => this.#request('POST', '/v1/auth/confirm_user', { body: params }),
+    confirmUser: (params: { flow_id: string; user_id: string }): Promise<ConfirmUserResponse> =>
+      this.#request('POST', '/v1/auth/confirm_user', { body: params }),
   }
 
   readonly health = {
@@ -134,8 +138,9 @@ export class Latchkey {
       revoke: (id: string): Promise<ApiKey> => this.#request('DELETE', `/v1/admin/api_keys/${encodeURIComponent(id)}`, {}),
     },
     audit: {
-      list: (params: { user_id?: string; provider_id?: string; action?: string; limit?: number; offset?: number } = {}): Promise<Page<AuditEntry>> =>
-        this.#request('GET', '/v1/admin/audit', { query: stringify(params) }),
+      list: (
+        params: { user_id?: string; provider_id?: string; action?: string; limit?: number; offset?: number } = {},
+      ): Promise<Page<AuditEntry>> => this.#request('GET', '/v1/admin/audit', { query: stringify(params) }),
     },
   }
 
@@ -146,7 +151,11 @@ export class Latchkey {
   ): Promise<T> {
     const url = new URL(this.baseURL + path)
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v)
-    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${this.#apiKey}`, 'user-agent': 'latchkey-client/0.1' }
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.#apiKey}`,
+      'user-agent': 'latchkey-client/0.1',
+    }
     if (opts.body !== undefined) headers['content-type'] = 'application/json'
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(this.#timeoutMs + (opts.extraTimeoutMs ?? 0))
@@ -187,7 +196,11 @@ function parse(text: string): unknown {
 }
 
 function stringify(params: Record<string, string | number | undefined>): Record<string, string> {
-  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]))
+  return Object.fromEntries(
+    Object.entries(params)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  )
 }
 
 const backoff = (attempt: number) => Math.min(500 * 2 ** attempt, 8000) * (1 - Math.random() * 0.25)

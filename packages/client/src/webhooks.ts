@@ -78,13 +78,15 @@ export async function verifyWebhook<Data = Record<string, unknown>>(
   const id = header(headers, 'webhook-id')
   const timestamp = header(headers, 'webhook-timestamp')
   const signatures = header(headers, 'webhook-signature')
-  if (!id || !timestamp || !signatures) throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature header')
+  if (!id || !timestamp || !signatures)
+    throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature header')
 
   const seconds = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN
   if (!Number.isFinite(seconds)) throw new WebhookVerificationError('webhook-timestamp is not a number of seconds')
   const tolerance = options.toleranceSeconds ?? 300
   const now = (options.now ?? new Date()).getTime() / 1000
-  if (Math.abs(now - seconds) > tolerance) throw new WebhookVerificationError('webhook-timestamp is outside the tolerance (replayed or clock skew)')
+  if (Math.abs(now - seconds) > tolerance)
+    throw new WebhookVerificationError('webhook-timestamp is outside the tolerance (replayed or clock skew)')
 
   const text = typeof body === 'string' ? body : new TextDecoder().decode(body)
   const signed = new TextEncoder().encode(`${id}.${timestamp}.${text}`)
@@ -113,7 +115,8 @@ export async function verifyWebhook<Data = Record<string, unknown>>(
   } catch {
     throw new WebhookVerificationError('the body is not JSON')
   }
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new WebhookVerificationError('the body is not a JSON object')
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
+    throw new WebhookVerificationError('the body is not a JSON object')
   const p = payload as Record<string, unknown>
   return {
     id,

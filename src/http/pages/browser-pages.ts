@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify'
 import type { BindBrowser, BrowserOutcome } from '../../broker/browser-outcomes.js'
 import { BROWSER_PATH_PREFIX } from '../../paths.js'
-import { PAGE_HEADERS, type PageContent, formPageHeaders, renderPage } from './page.js'
+import { formPageHeaders, PAGE_HEADERS, type PageContent, renderPage } from './page.js'
 
 export type PageOutcome = BrowserOutcome | { kind: 'cross_site_post' }
 
@@ -38,7 +38,12 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
     case 'ended':
       return error(410, 'Authorization ended', 'This authorization has ended. Ask the app for a new link.')
     case 'already_connected':
-      return { status: 200, tone: 'success', title: 'Already connected', message: 'This authorization is already complete. You can close this window.' }
+      return {
+        status: 200,
+        tone: 'success',
+        title: 'Already connected',
+        message: 'This authorization is already complete. You can close this window.',
+      }
     case 'link_used':
       return error(409, 'Link already used', 'This authorization link has already been used.')
     case 'opened_elsewhere':
@@ -52,11 +57,19 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
     case 'missing_state':
       return error(400, 'Invalid request', 'The sign-in response is missing its state. Start again from the app.')
     case 'unknown_state':
-      return error(400, 'Unknown or used link', 'This sign-in response does not match any authorization in progress. It may have been used already.')
+      return error(
+        400,
+        'Unknown or used link',
+        'This sign-in response does not match any authorization in progress. It may have been used already.',
+      )
     case 'replayed':
       return error(409, 'Already used', 'This sign-in response was already used.')
     case 'wrong_browser':
-      return error(403, 'Wrong browser', 'This sign-in finished in a different browser than the one that opened the link, so it was not accepted.')
+      return error(
+        403,
+        'Wrong browser',
+        'This sign-in finished in a different browser than the one that opened the link, so it was not accepted.',
+      )
     case 'declined':
       return error(200, 'Authorization declined', `You declined access to ${o.provider}. You can close this window.`)
     case 'provider_error':
@@ -85,7 +98,11 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
         'This sign-in was made in a different browser, so it was not connected to your account. If you did not just sign in yourself, someone may have tried to connect their account to yours: nothing was connected. Ask the app for a new link to connect.',
       )
     case 'cross_site_post':
-      return error(403, 'Open the link itself', 'This request did not come from the authorization page. Open the link the app gave you and continue from there.')
+      return error(
+        403,
+        'Open the link itself',
+        'This request did not come from the authorization page. Open the link the app gave you and continue from there.',
+      )
   }
 }
 

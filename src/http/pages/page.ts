@@ -57,7 +57,9 @@ export interface PageContent {
 }
 
 export function renderPage(p: PageContent): string {
-  const form = p.form ? `<form action="${escapeHtml(p.form.action)}" method="post"><button type="submit">${escapeHtml(p.form.button)}</button></form>` : ''
+  const form = p.form
+    ? `<form action="${escapeHtml(p.form.action)}" method="post"><button type="submit">${escapeHtml(p.form.button)}</button></form>`
+    : ''
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">
 <title>${escapeHtml(p.title)} · Latchkey</title><style>${STYLE}</style></head>

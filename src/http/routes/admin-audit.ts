@@ -53,7 +53,11 @@ export function adminAuditRoutes(app: FastifyInstance, ctx: BrokerContext): void
     const q = query.parse(request.query)
     await ctx.audit.flush()
     const { limit, offset, since, ...filter } = q
-    const { items, total } = await ctx.store.listAudit({ ...filter, since: since === undefined ? undefined : Date.parse(since) }, limit, offset)
+    const { items, total } = await ctx.store.listAudit(
+      { ...filter, since: since === undefined ? undefined : Date.parse(since) },
+      limit,
+      offset,
+    )
     return {
       items: items.map((e): AuditEntry => ({ ...e, at: new Date(e.at).toISOString() })),
       limit,

@@ -56,7 +56,8 @@ export const listConnectionsRoute = defineRoute({
   path: '/v1/admin/user_connections',
   operationId: 'listUserConnections',
   summary: "Users' connections, filtered by user, provider or status",
-  description: 'Filters are accepted flat (`user_id`, `provider_id`) and bracketed (`user[id]`, `provider[id]`, what older Arcade SDKs send).',
+  description:
+    'Filters are accepted flat (`user_id`, `provider_id`) and bracketed (`user[id]`, `provider[id]`, what older Arcade SDKs send).',
   tag: 'admin: connections',
   access: 'admin',
   query: listQuery,
@@ -80,7 +81,7 @@ export const deleteConnectionRoute = defineRoute({
   method: 'DELETE',
   path: '/v1/admin/user_connections/:id',
   operationId: 'deleteUserConnection',
-  summary: "Delete a connection, revoking its token at the provider where it can",
+  summary: 'Delete a connection, revoking its token at the provider where it can',
   tag: 'admin: connections',
   access: 'admin',
   params: idParams,
@@ -88,7 +89,9 @@ export const deleteConnectionRoute = defineRoute({
     204: {
       description: 'Deleted.',
       headers: z.object({
-        'x-latchkey-provider-revocation': z.enum(['revoked', 'not_supported', 'failed', 'skipped']).meta({ description: 'What the provider said to the revocation.' }),
+        'x-latchkey-provider-revocation': z
+          .enum(['revoked', 'not_supported', 'failed', 'skipped'])
+          .meta({ description: 'What the provider said to the revocation.' }),
       }),
     },
   },

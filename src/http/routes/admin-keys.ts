@@ -15,8 +15,12 @@ import { isoTime, isoTimeOrNull, offsetPage } from '../schema.js'
 
 const createBody = z.object({
   // Names are printed by `latchkey keys list`; no control characters (PostgreSQL also refuses NUL).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
-  name: z.string().min(1).max(100).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
+  name: z
+    .string()
+    .min(1)
+    .max(100)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
   role: z.enum(['admin', 'runtime']).default('runtime'),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 })
@@ -104,7 +108,10 @@ export function adminKeyRoutes(app: FastifyInstance, ctx: BrokerContext, apiKeys
       expiresAt: body.expires_in_days === undefined ? null : Date.now() + body.expires_in_days * 86_400_000,
     })
     ctx.audit.record({ actor: request.apiKey?.id ?? null, action: 'api_key.created', detail: { key_id: row.id, role: row.role } })
-    return reply.status(201).header('cache-control', 'no-store').send({ ...apiKeyView(row), key } satisfies z.infer<typeof createdKey>)
+    return reply
+      .status(201)
+      .header('cache-control', 'no-store')
+      .send({ ...apiKeyView(row), key } satisfies z.infer<typeof createdKey>)
   })
 
   register(app, revokeApiKeyRoute, async (request) => {

@@ -6,11 +6,11 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
 import { confirmUser, pendingVerification } from '../../broker/confirm-user.js'
 import type { AuthorizationResponse, BrokerContext } from '../../broker/context.js'
+import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
 import { LatchkeyError } from '../../errors.js'
-import { type Same, defineRoute, register } from '../route-spec.js'
+import { defineRoute, register, type Same } from '../route-spec.js'
 import { jsonSchema, printable } from '../schema.js'
 
 export const authorizeBody = z.object({
@@ -36,17 +36,21 @@ const verificationQuery = z.object({ flow_id: printable(100) })
 /** Arcade's AuthorizationResponse (wire doc §3) as the broker builds it. */
 export const authorizationResponse = z
   .object({
-    id: z.string().meta({ description: 'The authorization id (`ac_…`), or the connection id (`cn_…`) when the answer came from a stored grant.' }),
+    id: z
+      .string()
+      .meta({ description: 'The authorization id (`ac_…`), or the connection id (`cn_…`) when the answer came from a stored grant.' }),
     status: z.enum(['not_started', 'pending', 'completed', 'failed']),
     url: z.string().optional().meta({ description: 'Where the user authorizes (only while pending).' }),
     scopes: z.array(z.string()),
     provider_id: z.string(),
     user_id: z.string(),
-    context: z.object({ token: z.string(), user_info: z.record(z.string(), z.unknown()) }).optional().meta({ description: 'The access token and user info (only when completed).' }),
-    error: z
-      .object({ code: z.string(), message: z.string() })
+    context: z
+      .object({ token: z.string(), user_info: z.record(z.string(), z.unknown()) })
       .optional()
-      .meta({ description: 'Latchkey extension: why the authorization failed (`access_denied`, `expired`, `user_mismatch`, `reauth_required`, …).' }),
+      .meta({ description: 'The access token and user info (only when completed).' }),
+    error: z.object({ code: z.string(), message: z.string() }).optional().meta({
+      description: 'Latchkey extension: why the authorization failed (`access_denied`, `expired`, `user_mismatch`, `reauth_required`, …).',
+    }),
   })
   .meta({ id: 'AuthorizationResponse' })
 
@@ -66,7 +70,14 @@ export const authorizeRoute = defineRoute({
   access: 'runtime',
   body: authorizeBody,
   responses: { 200: { description: 'Completed (with a token) or pending (with a link).', schema: authorizationResponse } },
-  errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN', 'PROVIDER_NOT_CONFIGURED', 'INVALID_NEXT_URI', 'PROVIDER_MISCONFIGURED', 'PROVIDER_UNAVAILABLE'],
+  errors: [
+    'BAD_REQUEST',
+    'PROVIDER_UNKNOWN',
+    'PROVIDER_NOT_CONFIGURED',
+    'INVALID_NEXT_URI',
+    'PROVIDER_MISCONFIGURED',
+    'PROVIDER_UNAVAILABLE',
+  ],
 })
 
 export const statusRoute = defineRoute({
@@ -74,11 +85,14 @@ export const statusRoute = defineRoute({
   path: '/v1/auth/status',
   operationId: 'authStatus',
   summary: 'The state of an authorization, waiting up to `wait` seconds for it to change',
-  description: 'With `wait` (clamped to 59 s), answers when the authorization completes or fails, or with its pending state when the wait ends.',
+  description:
+    'With `wait` (clamped to 59 s), answers when the authorization completes or fails, or with its pending state when the wait ends.',
   tag: 'auth',
   access: 'runtime',
   query: statusQuery,
-  responses: { 200: { description: 'The authorization, completed with a token, pending, or failed with `error`.', schema: authorizationResponse } },
+  responses: {
+    200: { description: 'The authorization, completed with a token, pending, or failed with `error`.', schema: authorizationResponse },
+  },
   errors: ['FLOW_NOT_FOUND', 'PROVIDER_MISCONFIGURED', 'PROVIDER_UNAVAILABLE'],
 })
 
@@ -86,11 +100,16 @@ export const confirmUserRoute = defineRoute({
   method: 'POST',
   path: '/v1/auth/confirm_user',
   operationId: 'confirmUser',
-  summary: "Custom user verification: vouch that the signed-in user started the authorization",
+  summary: 'Custom user verification: vouch that the signed-in user started the authorization',
   tag: 'auth',
   access: 'runtime',
   body: confirmBody,
-  responses: { 200: { description: 'The user matches. The grant is stored once the browser that consented opens `next_uri` (send it there).', schema: confirmResponse } },
+  responses: {
+    200: {
+      description: 'The user matches. The grant is stored once the browser that consented opens `next_uri` (send it there).',
+      schema: confirmResponse,
+    },
+  },
   errors: ['BAD_REQUEST', 'FLOW_NOT_FOUND', 'USER_MISMATCH', 'PROVIDER_UNKNOWN'],
 })
 
@@ -104,7 +123,9 @@ const pendingVerificationResponse = z
     account: z
       .object({ id: z.string().nullable(), label: z.string().nullable() })
       .meta({ description: 'The provider account that consented, as far as the provider said (user info).' }),
-    confirmed: z.boolean().meta({ description: 'Whether confirm_user has been called; the grant is stored once the consenting browser opens its next_uri.' }),
+    confirmed: z
+      .boolean()
+      .meta({ description: 'Whether confirm_user has been called; the grant is stored once the consenting browser opens its next_uri.' }),
   })
   .meta({ id: 'PendingVerification' })
 
@@ -130,25 +151,30 @@ export const authRouteSpecs = [authorizeRoute, statusRoute, confirmUserRoute, ve
 const authorizeBodySchema = jsonSchema(authorizeBody)
 
 export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  register(app, authorizeRoute, (request, reply) => {
-    const body = request.body as z.output<typeof authorizeBody>
-    const req = body.auth_requirement
-    if (req.provider_type !== undefined && req.provider_type !== 'oauth2') {
-      throw new LatchkeyError('BAD_REQUEST', 'auth_requirement.provider_type: only "oauth2" is supported')
-    }
-    const input: AuthorizeInput = {
-      userId: body.user_id,
-      provider: { id: req.id, provider_id: req.provider_id },
-      scopes: req.oauth2?.scopes ?? [],
-      nextUri: body.next_uri ?? undefined,
-      actor: request.apiKey?.id ?? null,
-    }
-    const answer = authorize(ctx, input)
-    if (typeof answer !== 'string') return answer
-    // A connected user's prepared body (the hot path), sent as it is.
-    void reply.type('application/json; charset=utf-8').send(answer)
-    return undefined
-  }, { schema: { body: authorizeBodySchema } })
+  register(
+    app,
+    authorizeRoute,
+    (request, reply) => {
+      const body = request.body as z.output<typeof authorizeBody>
+      const req = body.auth_requirement
+      if (req.provider_type !== undefined && req.provider_type !== 'oauth2') {
+        throw new LatchkeyError('BAD_REQUEST', 'auth_requirement.provider_type: only "oauth2" is supported')
+      }
+      const input: AuthorizeInput = {
+        userId: body.user_id,
+        provider: { id: req.id, provider_id: req.provider_id },
+        scopes: req.oauth2?.scopes ?? [],
+        nextUri: body.next_uri ?? undefined,
+        actor: request.apiKey?.id ?? null,
+      }
+      const answer = authorize(ctx, input)
+      if (typeof answer !== 'string') return answer
+      // A connected user's prepared body (the hot path), sent as it is.
+      void reply.type('application/json; charset=utf-8').send(answer)
+      return undefined
+    },
+    { schema: { body: authorizeBodySchema } },
+  )
 
   register(app, statusRoute, async (request) => {
     const q = statusQuery.parse(request.query)

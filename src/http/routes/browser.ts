@@ -32,7 +32,9 @@ export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   const secure = ctx.config.publicUrl.startsWith('https:')
   const ownOrigin = new URL(ctx.config.publicUrl).origin
   // The Continue button posts an empty form; its body is not read (this scope only).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) => done(null, undefined))
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 1024 }, (_request, _body, done) =>
+    done(null, undefined),
+  )
 
   app.get<{ Params: { id: string } }>(LINK_ROUTE, async (request, reply) => {
     const id = request.params.id

@@ -11,7 +11,10 @@ export function mountDemoIdp(demo: DemoIdp): FastifyPluginAsync {
   return async (scope: FastifyInstance) => {
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined))
-    const handle = async (request: { raw: import('node:http').IncomingMessage & { originalUrl?: string | undefined }; url: string }, reply: { hijack(): void; raw: import('node:http').ServerResponse }) => {
+    const handle = async (
+      request: { raw: import('node:http').IncomingMessage & { originalUrl?: string | undefined }; url: string },
+      reply: { hijack(): void; raw: import('node:http').ServerResponse },
+    ) => {
       reply.hijack()
       const raw = request.raw
       raw.originalUrl = raw.url

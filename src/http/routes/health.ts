@@ -19,7 +19,9 @@ import type { BrokerContext } from '../../broker/context.js'
 import { defineRoute, register } from '../route-spec.js'
 
 /** Arcade's HealthSchema (wire doc §10). */
-const health = z.object({ healthy: z.boolean(), reason: z.string().optional().meta({ description: 'Why it is unhealthy.' }) }).meta({ id: 'Health' })
+const health = z
+  .object({ healthy: z.boolean(), reason: z.string().optional().meta({ description: 'Why it is unhealthy.' }) })
+  .meta({ id: 'Health' })
 
 const readinessResponses = {
   200: { description: 'Ready: the database accepts writes.', schema: health },

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import { type RouteSpec, defineRoute, register } from '../route-spec.js'
+import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
@@ -23,7 +23,9 @@ export const openApiRoute = defineRoute({
   summary: 'This OpenAPI 3.1 document',
   tag: 'meta',
   access: 'public',
-  responses: { 200: { description: 'The OpenAPI document.', schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) } },
+  responses: {
+    200: { description: 'The OpenAPI document.', schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) },
+  },
   errors: [],
 })
 

@@ -7,12 +7,12 @@
 import type { ProviderCatalog } from '@latchkey/client'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
-import type { BrokerContext } from '../../broker/context.js'
 import type { ProviderAdmin } from '../../broker/admin-providers.js'
+import type { BrokerContext } from '../../broker/context.js'
+import { LatchkeyError } from '../../errors.js'
 import { providerEntrySchema } from '../../providers/arcade-entry.js'
 import type { ConfiguredProvider } from '../../providers/configured-provider.js'
 import type { ProviderDefinition } from '../../providers/define-provider.js'
-import { LatchkeyError } from '../../errors.js'
 import { defineRoute, register } from '../route-spec.js'
 import { offsetPage } from '../schema.js'
 
@@ -30,7 +30,9 @@ function exceedsDepth(value: unknown, max: number): boolean {
   return false
 }
 
-const source = z.enum(['config', 'env', 'admin', 'demo']).meta({ description: 'Where the provider is defined: latchkey.yaml, the environment, the admin API, or dev mode.' })
+const source = z
+  .enum(['config', 'env', 'admin', 'demo'])
+  .meta({ description: 'Where the provider is defined: latchkey.yaml, the environment, the admin API, or dev mode.' })
 
 /** A built-in provider definition and whether this installation has it configured. */
 const catalogItem = z
@@ -121,7 +123,8 @@ export const createAuthProviderRoute = defineRoute({
   path: '/v1/admin/auth_providers',
   operationId: 'createAuthProvider',
   summary: 'Add a provider (an engine.yaml `auth.providers` entry)',
-  description: 'A catalog provider by `provider_id`, or a custom OAuth 2.0 provider by its `oauth2` block. The client secret is stored encrypted and never shown again.',
+  description:
+    'A catalog provider by `provider_id`, or a custom OAuth 2.0 provider by its `oauth2` block. The client secret is stored encrypted and never shown again.',
   tag: ADMIN_PROVIDERS,
   access: 'admin',
   body: providerEntrySchema,
@@ -155,7 +158,14 @@ export const deleteAuthProviderRoute = defineRoute({
   errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN'],
 })
 
-export const providerRouteSpecs = [listCatalogRoute, listAuthProvidersRoute, getAuthProviderRoute, createAuthProviderRoute, patchAuthProviderRoute, deleteAuthProviderRoute]
+export const providerRouteSpecs = [
+  listCatalogRoute,
+  listAuthProvidersRoute,
+  getAuthProviderRoute,
+  createAuthProviderRoute,
+  patchAuthProviderRoute,
+  deleteAuthProviderRoute,
+]
 
 export function catalogView(def: ProviderDefinition, configured: ConfiguredProvider[]): z.infer<typeof catalogItem> {
   return {
@@ -164,7 +174,12 @@ export function catalogView(def: ProviderDefinition, configured: ConfiguredProvi
     docs_url: def.docsUrl,
     configured: configured.some((p) => p.type === def.id && p.clientSecret !== undefined),
     configured_ids: configured.filter((p) => p.type === def.id).map((p) => p.id),
-    settings: Object.fromEntries(Object.entries(def.settings ?? {}).map(([k, s]) => [k, { description: s.description, example: s.example, default: s.default ?? null }])),
+    settings: Object.fromEntries(
+      Object.entries(def.settings ?? {}).map(([k, s]) => [
+        k,
+        { description: s.description, example: s.example, default: s.default ?? null },
+      ]),
+    ),
     scope_delimiter: def.scopeDelimiter,
     pkce: def.pkce,
     refresh_tokens: def.refreshTokens,
@@ -209,7 +224,8 @@ export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
 export function adminProviderRoutes(app: FastifyInstance, ctx: BrokerContext, admin: ProviderAdmin): void {
   const page = <T>(items: T[]) => ({ items, limit: items.length, offset: 0, page_count: items.length, total_count: items.length })
   const body = (b: unknown): Record<string, unknown> => {
-    if (exceedsDepth(b, MAX_BODY_DEPTH)) throw new LatchkeyError('BAD_REQUEST', `request body is nested more than ${MAX_BODY_DEPTH} levels deep`)
+    if (exceedsDepth(b, MAX_BODY_DEPTH))
+      throw new LatchkeyError('BAD_REQUEST', `request body is nested more than ${MAX_BODY_DEPTH} levels deep`)
     return b !== null && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {}
   }
   const actor = (r: { apiKey: { id: string } | undefined }) => r.apiKey?.id ?? null
