@@ -13,10 +13,14 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The SDK is a workspace package the CLI uses: npm ci links it from here.
+COPY packages/client/package.json ./packages/client/package.json
 # --ignore-scripts: `prepare` would build before the sources are here; the addon is built next.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
+COPY packages/client/tsconfig.json ./packages/client/tsconfig.json
+COPY packages/client/src ./packages/client/src
 COPY src ./src
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund
@@ -32,12 +36,16 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# node_modules/@latchkey/client links here (the SDK's build, which the CLI imports).
+COPY --from=build /app/packages/client/package.json ./packages/client/package.json
+COPY --from=build /app/packages/client/dist ./packages/client/dist
 COPY bin ./bin
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]
 USER node
 EXPOSE 9099
-# Node's own fetch: the slim image has no curl. /v1/health answers 200 when storage answers.
+# Node's own fetch: the slim image has no curl. /v1/health/ready answers 200 when the database
+# accepts a write (a heartbeat row), 503 when it is stopped, read-only or full.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.LATCHKEY_PORT || 9099) + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.LATCHKEY_PORT || 9099) + '/v1/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "bin/latchkey.js", "serve"]
