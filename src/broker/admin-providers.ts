@@ -92,7 +92,10 @@ export class ProviderAdmin {
 
   /** Normalises the admin API body (client id/secret may be top level or under oauth2). */
   async create(body: Record<string, unknown>, actor: string | null): Promise<ConfiguredProvider> {
-    const id = String(body['id'] ?? '')
+    // Not String(): an array of objects whose `toString` is not a function throws a TypeError there (a 500).
+    const raw = body['id']
+    if (raw !== undefined && typeof raw !== 'string') throw new LatchkeyError('BAD_REQUEST', 'invalid request: id: must be a string')
+    const id = raw ?? ''
     if (this.ctx.registry.get(id)) throw new LatchkeyError('CONFLICT', `a provider with id ${JSON.stringify(id)} already exists`)
     return this.#save(id, body, actor, 'provider.created')
   }

@@ -66,6 +66,14 @@ describe('/v1/admin/auth_providers', () => {
     expect(r.json['name']).toBe('CONFLICT')
   })
 
+  it('answers 400, not 500, for an id that is not a string (fuzz seed -976324334)', async () => {
+    for (const id of [[{ toString: 'x' }], { toString: 'x' }, 42]) {
+      const r = await api('POST', '/v1/admin/auth_providers', { id, provider_id: 'github', client_id: 'c', client_secret: 's' })
+      expect(r.status).toBe(400)
+      expect(r.json).toMatchObject({ name: 'BAD_REQUEST', message: 'invalid request: id: must be a string' })
+    }
+  })
+
   it('runs a full authorization with the new provider', async () => {
     const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
     const started = await client.auth.start('carol', id, { scopes: ['openid', 'profile', 'offline_access'] })
