@@ -5,6 +5,8 @@
  * Uses the same single-flight and database lock as on-demand refresh, so it never races them
  * (or another process's background refresher).
  */
+
+import { isStoreUnavailable } from '../storage/unavailable.js'
 import type { BrokerContext } from './context.js'
 
 export class BackgroundRefresher {
@@ -25,7 +27,11 @@ export class BackgroundRefresher {
     if (this.#running || this.#stopped) return this.#running ?? Promise.resolve()
     // A database outage must not become an unhandled rejection (which would end the process).
     this.#running = this.#pass()
-      .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'background refresh pass failed; retrying next interval'))
+      .catch((err: unknown) => {
+        // A database outage is logged once, when it starts and ends, by the store.
+        if (!isStoreUnavailable(err))
+          this.ctx.log.warn({ err: (err as Error).message }, 'background refresh pass failed; retrying next interval')
+      })
       .finally(() => (this.#running = undefined))
     return this.#running
   }
@@ -43,7 +49,7 @@ export class BackgroundRefresher {
         try {
           await refresher.refresh(c.id, { actor: 'background-refresh', withinMs })
         } catch (err) {
-          log.warn({ connection: c.id, err: (err as Error).message }, 'background refresh failed')
+          if (!isStoreUnavailable(err)) log.warn({ connection: c.id, err: (err as Error).message }, 'background refresh failed')
         }
       }
     }

@@ -39,7 +39,7 @@ export async function settleIfInterrupted(ctx: BrokerContext, flow: FlowRow, now
   if (at === undefined || at > now) return flow
   const patch = { status: 'failed', error: CALLBACK_INTERRUPTED, error_description: DESCRIPTION } as const
   // Only a flow still pending is written (a completion that landed meanwhile wins).
-  if (await ctx.store.updateFlow(flow.id, patch)) await announce(ctx, flow)
+  if (await ctx.store.updateFlow(flow.id, patch)) announce(ctx, flow)
   return (await ctx.store.getFlow(flow.id)) ?? { ...flow, ...patch }
 }
 
@@ -49,11 +49,12 @@ export async function sweepInterruptedCallbacks(ctx: BrokerContext, now = Date.n
     error: CALLBACK_INTERRUPTED,
     error_description: DESCRIPTION,
   })
-  for (const flow of flows) await announce(ctx, flow)
+  for (const flow of flows) announce(ctx, flow)
   return flows.length
 }
 
-async function announce(ctx: BrokerContext, flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>): Promise<void> {
+/** Logs and audits a settled flow; the store has published its change (waking every waiter). */
+function announce(ctx: BrokerContext, flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>): void {
   ctx.log.warn(
     { flow: flow.id, provider: flow.provider_id },
     'authorization callback was interrupted (its process stopped during the code exchange); flow failed',
@@ -65,5 +66,4 @@ async function announce(ctx: BrokerContext, flow: Pick<FlowRow, 'id' | 'user_id'
     provider_id: flow.provider_id,
     detail: { flow_id: flow.id, error: CALLBACK_INTERRUPTED },
   })
-  await ctx.store.publish({ channel: 'flow', id: flow.id })
 }

@@ -9,6 +9,7 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import type { Store } from '../storage/store.js'
+import { isStoreUnavailable } from '../storage/unavailable.js'
 
 const BATCH = 500
 const HOUR_MS = 3_600_000
@@ -27,7 +28,10 @@ export class RetentionSweeper {
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.#running = this.sweep().catch((err: unknown) => this.log.warn({ err }, 'retention sweep failed'))
+      this.#running = this.sweep().catch((err: unknown) => {
+        // A database outage is logged once, when it starts and ends, by the store.
+        if (!isStoreUnavailable(err)) this.log.warn({ err }, 'retention sweep failed')
+      })
     }, this.retention.sweepIntervalSeconds * 1000)
     this.#timer.unref()
   }

@@ -29,7 +29,9 @@ export function handOutNow(ctx: BrokerContext, c: ConnectionRow, actor: string |
 export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow, actor: string | null): Promise<HandOut> {
   let c = connection
   if (c.status !== 'active') return { kind: 'reauth_required', connection: c }
-  if (due(ctx, c, Date.now())) {
+  // During a known database outage a refresh cannot be stored: serve a still-valid token without
+  // asking (a partitioned database would make every hand-out wait for the connect timeout).
+  if (due(ctx, c, Date.now()) && !(ctx.store.unavailable && stillValid(c, Date.now()))) {
     let outcome: RefreshOutcome | { kind: 'transient-store' }
     try {
       outcome = await ctx.refresher.refresh(c.id, { actor })

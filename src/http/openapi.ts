@@ -102,7 +102,7 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[]): Record<string
       description:
         "Latchkey's HTTP API: Arcade's auth API (`/v1/auth/*`, `/v1/admin/user_connections`, `/v1/admin/auth_providers`, `/v1/health`) plus Latchkey's own admin endpoints. " +
         'Every error is a JSON body `{name, message}`; `name` is a code from the list under each status. ' +
-        'Before any route, the HTTP layer may answer 408 `REQUEST_TIMEOUT` (the request did not arrive within 30 s) or 431 `HEADERS_TOO_LARGE`.',
+        'Before any route, the HTTP layer may answer 408 `REQUEST_TIMEOUT` (the request line and headers did not arrive within 20 s, or the whole request within 30 s; both configurable) or 431 `HEADERS_TOO_LARGE`.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     components: {

@@ -382,7 +382,7 @@ export class KyselyStore implements Store {
     calledBackBefore: number,
     reason: { error: FlowFailureCode; error_description: string },
   ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
-    return await this.db
+    const failed = await this.db
       .updateTable('flows')
       .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
       .where('status', '=', 'pending')
@@ -391,6 +391,9 @@ export class KyselyStore implements Store {
       .where('grant_enc', 'is', null)
       .returning(['id', 'user_id', 'provider_id'])
       .execute()
+    // Like every flow write: after the commit, so waiters on any process wake to the failure.
+    for (const f of failed) await this.publish({ channel: 'flow', id: f.id })
+    return failed
   }
 
   async deleteExpiredFlows(before: number, limit = 1000): Promise<number> {

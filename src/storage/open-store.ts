@@ -99,8 +99,9 @@ export function openStore(location: StoreLocation): KyselyStore {
     db: new Kysely<Database>({ dialect, log: countQueryErrors(stats) }),
     monitor,
     stats,
-    // A failed direct read (a lock, a full disk) is retried through Kysely's guarded path.
-    preparedReads: (fallback) => sqlitePreparedReads(sqlite, fallback),
+    // A failed direct read (a lock, a full disk) is retried through Kysely's guarded path; a
+    // successful one tells the outage monitor the database answers.
+    preparedReads: (fallback) => guardReads(sqlitePreparedReads(sqlite, fallback), monitor),
   })
 }
 

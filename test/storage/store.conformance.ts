@@ -1245,6 +1245,21 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           off()
         }
       })
+
+      it('publishes a flow event for each flow the interrupted-callback sweep fails', async () => {
+        const stuck = flowRow({ scope_key: 'stuck' })
+        await store.createOrReuseFlow(stuck, T0)
+        expect(await store.consumeFlowCallback(stuck.id, T0 + 1)).toBe(true)
+        const events: StoreEvent[] = []
+        const off = store.subscribe((e) => events.push(e))
+        try {
+          const failed = await store.failInterruptedCallbacks(T0 + 2, { error: 'callback_interrupted', error_description: 'test' })
+          expect(failed.map((f) => f.id)).toEqual([stuck.id])
+          expect(events).toEqual([{ channel: 'flow', id: stuck.id }])
+        } finally {
+          off()
+        }
+      })
     })
   })
 }

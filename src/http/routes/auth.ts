@@ -77,6 +77,7 @@ export const authorizeRoute = defineRoute({
     'INVALID_NEXT_URI',
     'PROVIDER_MISCONFIGURED',
     'PROVIDER_UNAVAILABLE',
+    'TOO_MANY_PENDING_FLOWS',
   ],
 })
 
