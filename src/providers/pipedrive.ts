@@ -43,7 +43,8 @@ export const pipedrive = defineProvider({
  * POST /oauth/token (operation `get-tokens`, "Returns user Oauth2 tokens"): `access_token`,
  * `token_type` ("Always Bearer"), `refresh_token`, `scope` (one string), `expires_in` (seconds) and
  * `api_domain`; no refresh-token lifetime field (the refresh token lives 60 days from its last use).
- * The refresh answer (operation `refresh-tokens`) is still unverified: its field list was not checked.
+ * The refresh answer likewise, from the same reference's POST /oauth/token/ operation `refresh-tokens`,
+ * whose 200 response lists the same six fields.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -66,7 +67,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-pipedrive-access-token-2',
       token_type: 'Bearer',
