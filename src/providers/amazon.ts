@@ -38,14 +38,20 @@ export const amazon = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token and refresh answers, with fake values, compared with the bodies Amazon prints: the Login
+ * with Amazon "Authorization Code Grant" page's access token response (`source`) and the Selling Partner
+ * API's "Connecting to the Selling Partner API" Step 1, whose LWA refresh_token-grant response is
+ * `{"access_token":"Atza|IQEBLjAsAhRmHjNgHpi0U-Dme37rR6CuUpSREXAMPLE","token_type":"bearer",
+ * "expires_in":3600,"refresh_token":"Atzr|IQEBLzAtAhRPpMJxdwVz2Nn6f2y-tpJX2DeXEXAMPLE"}` (copied
+ * verbatim into several public SP-API clients). No `scope`. That page describes the returned
+ * `refresh_token` as "the LWA refresh token that you submitted in the request", so the refresh example
+ * hands the same one back; `refreshTokens: 'rotating'` stays, as the core keeps whichever it gets.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'Atza|fake-amazon-access-token',
       token_type: 'bearer',
@@ -59,16 +65,16 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'Atza|fake-amazon-access-token-2',
       token_type: 'bearer',
       expires_in: 3600,
-      refresh_token: 'Atzr|fake-amazon-refresh-token-2',
+      refresh_token: 'Atzr|fake-amazon-refresh-token',
     },
     expect: {
       accessToken: 'Atza|fake-amazon-access-token-2',
-      refreshToken: 'Atzr|fake-amazon-refresh-token-2',
+      refreshToken: 'Atzr|fake-amazon-refresh-token',
       expiresIn: 3600,
     },
   },

@@ -40,7 +40,9 @@ export const asana = defineProvider({
 /**
  * The code-exchange answer as Asana's OAuth page prints it (its sample `f6ds7fdsa69ags7ag9sd5a`, found in a
  * copy of the page's markdown), with fake values: `expires_in` 3600, `token_type` bearer, the user under
- * `data`, `refresh_token`, no `scope`. The refresh answer is still unverified.
+ * `data`, `refresh_token`, no `scope`. The refresh answer is built from the same page's field table for
+ * the token exchange endpoint (which serves both grants): `access_token`, `expires_in`, `token_type`,
+ * `data`, and `refresh_token` only "if exchanging a code" — so none on a refresh.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -57,7 +59,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-asana-access-token', refreshToken: 'fake-asana-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-asana-access-token-2',
       expires_in: 3600,

@@ -51,7 +51,10 @@ export const auth0 = defineProvider({
  * The authorization-code answer as the Authentication API reference prints it (its sample
  * `"access_token":"eyJz93a...k4laUWw"`, found in copies of the auth0/docs source), with fake values:
  * `access_token`, `refresh_token`, `id_token`, `token_type` Bearer, `expires_in` 86400 and no `scope`.
- * The refresh answer is still unverified.
+ * The refresh answer as the same reference prints it ("Refresh Token": `"access_token": "eyJ...MoQ"`,
+ * `expires_in` 86400, `scope` "openid offline_access", `id_token`, `token_type` Bearer; copies of the
+ * auth0/docs source): no `refresh_token` without rotation; with rotation enabled the answer also carries a
+ * new one, which the core keeps (`refreshTokens: 'rotating'`).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -72,20 +75,18 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-auth0-access-token-2',
-      refresh_token: 'fake-auth0-refresh-token-2',
+      expires_in: 86400,
+      scope: 'openid offline_access',
       id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhdXRoMHxmYWtlLXVzZXIifQ.fake-signature',
       token_type: 'Bearer',
-      expires_in: 86400,
-      scope: 'openid profile offline_access',
     },
     expect: {
       accessToken: 'fake-auth0-access-token-2',
-      refreshToken: 'fake-auth0-refresh-token-2',
       expiresIn: 86400,
-      scope: ['openid', 'profile', 'offline_access'],
+      scope: ['openid', 'offline_access'],
     },
   },
 }

@@ -48,14 +48,20 @@ export const docusign = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token answer, with fake values, built from the fields Docusign documents for a successful
+ * authorization-code exchange: its developer blog "Authorization Code Grant refresh tokens"
+ * (docusign.com/blog/developers/authorization-code-grant-refresh-tokens) describes the example response
+ * as an `access_token` of `token_type` Bearer with `expires_in` 28800 and a `refresh_token`, and says
+ * the refresh token's 30-day lifetime is not in the response (no `refresh_token_expires_in`, no `scope`).
+ * Two Docusign client libraries carry the same body as their fixture (`{"access_token":
+ * "ISSUED_ACCESS_TOKEN","token_type":"Bearer","refresh_token":"ISSUED_REFRESH_TOKEN","expires_in":28800}`).
+ * The refresh answer is still unverified: no refresh body was seen.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.docusign.com/platform/auth/confidential-authcode-get-token/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-docusign-access-token',
       token_type: 'Bearer',

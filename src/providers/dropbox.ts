@@ -48,7 +48,10 @@ export const dropbox = defineProvider({
 /**
  * The code-exchange answer as the HTTP documentation's /oauth2/token example prints it (copied verbatim
  * into public code: account `dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc`), with fake values: `expires_in`
- * 14400, `scope` space-separated, `account_id`, `uid`. The refresh answer is still unverified.
+ * 14400, `scope` space-separated, `account_id`, `uid`. The refresh answer likewise: the same page's
+ * refresh_token-grant example answers only `access_token` (the same `sl.u.AbX9y6Fe3AuH5o66-...` sample),
+ * `expires_in` 14400 and `token_type` bearer — no new refresh token, no `scope` (copied verbatim after a
+ * refresh request in a public Dart client).
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -72,7 +75,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: { access_token: 'sl.fake-dropbox-access-token-2', expires_in: 14400, token_type: 'bearer' },
     expect: { accessToken: 'sl.fake-dropbox-access-token-2', expiresIn: 14400 },
   },

@@ -44,14 +44,19 @@ export const figma = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token and refresh answers, with fake values, compared with the structures Figma's OAuth page prints
+ * (a public copy of the older www.figma.com/developers/api#oauth2 text, with placeholders): the token
+ * answer has `user_id_string`, `access_token`, `token_type: "bearer"`, `expires_in` (seconds) and
+ * `refresh_token`, and "may also contain a numeric user_id property" (deprecated); the refresh answer
+ * has only `access_token`, `token_type` and `expires_in` (no new refresh token, hence `static`). No
+ * `scope` in either. That copy still sends refreshes to /v1/oauth/token; the current page names
+ * /v1/oauth/refresh, which the definition uses.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.figma.com/docs/rest-api/oauth-apps/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       user_id_string: '12345',
       user_id: 12345,
@@ -63,7 +68,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-figma-access-token', refreshToken: 'fake-figma-refresh-token', expiresIn: 7776000 },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: { access_token: 'fake-figma-access-token-2', token_type: 'bearer', expires_in: 7776000 },
     expect: { accessToken: 'fake-figma-access-token-2', expiresIn: 7776000 },
   },

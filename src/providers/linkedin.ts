@@ -45,8 +45,12 @@ export const linkedin = defineProvider({
  * markdown), with fake values: `expires_in`, `refresh_token` (the same one after a refresh),
  * `refresh_token_expires_in`, `scope`. The page's numbers do not match its own text: it says access tokens
  * live 60 days (5184000 s) and refresh tokens 365 days, yet prints `expires_in` 86400 and
- * `refresh_token_expires_in` 525600, then 439200 after a refresh — the minutes in 365 and 305 days. The
- * example keeps the printed numbers; which unit LinkedIn really sends is unverified.
+ * `refresh_token_expires_in` 525600, then 439200 after a refresh — the minutes in 365 and 305 days (and
+ * 86400 is the minutes in 60 days): the samples were written in minutes. The field itself is seconds: the
+ * same page defines it as "the number of seconds remaining until the refresh token expires", and answers
+ * captured from LinkedIn carry `"expires_in":5183999 ... "refresh_token_expires_in":31536059` (~365 days in
+ * seconds; instantiator/open-social-distributor docs/linkedin-notes.md). So the definition reads seconds,
+ * like every other provider; the example keeps the printed sample numbers only as shapes.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {

@@ -43,14 +43,18 @@ export const miro = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token answer, with fake values, compared with the "Example response" Miro's "Getting started
+ * with OAuth 2.0" prints (`source`, Step 2): `user_id` and `team_id` as strings, `refresh_token`,
+ * `access_token`, `expires_in: 3599`, `scope` space-separated (`"boards:write boards:read"`),
+ * `token_type: "bearer"`. The refresh answer is `fields`: Step 4 prints no body but says it carries a
+ * new access token and a new refresh token (valid another 60 days) from the same endpoint; the rest
+ * of its shape is assumed to be the token answer's.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developers.miro.com/docs/getting-started-with-oauth',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       user_id: '3074457350804038700',
       refresh_token: 'fake-miro-refresh-token',
@@ -68,7 +72,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       user_id: '3074457350804038700',
       refresh_token: 'fake-miro-refresh-token-2',

@@ -60,7 +60,11 @@ export const okta = defineProvider({
  * The code-exchange answer as Okta's OpenID Connect & OAuth 2.0 API reference prints it (its sample refresh
  * token `a9VpZDRCeFh3Nkk2VdY`, compared through verbatim copies, e.g. the omniauth-okta specs), with fake
  * values: `access_token`, `token_type` Bearer, `expires_in` 3600, `scope` space-separated, `refresh_token`,
- * `id_token`. The refresh answer is still unverified.
+ * `id_token`. The refresh answer as Okta's "Refresh access tokens" guide prints it ("Use a refresh token",
+ * okta/okta-developer-docs docs/guides/refresh-tokens/main): `access_token`, `token_type` Bearer,
+ * `expires_in` 3600, `scope`, `refresh_token` (the same one or a new one, depending on rotation) and
+ * `id_token` when `openid` was asked for. (The guide prints the scope URL-encoded, `offline_access%20openid`;
+ * the example keeps the space the token answer uses.)
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
@@ -83,13 +87,14 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       token_type: 'Bearer',
       expires_in: 3600,
       access_token: 'fake-okta-access-token-2',
       scope: 'openid offline_access',
       refresh_token: 'fake-okta-refresh-token-2',
+      id_token: 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXVzZXIifQ.fake-signature',
     },
     expect: {
       accessToken: 'fake-okta-access-token-2',

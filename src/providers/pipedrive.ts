@@ -39,14 +39,18 @@ export const pipedrive = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token answer, with fake values, built from the fields Pipedrive's API reference documents for
+ * POST /oauth/token (operation `get-tokens`, "Returns user Oauth2 tokens"): `access_token`,
+ * `token_type` ("Always Bearer"), `refresh_token`, `scope` (one string), `expires_in` (seconds) and
+ * `api_domain`; no refresh-token lifetime field (the refresh token lives 60 days from its last use).
+ * The refresh answer likewise, from the same reference's POST /oauth/token/ operation `refresh-tokens`,
+ * whose 200 response lists the same six fields.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://pipedrive.readme.io/docs/marketplace-oauth-authorization',
+  source: 'https://developers.pipedrive.com/docs/api/v1/Oauth#getTokens',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-pipedrive-access-token',
       token_type: 'Bearer',
@@ -63,7 +67,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'fields',
     body: {
       access_token: 'fake-pipedrive-access-token-2',
       token_type: 'Bearer',

@@ -33,14 +33,17 @@ export const yahoo = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token and refresh answers, with fake values, compared with the "Sample Response" bodies Yahoo's
+ * "OAuth 2.0 Authorization Code Flow" guide prints for Step 4 and Step 5 (`source`; the same sample,
+ * `"access_token":"Jzxbkqqcvjqik2IMxGFEE1cuaos--"`, is copied into several public SDKs): `access_token`,
+ * `token_type: "bearer"`, `expires_in: 3600`, `refresh_token`, `xoauth_yahoo_guid` (deprecated), no
+ * `scope`. The refresh sample prints the same refresh token again.
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
   source: 'https://developer.yahoo.com/oauth2/guide/flows_authcode/',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-yahoo-access-token',
       token_type: 'bearer',
@@ -51,7 +54,7 @@ export const examples: ProviderExamples = {
     expect: { accessToken: 'fake-yahoo-access-token', refreshToken: 'fake-yahoo-refresh-token', expiresIn: 3600 },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-yahoo-access-token-2',
       token_type: 'bearer',

@@ -49,14 +49,17 @@ export const zendesk = defineProvider({
 })
 
 /**
- * The token answer as remembered from its documentation, with fake values: unverified, not yet
- * checked against `source` (see DocumentedTokenResponse.basis). The refresh answer too.
+ * The token and refresh answers, with fake values, compared with the bodies Zendesk's help-center
+ * article "Using OAuth authentication with your application" prints (`source`; its Step 3 and
+ * "Refreshing an access token"): top-level `access_token`, `refresh_token`, `token_type: "bearer"`,
+ * `scope` as a space-separated string (`"read"`), `expires_in: 172800` and `refresh_token_expires_in`
+ * in seconds. (The refresh sample prints `80000`, the request asked for `800000`; the shape is the same.)
  * Checked by test/providers/catalog.test.ts through the real parser and this file's maps.
  */
 export const examples: ProviderExamples = {
-  source: 'https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/',
+  source: 'https://support.zendesk.com/hc/en-us/articles/4408845965210-Using-OAuth-authentication-with-your-application',
   tokenResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-zendesk-access-token',
       token_type: 'bearer',
@@ -74,7 +77,7 @@ export const examples: ProviderExamples = {
     },
   },
   refreshResponse: {
-    basis: 'unverified',
+    basis: 'printed',
     body: {
       access_token: 'fake-zendesk-access-token-2',
       token_type: 'bearer',
