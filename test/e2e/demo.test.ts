@@ -5,7 +5,7 @@
  */
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Latchkey } from '@latchkey/client'
@@ -15,6 +15,7 @@ import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
 import { createLatchkey, type Latchkey as Server } from '../../src/server.js'
 import { TestBrowser } from '../helpers/browser.js'
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { freePort } from '../helpers/latchkey.js'
 
 let server: Server
@@ -97,20 +98,8 @@ describe('demo provider (--dev)', () => {
   })
 
   // In CI the browser test must run (.ci/run installs Chromium); elsewhere it needs the Debian package.
-  it.skipIf(!existsSync('/usr/bin/chromium') && process.env['CI'] !== 'true')('works in a real browser (headless Chromium)', async () => {
-    const { chromium } = await import('playwright-core')
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+  it.skipIf(!chromiumAvailable())('works in a real browser (headless Chromium)', async () => {
+    const browser = await launchChromium()
     try {
       const client = new Latchkey({ apiKey, baseURL })
       const auth = await client.auth.start('carol', 'demo', { scopes: ['openid', 'profile'] })
@@ -133,22 +122,10 @@ describe('demo provider (--dev)', () => {
     }
   })
 
-  it.skipIf(!existsSync('/usr/bin/chromium') && process.env['CI'] !== 'true')(
+  it.skipIf(!chromiumAvailable())(
     'a link continued on in one browser and abandoned: another browser is told to ask for a new link, and it works (Chromium)',
     async () => {
-      const { chromium } = await import('playwright-core')
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      })
+      const browser = await launchChromium()
       try {
         const client = new Latchkey({ apiKey, baseURL })
         const first = await client.auth.start('dave', 'demo', { scopes: ['openid'] })
