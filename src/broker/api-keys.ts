@@ -33,11 +33,20 @@ export class ApiKeys {
   #cache = new Map<string, { key: VerifiedKey; until: number; expiresAt: number | null }>()
   #presentedById = new Map<string, Set<string>>()
   #touched = new Map<string, number>()
+  /** Whether revocations by other processes reach us (the store's `eventsLive`), as in the connection cache. */
+  #live: boolean
   readonly #unsubscribe: () => void
 
   constructor(private readonly store: Store) {
+    this.#live = store.eventsLive
     this.#unsubscribe = store.subscribe((e) => {
       if (e.channel === 'api_key') this.#forget(e.id)
+      else if (e.channel === 'events') {
+        // While events are down a revocation elsewhere would go unheard: verify against the
+        // database instead of the cache. Once they are back, some may have been missed.
+        this.#live = e.live
+        if (e.live) this.#clear()
+      }
     })
   }
 
@@ -66,7 +75,7 @@ export class ApiKeys {
 
   /** The verified key from the cache, without touching the database; undefined when not cached. */
   cached(header: string | undefined): VerifiedKey | undefined {
-    if (!header) return undefined
+    if (!header || !this.#live) return undefined
     const hit = this.#cache.get(rawKey(header))
     const now = Date.now()
     return hit && hit.until > now && (hit.expiresAt === null || hit.expiresAt > now) ? hit.key : undefined

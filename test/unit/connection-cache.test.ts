@@ -5,6 +5,7 @@
  * Real stores: SQLite in memory, and two store instances (two processes) on PostgreSQL.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { ApiKeys } from '../../src/broker/api-keys.js'
 import { ConnectionCache } from '../../src/broker/connection-cache.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
@@ -140,6 +141,26 @@ describePostgres('ConnectionCache across processes (PostgreSQL)', () => {
       timeout: 5000,
       interval: 10,
     })
+  })
+
+  it('verifies API keys against the database while its event connection is down (a revocation elsewhere is unheard)', async () => {
+    const [a, b] = await Promise.all([open(), open()])
+    const onA = new ApiKeys(a)
+    const onB = new ApiKeys(b)
+    try {
+      const { key, row } = await onA.create({ name: 'lost-notify', role: 'runtime' })
+      expect(await onB.verify(key)).toMatchObject({ id: row.id })
+      expect(onB.cached(key)).toMatchObject({ id: row.id })
+      ;(b.eventBridge as PostgresEventBridge).killListener()
+      expect(b.eventsLive).toBe(false)
+      // Revoked on the other process while this one cannot hear it: its NOTIFY is lost.
+      await onA.revoke(row.id)
+      expect(onB.cached(key)).toBeUndefined()
+      await expect(onB.verify(key)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' })
+    } finally {
+      onA.close()
+      onB.close()
+    }
   })
 
   it('never serves an older token once the write was heard, under concurrent reads (20 rotations)', async () => {
