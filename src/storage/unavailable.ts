@@ -84,26 +84,37 @@ export type AvailabilityEvent = { kind: 'down'; error: Error } | { kind: 'up'; d
 
 /**
  * Outage start and end, from the store's query results. `failed` with a connection-level error
- * opens an outage (once); the next successful query closes it and reports how long it lasted.
+ * opens an outage (once); a successful query closes it, reporting how long it lasted, once no
+ * statement has failed for `settleMs`. Without that settling, a partial outage (reads answer,
+ * writes fail: a full disk, a read-only database, a lock held past the deadline) would open and
+ * close an outage on every request, and log each.
  */
 export class OutageMonitor {
   #downSince: number | undefined
+  #lastFailure = 0
 
-  constructor(private readonly onChange: (event: AvailabilityEvent) => void = () => {}) {}
+  constructor(
+    private readonly onChange: (event: AvailabilityEvent) => void = () => {},
+    private readonly settleMs = 2000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get down(): boolean {
     return this.#downSince !== undefined
   }
 
   failed(err: StoreUnavailableError): void {
+    this.#lastFailure = this.now()
     if (this.#downSince !== undefined) return
-    this.#downSince = Date.now()
+    this.#downSince = this.#lastFailure
     this.onChange({ kind: 'down', error: (err.cause as Error | undefined) ?? err })
   }
 
   succeeded(): void {
     if (this.#downSince === undefined) return
-    const downMs = Date.now() - this.#downSince
+    const now = this.now()
+    if (now - this.#lastFailure < this.settleMs) return
+    const downMs = now - this.#downSince
     this.#downSince = undefined
     this.onChange({ kind: 'up', downMs })
   }
