@@ -14,6 +14,7 @@ export const airtable = defineProvider({
   id: 'airtable',
   displayName: 'Airtable',
   docsUrl: ['https://airtable.com/developers/web/api/oauth-reference', 'https://airtable.com/developers/web/guides/oauth-integrations'],
+  apiBaseUrls: ['https://api.airtable.com/v0'],
   authorizationEndpoint,
   tokenEndpoint,
   // No token revocation endpoint is documented; users remove access from their integrations page.

@@ -18,6 +18,7 @@ export const amazon = defineProvider({
     'https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html',
     'https://developer.amazon.com/docs/login-with-amazon/obtain-customer-profile.html',
   ],
+  apiBaseUrls: ['https://api.amazon.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // LWA documents no token revocation endpoint; customers remove apps from their Amazon account.

@@ -55,6 +55,11 @@ export const providerEntrySchema = strictObject({
   client_secret: z.string().optional(),
   /** Latchkey extension: values for a catalog provider's `{setting}` templates. */
   settings: z.record(z.string(), z.string()).optional(),
+  /**
+   * Latchkey extension: the API base URLs the proxy (`/v1/proxy/<id>/…`) may forward to, for a
+   * custom provider (catalog providers declare theirs).
+   */
+  api_base_urls: z.array(z.string().min(1).max(2048)).max(50).optional(),
   oauth2: oauth2Schema.optional(),
 })
 

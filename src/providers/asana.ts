@@ -15,6 +15,7 @@ export const asana = defineProvider({
   id: 'asana',
   displayName: 'Asana',
   docsUrl: ['https://developers.asana.com/docs/oauth', 'https://developers.asana.com/docs/openid-connect'],
+  apiBaseUrls: ['https://app.asana.com/api/1.0'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Token deauthorization": POST client_id, client_secret and the refresh token as `token`.

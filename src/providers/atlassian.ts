@@ -18,6 +18,7 @@ export const atlassian = defineProvider({
     'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
     'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens',
   ],
+  apiBaseUrls: ['https://api.atlassian.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // User Identity API (`read:me`): the Atlassian account id and e-mail.

@@ -21,6 +21,7 @@ export const attio = defineProvider({
     'https://docs.attio.com/docs/oauth/token',
     'https://docs.attio.com/rest-api/endpoint-reference/meta/identify',
   ],
+  apiBaseUrls: ['https://api.attio.com/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Identify": the workspace the token is linked to, and the member who authorized it.

@@ -19,6 +19,8 @@ export const auth0 = defineProvider({
     'https://auth0.com/docs/api/authentication',
     'https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation',
   ],
+  // The Management API (for a token issued for its audience) and the userinfo endpoint.
+  apiBaseUrls: ['https://{domain}/api/v2', 'https://{domain}/userinfo'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

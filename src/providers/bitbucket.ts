@@ -18,6 +18,7 @@ export const bitbucket = defineProvider({
     'https://developer.atlassian.com/cloud/bitbucket/oauth-2/',
     'https://support.atlassian.com/bitbucket-cloud/docs/use-oauth-on-bitbucket-cloud/',
   ],
+  apiBaseUrls: ['https://api.bitbucket.org/2.0'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocation endpoint is documented for Bitbucket Cloud OAuth 2.0 tokens.

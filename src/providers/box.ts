@@ -21,6 +21,7 @@ export const box = defineProvider({
     'https://developer.box.com/guides/authentication/tokens/refresh/',
     'https://developer.box.com/guides/authentication/tokens/revoke/',
   ],
+  apiBaseUrls: ['https://api.box.com/2.0', 'https://upload.box.com/api/2.0'],
   authorizationEndpoint,
   tokenEndpoint,
   // POST /oauth2/revoke with client_id, client_secret and token in a form body (RFC 7009 shape);

@@ -22,6 +22,7 @@ export const calendly = defineProvider({
     'https://developer.calendly.com/refresh-token-rotation-guide',
     'https://developer.calendly.com/docs/authentication/scopes',
   ],
+  apiBaseUrls: ['https://api.calendly.com'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

@@ -14,6 +14,7 @@ export const clickup = defineProvider({
   id: 'clickup',
   displayName: 'ClickUp',
   docsUrl: ['https://developer.clickup.com/docs/authentication', 'https://developer.clickup.com/reference/getaccesstoken'],
+  apiBaseUrls: ['https://api.clickup.com/api/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Get Authorized User": the user is nested under `user`.

@@ -35,6 +35,7 @@ export function fillDefinition(def: ProviderDefinition, settings: Record<string,
   if (def.refreshEndpoint) filled.refreshEndpoint = f(def.refreshEndpoint)!
   if (def.revocationEndpoint) filled.revocationEndpoint = f(def.revocationEndpoint)!
   if (def.userInfo) filled.userInfo = { ...def.userInfo, endpoint: f(def.userInfo.endpoint)! }
+  if (def.apiBaseUrls) filled.apiBaseUrls = def.apiBaseUrls.map((u) => f(u)!)
   if (def.authorizationParams) {
     filled.authorizationParams = Object.fromEntries(
       Object.entries(def.authorizationParams).map(([k, v]) => [k, v === null ? null : fillSettings(v, settings)]),
@@ -100,4 +101,20 @@ export function checkEndpoint(
     fail(field, `${raw} uses http://; allowed on loopback only with LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS=true (never in production)`)
   }
   fail(field, `${raw} must use https://`)
+}
+
+/**
+ * An API base URL the proxy may forward under: an endpoint (https, or loopback http when
+ * allowed) with no query, fragment or credentials. Returned without a trailing slash, the form
+ * the proxy joins paths to.
+ */
+export function checkApiBaseUrl(raw: string, field: string, allowInsecureLoopback: boolean, fail: (f: string, m: string) => never): string {
+  checkEndpoint(raw, field, [], allowInsecureLoopback, fail)
+  const url = new URL(raw)
+  if (url.search || url.hash || raw.includes('?') || raw.includes('#')) fail(field, `${raw} must not have a query or fragment`)
+  if (url.username || url.password) fail(field, `${raw} must not contain credentials`)
+  if (/%2f|%5c|\\/i.test(raw) || url.pathname.split('/').some((s) => s === '..' || s === '.')) {
+    fail(field, `${raw} must be a plain path (no dot segments or encoded slashes)`)
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }

@@ -72,6 +72,13 @@ export interface ProviderDefinition {
   displayName: string
   /** The official document(s) the endpoints and quirks were taken from. */
   docsUrl: string | readonly string[]
+  /**
+   * The provider's API base URLs (https, no query), as its API documentation names them: the
+   * only places the proxy (`/v1/proxy/<provider>/…`) forwards to. May use `{setting}` templates
+   * (Shopify's `https://{shop}.myshopify.com/admin/api`). Empty or absent: the proxy refuses the
+   * provider.
+   */
+  apiBaseUrls?: readonly string[]
 
   /**
    * Issuer identifier (RFC 8414 / OIDC). When set, an `iss` parameter in the authorization

@@ -15,6 +15,7 @@ export const digitalocean = defineProvider({
   id: 'digitalocean',
   displayName: 'DigitalOcean',
   docsUrl: ['https://docs.digitalocean.com/documentation/oauth/', 'https://docs.digitalocean.com/reference/api/oauth/'],
+  apiBaseUrls: ['https://api.digitalocean.com/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

@@ -15,6 +15,7 @@ export const discord = defineProvider({
   id: 'discord',
   displayName: 'Discord',
   docsUrl: ['https://discord.com/developers/docs/topics/oauth2', 'https://discord.com/.well-known/oauth-authorization-server'],
+  apiBaseUrls: ['https://discord.com/api'],
   // RFC 8414 metadata: issuer https://discord.com, `authorization_response_iss_parameter_supported: true`.
   issuer: 'https://discord.com',
   authorizationEndpoint,

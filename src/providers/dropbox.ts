@@ -21,6 +21,7 @@ export const dropbox = defineProvider({
     'https://www.dropbox.com/developers/documentation/http/documentation',
     'https://dropbox.tech/developers/using-oauth-2-0-with-offline-access',
   ],
+  apiBaseUrls: ['https://api.dropboxapi.com/2', 'https://content.dropboxapi.com/2'],
   authorizationEndpoint,
   tokenEndpoint,
   // RPC endpoint: POST with no body (the route takes no arguments).

@@ -21,6 +21,7 @@ export const figma = defineProvider({
     'https://developers.figma.com/docs/rest-api/authentication',
     'https://developers.figma.com/docs/rest-api/scopes/',
   ],
+  apiBaseUrls: ['https://api.figma.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // Refreshes go to their own endpoint.

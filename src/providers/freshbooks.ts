@@ -15,6 +15,7 @@ export const freshbooks = defineProvider({
   id: 'freshbooks',
   displayName: 'FreshBooks',
   docsUrl: 'https://www.freshbooks.com/api/authentication',
+  apiBaseUrls: ['https://api.freshbooks.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // POST /auth/oauth/revoke with client_id, client_secret and the token (RFC 7009 style).

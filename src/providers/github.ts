@@ -18,6 +18,7 @@ export const github = defineProvider({
     'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
     'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens',
   ],
+  apiBaseUrls: ['https://api.github.com', 'https://uploads.github.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Delete an app authorization": DELETE /applications/{client_id}/grant, basic auth, JSON body.

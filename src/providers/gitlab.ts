@@ -15,6 +15,7 @@ export const gitlab = defineProvider({
   id: 'gitlab',
   displayName: 'GitLab',
   docsUrl: ['https://docs.gitlab.com/api/oauth2/', 'https://docs.gitlab.com/integration/oauth_provider/'],
+  apiBaseUrls: ['https://{host}/api/v4'],
   authorizationEndpoint,
   tokenEndpoint,
   // Plain RFC 7009 `/oauth/revoke` (client_id, client_secret, token), based on the doorkeeper gem.

@@ -14,6 +14,7 @@ export const harvest = defineProvider({
   id: 'harvest',
   displayName: 'Harvest',
   docsUrl: 'https://help.getharvest.com/api-v2/authentication-api/authentication/authentication/',
+  apiBaseUrls: ['https://api.harvestapp.com/v2', 'https://id.getharvest.com/api/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocation endpoint is documented; users revoke apps from their Harvest ID account.

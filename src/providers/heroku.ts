@@ -14,6 +14,7 @@ export const heroku = defineProvider({
   id: 'heroku',
   displayName: 'Heroku',
   docsUrl: 'https://devcenter.heroku.com/articles/oauth',
+  apiBaseUrls: ['https://api.heroku.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocationEndpoint: revoking is DELETE https://api.heroku.com/oauth/authorizations/{id},

@@ -22,6 +22,7 @@ export const hubspot = defineProvider({
     'https://developers.hubspot.com/docs/api-reference/latest/authentication/oauth-tokens/revoke-token',
     'https://developers.hubspot.com/changelog/v1-oauth-api-deprecation',
   ],
+  apiBaseUrls: ['https://api.hubapi.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // Form POST of token, token_type_hint, client_id and client_secret (RFC 7009 shape); revokes the refresh token.

@@ -18,6 +18,7 @@ export const intercom = defineProvider({
     'https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth',
     'https://developers.intercom.com/building-apps/docs/rest-apis',
   ],
+  apiBaseUrls: ['https://api.intercom.io', 'https://api.eu.intercom.io', 'https://api.au.intercom.io'],
   authorizationEndpoint,
   tokenEndpoint,
   // No OAuth revocation endpoint is documented: access ends when the workspace uninstalls the app.

@@ -15,6 +15,8 @@ export const keycloak = defineProvider({
   id: 'keycloak',
   displayName: 'Keycloak',
   docsUrl: 'https://www.keycloak.org/securing-apps/oidc-layers',
+  // The Account Console REST API, and the Admin REST API for tokens that carry admin roles.
+  apiBaseUrls: ['https://{baseUrl}/realms/{realm}/account', 'https://{baseUrl}/admin/realms/{realm}'],
   // The realm is the issuer; Keycloak sends it as `iss` on the callback (RFC 9207).
   issuer: 'https://{baseUrl}/realms/{realm}',
   authorizationEndpoint,

@@ -13,6 +13,8 @@ export const linear = defineProvider({
   id: 'linear',
   displayName: 'Linear',
   docsUrl: 'https://linear.app/developers/oauth-2-0-authentication',
+  // Linear's API is one GraphQL endpoint.
+  apiBaseUrls: ['https://api.linear.app/graphql'],
   authorizationEndpoint,
   tokenEndpoint,
   // POST /oauth/revoke with the access token as bearer credential (and as `token` in the form body).

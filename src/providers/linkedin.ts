@@ -19,6 +19,7 @@ export const linkedin = defineProvider({
     'https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2',
     'https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens',
   ],
+  apiBaseUrls: ['https://api.linkedin.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // OIDC UserInfo (product "Sign In with LinkedIn using OpenID Connect"): `sub` is the member id.

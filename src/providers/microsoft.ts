@@ -20,6 +20,7 @@ export const microsoft = defineProvider({
     'https://learn.microsoft.com/en-us/entra/identity-platform/userinfo',
     'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
   ],
+  apiBaseUrls: ['https://graph.microsoft.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // OIDC UserInfo on Microsoft Graph; needs a Graph token (the default for OIDC-only scopes).

@@ -19,6 +19,7 @@ export const miro = defineProvider({
     'https://developers.miro.com/docs/getting-started-with-oauth',
     'https://developers.miro.com/reference/get-new-access-token-using-refresh-token',
   ],
+  apiBaseUrls: ['https://api.miro.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocationEndpoint: POST /v2/oauth/revoke takes a JSON body with camelCase `accessToken`,

@@ -13,6 +13,7 @@ export const monday = defineProvider({
   id: 'monday',
   displayName: 'monday.com',
   docsUrl: ['https://developer.monday.com/apps/docs/oauth'],
+  apiBaseUrls: ['https://api.monday.com/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocation endpoint in this flow: "this token will be valid until the user uninstalls your app".

@@ -22,6 +22,7 @@ export const notion = defineProvider({
     'https://developers.notion.com/reference/refresh-a-token',
     'https://developers.notion.com/reference/revoke-token',
   ],
+  apiBaseUrls: ['https://api.notion.com/v1'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

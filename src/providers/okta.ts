@@ -20,6 +20,7 @@ export const okta = defineProvider({
     'https://developer.okta.com/docs/api/openapi/okta-oauth/oauth/customas',
     'https://developer.okta.com/docs/guides/refresh-tokens/main/',
   ],
+  apiBaseUrls: ['https://{domain}/api/v1'],
   // A custom authorization server's issuer (its metadata's `issuer`), sent as `iss` on the callback.
   issuer: 'https://{domain}/oauth2/{authorizationServerId}',
   authorizationEndpoint,

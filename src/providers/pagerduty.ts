@@ -17,6 +17,7 @@ export const pagerduty = defineProvider({
     'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-Act-as-User-OAuth-Code-Grant.md',
     'https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/10-Act-as-User-OAuth-PKCE.md',
   ],
+  apiBaseUrls: ['https://api.pagerduty.com'],
   authorizationEndpoint,
   tokenEndpoint,
   userInfo: {

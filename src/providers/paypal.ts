@@ -18,6 +18,7 @@ export const paypal = defineProvider({
   id: 'paypal',
   displayName: 'PayPal',
   docsUrl: ['https://developer.paypal.com/docs/log-in-with-paypal/integrate/', 'https://developer.paypal.com/log-in/build-button'],
+  apiBaseUrls: ['https://api-m.{paypalDomain}'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocation endpoint is documented for Log in with PayPal tokens.

@@ -16,6 +16,7 @@ export const pipedrive = defineProvider({
   id: 'pipedrive',
   displayName: 'Pipedrive',
   docsUrl: ['https://pipedrive.readme.io/docs/marketplace-oauth-authorization', 'https://developers.pipedrive.com/docs/api/v1/Oauth'],
+  apiBaseUrls: ['https://api.pipedrive.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // RFC 7009-style /oauth/revoke with Basic auth like the token endpoint. Revoking the refresh

@@ -8,7 +8,7 @@ import { ConfigError, formatPath } from '../config.js'
 import { compileExpression } from '../oauth/expressions.js'
 import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import { arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
-import { checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
+import { checkApiBaseUrl, checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
 import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition } from './define-provider.js'
 
@@ -61,6 +61,12 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
           'for other endpoints (a sandbox, a regional endpoint, a proxy) declare a custom provider under the same id: remove provider_id and give the full oauth2 block (authorize_request, token_request, …)',
       )
     }
+    if (entry.api_base_urls !== undefined) {
+      fail(
+        'api_base_urls',
+        `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's API base URLs; declare a custom provider for others`,
+      )
+    }
     def = base!
     type = entry.provider_id
     refreshEnabled = def.refreshTokens !== 'none'
@@ -70,6 +76,7 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
     if (!o.authorize_request) fail('oauth2.authorize_request', 'is required when provider_id is not set')
     if (!o.token_request) fail('oauth2.token_request', 'is required when provider_id is not set')
     def = fromArcadeOauth2(entry.id, entry.description, o, fail)
+    if (entry.api_base_urls !== undefined) def = { ...def, apiBaseUrls: entry.api_base_urls }
     type = 'oauth2'
     refreshEnabled = o.refresh_request !== undefined
   }
@@ -92,6 +99,20 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
         fail(named(field), (err as Error).message)
       }
     }
+  }
+  const apiField = entry.provider_id === undefined ? 'api_base_urls' : 'apiBaseUrls'
+  if (filled.apiBaseUrls) {
+    filled.apiBaseUrls = filled.apiBaseUrls.map((url, i) => {
+      const normalised = checkApiBaseUrl(url, `${apiField}[${i}]`, ctx.allowInsecureLoopback, fail)
+      if (ctx.guard) {
+        try {
+          ctx.guard.checkUrl(normalised)
+        } catch (err) {
+          fail(`${apiField}[${i}]`, (err as Error).message)
+        }
+      }
+      return normalised
+    })
   }
   for (const [field, expr] of expressionsOf(filled)) {
     try {

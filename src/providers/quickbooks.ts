@@ -20,6 +20,7 @@ export const quickbooks = defineProvider({
     'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq',
     'https://developer.api.intuit.com/.well-known/openid_configuration',
   ],
+  apiBaseUrls: ['https://quickbooks.api.intuit.com', 'https://sandbox-quickbooks.api.intuit.com'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

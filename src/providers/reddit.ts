@@ -16,6 +16,7 @@ export const reddit = defineProvider({
   id: 'reddit',
   displayName: 'Reddit',
   docsUrl: ['https://github.com/reddit-archive/reddit/wiki/OAuth2', 'https://www.reddit.com/dev/api/oauth'],
+  apiBaseUrls: ['https://oauth.reddit.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // RFC 7009: `token` + `token_type_hint`, client credentials as HTTP Basic; a refresh token revokes the grant.

@@ -17,6 +17,7 @@ export const shopify = defineProvider({
     'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
     'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
   ],
+  apiBaseUrls: ['https://{shop}.myshopify.com/admin/api'],
   authorizationEndpoint,
   tokenEndpoint,
   // No OAuth revocation endpoint: access ends when the merchant uninstalls the app.

@@ -17,6 +17,7 @@ export const slack = defineProvider({
   id: 'slack',
   displayName: 'Slack',
   docsUrl: ['https://api.slack.com/authentication/oauth-v2', 'https://api.slack.com/authentication/rotation'],
+  apiBaseUrls: ['https://slack.com/api'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

@@ -21,6 +21,7 @@ export const smartsheet = defineProvider({
     'https://developers.smartsheet.com/api/smartsheet/guides/advanced-topics/oauth',
     'https://developers.smartsheet.com/api/smartsheet/openapi/tokens/tokens-getorrefresh',
   ],
+  apiBaseUrls: ['https://api.{smartsheetDomain}/2.0'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

@@ -20,6 +20,7 @@ export const spotify = defineProvider({
     'https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens',
     'https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile',
   ],
+  apiBaseUrls: ['https://api.spotify.com/v1'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Get Current User's Profile": `email` needs `user-read-email`.

@@ -21,6 +21,7 @@ export const square = defineProvider({
     'https://developer.squareup.com/reference/square/o-auth/obtain-token',
     'https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope',
   ],
+  apiBaseUrls: ['https://{squareHost}/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocationEndpoint: RevokeToken needs `Authorization: Client <application secret>` and a

@@ -15,6 +15,7 @@ export const strava = defineProvider({
   id: 'strava',
   displayName: 'Strava',
   docsUrl: 'https://developers.strava.com/docs/authentication/',
+  apiBaseUrls: ['https://www.strava.com/api/v3'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

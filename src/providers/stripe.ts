@@ -14,6 +14,7 @@ export const stripe = defineProvider({
   id: 'stripe',
   displayName: 'Stripe Connect',
   docsUrl: ['https://docs.stripe.com/connect/oauth-reference', 'https://stripe.com/docs/connect/standard-accounts'],
+  apiBaseUrls: ['https://api.stripe.com', 'https://files.stripe.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocationEndpoint: Stripe's POST https://connect.stripe.com/oauth/deauthorize takes

@@ -19,6 +19,7 @@ export const todoist = defineProvider({
     'https://developer.todoist.com/api/v1/#tag/Authorization/OAuth',
     'https://developer.todoist.com/api/v1/#tag/Authorization/Refreshing-access-tokens',
   ],
+  apiBaseUrls: ['https://api.todoist.com'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

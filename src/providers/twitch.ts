@@ -21,6 +21,8 @@ export const twitch = defineProvider({
     'https://dev.twitch.tv/docs/authentication/refresh-tokens/',
     'https://dev.twitch.tv/docs/authentication/revoke-tokens/',
   ],
+  // Helix also needs the `Client-Id` header, which the caller sends (it is not a secret).
+  apiBaseUrls: ['https://api.twitch.tv/helix'],
   authorizationEndpoint,
   tokenEndpoint,
   // POST client_id + token (form): revokes the access token.

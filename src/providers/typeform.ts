@@ -14,6 +14,7 @@ export const typeform = defineProvider({
   id: 'typeform',
   displayName: 'Typeform',
   docsUrl: ['https://www.typeform.com/developers/get-started/applications/', 'https://www.typeform.com/developers/get-started/scopes/'],
+  apiBaseUrls: ['https://{apiHost}'],
   authorizationEndpoint,
   tokenEndpoint,
   // No OAuth revocation endpoint is documented.

@@ -15,6 +15,7 @@ export const webflow = defineProvider({
   id: 'webflow',
   displayName: 'Webflow',
   docsUrl: ['https://developers.webflow.com/data/reference/oauth-app', 'https://developers.webflow.com/data/docs/working-with-eu-hosting'],
+  apiBaseUrls: ['https://api.{webflowHost}/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

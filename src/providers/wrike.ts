@@ -15,6 +15,7 @@ export const wrike = defineProvider({
   id: 'wrike',
   displayName: 'Wrike',
   docsUrl: ['https://developers.wrike.com/oauth-20-authorization', 'https://developers.wrike.com/overview'],
+  apiBaseUrls: ['https://{apiHost}/api/v4'],
   authorizationEndpoint,
   tokenEndpoint,
   // No token revocation endpoint is documented; users revoke apps in their Wrike settings.

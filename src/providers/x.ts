@@ -18,6 +18,7 @@ export const x = defineProvider({
     'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
     'https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token',
   ],
+  apiBaseUrls: ['https://api.x.com/2'],
   authorizationEndpoint,
   tokenEndpoint,
   // POST token (+ token_type_hint), client authenticated like the token endpoint.

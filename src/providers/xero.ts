@@ -21,6 +21,7 @@ export const xero = defineProvider({
     'https://developer.xero.com/faq/oauth2',
     'https://identity.xero.com/.well-known/openid-configuration',
   ],
+  apiBaseUrls: ['https://api.xero.com'],
   authorizationEndpoint,
   tokenEndpoint,
   // RFC 7009: POST `token=<refresh token>` with HTTP Basic; revoking the refresh token removes

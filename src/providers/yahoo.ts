@@ -14,6 +14,7 @@ export const yahoo = defineProvider({
   id: 'yahoo',
   displayName: 'Yahoo',
   docsUrl: ['https://developer.yahoo.com/oauth2/guide/flows_authcode/', 'https://developer.yahoo.com/oauth2/guide/openid_connect/'],
+  apiBaseUrls: ['https://api.login.yahoo.com/openid/v1', 'https://fantasysports.yahooapis.com/fantasy/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // No revocation endpoint is documented; users remove app access in their Yahoo account settings.

@@ -20,6 +20,7 @@ export const zendesk = defineProvider({
     'https://support.zendesk.com/hc/en-us/articles/4408845965210-Using-OAuth-authentication-with-your-application',
     'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
   ],
+  apiBaseUrls: ['https://{subdomain}.zendesk.com/api/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   revocationEndpoint,

@@ -15,6 +15,7 @@ export const zoom = defineProvider({
   id: 'zoom',
   displayName: 'Zoom',
   docsUrl: 'https://developers.zoom.us/docs/integrations/oauth/',
+  apiBaseUrls: ['https://api.zoom.us/v2'],
   authorizationEndpoint,
   tokenEndpoint,
   // "Revoking an access token": POST `token` form-encoded, client credentials as HTTP Basic.

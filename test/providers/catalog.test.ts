@@ -32,6 +32,7 @@ const PROVIDER_FIELDS = {
   id: true,
   displayName: true,
   docsUrl: true,
+  apiBaseUrls: true,
   issuer: true,
   authorizationEndpoint: true,
   tokenEndpoint: true,
@@ -495,4 +496,20 @@ describe('authorization URLs match each provider’s documentation', () => {
       }
     })
   }
+})
+
+describe('API base URLs (the proxy forwards only under these)', () => {
+  it.each(entries.filter(([, def]) => def.apiBaseUrls !== undefined))(
+    '%s: https, no query, compiles with its example settings',
+    (_id, def) => {
+      const p = compile(def)
+      expect(p.def.apiBaseUrls!.length).toBeGreaterThan(0)
+      for (const url of p.def.apiBaseUrls!) {
+        const u = new URL(url)
+        expect(u.protocol).toBe('https:')
+        expect(u.search + u.hash).toBe('')
+        expect(url.endsWith('/')).toBe(false)
+      }
+    },
+  )
 })
