@@ -9,6 +9,7 @@
  * The `undici` package's own fetch is used with its dispatcher (its version is the one Node 20
  * bundles), rather than handing a dispatcher of one undici copy to the other's global fetch.
  */
+import type { Readable } from 'node:stream'
 import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici'
 import { OutboundGuard, OutboundRefused, type ResolveHost } from './outbound-guard.js'
 import { ProviderError } from './provider-error.js'
@@ -99,6 +100,64 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
       })
     }
     return response
+  }
+}
+
+/** A streamed outbound request (the proxy): the body is sent as it arrives, never buffered here. */
+export interface StreamRequest {
+  url: URL
+  method: string
+  headers: Record<string, string | string[]>
+  /** A stream is sent as it is read (chunked unless a content-length header says otherwise). */
+  body?: Readable | Buffer | undefined
+  signal?: AbortSignal | undefined
+}
+
+export interface StreamResponse {
+  status: number
+  /** Lower-case names; repeated headers (set-cookie) as arrays. */
+  headers: Record<string, string | string[] | undefined>
+  /** Read it to the end or destroy it, or the connection is not returned to the pool. */
+  body: Readable
+}
+
+/**
+ * The streaming form of the one outbound path, for the proxy: the same guard (before sending
+ * and at connect time, through the shared dispatcher), proxy environment and no redirects
+ * followed (a 3xx is returned as it is, not followed), with the body streamed both ways instead
+ * of capped. The timeout bounds the wait for the response headers and each pause between body
+ * chunks, not the whole transfer (a 100 MB download takes as long as it takes). Nothing logged.
+ */
+export async function providerStream(options: ProviderHttpOptions, request: StreamRequest): Promise<StreamResponse> {
+  const { guard, dispatcher } = options.outbound
+  try {
+    await guard.check(request.url)
+  } catch (err) {
+    throw refused(err)
+  }
+  const headers = { ...request.headers }
+  if (headers['user-agent'] === undefined) headers['user-agent'] = USER_AGENT
+  try {
+    const answer = await dispatcher.request({
+      origin: request.url.origin,
+      path: `${request.url.pathname}${request.url.search}`,
+      method: request.method as Dispatcher.HttpMethod,
+      headers,
+      body: request.body ?? null,
+      signal: request.signal ?? null,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    })
+    return { status: answer.statusCode, headers: answer.headers, body: answer.body }
+  } catch (err) {
+    if (findRefusal(err)) throw refused(findRefusal(err))
+    const code = (err as { code?: string }).code
+    const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+    throw new ProviderError(
+      'transient',
+      timedOut ? `provider did not answer within ${options.timeoutMs} ms` : `provider unreachable: ${(err as Error).message}`,
+      { cause: err },
+    )
   }
 }
 
