@@ -33,6 +33,12 @@ export interface RefreshOptions {
   /** Refresh when the token expires within this many ms (default: the configured margin). */
   withinMs?: number
   actor?: string | null
+  /**
+   * Refresh only if the connection still holds the token of this generation: a caller whose
+   * token was rejected (the proxy, on a 401) names the generation it used, so when several were
+   * rejected at once the first refresh serves them all instead of one refresh each.
+   */
+  ifGeneration?: number
 }
 
 export class Refresher {
@@ -58,6 +64,9 @@ export class Refresher {
     return store.withRefreshLock(connectionId, async ({ current, update }) => {
       if (!current) return { kind: 'gone' }
       if (current.status !== 'active') return { kind: 'reauth_required', connection: current }
+      if (options.ifGeneration !== undefined && current.generation !== options.ifGeneration) {
+        return { kind: 'fresh', connection: current, refreshed: false }
+      }
       const now = Date.now()
       const provider = this.ctx.registry.get(current.provider_id)
       const marginMs = options.withinMs ?? config.refreshMarginSeconds * 1000
