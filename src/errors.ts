@@ -51,6 +51,26 @@ export const ERROR_CODES = {
     description: 'The provider could not be reached or answered with a server error.',
   },
   CONNECTION_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No connection with this id.' },
+  // Proxy (issue 14): the user must grant again; repeating the call cannot succeed until then.
+  CONNECTION_REAUTH_REQUIRED: {
+    status: 409,
+    expose: true,
+    retry: false,
+    description: 'The proxy found the connection, but the user must authorize again (call /v1/auth/authorize for a link).',
+  },
+  PROVIDER_NO_API: {
+    status: 400,
+    expose: true,
+    retry: false,
+    description: 'The provider declares no API base URL (apiBaseUrls / api_base_urls), so the proxy cannot forward to it.',
+  },
+  // The operator must allow the address (outbound.allow_private); retrying changes nothing.
+  UPSTREAM_REFUSED: {
+    status: 502,
+    expose: true,
+    retry: false,
+    description: "The outbound guard refused the provider API's address (a private or metadata address not in outbound.allow_private).",
+  },
   API_KEY_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No API key with this id.' },
   USER_MISMATCH: {
     status: 400,

@@ -25,6 +25,7 @@ import { isStoreUnavailable } from '../storage/unavailable.js'
 
 export type AuditAction =
   | 'token.issued'
+  | 'proxy.request'
   | 'connection.created'
   | 'connection.updated'
   | 'connection.refreshed'

@@ -26,6 +26,7 @@ import { mountDemoIdp } from './routes/demo-idp.js'
 import { healthRoutes } from './routes/health.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
+import { proxyRoutes } from './routes/proxy.js'
 
 const reqIdPrefix = randomUUID().slice(0, 8)
 let reqIdSeq = 0
@@ -139,6 +140,12 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
     authRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
+  })
+  // The proxy: its own scope (an unparsed, streamed body), behind the runtime key and the same per-key limit.
+  app.register(async (proxyScope) => {
+    proxyScope.decorateRequest('apiKey', undefined)
+    proxyScope.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
+    proxyRoutes(proxyScope, ctx)
   })
   app.register(async (admin) => {
     admin.decorateRequest('apiKey', undefined)

@@ -73,8 +73,14 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
     ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     security: spec.access === 'public' ? [] : [{ ApiKey: [] }],
-    ...(spec.params || spec.query
-      ? { requestParams: { ...(spec.params ? { path: spec.params } : {}), ...(spec.query ? { query: spec.query } : {}) } }
+    ...(spec.params || spec.query || spec.headers
+      ? {
+          requestParams: {
+            ...(spec.params ? { path: spec.params } : {}),
+            ...(spec.query ? { query: spec.query } : {}),
+            ...(spec.headers ? { header: spec.headers } : {}),
+          },
+        }
       : {}),
     ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
     responses: { ...responses, ...errorResponses(spec) },
@@ -82,7 +88,7 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
 }
 
 /** `/v1/admin/api_keys/:id` → `/v1/admin/api_keys/{id}`. */
-export const openApiPath = (fastifyPath: string) => fastifyPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+export const openApiPath = (fastifyPath: string) => fastifyPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{path}')
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
@@ -90,7 +96,7 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[]): Record<string
   const paths: ZodOpenApiPathsObject = {}
   for (const spec of specs) {
     const path = openApiPath(spec.path)
-    const method = spec.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete'
+    const method = spec.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
     if (paths[path]?.[method]) throw new Error(`route declared twice: ${spec.method} ${spec.path}`)
     paths[path] = { ...paths[path], [method]: operation(spec) }
   }

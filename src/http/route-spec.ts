@@ -20,7 +20,7 @@ export interface ResponseSpec {
 }
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   /** Fastify's syntax (`/v1/admin/api_keys/:id`); the document writes `{id}`. */
   path: string
   operationId: string
@@ -30,6 +30,8 @@ export interface RouteSpec {
   access: Access
   params?: z.ZodObject
   query?: z.ZodObject
+  /** Request headers the route reads (documented only; the handler checks them). */
+  headers?: z.ZodObject
   body?: z.ZodType
   /** Success answers by status. */
   responses: Readonly<Record<number, ResponseSpec>>

@@ -50,7 +50,7 @@ const COMPONENTS = 'https://latchkey.invalid/components'
 /** The document's `#/components/schemas/X` refs, pointed at the components loaded into ajv. */
 const rebase = <T>(schema: T): T => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${COMPONENTS}#/$defs/`)) as T
 
-const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+const toOpenApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\/\*$/, '/{path}')
 
 beforeAll(async () => {
   // Dev mode, so the demo IdP's routes are registered and their exclusion is checked too.

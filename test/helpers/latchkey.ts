@@ -53,6 +53,8 @@ export interface HarnessOptions {
   encryptionKeys?: string
   providerEntries?: (idp: TestIdp) => Array<Record<string, unknown>>
   fetch?: typeof fetch
+  /** The outbound guard's resolver (a name that resolves where the test says). */
+  resolve?: import('../../src/oauth/outbound-guard.js').ResolveHost
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -88,7 +90,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...options.config,
     },
   })
-  const latchkey = await createLatchkey(config, { logger: createLogger('debug', sink), ...(options.fetch ? { fetch: options.fetch } : {}) })
+  const latchkey = await createLatchkey(config, {
+    logger: createLogger('debug', sink),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  })
   await latchkey.listen()
   const apiKey = latchkey.initialApiKey ?? (await latchkey.apiKeys.create({ name: 'test', role: 'admin' })).key
   return {

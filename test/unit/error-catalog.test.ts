@@ -46,8 +46,10 @@ describe('error catalog', () => {
       'PROVIDER_MISCONFIGURED',
       'PROVIDER_UNAVAILABLE',
       'UNAVAILABLE',
+      'UPSTREAM_REFUSED',
     ])
-    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry)).toEqual(['PROVIDER_MISCONFIGURED'])
+    // Both need the operator (client credentials; outbound.allow_private): a retry changes nothing.
+    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry)).toEqual(['PROVIDER_MISCONFIGURED', 'UPSTREAM_REFUSED'])
     expect(codes.filter((c) => ERROR_CODES[c].status < 500).every((c) => ERROR_CODES[c].expose)).toBe(true)
     expect(ERROR_CODES.UNAVAILABLE).toMatchObject({ status: 503, retry: true })
   })

@@ -14,6 +14,7 @@ import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
 import { healthRouteSpecs } from './health.js'
 import { providerRouteSpecs } from './providers.js'
+import { proxyRouteSpecs } from './proxy.js'
 
 /** This document's own route. */
 export const openApiRoute = defineRoute({
@@ -41,6 +42,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
+  ...proxyRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {

@@ -1,0 +1,138 @@
+/**
+ * @module broker/proxy-target
+ * The pure parts of the proxy: where a call goes (a path joined under one of the provider's
+ * declared API base URLs, refused when it could leave it), which headers cross in each
+ * direction, and the path template the audit trail records instead of the path.
+ */
+import { LatchkeyError } from '../errors.js'
+
+/**
+ * The upstream URL for `rawPath` (the request path after `/v1/proxy/<provider>/`, still
+ * percent-encoded, with its query) under the base `chosen` (one of `bases`, exactly; default the
+ * first). Refuses dot segments (`..`, `%2e%2e`), encoded slashes or backslashes, empty segments
+ * (`//`, which could turn into a scheme-relative URL), control characters, and anything whose
+ * parsed URL is not under the base: the host and base path cannot change.
+ */
+export function upstreamUrl(bases: readonly string[], chosen: string | undefined, rawPath: string): URL {
+  const base = chosen === undefined ? bases[0] : bases.find((b) => b === chosen.replace(/\/+$/, ''))
+  if (base === undefined) {
+    throw new LatchkeyError('BAD_REQUEST', `Latchkey-Api-Base must be one of the provider's API base URLs: ${bases.join(', ')}`)
+  }
+  const q = rawPath.indexOf('?')
+  const path = q === -1 ? rawPath : rawPath.slice(0, q)
+  const query = q === -1 ? '' : rawPath.slice(q + 1)
+  const refuse = (why: string): never => {
+    throw new LatchkeyError('BAD_REQUEST', `proxy path refused: ${why}`)
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point.
+  if (/[\u0000-\u001f\u007f\\#]/.test(rawPath)) refuse('control characters, backslashes and fragments are not allowed')
+  if (path !== '') {
+    const segments = path.split('/')
+    for (const [i, segment] of segments.entries()) {
+      // One trailing slash is part of some APIs' paths; an empty segment anywhere else is not.
+      if (segment === '' && i !== segments.length - 1) refuse('empty path segments (//) are not allowed')
+      let decoded = ''
+      try {
+        decoded = decodeURIComponent(segment)
+      } catch {
+        refuse('bad percent-encoding')
+      }
+      if (decoded === '.' || decoded === '..') refuse('dot segments (. and ..) are not allowed')
+      if (decoded.includes('/') || decoded.includes('\\')) refuse('encoded slashes (%2F, %5C) are not allowed')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: as above, once decoded.
+      if (/[\u0000-\u001f\u007f]/.test(decoded)) refuse('control characters are not allowed')
+    }
+  }
+  const root = new URL(base)
+  const url = new URL(`${base}${path === '' ? '' : `/${path}`}${query === '' ? '' : `?${query}`}`)
+  const basePath = root.pathname.replace(/\/+$/, '')
+  if (url.origin !== root.origin || (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))) {
+    refuse(`the URL would leave ${base}`)
+  }
+  return url
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and their old companions: never forwarded either way. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/** Caller headers that never reach the provider: its credentials for Latchkey, its cookies, Latchkey's own, where it came from. */
+const NOT_UPSTREAM = new Set(['host', 'authorization', 'cookie', 'cookie2', 'expect', 'forwarded', 'x-real-ip', 'via'])
+
+type Headers = Record<string, string | string[] | undefined>
+
+/** Names listed in the `connection` header are hop-by-hop too. */
+function connectionListed(headers: Headers): Set<string> {
+  const v = headers['connection']
+  const list = Array.isArray(v) ? v.join(',') : (v ?? '')
+  return new Set(
+    list
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  )
+}
+
+/**
+ * The caller's headers as the provider gets them: without hop-by-hop headers, its Latchkey API
+ * key (`authorization`), cookies, `latchkey-*`, forwarding headers and any header the credential
+ * sets (`injected`, lower-case), which are then added by the caller of this function.
+ */
+export function upstreamHeaders(incoming: Headers, injected: Record<string, string>): Record<string, string | string[]> {
+  const listed = connectionListed(incoming)
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue
+    const n = name.toLowerCase()
+    if (HOP_BY_HOP.has(n) || NOT_UPSTREAM.has(n) || listed.has(n) || n.startsWith('latchkey-') || n.startsWith('x-forwarded-')) continue
+    if (n in injected) continue
+    out[n] = value
+  }
+  return { ...out, ...injected }
+}
+
+/**
+ * The provider's headers as the caller gets them: without hop-by-hop headers and cookies (the
+ * provider's session belongs to Latchkey's call, not to the agent), and without any header whose
+ * value contains one of `secrets` (a provider that echoes the Authorization header back).
+ */
+export function downstreamHeaders(incoming: Headers, secrets: readonly string[]): Record<string, string | string[]> {
+  const listed = connectionListed(incoming)
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue
+    const n = name.toLowerCase()
+    if (HOP_BY_HOP.has(n) || listed.has(n) || n === 'set-cookie' || n === 'set-cookie2') continue
+    const joined = Array.isArray(value) ? value.join('\n') : value
+    if (secrets.some((s) => s !== '' && joined.includes(s))) continue
+    out[n] = value
+  }
+  return out
+}
+
+const WORD = /^[A-Za-z._-]*$/
+/** `v1`, `v2beta1`, `2.0`: API versions, not ids. */
+const VERSION = /^(v\d{1,3}([a-z]+\d{0,3})?|\d{1,2}\.\d{1,2})$/
+
+/**
+ * What the audit trail records of a path: words (letters, `.`, `_`, `-`) and version segments
+ * (`v2`, `2.0`) as they are, any other segment (ids, e-mail addresses, anything with a digit or
+ * an escape) as `*`; of the query only the parameter names. So the Gmail path
+ * `/gmail/v1/users/me@x.com/messages/18c?q=secret` is recorded as `/gmail/v1/users/STAR/messages/STAR?q`
+ * (STAR being `*`).
+ */
+export function pathTemplate(url: URL): string {
+  const segments = url.pathname.split('/').map((s) => (s.length <= 64 && (WORD.test(s) || VERSION.test(s)) ? s : '*'))
+  const names = [...new Set([...url.searchParams.keys()])].map((k) => (/^[A-Za-z0-9._\-[\]]{1,64}$/.test(k) ? k : '*'))
+  const path = segments.join('/').slice(0, 512)
+  return names.length === 0 ? path : `${path}?${names.join('&')}`
+}
