@@ -97,6 +97,8 @@ export interface ProviderCatalog {
     id: string
     display_name: string
     docs_url: string | readonly string[]
+    /** Where the proxy may forward (`{setting}` templates unfilled); empty: not proxied. */
+    api_base_urls: readonly string[]
     configured: boolean
     configured_ids: string[]
     settings: Record<string, { description: string; example: string; default: string | null }>
@@ -105,5 +107,5 @@ export interface ProviderCatalog {
     refresh_tokens: string
     revocation: boolean
   }>
-  configured: Array<{ id: string; type: string; description: string; enabled: boolean; source: string }>
+  configured: Array<{ id: string; type: string; description: string; enabled: boolean; source: string; api_base_urls: string[] }>
 }

@@ -40,6 +40,10 @@ const catalogItem = z
     id: z.string(),
     display_name: z.string(),
     docs_url: z.union([z.string(), z.array(z.string()).readonly()]),
+    api_base_urls: z
+      .array(z.string())
+      .readonly()
+      .meta({ description: 'Where the proxy (`/v1/proxy/<id>/…`) may forward, with `{setting}` templates unfilled; empty: not proxied.' }),
     configured: z.boolean().meta({ description: 'Some provider of this type has a client secret.' }),
     configured_ids: z.array(z.string()),
     settings: z.record(z.string(), z.object({ description: z.string(), example: z.string(), default: z.string().nullable() })),
@@ -52,7 +56,18 @@ const catalogItem = z
 
 const providersResponse = z.object({
   items: z.array(catalogItem),
-  configured: z.array(z.object({ id: z.string(), type: z.string(), description: z.string(), enabled: z.boolean(), source })),
+  configured: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      description: z.string(),
+      enabled: z.boolean(),
+      source,
+      api_base_urls: z
+        .array(z.string())
+        .meta({ description: 'The proxy’s API base URLs for this provider (what `Latchkey-Api-Base` may name).' }),
+    }),
+  ),
 })
 
 const endpoint = z.object({ endpoint: z.string() })
@@ -172,6 +187,7 @@ export function catalogView(def: ProviderDefinition, configured: ConfiguredProvi
     id: def.id,
     display_name: def.displayName,
     docs_url: def.docsUrl,
+    api_base_urls: def.apiBaseUrls ?? [],
     configured: configured.some((p) => p.type === def.id && p.clientSecret !== undefined),
     configured_ids: configured.filter((p) => p.type === def.id).map((p) => p.id),
     settings: Object.fromEntries(
@@ -216,7 +232,14 @@ export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     const configured = ctx.registry.list()
     return {
       items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
-      configured: configured.map((p) => ({ id: p.id, type: p.type, description: p.description, enabled: p.enabled, source: p.source })),
+      configured: configured.map((p) => ({
+        id: p.id,
+        type: p.type,
+        description: p.description,
+        enabled: p.enabled,
+        source: p.source,
+        api_base_urls: [...(p.def.apiBaseUrls ?? [])],
+      })),
     } satisfies ProviderCatalog
   })
 }
