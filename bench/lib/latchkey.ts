@@ -43,6 +43,8 @@ export interface ConnectedLatchkeyOptions {
   env?: Record<string, string>
   /** A PostgreSQL URL (or SQLite file) instead of a temp SQLite file. */
   databaseUrl?: string
+  /** The provider's `api_base_urls`, for the proxy (`/v1/proxy/test-idp/…`). */
+  apiBaseUrls?: string[]
 }
 
 export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions = {}): Promise<ConnectedLatchkey> {
@@ -53,7 +55,7 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
     port,
     databaseFile: options.databaseUrl ?? join(dir, 'latchkey.db'),
     encryptionKeys: `1:${Keyring.generateKey()}`,
-    providerEntries: [idp.entry('test-idp')],
+    providerEntries: [{ ...idp.entry('test-idp'), ...(options.apiBaseUrls ? { api_base_urls: options.apiBaseUrls } : {}) }],
     env: {
       // The default (6000/min per key) would turn most of a load test into 429s. A huge limit
       // keeps the limiter on the path without it ever tripping.

@@ -1,0 +1,102 @@
+/**
+ * Proxy: `GET /v1/proxy/test-idp/<path>` for a connected user (Latchkey selects the connection,
+ * adds the token, forwards through the outbound guard and streams the answer back) against
+ * calling the same local upstream directly — the bare `node:http` JSON server, the same request
+ * path. Measured in alternating rounds (direct, proxy, direct, …) with BENCH_PROXY_CONNECTIONS
+ * (default 10) connections, so queueing in a saturated server does not stand in for the
+ * proxy's own cost. Goals (issue 14): the proxy adds ≤ 1 ms at p50 and ≤ 5 ms at p99, taken as
+ * the median over rounds of (proxy − direct).
+ */
+import { startBare } from '../lib/bare.js'
+import type { ChildServer } from '../lib/child.js'
+import { startConnectedLatchkey } from '../lib/latchkey.js'
+import { combine, measureRounds } from '../lib/load.js'
+import { defineScenario } from '../lib/types.js'
+
+const P50_GOAL_MS = 1
+const P99_GOAL_MS = 5
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+export default defineScenario({
+  name: 'proxy',
+  description: 'GET through /v1/proxy/<provider>/… vs the same GET straight to the local upstream',
+  async run(settings) {
+    const connections = Number(process.env['BENCH_PROXY_CONNECTIONS'] ?? 10)
+    settings.log(`bare node:http upstream; Latchkey (SQLite file) with a user connected, proxying to it; ${connections} connections`)
+    const upstream = await startBare()
+    const servers: Array<ChildServer<unknown>> = [upstream as ChildServer<unknown>]
+    try {
+      const lk = await startConnectedLatchkey({ apiBaseUrls: [upstream.info.url] })
+      try {
+        const path = '/repos/octo/hello/issues'
+        const [directRounds, proxyRounds] = await measureRounds(
+          [
+            {
+              name: 'direct',
+              description: 'GET straight to the upstream (what an agent holding the token would do)',
+              url: `${upstream.info.url}${path}`,
+              headers: { authorization: `Bearer ${lk.token}`, accept: 'application/json' },
+              connections,
+              server: upstream as ChildServer<unknown>,
+            },
+            {
+              name: 'proxy',
+              description: 'GET /v1/proxy/test-idp/… with the Latchkey key and Latchkey-User-Id',
+              url: `${lk.url}/v1/proxy/test-idp${path}`,
+              headers: { authorization: lk.runtimeKey, 'latchkey-user-id': lk.userId, accept: 'application/json' },
+              verifyBody: (body) => body.includes('"healthy":true'),
+              connections,
+              server: lk.server as ChildServer<unknown>,
+            },
+          ],
+          settings,
+          settings.rounds,
+        )
+        const targets = [combine(directRounds!), combine(proxyRounds!)]
+        const added = (q: 'p50' | 'p99') => median(proxyRounds!.map((r, i) => r.latencyMs[q] - directRounds![i]!.latencyMs[q]))
+        const p50 = added('p50')
+        const p99 = added('p99')
+        const unhealthy = targets.filter((t) => t.non2xx + t.errors + t.timeouts + t.mismatches > 0)
+        return {
+          scenario: 'proxy',
+          description: this.description,
+          targets,
+          ratios: {
+            'proxy/direct (req/s)': targets[1]!.requestsPerSecond / targets[0]!.requestsPerSecond,
+            'added p50 ms (median of rounds)': p50,
+            'added p99 ms (median of rounds)': p99,
+          },
+          goals: [
+            {
+              description: `proxy adds ≤ ${P50_GOAL_MS} ms at p50`,
+              value: p50,
+              threshold: P50_GOAL_MS,
+              met: p50 <= P50_GOAL_MS && unhealthy.length === 0,
+            },
+            {
+              description: `proxy adds ≤ ${P99_GOAL_MS} ms at p99`,
+              value: p99,
+              threshold: P99_GOAL_MS,
+              met: p99 <= P99_GOAL_MS && unhealthy.length === 0,
+            },
+          ],
+          notes: [
+            `added p50 by round (ms): ${proxyRounds!.map((r, i) => (r.latencyMs.p50 - directRounds![i]!.latencyMs.p50).toFixed(2)).join(', ')}`,
+            `added p99 by round (ms): ${proxyRounds!.map((r, i) => (r.latencyMs.p99 - directRounds![i]!.latencyMs.p99).toFixed(2)).join(', ')}`,
+            ...unhealthy.map(
+              (t) => `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies`,
+            ),
+          ],
+        }
+      } finally {
+        await lk.stop()
+      }
+    } finally {
+      for (const s of servers) await s.stop()
+    }
+  },
+})
