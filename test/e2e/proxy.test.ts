@@ -174,6 +174,11 @@ describe('proxy', () => {
     expect(at.status).toBe(200)
     expect(up.received.at(-1)!.url).toBe('/api/@evil.example/x')
 
+    // A long path (beyond the router's 200-character parameter limit) still goes through.
+    const long = `${'segment/'.repeat(60)}end`
+    expect((await call(h, long)).status).toBe(200)
+    expect(up.received.at(-1)!.url).toBe(`/api/${long}`)
+
     // Another declared base, chosen by header; an undeclared one is refused.
     const other = await call(h, 'thing', { headers: { 'latchkey-api-base': `${up.base}/other` } })
     expect(other.status).toBe(200)
