@@ -113,7 +113,8 @@ export function checkApiBaseUrl(raw: string, field: string, allowInsecureLoopbac
   const url = new URL(raw)
   if (url.search || url.hash || raw.includes('?') || raw.includes('#')) fail(field, `${raw} must not have a query or fragment`)
   if (url.username || url.password) fail(field, `${raw} must not contain credentials`)
-  if (/%2f|%5c|\\/i.test(raw) || url.pathname.split('/').some((s) => s === '..' || s === '.')) {
+  // On the raw text: the URL parser would already have resolved `a/../b` to `/b`.
+  if (/%2f|%5c|\\/i.test(raw) || /\/(\.|%2e){1,2}(\/|$)/i.test(raw)) {
     fail(field, `${raw} must be a plain path (no dot segments or encoded slashes)`)
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
