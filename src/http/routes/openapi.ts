@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
+import { brandingRouteSpecs } from './admin-branding.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
@@ -41,6 +42,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
+  ...brandingRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {
