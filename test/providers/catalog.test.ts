@@ -42,6 +42,7 @@ const PROVIDER_FIELDS = {
   settings: true,
   scopeDelimiter: true,
   defaultScopes: true,
+  scopeDescriptions: true,
   scopeAliases: true,
   pkce: true,
   tokenEndpointAuthMethod: true,
