@@ -25,7 +25,7 @@ main{width:100%;max-width:34rem;margin:1.25rem;padding:2rem 2.25rem;background:#
 .link{color:#9ca3af;font-size:1.2rem}
 h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem;display:flex;gap:.6rem;align-items:flex-start}
 .badge{flex:none;display:inline-block;width:1.6rem;height:1.6rem;border-radius:50%;color:#fff;text-align:center;line-height:1.6rem;font-size:1rem}
-.success .badge{background:#1f9d55}.error .badge{background:#d64545}.warning .badge{background:#c47f00}.continue .badge{background:var(--accent);color:var(--on-accent)}
+.success .badge{background:#1f9d55}.error .badge{background:#d64545}.warning .badge{background:#c47f00}.continue .badge,.signin .badge{background:var(--accent);color:var(--on-accent)}
 p{margin:.5rem 0}a{color:var(--accent)}
 .lead{font-size:1.05rem}
 .account{padding:.6rem .8rem;background:#f3f7f4;border-radius:8px;overflow-wrap:anywhere}
@@ -113,10 +113,11 @@ export function providerFormAction(redirectOrigin: string): string {
   return `'self' https:${redirectOrigin.startsWith('https:') ? '' : ` ${redirectOrigin}`}`
 }
 
-const ICONS = { success: '✓', error: '!', warning: '!', continue: '→' } as const
+const ICONS = { success: '✓', error: '!', warning: '!', continue: '→', signin: '→' } as const
 
 export interface PageContent {
-  tone: 'success' | 'error' | 'warning' | 'continue'
+  /** `continue`: Latchkey's Continue page; `signin`: the demo provider's sign-in and consent pages. */
+  tone: 'success' | 'error' | 'warning' | 'continue' | 'signin'
   title: string
   /** What happened. */
   lead: string
@@ -158,7 +159,7 @@ export function renderPage(p: PageContent, frame: PageFrame, chrome: PageChrome)
     : ''
   const account = p.account ? `<p class="account">${escapeHtml(p.account)}</p>` : ''
   const list = p.list
-    ? `<p>${escapeHtml(p.list.heading)}</p><ul class="scopes">${p.list.items
+    ? `${p.list.heading ? `<p>${escapeHtml(p.list.heading)}</p>` : ''}<ul class="scopes">${p.list.items
         .map((i) => `<li>${escapeHtml(i.text)}${i.code ? `<code dir="ltr">${escapeHtml(i.code)}</code>` : ''}</li>`)
         .join('')}</ul>`
     : ''
