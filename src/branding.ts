@@ -20,8 +20,8 @@ export interface Branding {
 
 export const NO_BRANDING: Branding = { appName: undefined, logoUrl: undefined, accentColor: undefined, supportUrl: undefined }
 
-/** About 48 KiB of image once decoded. */
-export const MAX_LOGO_DATA_URL_CHARS = 65_536
+/** About 36 KiB of image once decoded; with the rest of a PUT it fits the default 64 KiB body limit. */
+export const MAX_LOGO_DATA_URL_CHARS = 49_152
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
@@ -49,7 +49,7 @@ const httpsUrl = (s: string) => {
 
 export const logoUrlSchema = z
   .string()
-  .max(MAX_LOGO_DATA_URL_CHARS, `must be at most ${MAX_LOGO_DATA_URL_CHARS} characters (a data: logo of about 48 KiB)`)
+  .max(MAX_LOGO_DATA_URL_CHARS, `must be at most ${MAX_LOGO_DATA_URL_CHARS} characters (a data: logo of about 36 KiB)`)
   .refine(
     (s) =>
       s.startsWith('data:') ? /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/.test(s) : s.length <= 2048 && httpsUrl(s),

@@ -14,11 +14,12 @@ export function escapeHtml(s: string): string {
 
 const STYLE = `:root{--accent:#2457c5;--on-accent:#fff}
 *{box-sizing:border-box}
-body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",sans-serif;margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;background:#f3f4f7;color:#1d2330}
-main{width:100%;max-width:34rem;margin:1.25rem;padding:2rem 2.25rem;background:#fff;border-radius:14px;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06)}
-@media (max-width:480px){main{margin:.75rem;padding:1.5rem 1.25rem}}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",sans-serif;margin:0;min-height:100vh;padding:1.25rem;display:flex;align-items:center;justify-content:center;background:#f3f4f7;color:#1d2330}
+main{width:100%;max-width:34rem;padding:2rem 2.25rem;background:#fff;border-radius:14px;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06)}
+@media (max-width:480px){body{padding:.75rem}main{padding:1.5rem 1.25rem}}
 .brand{display:flex;align-items:center;gap:.6rem;margin:0 0 1.25rem;font-weight:600;color:#374151}
-.brand img{max-height:2.25rem;max-width:9rem;object-fit:contain}
+.brand img{flex:none;max-height:2.25rem;max-width:9rem;object-fit:contain}
+.brand span,h1 span,.foot span,p,li{min-width:0;overflow-wrap:anywhere}
 .pair{display:flex;align-items:center;gap:.75rem;margin:0 0 1rem}
 .mono{display:inline-flex;align-items:center;justify-content:center;width:2.75rem;height:2.75rem;border-radius:12px;background:#eef1f6;color:#1d2330;font-weight:700;font-size:1.2rem}
 .mono.app{background:var(--accent);color:var(--on-accent)}
