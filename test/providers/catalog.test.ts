@@ -224,6 +224,16 @@ describe.each(entries)('%s', (key, def) => {
     expect(def.displayName.trim()).not.toBe('')
   })
 
+  it('describes scopes (if at all) as short plain sentences, one per single scope', () => {
+    for (const [scope, text] of Object.entries(def.scopeDescriptions ?? {})) {
+      expect(scope, key).toMatch(/^[^\s,]+$/)
+      expect(text.trim(), `${key} ${scope}`).toBe(text)
+      expect(text.length, `${key} ${scope}`).toBeGreaterThan(3)
+      expect(text.length, `${key} ${scope}`).toBeLessThanOrEqual(160)
+      expect(text, `${key} ${scope}`).not.toMatch(/[<>{}]/)
+    }
+  })
+
   it('documents where it comes from, over https', () => {
     const urls = [def.docsUrl].flat()
     expect(urls.length).toBeGreaterThan(0)
