@@ -103,7 +103,13 @@ export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
     scopes: [...new Set([...DEMO_SCOPES, ...(options.scopes ?? [])])],
     // Our own sign-in and consent pages (demo-pages.ts), not oidc-provider's development ones.
-    features: { devInteractions: { enabled: false }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    // No RP-initiated logout: nothing uses it, and its pages would be oidc-provider's own.
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+    },
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
     renderError: async (ctx, out) => renderDemoError(ctx as never, out as unknown as Record<string, unknown>),
     jwks: { keys: [jwk as never] },

@@ -394,6 +394,8 @@ describe.skipIf(!chromiumAvailable())('end-user pages (Chromium)', () => {
       expect(requests.filter((u) => !u.startsWith(baseURL))).toEqual([])
       expect(res?.headers()['content-security-policy']).toContain("default-src 'none'")
       pages.push({ name: 'demo-error', html: await page.content() })
+      // No logout pages (oidc-provider's own) either: the endpoint is off.
+      expect((await fetch(`${baseURL}/demo-idp/session/end`)).status).toBe(404)
     } finally {
       await context.close()
     }
