@@ -31,7 +31,8 @@ export const github = defineProvider({
   },
   scopeDelimiter: ' ',
   defaultScopes: ['read:user'],
-  // What each scope allows, in the provider's own words (its scope documentation).
+  // What each scope allows, in GitHub's words: the short labels its authorization page and token settings
+  // show (docs.github.com "Scopes for OAuth apps" has the long form).
   scopeDescriptions: {
     repo: 'Full control of private repositories',
     public_repo: 'Access public repositories',

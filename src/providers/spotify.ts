@@ -26,7 +26,7 @@ export const spotify = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.email' },
   scopeDelimiter: ' ',
   defaultScopes: ['user-read-email'],
-  // What each scope allows, in the provider's own words (its scope documentation).
+  // What each scope allows, in Spotify's words: the "Visible to users" line of its scopes guide.
   scopeDescriptions: {
     'user-read-email': 'Get your real email address',
     'user-read-private': 'Access your subscription details',
