@@ -40,6 +40,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/packages/client/package.json ./packages/client/package.json
 COPY --from=build /app/packages/client/dist ./packages/client/dist
 COPY bin ./bin
+COPY locales ./locales
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]
 USER node

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { type Branding, brandingInput, mergeBranding, NO_BRANDING } from './branding.js'
 import { strictEnum, strictObject } from './strict-schema.js'
 
 /**
@@ -51,6 +52,10 @@ const fileSchema = strictObject({
     }).optional(),
     allowed_redirect_origins: z.array(z.string()).optional(),
   }).optional(),
+  // --- branding (end-user pages) ---
+  /** The end-user pages' branding: `app_name`, `logo_url`, `accent_color`, `support_url` (checked by `branding.ts`). */
+  branding: z.record(z.string(), z.unknown()).optional(),
+  // --- end branding ---
   outbound: strictObject({
     /** CIDRs, addresses or host names Latchkey may call although they are private (an intranet IdP). */
     allow_private: z.array(z.string()).optional(),
@@ -117,6 +122,10 @@ export interface Config {
   trustProxy: boolean
   /** Audit entries held in memory while they cannot be written (database outage); see broker/audit.ts. */
   auditBufferMax: number
+  // --- branding (end-user pages) ---
+  /** The end-user pages' branding from configuration; `PUT /v1/admin/branding` overrides it at run time. */
+  branding: Branding
+  // --- end branding ---
   /** The SSRF guard's allow-list and the egress proxy (`oauth/http.ts`). */
   outbound: {
     allowPrivate: string[]
@@ -182,6 +191,12 @@ const envSchema = z.object({
   NO_PROXY: z.string().optional(),
   no_proxy: z.string().optional(),
   NODE_ENV: z.string().optional(),
+  // --- branding (end-user pages) ---
+  LATCHKEY_BRANDING_APP_NAME: z.string().optional(),
+  LATCHKEY_BRANDING_LOGO_URL: z.string().optional(),
+  LATCHKEY_BRANDING_ACCENT_COLOR: z.string().optional(),
+  LATCHKEY_BRANDING_SUPPORT_URL: z.string().optional(),
+  // --- end branding ---
 })
 
 export interface LoadConfigOptions {
@@ -308,6 +323,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     bodyLimitBytes: e.LATCHKEY_BODY_LIMIT_BYTES ?? 64 * 1024,
     trustProxy: e.LATCHKEY_TRUST_PROXY ?? false,
     auditBufferMax: e.LATCHKEY_AUDIT_BUFFER_MAX ?? 100_000,
+    branding: brandingConfig(file.branding ?? {}, e),
     outbound: {
       allowPrivate,
       proxy: {
@@ -319,6 +335,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }
+
+// --- branding (end-user pages) ---
+/** The file's `branding:` section, then `LATCHKEY_BRANDING_*` over it (an empty variable is unset). */
+function brandingConfig(fromFile: Record<string, unknown>, e: z.infer<typeof envSchema>): Branding {
+  const parsed = brandingInput.safeParse(fromFile)
+  if (!parsed.success) throw new ConfigError(`branding: invalid configuration:\n${formatIssues(parsed.error, 'branding.')}`)
+  const env = {
+    app_name: e.LATCHKEY_BRANDING_APP_NAME || undefined,
+    logo_url: e.LATCHKEY_BRANDING_LOGO_URL || undefined,
+    accent_color: e.LATCHKEY_BRANDING_ACCENT_COLOR || undefined,
+    support_url: e.LATCHKEY_BRANDING_SUPPORT_URL || undefined,
+  }
+  const fromEnv = brandingInput.safeParse(env)
+  if (!fromEnv.success) {
+    const names = fromEnv.error.issues.map((i) => `  - LATCHKEY_BRANDING_${String(i.path[0]).toUpperCase()}: ${i.message}`)
+    throw new ConfigError(`invalid environment:\n${names.join('\n')}`)
+  }
+  return mergeBranding(mergeBranding(NO_BRANDING, parsed.data), fromEnv.data)
+}
+// --- end branding ---
 
 /** Node refuses a headers timeout longer than the request timeout; say so in our terms. */
 function httpTimeouts(headersTimeoutMs: number, requestTimeoutMs: number, keepAliveTimeoutMs: number): Config['http'] {

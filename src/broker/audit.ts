@@ -43,6 +43,7 @@ export type AuditAction =
   | 'provider.deleted'
   | 'encryption.rotated'
   | 'encryption.version_forgotten'
+  | 'branding.updated'
 
 export interface AuditInput {
   actor?: string | null | undefined

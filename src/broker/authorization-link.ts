@@ -15,6 +15,7 @@ import { bindingMatches, hashBinding, type PresentedBinding } from './browser-bi
 import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
+import { describeScopes } from './scope-descriptions.js'
 
 export async function openAuthorizationLink(
   ctx: BrokerContext,
@@ -48,6 +49,7 @@ export async function openAuthorizationLink(
       provider: provider.description,
       providerOrigin: new URL(provider.def.authorizationEndpoint).origin,
       bind: bind(candidate),
+      scopes: describeScopes(provider.def, flow.requested_scopes),
     }
   }
 

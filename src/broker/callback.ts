@@ -72,9 +72,10 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
         ? `${providerError.slice(0, 100)}${description ? `: ${description}` : ''}`
         : description || providerError
     await failFlow(ctx, flow, code, denied ? 'the user declined the authorization' : sent)
+    const nextUri = flow.next_uri ?? undefined
     return denied
-      ? { kind: 'declined', provider: provider.description }
-      : { kind: 'provider_error', provider: provider.description, error: providerError, description }
+      ? { kind: 'declined', provider: provider.description, nextUri }
+      : { kind: 'provider_error', provider: provider.description, code, error: providerError, description, nextUri }
   }
 
   let grant: Grant
@@ -113,7 +114,13 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
       e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED,
       e.message.slice(0, 300),
     )
-    return { kind: 'exchange_failed', provider: provider.description, misconfigured: e.kind === 'invalid_client', error: e.error }
+    return {
+      kind: 'exchange_failed',
+      provider: provider.description,
+      misconfigured: e.kind === 'invalid_client',
+      error: e.error,
+      nextUri: flow.next_uri ?? undefined,
+    }
   }
 
   if (ctx.config.verification.mode === 'custom') {
@@ -134,7 +141,12 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   outcome('completed')
   return flow.next_uri
     ? { kind: 'redirect', location: flow.next_uri }
-    : { kind: 'connected', provider: provider.description, verificationOff: ctx.config.verification.mode === 'skip' }
+    : {
+        kind: 'connected',
+        provider: provider.description,
+        verificationOff: ctx.config.verification.mode === 'skip',
+        account: grant.info?.accountLabel,
+      }
 }
 
 /** Adds the provider's declared token-response and callback fields (instance URL, company id) to user_info. */

@@ -137,7 +137,7 @@ export async function finishConfirmation(ctx: BrokerContext, flowId: string, pre
   await storeGrant(ctx, provider, flow, { tokens: grant.tokens, info: grant.info })
   return flow.next_uri
     ? { kind: 'redirect', location: flow.next_uri }
-    : { kind: 'connected', provider: provider.description, verificationOff: false }
+    : { kind: 'connected', provider: provider.description, verificationOff: false, account: grant.info?.accountLabel }
 }
 
 const userMismatch = () =>

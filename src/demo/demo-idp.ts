@@ -2,11 +2,12 @@
  * @module demo/demo-idp
  * A real OAuth 2.0 / OpenID Connect server (panva's oidc-provider) for trying Latchkey with no
  * third-party credentials, and for tests. Its sign-in page accepts any login and password.
- * Development only: keys, sessions and grants live in memory and vanish on restart.
+ * Its sign-in, consent and error pages are ours (`demo-pages.ts`). Development only: keys, sessions and grants live in memory and vanish on restart.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import Provider from 'oidc-provider'
+import { demoPages, renderDemoError } from './demo-pages.js'
 
 export interface DemoIdpOptions {
   /** Issuer URL, including the mount path when mounted (e.g. `http://localhost:9099/demo-idp`). */
@@ -85,6 +86,7 @@ function memoryAdapter() {
 export const DEMO_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'demo.read', 'demo.write']
 
 export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
+  const mountPath = new URL(options.issuer).pathname.replace(/\/+$/, '')
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   const jwk = { ...privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'ES256', kid: randomBytes(8).toString('hex') }
   const provider = new Provider(options.issuer, {
@@ -100,7 +102,16 @@ export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
     },
     claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
     scopes: [...new Set([...DEMO_SCOPES, ...(options.scopes ?? [])])],
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, userinfo: { enabled: true } },
+    // Our own sign-in and consent pages (demo-pages.ts), not oidc-provider's development ones.
+    // No RP-initiated logout: nothing uses it, and its pages would be oidc-provider's own.
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => renderDemoError(ctx as never, out as unknown as Record<string, unknown>),
     jwks: { keys: [jwk as never] },
     adapter: memoryAdapter() as never,
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -125,5 +136,14 @@ export function createDemoIdp(options: DemoIdpOptions): DemoIdp {
     const type = String(ctx.oidc.params?.['grant_type'] ?? 'unknown')
     grants.set(type, (grants.get(type) ?? 0) + 1)
   })
-  return { provider, handler: provider.callback() as DemoIdp['handler'], grants }
+  const callback = provider.callback() as DemoIdp['handler']
+  const pages = demoPages(
+    provider,
+    mountPath,
+    options.clients.flatMap((c) => c.redirect_uris.map((u) => new URL(u).origin)),
+  )
+  const handler: DemoIdp['handler'] = (req, res) => {
+    if (!pages.handle(req, res)) callback(req, res)
+  }
+  return { provider, handler, grants }
 }

@@ -18,6 +18,7 @@ import { errorHandler } from './error-handler.js'
 import { RateLimiter, requireKey } from './guard.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
+import { adminBrandingRoutes } from './routes/admin-branding.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { authRoutes } from './routes/auth.js'
@@ -154,6 +155,7 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)
     adminAuditRoutes(admin, ctx)
+    adminBrandingRoutes(admin, ctx)
   })
   if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
   return app

@@ -26,6 +26,20 @@ export const atlassian = defineProvider({
   scopeDelimiter: ' ',
   // `offline_access` is the only way to get a refresh token.
   defaultScopes: ['read:me', 'offline_access'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    'read:me': 'View your user profile',
+    'read:jira-user': 'View user information in Jira that you have access to, including usernames, email addresses, and avatars',
+    'read:jira-work':
+      'Read Jira project and issue data, search for issues, and objects associated with issues like attachments and worklogs',
+    'write:jira-work': 'Create and edit issues in Jira, post comments as you, create worklogs, and delete issues',
+    'manage:jira-project': 'Create and edit project settings and create new project-level objects (for example, versions and components)',
+    'read:confluence-content.all': 'Read all content, including content body (expansions permitted)',
+    'read:confluence-content.summary': 'Read a summary of the content, which is the content without expansions',
+    'write:confluence-content': 'Create pages, blogs, comments and questions',
+    'read:confluence-space.summary': 'Read a summary of space information without expansions',
+    'search:confluence': 'Search Confluence content and space summaries',
+  },
   // PKCE is not mentioned in the 3LO documentation.
   pkce: 'unsupported',
   // client_id and client_secret go in the token request body.

@@ -120,6 +120,12 @@ export interface ProviderDefinition {
   /** Scopes requested when the app asks for none. */
   defaultScopes?: readonly string[]
   /**
+   * What each scope lets the app do, in the provider's own words (taken from its documentation),
+   * shown on the Continue page as the list of what is being asked. A scope without an entry is
+   * shown as its raw name. English: the page's own phrases are translated, these are not.
+   */
+  scopeDescriptions?: Readonly<Record<string, string>>
+  /**
    * Scopes the provider reports back under another name (Google grants `email` as
    * `https://www.googleapis.com/auth/userinfo.email`): both spellings count as the same scope.
    */

@@ -18,6 +18,7 @@ export function demoDefinition(issuer: string): ProviderDefinition {
     userInfo: { endpoint: `${issuer}/me`, accountId: '$.sub', accountLabel: '$.name' },
     scopeDelimiter: ' ',
     defaultScopes: ['openid', 'profile'],
+    scopeDescriptions: { 'demo.read': 'Read your demo data', 'demo.write': 'Change your demo data' },
     pkce: 'required',
     tokenEndpointAuthMethod: 'client_secret_basic',
     // oidc-provider asks for consent again when offline access is requested.

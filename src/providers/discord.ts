@@ -26,6 +26,18 @@ export const discord = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.username' },
   scopeDelimiter: ' ',
   defaultScopes: ['identify'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    identify: 'Know your username, avatar and banner (without your email)',
+    email: 'Know your email address',
+    guilds: 'Know basic information about the servers you are in',
+    'guilds.members.read': 'Read your member information (nickname, avatar, roles) in the servers you are in',
+    'guilds.join': 'Join servers for you',
+    connections: 'Know the third-party accounts you have linked',
+    'messages.read': 'Read all messages from all your direct message channels (local RPC server only)',
+    bot: 'Add a bot to a server you manage',
+    'applications.commands': 'Use commands in a server',
+  },
   // Metadata lists `code_challenge_methods_supported: ["S256"]`; Discord enforces a verifier of ≥ 43 characters.
   pkce: 'supported',
   // The documented token exchange examples send client_id:client_secret as HTTP Basic.

@@ -29,6 +29,19 @@ export const dropbox = defineProvider({
   scopeDelimiter: ' ',
   // Scoped apps: `account_info.read` is needed for get_current_account.
   defaultScopes: ['account_info.read'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    'account_info.read': 'View basic information about your Dropbox account such as your username, email, and country',
+    'files.metadata.read': 'View information about your Dropbox files and folders',
+    'files.metadata.write': 'View and edit information about your Dropbox files and folders',
+    'files.content.read': 'View content of your Dropbox files and folders',
+    'files.content.write': 'Edit content of your Dropbox files and folders',
+    'sharing.read': 'View your Dropbox sharing settings and collaborators',
+    'sharing.write': 'View and manage your Dropbox sharing settings and collaborators',
+    'file_requests.read': 'View your file requests',
+    'file_requests.write': 'Manage your file requests',
+    'contacts.read': 'View your manually added Dropbox contacts',
+  },
   // code_challenge / code_challenge_method are documented authorize parameters (S256 or plain).
   pkce: 'supported',
   // The OAuth guide's token examples authenticate with app key and secret as HTTP Basic.

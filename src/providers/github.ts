@@ -32,6 +32,24 @@ export const github = defineProvider({
   },
   scopeDelimiter: ' ',
   defaultScopes: ['read:user'],
+  // What each scope allows, in GitHub's words: the short labels its authorization page and token settings
+  // show (docs.github.com "Scopes for OAuth apps" has the long form).
+  scopeDescriptions: {
+    repo: 'Full control of private repositories',
+    public_repo: 'Access public repositories',
+    'repo:status': 'Access commit status',
+    'read:user': 'Read all user profile data',
+    user: 'Update all user data',
+    'user:email': 'Access user email addresses (read-only)',
+    'read:org': 'Read org and team membership, read org projects',
+    gist: 'Create gists',
+    notifications: 'Access notifications',
+    workflow: 'Update GitHub Action workflows',
+    'write:packages': 'Upload packages to GitHub Package Registry',
+    'read:packages': 'Download packages from GitHub Package Registry',
+    delete_repo: 'Delete repositories',
+    'admin:repo_hook': 'Full control of repository hooks',
+  },
   pkce: 'supported',
   tokenEndpointAuthMethod: 'client_secret_post',
   // GitHub answers application/x-www-form-urlencoded unless asked for JSON, and reports

@@ -38,6 +38,33 @@ export const google = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.sub', accountLabel: '$.email' },
   scopeDelimiter: ' ',
   defaultScopes: ['openid', 'email', 'profile'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    'https://www.googleapis.com/auth/gmail.readonly': 'View your email messages and settings',
+    'https://www.googleapis.com/auth/gmail.send': 'Send email on your behalf',
+    'https://www.googleapis.com/auth/gmail.compose': 'Manage drafts and send emails',
+    'https://www.googleapis.com/auth/gmail.modify': 'Read, compose, and send emails from your Gmail account',
+    'https://www.googleapis.com/auth/gmail.labels': 'See and edit your email labels',
+    'https://mail.google.com/': 'Read, compose, send, and permanently delete all your email from Gmail',
+    'https://www.googleapis.com/auth/calendar':
+      'See, edit, share, and permanently delete all the calendars you can access using Google Calendar',
+    'https://www.googleapis.com/auth/calendar.readonly': 'See and download any calendar you can access using your Google Calendar',
+    'https://www.googleapis.com/auth/calendar.events': 'View and edit events on all your calendars',
+    'https://www.googleapis.com/auth/calendar.events.readonly': 'View events on all your calendars',
+    'https://www.googleapis.com/auth/drive': 'See, edit, create, and delete all of your Google Drive files',
+    'https://www.googleapis.com/auth/drive.readonly': 'See and download all your Google Drive files',
+    'https://www.googleapis.com/auth/drive.file':
+      'See, edit, create, and delete only the specific Google Drive files you use with this app',
+    'https://www.googleapis.com/auth/drive.metadata.readonly': 'See information about your Google Drive files',
+    'https://www.googleapis.com/auth/spreadsheets': 'See, edit, create, and delete all your Google Sheets spreadsheets',
+    'https://www.googleapis.com/auth/spreadsheets.readonly': 'See all your Google Sheets spreadsheets',
+    'https://www.googleapis.com/auth/documents': 'See, edit, create, and delete all your Google Docs documents',
+    'https://www.googleapis.com/auth/documents.readonly': 'See all your Google Docs documents',
+    'https://www.googleapis.com/auth/contacts.readonly': 'See and download your contacts',
+    'https://www.googleapis.com/auth/userinfo.email': 'See your primary Google Account email address',
+    'https://www.googleapis.com/auth/userinfo.profile':
+      "See your personal info, including any personal info you've made publicly available",
+  },
   // The token response names the short OpenID scopes by their long URLs.
   scopeAliases: {
     email: 'https://www.googleapis.com/auth/userinfo.email',

@@ -32,6 +32,23 @@ export const hubspot = defineProvider({
   scopeDelimiter: ' ',
   // Every app must request the `oauth` scope.
   defaultScopes: ['oauth'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    oauth: 'Basic OAuth access (required by HubSpot for every app)',
+    'crm.objects.contacts.read': 'View properties and other details about contacts',
+    'crm.objects.contacts.write': 'View properties and create, delete, or make changes to contacts',
+    'crm.objects.companies.read': 'View properties and other details about companies',
+    'crm.objects.companies.write': 'View properties and create, delete, or make changes to companies',
+    'crm.objects.deals.read': 'View properties and other details about deals',
+    'crm.objects.deals.write': 'View properties and create, delete, or make changes to deals',
+    'crm.objects.owners.read': 'View details about users assigned to a CRM record',
+    'crm.schemas.contacts.read': 'View details about property settings for contacts',
+    tickets: 'Read and write tickets',
+    content: 'Read and write content on your website, landing pages, email, blog and campaigns',
+    forms: 'Access forms and form submissions',
+    'e-commerce': 'Access products and line items',
+    files: 'Access the file manager',
+  },
   // code_verifier is a documented token request parameter.
   pkce: 'supported',
   // client_id and client_secret go in the form body.

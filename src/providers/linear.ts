@@ -32,6 +32,15 @@ export const linear = defineProvider({
   scopeDelimiter: ',',
   // `read` is the default and "will always be present".
   defaultScopes: ['read'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    read: 'Read access for your account',
+    write: 'Write access for your account',
+    'issues:create': 'Create new issues and their attachments',
+    'comments:create': 'Create new issue comments',
+    'timeSchedule:write': 'Create and modify time schedules',
+    admin: 'Full access to admin level endpoints',
+  },
   // PKCE is documented (code_challenge + code_challenge_method on /authorize).
   pkce: 'supported',
   // The token request is form-encoded with client_id and client_secret in the body.

@@ -38,6 +38,28 @@ export const microsoft = defineProvider({
   scopeDelimiter: ' ',
   // `offline_access` is required for a refresh token; add resource scopes such as `User.Read`.
   defaultScopes: ['openid', 'profile', 'email', 'offline_access'],
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    'User.Read': 'Sign you in and read your profile',
+    'User.ReadBasic.All': "Read all users' basic profiles",
+    'Mail.Read': 'Read your mail',
+    'Mail.ReadWrite': 'Read and write access to your mail',
+    'Mail.Send': 'Send mail as you',
+    'Calendars.Read': 'Read your calendars',
+    'Calendars.ReadWrite': 'Have full access to your calendars',
+    'Contacts.Read': 'Read your contacts',
+    'Files.Read': 'Read your files',
+    'Files.Read.All': 'Read all files that you can access',
+    'Files.ReadWrite': 'Have full access to your files',
+    'Files.ReadWrite.All': 'Have full access to all files you have access to',
+    'Sites.Read.All': 'Read items in all site collections',
+    'Chat.Read': 'Read your chat messages',
+    'Chat.ReadWrite': 'Read and write your chat messages',
+    'ChannelMessage.Send': 'Send channel messages',
+    'Tasks.ReadWrite': 'Create, read, update, and delete your tasks and task lists',
+    'Notes.Read': 'Read your OneNote notebooks',
+    'https://graph.microsoft.com/.default': 'All the Microsoft Graph permissions configured for this app',
+  },
   // PKCE is recommended for all clients, including confidential web apps.
   pkce: 'supported',
   // client_secret in the form body is the documented shared-secret method.

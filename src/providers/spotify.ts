@@ -27,6 +27,24 @@ export const spotify = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.email' },
   scopeDelimiter: ' ',
   defaultScopes: ['user-read-email'],
+  // What each scope allows, in Spotify's words: the "Visible to users" line of its scopes guide.
+  scopeDescriptions: {
+    'user-read-email': 'Get your real email address',
+    'user-read-private': 'Access your subscription details',
+    'user-read-playback-state': 'Read your currently playing content and Spotify Connect devices information',
+    'user-modify-playback-state': 'Control playback on your Spotify clients and Spotify Connect devices',
+    'user-read-currently-playing': 'Read your currently playing content',
+    'user-read-recently-played': 'Access your recently played items',
+    'user-top-read': 'Read your top artists and contents',
+    'user-library-read': 'Access your saved content',
+    'user-library-modify': 'Manage your saved content',
+    'playlist-read-private': 'Access your private playlists',
+    'playlist-read-collaborative': 'Access your collaborative playlists',
+    'playlist-modify-public': 'Manage your public playlists',
+    'playlist-modify-private': 'Manage your private playlists',
+    'user-follow-read': 'Access your followers and who you are following',
+    'user-follow-modify': 'Manage who you are following',
+  },
   // The PKCE variant of the code flow is documented (S256).
   pkce: 'supported',
   // The code flow sends `Authorization: Basic base64(client_id:client_secret)`.

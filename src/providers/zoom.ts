@@ -24,6 +24,20 @@ export const zoom = defineProvider({
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.id', accountLabel: '$.email' },
   // Scopes are configured on the app in the Zoom App Marketplace; the authorize URL needs none.
   scopeDelimiter: ' ',
+  // What each scope allows, in the provider's own words (its scope documentation).
+  scopeDescriptions: {
+    'user:read': 'View your user information',
+    'user:read:user': 'View a user',
+    'user:read:email': 'View your email address',
+    'meeting:read': 'View your meetings',
+    'meeting:write': 'View and manage your meetings',
+    'meeting:read:list_meetings': 'View your list of meetings',
+    'meeting:write:meeting': 'Create a meeting for a user',
+    'recording:read': 'View your recordings',
+    'cloud_recording:read:list_user_recordings': 'List all cloud recordings of a user',
+    'webinar:read': 'View your webinars',
+    'chat_message:write': 'Send chat messages',
+  },
   // code_challenge / code_verifier are documented for the authorization code flow.
   pkce: 'supported',
   // "Basic authorization header": base64(client_id:client_secret).

@@ -56,7 +56,7 @@ describe('demo provider (--dev)', () => {
     const auth = await client.auth.start('alice', 'demo', { scopes: ['openid', 'profile', 'offline_access'] })
     expect(auth.status).toBe('pending')
     const page = await new TestBrowser().authorize(auth.url!, { login: 'alice' })
-    expect(page.body).toContain('You connected Latchkey Demo')
+    expect(page.body).toContain('Your Latchkey Demo account is now connected')
     const done = await client.auth.waitForCompletion(auth, { timeoutMs: 10_000 })
     expect(done.context?.user_info?.['sub']).toBe('alice')
     const me = await fetch(`${baseURL}/demo-idp/me`, { headers: { authorization: `Bearer ${done.context!.token}` } })

@@ -43,6 +43,7 @@ const PROVIDER_FIELDS = {
   settings: true,
   scopeDelimiter: true,
   defaultScopes: true,
+  scopeDescriptions: true,
   scopeAliases: true,
   pkce: true,
   tokenEndpointAuthMethod: true,
@@ -222,6 +223,16 @@ describe.each(entries)('%s', (key, def) => {
     for (const field of [...Object.keys(def.tokenResponse?.map ?? {}), ...Object.keys(def.refreshResponse?.map ?? {})])
       expect(TOKEN_FIELDS.has(field), field).toBe(true)
     expect(def.displayName.trim()).not.toBe('')
+  })
+
+  it('describes scopes (if at all) as short plain sentences, one per single scope', () => {
+    for (const [scope, text] of Object.entries(def.scopeDescriptions ?? {})) {
+      expect(scope, key).toMatch(/^[^\s,]+$/)
+      expect(text.trim(), `${key} ${scope}`).toBe(text)
+      expect(text.length, `${key} ${scope}`).toBeGreaterThan(3)
+      expect(text.length, `${key} ${scope}`).toBeLessThanOrEqual(160)
+      expect(text, `${key} ${scope}`).not.toMatch(/[<>{}]/)
+    }
   })
 
   it('documents where it comes from, over https', () => {

@@ -1,108 +1,154 @@
 /**
  * @module http/pages/browser-pages
- * How each broker outcome looks to the person in the browser: status code, title and copy,
- * security headers, and the binding cookie. The broker decides what happened
- * (`broker/browser-outcomes.ts`); nothing here changes a flow.
+ * How each broker outcome looks to the person in the browser: status code, title and copy in
+ * the person's language, the deployment's branding, security headers, and the binding cookie.
+ * The broker decides what happened (`broker/browser-outcomes.ts`); nothing here changes a flow.
  */
 import type { FastifyReply } from 'fastify'
+import type { Branding } from '../../branding.js'
 import type { BindBrowser, BrowserOutcome } from '../../broker/browser-outcomes.js'
+import type { ScopeItem } from '../../broker/scope-descriptions.js'
 import { BROWSER_PATH_PREFIX } from '../../paths.js'
-import { formPageHeaders, PAGE_HEADERS, type PageContent, renderPage } from './page.js'
+import { negotiate, type Translate, translator } from './i18n.js'
+import { type PageChrome, type PageContent, type PageFrame, pageHeaders, providerFormAction, renderPage } from './page.js'
 
 export type PageOutcome = BrowserOutcome | { kind: 'cross_site_post' }
 
 type Page = PageContent & { status: number }
 
-const error = (status: number, title: string, message: string): Page => ({ status, tone: 'error', title, message })
+/** Who is asking and in which language: the request's part of a page. */
+export interface PageView {
+  branding: Branding
+  /** The request's `Accept-Language`. */
+  acceptLanguage: string | undefined
+}
 
-/** The page for every outcome but a redirect. */
-export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
+/** The shared OpenID Connect scopes the pages word themselves (translated); others come from the provider catalog. */
+const COMMON_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access'])
+
+export function scopeLines(scopes: readonly ScopeItem[], t: Translate, app: string): Array<{ text: string; code: string }> {
+  return scopes.map((s) => ({
+    text: s.description ?? (COMMON_SCOPES.has(s.scope) ? t(`scope.${s.scope}`, { app }) : t('scope.raw', { scope: s.scope })),
+    code: s.scope,
+  }))
+}
+
+/** The page for every outcome but a redirect, in the language of `t`. */
+export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>, t: Translate, appName: string | undefined): Page {
+  // "<App> wants to connect…": without a configured name, a neutral "An app you use".
+  const app = appName ?? t('app.default_name')
+  const error = (status: number, key: string, params: Record<string, string> = {}, title = `${key}.title`): Page => ({
+    status,
+    tone: 'error',
+    title: t(title, { app, ...params }),
+    lead: t(`${key}.lead`, { app, ...params }),
+    next: t(`${key}.next`, { app, ...params }),
+  })
+  const back = (nextUri: string | undefined) => (nextUri ? { href: nextUri, label: t('page.back', { app }) } : undefined)
   switch (o.kind) {
-    case 'continue':
+    case 'continue': {
+      const provider = o.provider
       return {
         status: 200,
         tone: 'continue',
-        title: `Connect ${o.provider}`,
-        message: `An app you use asked to act for you on ${o.provider}. Continue to sign in there and choose what to allow. Only continue if you asked for this.`,
+        title: t('continue.title', { provider }),
+        lead: t('continue.lead', { app, provider }),
+        pair: { app, provider },
+        list: o.scopes.length > 0 ? { heading: t('continue.asks', { app }), items: scopeLines(o.scopes, t, app) } : undefined,
+        next: `${o.scopes.length === 0 ? `${t('continue.no_scopes', { app, provider })} ` : ''}${t('continue.next', { app, provider })}`,
         // Relative: the page's own URL, wherever Latchkey is mounted.
-        form: { action: o.flowId, button: `Continue to ${o.provider}` },
+        form: { action: o.flowId, button: t('continue.button', { provider }) },
       }
+    }
     case 'unknown_link':
-      return error(404, 'Unknown link', 'This authorization link is not valid. Ask the app for a new one.')
+      return error(404, 'unknown_link')
     case 'provider_unavailable':
-      return error(404, 'Provider unavailable', 'The service this link is for is no longer configured.')
+      return error(404, 'provider_unavailable')
     case 'expired':
-      return o.stage === 'link'
-        ? error(410, 'Link expired', 'This authorization link has expired. Ask the app for a new one.')
-        : error(410, 'Link expired', 'This authorization took too long and has expired. Start again from the app.')
+      return error(410, o.stage === 'link' ? 'expired_link' : 'expired_sign_in')
     case 'ended':
-      return error(410, 'Authorization ended', 'This authorization has ended. Ask the app for a new link.')
+      return error(410, 'ended')
     case 'already_connected':
       return {
         status: 200,
         tone: 'success',
-        title: 'Already connected',
-        message: 'This authorization is already complete. You can close this window.',
+        title: t('already.title'),
+        lead: t('already.lead'),
+        next: t('page.close'),
+        link: back(o.nextUri),
       }
     case 'link_used':
-      return error(409, 'Link already used', 'This authorization link has already been used.')
+      return error(409, 'link_used')
     case 'opened_elsewhere':
-      return error(
-        403,
-        'Link opened elsewhere',
-        // The way forward: the app's next authorize hands out a new link (a link someone continued
-        // on is never handed out again), so asking for one works at once.
-        'Someone already continued with this link in another browser, and for your safety it now only works there. To connect from this browser, go back to the app and ask it for a new link: the new one will work here.',
-      )
+      // The way forward: the app's next authorize hands out a new link (a link someone continued
+      // on is never handed out again), so asking for one works at once.
+      return error(403, 'opened_elsewhere')
     case 'missing_state':
-      return error(400, 'Invalid request', 'The sign-in response is missing its state. Start again from the app.')
+      return error(400, 'missing_state')
     case 'unknown_state':
-      return error(
-        400,
-        'Unknown or used link',
-        'This sign-in response does not match any authorization in progress. It may have been used already.',
-      )
+      return error(400, 'unknown_state')
     case 'replayed':
-      return error(409, 'Already used', 'This sign-in response was already used.')
+      return error(409, 'replayed')
     case 'wrong_browser':
-      return error(
-        403,
-        'Wrong browser',
-        'This sign-in finished in a different browser than the one that opened the link, so it was not accepted.',
-      )
+      return error(403, 'wrong_browser')
     case 'declined':
-      return error(200, 'Authorization declined', `You declined access to ${o.provider}. You can close this window.`)
-    case 'provider_error':
-      return error(502, 'Sign-in failed', `${o.provider} reported an error: ${o.error}${o.description ? ` (${o.description})` : ''}`)
+      return { ...error(200, 'declined', { provider: o.provider }), link: back(o.nextUri) }
+    case 'provider_error': {
+      const params = { provider: o.provider, error: o.error }
+      // RFC 6749 codes with their own advice; any other code reads as the generic failure.
+      const key = ['invalid_scope', 'unauthorized_client', 'server_error', 'temporarily_unavailable'].includes(o.code)
+        ? o.code
+        : 'provider_error'
+      const page = error(502, key, params, 'provider_error.title')
+      const detail = key === 'provider_error' ? o.description : o.description || o.error
+      return {
+        ...page,
+        lead: detail ? `${page.lead} ${t('provider_error.detail', { provider: o.provider, detail })}` : page.lead,
+        link: back(o.nextUri),
+      }
+    }
     case 'exchange_failed':
-      return error(
-        502,
-        'Sign-in failed',
-        o.misconfigured
-          ? `${o.provider} rejected this app's credentials. The operator must fix the provider configuration.`
-          : `Could not complete the sign-in with ${o.provider}: ${o.error ?? 'the provider did not return a usable token'}.`,
-      )
+      return {
+        ...(o.misconfigured
+          ? error(502, 'misconfigured', { provider: o.provider }, 'provider_error.title')
+          : error(
+              502,
+              'exchange_failed',
+              { provider: o.provider, error: o.error ?? t('exchange_failed.unusable') },
+              'provider_error.title',
+            )),
+        link: back(o.nextUri),
+      }
     case 'connected':
       return {
         status: 200,
         tone: o.verificationOff ? 'warning' : 'success',
-        title: 'Connected',
-        message: `You connected ${o.provider}. You can close this window and return to the app.${o.verificationOff ? ' (Development mode: user verification is off.)' : ''}`,
+        title: t('connected.title'),
+        lead: t('connected.lead', { provider: o.provider, app }),
+        account: o.account ? t('connected.account', { account: o.account }) : undefined,
+        next: `${t('connected.next', { app })}${o.verificationOff ? ` ${t('connected.dev')}` : ''}`,
       }
     case 'not_confirmed':
-      return error(409, 'Not confirmed yet', 'The app has not confirmed this sign-in yet. Return to the app and continue from there.')
+      return error(409, 'not_confirmed')
     case 'confirmed_elsewhere':
-      return error(
-        403,
-        'Sign-in not accepted',
-        'This sign-in was made in a different browser, so it was not connected to your account. If you did not just sign in yourself, someone may have tried to connect their account to yours: nothing was connected. Ask the app for a new link to connect.',
-      )
+      return error(403, 'confirmed_elsewhere')
     case 'cross_site_post':
-      return error(
-        403,
-        'Open the link itself',
-        'This request did not come from the authorization page. Open the link the app gave you and continue from there.',
-      )
+      return error(403, 'cross_site_post')
+  }
+}
+
+/** The page's language and its frame (branding, `lang`, `dir`) and chrome (name, support link, footer). */
+export function pageContext(view: PageView): { t: Translate; frame: PageFrame; chrome: PageChrome } {
+  const { locale, t } = translator(negotiate(view.acceptLanguage))
+  const appName = view.branding.appName
+  return {
+    t,
+    frame: { lang: locale.tag, dir: locale.dir, branding: view.branding },
+    chrome: {
+      appName,
+      supportLabel: t('page.support', { app: appName ?? 'Latchkey' }),
+      footer: t('page.footer'),
+    },
   }
 }
 
@@ -123,11 +169,14 @@ export function bindingCookie(b: BindBrowser, secure: boolean, now = Date.now())
 }
 
 /** Sends an outcome: a 303 redirect or a page, with the page headers and the binding cookie. */
-export function sendOutcome(reply: FastifyReply, o: PageOutcome, secure: boolean): FastifyReply {
-  void reply.headers(o.kind === 'continue' ? formPageHeaders(o.providerOrigin) : PAGE_HEADERS)
+export function sendOutcome(reply: FastifyReply, o: PageOutcome, secure: boolean, view: PageView): FastifyReply {
   const bind = o.kind === 'continue' || o.kind === 'redirect' ? o.bind : undefined
   if (bind) void reply.header('set-cookie', bindingCookie(bind, secure))
-  if (o.kind === 'redirect') return reply.status(303).header('location', o.location).send()
-  const page = pageFor(o)
-  return reply.status(page.status).send(renderPage(page))
+  const { t, frame, chrome } = pageContext(view)
+  if (o.kind === 'redirect') {
+    return reply.headers(pageHeaders(frame)).status(303).header('location', o.location).send()
+  }
+  void reply.headers(pageHeaders(frame, o.kind === 'continue' ? providerFormAction(o.providerOrigin) : "'none'"))
+  const page = pageFor(o, t, view.branding.appName)
+  return reply.status(page.status).send(renderPage(page, frame, chrome))
 }

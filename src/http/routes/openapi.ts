@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
+import { brandingRouteSpecs } from './admin-branding.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
@@ -43,6 +44,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
   ...proxyRouteSpecs,
+  ...brandingRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {
