@@ -42,6 +42,9 @@ export type AuditAction =
   | 'provider.deleted'
   | 'encryption.rotated'
   | 'encryption.version_forgotten'
+  // dashboard (issue 12): an operator signed in to or out of the admin dashboard
+  | 'dashboard.signed_in'
+  | 'dashboard.signed_out'
 
 export interface AuditInput {
   actor?: string | null | undefined

@@ -10,8 +10,10 @@ import { z } from 'zod'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { connectionRouteSpecs } from './admin-connections.js'
+import { dashboardApiRouteSpecs } from './admin-dashboard.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
+import { dashboardRouteSpecs } from './dashboard.js'
 import { healthRouteSpecs } from './health.js'
 import { providerRouteSpecs } from './providers.js'
 
@@ -41,6 +43,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
+  ...dashboardApiRouteSpecs,
+  ...dashboardRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {
