@@ -53,10 +53,12 @@ export interface HarnessOptions {
   encryptionKeys?: string
   providerEntries?: (idp: TestIdp) => Array<Record<string, unknown>>
   fetch?: typeof fetch
+  /** A fixed port (a test file's own range) instead of a random free one. */
+  port?: number
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const publicUrl = `http://127.0.0.1:${port}`
   const idp = await startTestIdp({ redirectUri: `${publicUrl}/oauth/callback`, ...options.idp })
   const logs: string[] = []

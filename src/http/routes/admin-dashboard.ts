@@ -14,6 +14,7 @@ import type { DashboardStore } from '../../storage/dashboard-store.js'
 import { defineRoute, register } from '../route-spec.js'
 import { isoTime, isoTimeOrNull, offsetPage } from '../schema.js'
 import { connectionItem, connectionView } from './admin-connections.js'
+import { catalogView, listCatalogRoute } from './providers.js'
 
 const TAG = 'admin: dashboard'
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -130,7 +131,19 @@ export const exportAuditRoute = defineRoute({
   errors: [],
 })
 
-export const dashboardApiRouteSpecs = [statsRoute, listFlowsRoute, refreshConnectionRoute, exportAuditRoute]
+export const adminCatalogRoute = defineRoute({
+  method: 'GET',
+  path: '/v1/admin/provider_catalog',
+  operationId: 'listProviderCatalogAdmin',
+  summary: 'The provider catalog and the configured providers, as `GET /v1/providers`, for admin clients (the dashboard)',
+  description: 'The same answer as `GET /v1/providers`; here because the dashboard session is accepted on admin routes only.',
+  tag: TAG,
+  access: 'admin',
+  responses: { 200: { description: 'The catalog and the configured providers.', schema: listCatalogRoute.responses[200].schema } },
+  errors: [],
+})
+
+export const dashboardApiRouteSpecs = [statsRoute, listFlowsRoute, refreshConnectionRoute, exportAuditRoute, adminCatalogRoute]
 
 const EXPORT_MAX = 100_000
 const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'user_id', 'provider_id', 'connection_id', 'detail'] as const
@@ -151,6 +164,14 @@ export function adminDashboardRoutes(app: FastifyInstance, ctx: BrokerContext, s
       generated_at: new Date(s.generated_at).toISOString(),
       authorizations: s.authorizations.map((b) => ({ ...b, hour_start: new Date(b.hour_start).toISOString() })),
       refresh_failures: s.refresh_failures.map((f) => ({ ...f, last_at: new Date(f.last_at).toISOString() })),
+    }
+  })
+
+  register(app, adminCatalogRoute, async () => {
+    const configured = ctx.registry.list()
+    return {
+      items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
+      configured: configured.map((p) => ({ id: p.id, type: p.type, description: p.description, enabled: p.enabled, source: p.source })),
     }
   })
 
