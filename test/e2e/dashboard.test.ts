@@ -92,6 +92,15 @@ async function check(page: Page, viewport: keyof typeof VIEWPORTS) {
   const html = await page.content()
   for (const secret of secrets) expect(html, 'a secret in the page').not.toContain(secret)
   expect(await axe(page)).toEqual([])
+  // No missing value rendered as text ("null", "undefined")
+  const stray = await page.evaluate(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+    const out: string[] = []
+    for (let n = walker.nextNode(); n; n = walker.nextNode())
+      if (/^(null|undefined|NaN)$/.test(n.textContent!.trim())) out.push(n.textContent!)
+    return out
+  })
+  expect(stray).toEqual([])
   const width = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(width).toBeLessThanOrEqual(VIEWPORTS[viewport].width)
 }

@@ -80,7 +80,8 @@ function table(caption, headers, rows, empty) {
 function page(title, ...children) {
   document.title = title + ' · Latchkey dashboard'
   const heading = h('h1', { tabindex: '-1' }, title)
-  main.replaceChildren(heading, ...children.flat())
+  main.replaceChildren(heading)
+  append(main, children)
   heading.focus()
 }
 function errorBox(err) {
@@ -370,7 +371,7 @@ async function connectionPage(_q, rawId, notice) {
     h('section', { 'aria-labelledby': 'h-a' }, h('h2', { id: 'h-a' }, 'Audit entries'),
       table('Audit entries of this connection', ['When', 'Action', 'Actor', 'Detail'], entries.items.map((e) => [when(e.at), e.action, e.actor || '—', detail(e.detail)]), 'No audit entries.')))
 }
-const detail = (d) => (d ? h('code', {}, JSON.stringify(d)) : '—')
+const detail = (d) => (d ? h('code', { class: 'detail' }, JSON.stringify(d)) : '—')
 
 // ---- authorizations -------------------------------------------------------------------------
 async function authorizations() {

@@ -52,6 +52,7 @@ th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #e5e7eb;verti
 th{background:#f9fafb;font-weight:600;white-space:nowrap}
 tr:last-child td{border-bottom:0}
 td code,dd code{font-size:.85em;word-break:break-all}
+td code.detail{display:block;min-width:16rem;word-break:normal;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap}
 .b-active,.b-enabled,.b-completed,.b-delivered,.b-granted{background:#dcfce7;color:#14532d}
 .b-reauth_required,.b-pending,.b-failing,.b-expired,.b-requested{background:#fef3c7;color:#713f12}
