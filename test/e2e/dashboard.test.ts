@@ -361,6 +361,62 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
+  it('webhooks page against the webhook admin API contract (answers stubbed in the browser until that API is merged)', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    const endpoint = {
+      id: 'wh_1',
+      url: 'https://hooks.example/latchkey',
+      events: ['connection.revoked', 'connection.reauth_required'],
+      description: 'Ops alerts',
+      status: 'failing',
+      source: 'api',
+      failing_since: new Date(Date.now() - 600_000).toISOString(),
+      created_at: new Date(Date.now() - 86_400_000).toISOString(),
+      updated_at: new Date().toISOString(),
+    }
+    const delivery = {
+      id: 'wd_1',
+      event_id: 'ev_1',
+      event_type: 'connection.revoked',
+      status: 'failed',
+      attempts: 5,
+      last_status_code: 502,
+      last_error: 'endpoint answered 502',
+      next_attempt_at: null,
+      delivered_at: null,
+      created_at: new Date(Date.now() - 900_000).toISOString(),
+    }
+    const redelivered: Array<Record<string, string>> = []
+    await page.route(`${h.baseURL}/v1/admin/webhooks**`, async (route) => {
+      const url = new URL(route.request().url())
+      const json = (body: unknown, status = 200) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) })
+      if (url.pathname === '/v1/admin/webhooks') return json({ items: [endpoint], limit: 1, offset: 0, page_count: 1, total_count: 1 })
+      if (url.pathname === '/v1/admin/webhooks/wh_1') return json(endpoint)
+      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries')
+        return json({ items: [delivery], limit: 1, offset: 0, page_count: 1, total_count: 1 })
+      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries/wd_1/redeliver' && route.request().method() === 'POST') {
+        redelivered.push(route.request().headers())
+        return json({ ...delivery, status: 'pending', next_attempt_at: new Date().toISOString() }, 202)
+      }
+      return json({ name: 'NOT_FOUND', message: 'no route' }, 404)
+    })
+    await signIn(page)
+    await goto(page, '#/webhooks', 'Webhooks')
+    await page.getByRole('row', { name: /hooks\.example.*failing.*Ops alerts/ }).waitFor()
+    await check(page, 'desktop')
+    await page.getByRole('link', { name: 'Deliveries' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Webhook https://hooks.example/latchkey' }).waitFor()
+    await page.getByRole('row', { name: /connection\.revoked failed 5 502 endpoint answered 502/ }).waitFor()
+    await check(page, 'desktop')
+    await page.getByRole('button', { name: 'Redeliver' }).click()
+    await page.getByText('Redelivery queued.').waitFor()
+    expect(redelivered).toHaveLength(1)
+    const session = (await page.evaluate(async () => (await fetch('/dashboard/session')).json())) as { csrf_token: string }
+    expect(redelivered[0]!['x-latchkey-csrf']).toBe(session.csrf_token)
+    expect(cspErrors).toEqual([])
+    await context.close()
+  })
+
   it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
     const { context, page } = await newPage('desktop')
     await signIn(page)
@@ -407,6 +463,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await h.latchkey.apiKeys.revoke(other.row.id)
     await goto(page, '#/providers', 'Sign in')
     await page.getByText(/revoked or has expired/).waitFor()
+    // Neither the session secret nor any other secret is in Latchkey's log (debug level)
+    const logs = h.logs.join('')
+    for (const secret of [cookie!.value, live.value, ...secrets]) expect(logs).not.toContain(secret)
     await context.close()
   }, 60_000)
 

@@ -613,7 +613,7 @@ function unavailable() {
 async function webhooks() {
   const list = await webhookList()
   if (list === null) return page('Webhooks', unavailable())
-  page('Webhooks', table('Webhook endpoints', ['URL', 'Events', 'Status', 'Failing since', 'Description', ''],
+  page('Webhooks', table('Webhook endpoints', ['URL', 'Events', 'Status', 'Failing since', 'Description', 'Deliveries'],
     list.map((w) => [h('code', {}, w.url), (w.events || []).join(', ') || 'all', badge(w.status), when(w.failing_since), w.description || '—',
       h('a', { href: '#/webhooks/' + encodeURIComponent(w.id) }, 'Deliveries')]),
     'No webhook endpoint.'))
@@ -629,7 +629,7 @@ async function webhookPage(_q, rawId, notice) {
   page('Webhook ' + w.url, notice ? h('p', { class: 'notice' }, notice) : null, status,
     h('dl', { class: 'props card' }, h('dt', {}, 'Status'), h('dd', {}, badge(w.status)), h('dt', {}, 'Events'), h('dd', {}, (w.events || []).join(', ') || 'all'),
       h('dt', {}, 'Source'), h('dd', {}, w.source || '—'), h('dt', {}, 'Created'), h('dd', {}, when(w.created_at))),
-    table('Deliveries', ['Event', 'Status', 'Attempts', 'Last status', 'Last error', 'Next attempt', 'Delivered', ''],
+    table('Deliveries', ['Event', 'Status', 'Attempts', 'Last status', 'Last error', 'Next attempt', 'Delivered', 'Actions'],
       deliveries.map((d) => [d.event_type, badge(d.status), String(d.attempts), d.last_status_code === null ? '—' : String(d.last_status_code), d.last_error || '—',
         when(d.next_attempt_at), when(d.delivered_at),
         h('button', { type: 'button', class: 'secondary', onclick: async () => {
