@@ -200,9 +200,10 @@ async function assemble(
 
   // The admin dashboard (issue 12): sessions in the database, so any process accepts them.
   const dashboardStore = new DashboardStore(store.db)
-  const dashboard = config.dashboard.enabled
-    ? { store: dashboardStore, sessions: new DashboardSessions(dashboardStore, apiKeys, audit, config.dashboard) }
-    : undefined
+  const dashboard = {
+    store: dashboardStore,
+    sessions: config.dashboard.enabled ? new DashboardSessions(dashboardStore, apiKeys, audit, config.dashboard) : undefined,
+  }
   const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()

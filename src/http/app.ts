@@ -34,9 +34,9 @@ import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 const reqIdPrefix = randomUUID().slice(0, 8)
 let reqIdSeq = 0
 
-/** The admin dashboard's sessions and queries; absent when the dashboard is switched off. */
+/** The dashboard's queries (admin API endpoints) and its sessions (absent when the dashboard is switched off). */
 export interface DashboardParts {
-  sessions: DashboardSessions
+  sessions: DashboardSessions | undefined
   store: DashboardStore
 }
 
@@ -148,7 +148,7 @@ export function buildApp(
     if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     openApiRoutes(publicScope)
     browserRoutes(publicScope, ctx)
-    if (dashboard) {
+    if (dashboard?.sessions) {
       dashboardRoutes(publicScope, {
         sessions: dashboard.sessions,
         failures,
@@ -168,7 +168,7 @@ export function buildApp(
     admin.decorateRequest('apiKey', undefined)
     admin.decorateRequest('dashboardSession', undefined)
     // The dashboard's session cookie is accepted here only (never on the runtime API's hot path).
-    const dashboardGuard: DashboardGuard | undefined = dashboard && {
+    const dashboardGuard: DashboardGuard | undefined = dashboard?.sessions && {
       sessions: dashboard.sessions,
       cookieName: dashboardCookieName(config.publicUrl.startsWith('https:')),
       origin: new URL(config.publicUrl).origin,

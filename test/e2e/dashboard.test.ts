@@ -516,6 +516,25 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
   })
 })
 
+describe('dashboard switched off', () => {
+  it('LATCHKEY_DASHBOARD=false serves no page and no session routes, and the admin API stays', async () => {
+    const off = await startHarness({ port: port(), env: { LATCHKEY_DASHBOARD: 'false' } })
+    try {
+      expect((await fetch(`${off.baseURL}/dashboard`)).status).toBe(404)
+      const r = await fetch(`${off.baseURL}/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: off.baseURL },
+        body: JSON.stringify({ api_key: off.apiKey }),
+      })
+      expect(r.status).toBe(404)
+      // The admin API endpoints stay: they are API, not dashboard
+      expect((await fetch(`${off.baseURL}/v1/admin/stats`, { headers: { authorization: off.apiKey } })).status).toBe(200)
+    } finally {
+      await off.close()
+    }
+  })
+})
+
 describe('dashboard on https', () => {
   it('sets a __Host- cookie with Secure, HttpOnly, SameSite=Strict', async () => {
     const hs = await startHarness({ port: port(), config: { publicUrl: 'https://latchkey.example' } })
