@@ -535,6 +535,29 @@ describe('dashboard switched off', () => {
   })
 })
 
+describe('dashboard sign-in limits', () => {
+  it('counts failed sign-ins per address like failed API keys (429 once over the limit, even for a good key)', async () => {
+    const hl = await startHarness({ port: port(), env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '2' } })
+    try {
+      const attempt = (key: string) =>
+        fetch(`${hl.baseURL}/dashboard/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: hl.baseURL },
+          body: JSON.stringify({ api_key: key }),
+        })
+      const wrong = 'lk_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+      expect((await attempt(wrong)).status).toBe(401)
+      expect((await attempt(wrong)).status).toBe(401)
+      const blocked = await attempt(hl.apiKey)
+      expect(blocked.status).toBe(429)
+      expect(blocked.headers.get('retry-after')).toMatch(/^\d+$/)
+      expect(blocked.headers.get('set-cookie')).toBeNull()
+    } finally {
+      await hl.close()
+    }
+  })
+})
+
 describe('dashboard on https', () => {
   it('sets a __Host- cookie with Secure, HttpOnly, SameSite=Strict', async () => {
     const hs = await startHarness({ port: port(), config: { publicUrl: 'https://latchkey.example' } })
