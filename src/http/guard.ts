@@ -48,7 +48,7 @@ function admitSession(
   secret: string,
   request: FastifyRequest,
   done: (err?: Error) => void,
-  admit: (key: VerifiedKey) => void,
+  admit: (key: VerifiedKey, rateKey: string) => void,
 ): void {
   dashboard.sessions.verify(secret).then(
     (session) => {
@@ -68,7 +68,8 @@ function admitSession(
         }
       }
       request.dashboardSession = session
-      admit({ id: session.actor, role: 'admin' })
+      // Rate-limited as its API key: signing in does not add a second allowance to the key's.
+      admit({ id: session.actor, role: 'admin' }, session.keyId)
     },
     (err: unknown) => done(err as Error),
   )
@@ -95,12 +96,12 @@ export class RateLimiter {
 
 export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: AuthFailures, role: ApiKeyRole, dashboard?: DashboardGuard) {
   /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
-  const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
+  const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey, rateKey = key.id): void => {
     if (role === 'admin' && key.role !== 'admin') {
       done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
       return
     }
-    const wait = limiter.take(key.id)
+    const wait = limiter.take(rateKey)
     if (wait > 0) {
       void reply.header('retry-after', String(wait))
       done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
@@ -120,7 +121,7 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
     if (dashboard && header === undefined) {
       const secret = cookieValue(request.headers.cookie, dashboard.cookieName)
       if (secret !== undefined) {
-        admitSession(dashboard, secret, request, done, (key) => admit(request, reply, done, key))
+        admitSession(dashboard, secret, request, done, (key, rateKey) => admit(request, reply, done, key, rateKey))
         return
       }
     }
