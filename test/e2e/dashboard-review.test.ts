@@ -1,8 +1,12 @@
 /**
  * Review findings on the admin dashboard, each checked at the HTTP level against a real
- * Latchkey: a session is rate-limited as the API key it was signed in with. Ports 27000–27999.
+ * Latchkey: a session is rate-limited as the API key it was signed in with; "refresh now" says
+ * `refreshed` only when there is a new token. Ports 27000–27999.
  */
+import { Latchkey } from '@latchkey/client'
+import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 
 const port = () => 27_000 + Math.floor(Math.random() * 1000)
@@ -38,4 +42,34 @@ describe('dashboard session rate limit', () => {
     expect(over.headers.get('retry-after')).toMatch(/^\d+$/)
     expect((await withKey()).status).toBe(429)
   })
+})
+
+describe('refresh now', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ port: port() })
+  }, 60_000)
+  afterAll(async () => h?.close())
+
+  it('answers not_refreshed (not refreshed) when there is nothing to refresh with, and keeps the token', async () => {
+    const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
+    const started = await client.auth.start('erin', 'test-idp', { scopes: ['openid', 'offline_access'] })
+    await new TestBrowser().authorize(started.url!, { login: 'erin' })
+    await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+    const before = (await h.latchkey.store.getConnection('erin', 'test-idp'))!
+    // A connection without a refresh token (a provider that issues none)
+    const db = h.latchkey.store.db as unknown as Kysely<{ connections: { id: string; refresh_token_enc: string | null } }>
+    await db.updateTable('connections').set({ refresh_token_enc: null }).where('id', '=', before.id).execute()
+    const { cookie, csrf } = await signIn(h)
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${before.id}/refresh`, {
+      method: 'POST',
+      headers: { cookie, 'x-latchkey-csrf': csrf, origin: h.baseURL },
+    })
+    expect(r.status).toBe(200)
+    const body = (await r.json()) as { outcome: string; error: string | null }
+    expect(body.outcome).toBe('not_refreshed')
+    expect(body.error).toMatch(/not refreshed/)
+    const after = (await h.latchkey.store.getConnectionById(before.id))!
+    expect(after.access_token_enc).toBe(before.access_token_enc)
+  }, 30_000)
 })

@@ -326,7 +326,7 @@ async function connectionPage(_q, rawId, notice) {
     refreshBtn.disabled = true
     try {
       const r = await api('POST', '/v1/admin/user_connections/' + enc + '/refresh')
-      await connectionPage(null, rawId, r.outcome === 'refreshed' ? 'Refreshed: the token is new.' : 'Refresh ' + r.outcome.replace('_', ' ') + ': ' + (r.error || ''))
+      await connectionPage(null, rawId, r.outcome === 'refreshed' ? 'Refreshed: the token is new.' : r.outcome === 'not_refreshed' ? 'Not refreshed: ' + r.error : 'Refresh ' + r.outcome.replace('_', ' ') + ': ' + (r.error || ''))
     } catch (err) {
       if (err.status !== 401) status.replaceChildren(errorBox(err))
       refreshBtn.disabled = false

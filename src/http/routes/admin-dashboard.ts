@@ -100,7 +100,10 @@ export const refreshConnectionRoute = defineRoute({
     200: {
       description: 'What the refresh did, and the connection afterwards (never a token).',
       schema: z.object({
-        outcome: z.enum(['refreshed', 'reauth_required', 'misconfigured', 'transient']),
+        outcome: z.enum(['refreshed', 'not_refreshed', 'reauth_required', 'misconfigured', 'transient']).meta({
+          description:
+            '`not_refreshed`: nothing to refresh with (no refresh token, or the provider does not refresh) or a newer grant landed meanwhile; the current token stays.',
+        }),
         error: z.string().nullable(),
         connection: connectionItem,
       }),
@@ -144,6 +147,9 @@ export const adminCatalogRoute = defineRoute({
 })
 
 export const dashboardApiRouteSpecs = [statsRoute, listFlowsRoute, refreshConnectionRoute, exportAuditRoute, adminCatalogRoute]
+
+const NOT_REFRESHED =
+  'the token was not refreshed: the connection has no refresh token, its provider does not refresh, or a newer grant replaced it; the current token stays valid until it expires'
 
 const EXPORT_MAX = 100_000
 const CSV_COLUMNS = ['id', 'at', 'actor', 'action', 'user_id', 'provider_id', 'connection_id', 'detail'] as const
@@ -206,8 +212,12 @@ export function adminDashboardRoutes(app: FastifyInstance, ctx: BrokerContext, s
         ? outcome.error.message
         : outcome.kind === 'reauth_required'
           ? (latest.last_refresh_error ?? 'the connection needs the user to authorize again')
-          : null
-    const kind = outcome.kind === 'fresh' ? ('refreshed' as const) : outcome.kind
+          : outcome.kind === 'fresh' && !outcome.refreshed
+            ? NOT_REFRESHED
+            : null
+    // `fresh` is also what the refresher answers when it could not or need not refresh (no refresh
+    // token, refresh disabled, a newer grant): only a new token is `refreshed`.
+    const kind = outcome.kind === 'fresh' ? (outcome.refreshed ? ('refreshed' as const) : ('not_refreshed' as const)) : outcome.kind
     return { outcome: kind, error, connection: connectionView(ctx, latest) }
   })
 
