@@ -121,7 +121,12 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
     if (dashboard && header === undefined) {
       const secret = cookieValue(request.headers.cookie, dashboard.cookieName)
       if (secret !== undefined) {
-        admitSession(dashboard, secret, request, done, (key, rateKey) => admit(request, reply, done, key, rateKey))
+        admitSession(dashboard, secret, request, done, (key, rateKey) => {
+          // What a browser fetched with the cookie (JSON, the CSV export) is never sniffed as
+          // script or style, nor loaded by another site's page (a sibling subdomain is same-site).
+          void reply.header('x-content-type-options', 'nosniff').header('cross-origin-resource-policy', 'same-origin')
+          admit(request, reply, done, key, rateKey)
+        })
         return
       }
     }

@@ -1,6 +1,7 @@
 /**
  * Review findings on the admin dashboard, each checked at the HTTP level against a real
- * Latchkey: a session is rate-limited as the API key it was signed in with; "refresh now" says
+ * Latchkey: a session is rate-limited as the API key it was signed in with; what it fetches is
+ * nosniff and same-origin only; "refresh now" says
  * `refreshed` only when there is a new token. Ports 27000–27999.
  */
 import { Latchkey } from '@latchkey/client'
@@ -41,6 +42,27 @@ describe('dashboard session rate limit', () => {
     expect(over.status).toBe(429)
     expect(over.headers.get('retry-after')).toMatch(/^\d+$/)
     expect((await withKey()).status).toBe(429)
+  })
+})
+
+describe('responses to the session cookie', () => {
+  let h: Harness
+  beforeAll(async () => {
+    h = await startHarness({ port: port() })
+  })
+  afterAll(async () => h?.close())
+
+  it('are nosniff and same-origin only (the CSV export, the JSON API)', async () => {
+    const { cookie } = await signIn(h)
+    for (const path of ['/v1/admin/audit/export?format=csv', '/v1/admin/audit/export?format=json', '/v1/admin/stats']) {
+      const r = await fetch(`${h.baseURL}${path}`, { headers: { cookie } })
+      expect(r.status, path).toBe(200)
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff')
+      expect(r.headers.get('cross-origin-resource-policy'), path).toBe('same-origin')
+    }
+    const csv = await fetch(`${h.baseURL}/v1/admin/audit/export?format=csv`, { headers: { cookie } })
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8')
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="latchkey-audit-[0-9T-]+\.csv"$/)
   })
 })
 
