@@ -32,6 +32,8 @@ export interface DashboardSession {
 /** Written at most this often per session: the idle clock is minute-accurate. */
 const TOUCH_MS = 30_000
 
+/** A cookie secret: 32 random bytes, base64url. */
+const SECRET = /^[A-Za-z0-9_-]{43}$/
 const hash = (secret: string) => createHash('sha256').update(secret).digest('hex')
 const csrfFor = (secret: string) => createHash('sha256').update(`latchkey-dashboard-csrf\u0000${secret}`).digest('base64url')
 
@@ -72,7 +74,7 @@ export class DashboardSessions {
 
   /** The live session for a cookie secret, or an UNAUTHENTICATED error saying why there is none. */
   async verify(secret: string): Promise<DashboardSession> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) throw new LatchkeyError('UNAUTHENTICATED', 'not signed in to the dashboard')
+    if (!SECRET.test(secret)) throw new LatchkeyError('UNAUTHENTICATED', 'not signed in to the dashboard')
     const id = hash(secret)
     const row = await this.store.getSession(id)
     const now = Date.now()
@@ -102,6 +104,23 @@ export class DashboardSessions {
   async signOut(session: DashboardSession): Promise<void> {
     if (await this.store.revokeSession(session.id, Date.now())) {
       this.audit.record({ actor: session.actor, action: 'dashboard.signed_out', detail: { key_id: session.keyId } })
+    }
+  }
+
+  /**
+   * Ends the live session of `secret`, if any: a sign-in in a browser that still holds a session
+   * cookie replaces that session instead of leaving it valid until its idle timeout.
+   */
+  async replace(secret: string): Promise<void> {
+    if (!SECRET.test(secret)) return
+    const id = hash(secret)
+    const row = await this.store.getSession(id)
+    if (row && (await this.store.revokeSession(id, Date.now()))) {
+      this.audit.record({
+        actor: dashboardActor(row.key_id),
+        action: 'dashboard.signed_out',
+        detail: { key_id: row.key_id, reason: 'replaced' },
+      })
     }
   }
 

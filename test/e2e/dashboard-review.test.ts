@@ -12,10 +12,10 @@ import { type Harness, startHarness } from '../helpers/latchkey.js'
 
 const port = () => 27_000 + Math.floor(Math.random() * 1000)
 
-async function signIn(h: Harness, key = h.apiKey): Promise<{ cookie: string; csrf: string }> {
+async function signIn(h: Harness, key = h.apiKey, previous?: string): Promise<{ cookie: string; csrf: string }> {
   const r = await fetch(`${h.baseURL}/dashboard/session`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: h.baseURL },
+    headers: { 'content-type': 'application/json', origin: h.baseURL, ...(previous ? { cookie: previous } : {}) },
     body: JSON.stringify({ api_key: key }),
   })
   expect(r.status).toBe(201)
@@ -63,6 +63,19 @@ describe('responses to the session cookie', () => {
     const csv = await fetch(`${h.baseURL}/v1/admin/audit/export?format=csv`, { headers: { cookie } })
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8')
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="latchkey-audit-[0-9T-]+\.csv"$/)
+  })
+
+  it('a sign-in in a browser that holds a session ends that session (audited), the new one works', async () => {
+    const first = await signIn(h)
+    const second = await signIn(h, h.apiKey, first.cookie)
+    expect(second.cookie).not.toBe(first.cookie)
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie: first.cookie } })).status).toBe(401)
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie: second.cookie } })).status).toBe(200)
+    await h.latchkey.ctx.audit.flush()
+    const ended = (await h.latchkey.store.listAudit({ action: 'dashboard.signed_out' }, 10, 0)).items
+    expect(ended.map((e) => e.detail)).toContainEqual(expect.objectContaining({ reason: 'replaced' }))
+    // A stale or foreign value in the cookie does not stop a sign-in
+    expect((await signIn(h, h.apiKey, 'latchkey_dashboard=not-a-session')).cookie).toMatch(/^latchkey_dashboard=/)
   })
 })
 

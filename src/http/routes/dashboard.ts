@@ -147,6 +147,9 @@ export function dashboardRoutes(app: FastifyInstance, o: DashboardRouteOptions):
       if (err instanceof LatchkeyError && (err.code === 'UNAUTHENTICATED' || err.code === 'FORBIDDEN')) o.failures.fail(request.ip)
       throw err
     }
+    // A new session replaces the one this browser may still hold (no two live sessions per cookie).
+    const previous = cookieValue(request.headers.cookie, cookieName)
+    if (previous !== undefined) await o.sessions.replace(previous)
     return reply
       .status(201)
       .header('set-cookie', cookie(signedIn.secret, o.sessionHours * 3600))
