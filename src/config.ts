@@ -131,6 +131,10 @@ export interface Config {
     allowPrivate: string[]
     proxy: { http: string | undefined; https: string | undefined; noProxy: string | undefined }
   }
+  // --- dashboard (issue 12) ---
+  /** The admin dashboard at `/dashboard`: whether it is served, and how long a sign-in lasts (idle and at most). */
+  dashboard: { enabled: boolean; idleMinutes: number; sessionHours: number }
+  // --- end dashboard ---
 }
 
 const envSchema = z.object({
@@ -197,6 +201,11 @@ const envSchema = z.object({
   LATCHKEY_BRANDING_ACCENT_COLOR: z.string().optional(),
   LATCHKEY_BRANDING_SUPPORT_URL: z.string().optional(),
   // --- end branding ---
+  // --- dashboard (issue 12) ---
+  LATCHKEY_DASHBOARD: bool.optional(),
+  LATCHKEY_DASHBOARD_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).optional(),
+  LATCHKEY_DASHBOARD_SESSION_HOURS: z.coerce.number().int().min(1).max(720).optional(),
+  // --- end dashboard ---
 })
 
 export interface LoadConfigOptions {
@@ -332,6 +341,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         noProxy: e.no_proxy || e.NO_PROXY || undefined,
       },
     },
+    // --- dashboard (issue 12) ---
+    dashboard: {
+      enabled: e.LATCHKEY_DASHBOARD ?? true,
+      idleMinutes: e.LATCHKEY_DASHBOARD_IDLE_MINUTES ?? 30,
+      sessionHours: e.LATCHKEY_DASHBOARD_SESSION_HOURS ?? 12,
+    },
+    // --- end dashboard ---
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

@@ -17,6 +17,7 @@ import { AuditLog } from './broker/audit.js'
 import { BackgroundRefresher } from './broker/background-refresh.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import type { BrokerContext } from './broker/context.js'
+import { DashboardSessions } from './broker/dashboard-sessions.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import { LastUse } from './broker/last-use.js'
 import { KeyAnnouncer } from './broker/process-keys.js'
@@ -39,6 +40,7 @@ import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
 import { catalog } from './providers/catalog.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
+import { DashboardStore } from './storage/dashboard-store.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { openStore } from './storage/open-store.js'
 
@@ -196,7 +198,13 @@ async function assemble(
     initialApiKey = (await apiKeys.create({ name: 'initial admin key', role: 'admin' })).key
   }
 
-  const app = buildApp(ctx, apiKeys, providerAdmin, demo)
+  // The admin dashboard (issue 12): sessions in the database, so any process accepts them.
+  const dashboardStore = new DashboardStore(store.db)
+  const dashboard = {
+    store: dashboardStore,
+    sessions: config.dashboard.enabled ? new DashboardSessions(dashboardStore, apiKeys, audit, config.dashboard) : undefined,
+  }
+  const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
   const retention = new RetentionSweeper(store, config.retention, log)

@@ -44,6 +44,9 @@ export type AuditAction =
   | 'encryption.rotated'
   | 'encryption.version_forgotten'
   | 'branding.updated'
+  // dashboard (issue 12): an operator signed in to or out of the admin dashboard
+  | 'dashboard.signed_in'
+  | 'dashboard.signed_out'
 
 export interface AuditInput {
   actor?: string | null | undefined

@@ -10,19 +10,23 @@ import secureJson from 'secure-json-parse'
 import type { ProviderAdmin } from '../broker/admin-providers.js'
 import type { ApiKeys } from '../broker/api-keys.js'
 import type { BrokerContext } from '../broker/context.js'
+import type { DashboardSessions } from '../broker/dashboard-sessions.js'
 import type { DemoIdp } from '../demo/demo-idp.js'
 import { LatchkeyError } from '../errors.js'
 import { DEMO_IDP_PREFIX } from '../paths.js'
+import type { DashboardStore } from '../storage/dashboard-store.js'
 import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
-import { RateLimiter, requireKey } from './guard.js'
+import { type DashboardGuard, RateLimiter, requireKey } from './guard.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminBrandingRoutes } from './routes/admin-branding.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
+import { adminDashboardRoutes } from './routes/admin-dashboard.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { authRoutes } from './routes/auth.js'
 import { browserRoutes } from './routes/browser.js'
+import { dashboardCookieName, dashboardRoutes } from './routes/dashboard.js'
 import { mountDemoIdp } from './routes/demo-idp.js'
 import { healthRoutes } from './routes/health.js'
 import { openApiRoutes } from './routes/openapi.js'
@@ -32,7 +36,19 @@ import { proxyRoutes } from './routes/proxy.js'
 const reqIdPrefix = randomUUID().slice(0, 8)
 let reqIdSeq = 0
 
-export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderAdmin, demo: DemoIdp | undefined): FastifyInstance {
+/** The dashboard's queries (admin API endpoints) and its sessions (absent when the dashboard is switched off). */
+export interface DashboardParts {
+  sessions: DashboardSessions | undefined
+  store: DashboardStore
+}
+
+export function buildApp(
+  ctx: BrokerContext,
+  apiKeys: ApiKeys,
+  providerAdmin: ProviderAdmin,
+  demo: DemoIdp | undefined,
+  dashboard?: DashboardParts,
+): FastifyInstance {
   const { config } = ctx
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
@@ -134,6 +150,14 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     openApiRoutes(publicScope)
     browserRoutes(publicScope, ctx)
+    if (dashboard?.sessions) {
+      dashboardRoutes(publicScope, {
+        sessions: dashboard.sessions,
+        failures,
+        publicUrl: config.publicUrl,
+        sessionHours: config.dashboard.sessionHours,
+      })
+    }
   })
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)
@@ -150,12 +174,20 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
   })
   app.register(async (admin) => {
     admin.decorateRequest('apiKey', undefined)
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin'))
+    admin.decorateRequest('dashboardSession', undefined)
+    // The dashboard's session cookie is accepted here only (never on the runtime API's hot path).
+    const dashboardGuard: DashboardGuard | undefined = dashboard?.sessions && {
+      sessions: dashboard.sessions,
+      cookieName: dashboardCookieName(config.publicUrl.startsWith('https:')),
+      origin: new URL(config.publicUrl).origin,
+    }
+    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin', dashboardGuard))
     adminConnectionRoutes(admin, ctx)
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)
     adminAuditRoutes(admin, ctx)
     adminBrandingRoutes(admin, ctx)
+    if (dashboard) adminDashboardRoutes(admin, ctx, dashboard.store)
   })
   if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
   return app

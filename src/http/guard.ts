@@ -5,13 +5,74 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeyRole, ApiKeys, VerifiedKey } from '../broker/api-keys.js'
+import type { DashboardSession, DashboardSessions } from '../broker/dashboard-sessions.js'
 import { LatchkeyError } from '../errors.js'
 import type { AuthFailures } from './auth-failures.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey: VerifiedKey | undefined
+    /** Set when an admin request was authenticated by a dashboard session cookie. */
+    dashboardSession: DashboardSession | undefined
   }
+}
+
+/** How the admin scope also accepts the dashboard's session cookie (`http/routes/dashboard.ts`). */
+export interface DashboardGuard {
+  sessions: DashboardSessions
+  cookieName: string
+  /** This server's origin: a change must come from a page of it. */
+  origin: string
+}
+
+export const CSRF_HEADER = 'x-latchkey-csrf'
+
+/** The value of cookie `name` in a Cookie header (first occurrence), without parsing the rest. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
+  }
+  return undefined
+}
+
+/**
+ * Admits a request carrying no Authorization header but a dashboard session cookie, as the
+ * session's operator (`dashboard:<key id>`, an admin). A request that changes anything must also
+ * carry the session's CSRF token in `x-latchkey-csrf` and, when the browser says where it comes
+ * from, come from this origin.
+ */
+function admitSession(
+  dashboard: DashboardGuard,
+  secret: string,
+  request: FastifyRequest,
+  done: (err?: Error) => void,
+  admit: (key: VerifiedKey, rateKey: string) => void,
+): void {
+  dashboard.sessions.verify(secret).then(
+    (session) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        const header = request.headers[CSRF_HEADER]
+        const origin = request.headers.origin
+        const site = request.headers['sec-fetch-site']
+        if (
+          !dashboard.sessions.csrfMatches(session, typeof header === 'string' ? header : undefined) ||
+          (origin !== undefined && origin !== dashboard.origin) ||
+          (site !== undefined && site !== 'same-origin')
+        ) {
+          done(
+            new LatchkeyError('FORBIDDEN', `missing or wrong CSRF token: a change from the dashboard must send the ${CSRF_HEADER} header`),
+          )
+          return
+        }
+      }
+      request.dashboardSession = session
+      // Rate-limited as its API key: signing in does not add a second allowance to the key's.
+      admit({ id: session.actor, role: 'admin' }, session.keyId)
+    },
+    (err: unknown) => done(err as Error),
+  )
 }
 
 /** Fixed one-minute windows per key; per process (each process enforces its own share). */
@@ -33,14 +94,14 @@ export class RateLimiter {
   }
 }
 
-export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: AuthFailures, role: ApiKeyRole) {
+export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: AuthFailures, role: ApiKeyRole, dashboard?: DashboardGuard) {
   /** Role and rate limit for a verified key; the error (if any) goes to Fastify's `done`. */
-  const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey): void => {
+  const admit = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void, key: VerifiedKey, rateKey = key.id): void => {
     if (role === 'admin' && key.role !== 'admin') {
       done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
       return
     }
-    const wait = limiter.take(key.id)
+    const wait = limiter.take(rateKey)
     if (wait > 0) {
       void reply.header('retry-after', String(wait))
       done(new LatchkeyError('RATE_LIMITED', `rate limit of ${limiter.perMinute} requests per minute exceeded; retry in ${wait} s`))
@@ -56,6 +117,19 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
   // key-guesser keeps working when its cache entry lapses.
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const header = request.headers.authorization
+    // The dashboard's cookie is looked at only on admin routes and only without an API key.
+    if (dashboard && header === undefined) {
+      const secret = cookieValue(request.headers.cookie, dashboard.cookieName)
+      if (secret !== undefined) {
+        admitSession(dashboard, secret, request, done, (key, rateKey) => {
+          // What a browser fetched with the cookie (JSON, the CSV export) is never sniffed as
+          // script or style, nor loaded by another site's page (a sibling subdomain is same-site).
+          void reply.header('x-content-type-options', 'nosniff').header('cross-origin-resource-policy', 'same-origin')
+          admit(request, reply, done, key, rateKey)
+        })
+        return
+      }
+    }
     const hit = apiKeys.cached(header)
     if (hit) {
       admit(request, reply, done, hit)

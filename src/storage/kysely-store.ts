@@ -441,6 +441,11 @@ export class KyselyStore implements Store {
     if (filter.user_id !== undefined) q = q.where('user_id', '=', filter.user_id)
     if (filter.provider_id !== undefined) q = q.where('provider_id', '=', filter.provider_id)
     if (filter.status !== undefined) q = q.where('status', '=', filter.status)
+    // dashboard (issue 12): the provider account, by its id or its label
+    if (filter.account !== undefined) {
+      const account = filter.account
+      q = q.where((eb) => eb.or([eb('account_id', '=', account), eb('account_label', '=', account)]))
+    }
     const [rows, count] = await Promise.all([
       q.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute(),
       q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

@@ -168,6 +168,25 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  // --- dashboard (issue 12) ---
+  '0011-dashboard-sessions': {
+    // Admin dashboard sign-ins: the row is keyed by the SHA-256 of the cookie's secret (never the
+    // secret itself), so every process on one database accepts a session and sign-out or the
+    // API key's revocation ends it everywhere.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('dashboard_sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute()
+      await db.schema.createIndex('dashboard_sessions_key').on('dashboard_sessions').column('key_id').execute()
+    },
+  },
+  // --- end dashboard ---
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

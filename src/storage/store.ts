@@ -38,6 +38,8 @@ export interface ConnectionFilter {
   user_id?: string | undefined
   provider_id?: string | undefined
   status?: ConnectionRow['status'] | undefined
+  /** The provider account's id or label, exactly (the dashboard's search). */
+  account?: string | undefined
 }
 
 export interface AuditFilter {

@@ -34,6 +34,10 @@ const NOT_IN_API: Record<string, string> = {
   '/metrics': 'Prometheus text exposition for a scraper, not JSON',
   '/demo-idp': 'the demo OAuth server of --dev mode (oidc-provider), a stand-in for a real provider',
   '/demo-idp/*': 'the demo OAuth server of --dev mode (oidc-provider), a stand-in for a real provider',
+  '/dashboard': 'the admin dashboard: an HTML page for an operator in a browser',
+  '/dashboard/': 'the admin dashboard: an HTML page for an operator in a browser',
+  '/dashboard/assets/app.js': "the admin dashboard's script",
+  '/dashboard/assets/app.css': "the admin dashboard's style sheet",
 }
 
 type Doc = {

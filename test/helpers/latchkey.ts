@@ -55,10 +55,12 @@ export interface HarnessOptions {
   fetch?: typeof fetch
   /** The outbound guard's resolver (a name that resolves where the test says). */
   resolve?: import('../../src/oauth/outbound-guard.js').ResolveHost
+  /** A fixed port (a test file's own range) instead of a random free one. */
+  port?: number
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const publicUrl = `http://127.0.0.1:${port}`
   const idp = await startTestIdp({ redirectUri: `${publicUrl}/oauth/callback`, ...options.idp })
   const logs: string[] = []

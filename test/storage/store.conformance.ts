@@ -662,6 +662,11 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
         expect(ids(await store.listConnections({ user_id: 'u2', provider_id: 'google' }, 100, 0))).toEqual(['u2/google'])
         expect(await store.listConnections({ user_id: 'nobody' }, 100, 0)).toEqual({ items: [], total: 0 })
         expect(all.items[0]).toEqual(made[1])
+        // dashboard (issue 12): the account filter matches the account id or its label, exactly
+        await store.updateConnection(made[3]!.id, { account_id: 'acct-42', account_label: 'u2@example.com' })
+        expect(ids(await store.listConnections({ account: 'acct-42' }, 100, 0))).toEqual(['u2/google'])
+        expect(ids(await store.listConnections({ account: 'u2@example.com', provider_id: 'google' }, 100, 0))).toEqual(['u2/google'])
+        expect((await store.listConnections({ account: 'acct-4' }, 100, 0)).total).toBe(0)
       })
 
       it('records last uses in one batch: times only move forward, unknown ids skipped, nothing published', async () => {

@@ -22,6 +22,7 @@ const listQuery = z.object({
   'user[id]': z.string().max(256).optional(),
   'provider[id]': z.string().max(100).optional(),
   status: z.enum(['active', 'reauth_required', 'revoked']).optional(),
+  account: z.string().max(256).optional().meta({ description: "The provider account's id or label, exactly." }),
 })
 
 const idParams = z.object({ id: z.string().meta({ description: 'The connection id (`cn_…`).' }) })
@@ -55,7 +56,7 @@ export const listConnectionsRoute = defineRoute({
   method: 'GET',
   path: '/v1/admin/user_connections',
   operationId: 'listUserConnections',
-  summary: "Users' connections, filtered by user, provider or status",
+  summary: "Users' connections, filtered by user, provider, status or account",
   description:
     'Filters are accepted flat (`user_id`, `provider_id`) and bracketed (`user[id]`, `provider[id]`, what older Arcade SDKs send).',
   tag: 'admin: connections',
@@ -130,7 +131,12 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function adminConnectionRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   register(app, listConnectionsRoute, async (request) => {
     const q = listQuery.parse(request.query)
-    const filter = { user_id: q.user_id ?? q['user[id]'], provider_id: q.provider_id ?? q['provider[id]'], status: q.status }
+    const filter = {
+      user_id: q.user_id ?? q['user[id]'],
+      provider_id: q.provider_id ?? q['provider[id]'],
+      status: q.status,
+      account: q.account,
+    }
     // Last uses are written in batches: write what is pending so the listing shows it.
     await ctx.lastUse.flush()
     const { items, total } = await ctx.store.listConnections(filter, q.limit, q.offset)

@@ -11,8 +11,10 @@ import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { brandingRouteSpecs } from './admin-branding.js'
 import { connectionRouteSpecs } from './admin-connections.js'
+import { dashboardApiRouteSpecs } from './admin-dashboard.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
+import { dashboardRouteSpecs } from './dashboard.js'
 import { healthRouteSpecs } from './health.js'
 import { providerRouteSpecs } from './providers.js'
 import { proxyRouteSpecs } from './proxy.js'
@@ -45,6 +47,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...auditRouteSpecs,
   ...proxyRouteSpecs,
   ...brandingRouteSpecs,
+  ...dashboardApiRouteSpecs,
+  ...dashboardRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {

@@ -1,0 +1,579 @@
+/**
+ * The admin dashboard in headless Chromium (playwright-core, Debian's chromium), desktop and
+ * 390 px wide, against a real Latchkey and a real OAuth server: an operator signs in with an
+ * admin key, finds a user's connection, sees why its refresh failed, revokes it, adds a custom
+ * provider, creates a key, reads and exports the audit trail. Every page is checked by axe-core
+ * and for secrets in its HTML; the session's security properties (cookie flags, CSRF, idle and
+ * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level.
+ * Ports 21000–21999. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
+ */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Latchkey } from '@latchkey/client'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TestBrowser } from '../helpers/browser.js'
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
+import { type Harness, startHarness } from '../helpers/latchkey.js'
+
+const require = createRequire(import.meta.url)
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+const SCREENSHOTS = process.env['DASHBOARD_SCREENSHOTS'] === '1'
+const port = () => 21_000 + Math.floor(Math.random() * 1000)
+
+let h: Harness
+let browser: Browser
+let client: Latchkey
+let adminKeyId: string
+let aliceConnectionId: string
+/** Every secret Latchkey holds for this test: none may appear in any page's HTML. */
+const secrets: string[] = []
+
+async function connect(user: string) {
+  const started = await client.auth.start(user, 'test-idp', { scopes: ['openid', 'profile', 'offline_access'] })
+  await new TestBrowser().authorize(started.url!, { login: user })
+  await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+  const c = (await h.latchkey.store.getConnection(user, 'test-idp'))!
+  secrets.push(h.latchkey.ctx.vault.accessToken(c), h.latchkey.ctx.vault.refreshToken(c)!)
+  return c
+}
+
+beforeAll(async () => {
+  h = await startHarness({ port: port() })
+  client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
+  adminKeyId = /^lk_([a-z0-9]{12})_/.exec(h.apiKey)![1]!
+  secrets.push(h.apiKey, h.idp.clientSecret)
+  aliceConnectionId = (await connect('alice')).id
+  await connect('bob')
+  // A failed flow (the user declined) and a pending one.
+  const declined = await client.auth.start('dave', 'test-idp', { scopes: ['openid'] })
+  await new TestBrowser().authorize(declined.url!, { login: 'dave', decision: 'deny' })
+  await client.auth.start('carol', 'test-idp', { scopes: ['openid', 'email'] })
+  if (chromiumAvailable()) browser = await launchChromium()
+}, 60_000)
+afterAll(async () => {
+  await browser?.close()
+  await h?.close()
+})
+
+const VIEWPORTS = { desktop: { width: 1280, height: 900 }, mobile: { width: 390, height: 844 } } as const
+
+async function newPage(viewport: keyof typeof VIEWPORTS): Promise<{ context: BrowserContext; page: Page; cspErrors: string[] }> {
+  const context = await browser.newContext({ viewport: VIEWPORTS[viewport], acceptDownloads: true })
+  const page = await context.newPage()
+  const cspErrors: string[] = []
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text())
+  })
+  page.on('pageerror', (e) => cspErrors.push(`page error: ${e.message}`))
+  return { context, page, cspErrors }
+}
+
+async function signIn(page: Page, key = h.apiKey) {
+  await page.goto(`${h.baseURL}/dashboard`)
+  await page.getByLabel('Admin API key').fill(key)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+}
+
+/** axe-core's violations on the page as it is now (its source evaluated through the DevTools protocol, not an inline script). */
+async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(AXE)
+  const violations = await page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }
+    const r = await w.axe.run()
+    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+  })
+  return violations
+}
+
+/** The page's HTML holds no secret, the page has no accessibility violation, and nothing overflows the viewport. */
+async function check(page: Page, viewport: keyof typeof VIEWPORTS) {
+  const html = await page.content()
+  for (const secret of secrets) expect(html, 'a secret in the page').not.toContain(secret)
+  expect(await axe(page)).toEqual([])
+  // No missing value rendered as text ("null", "undefined")
+  const stray = await page.evaluate(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+    const out: string[] = []
+    for (let n = walker.nextNode(); n; n = walker.nextNode())
+      if (/^(null|undefined|NaN)$/.test(n.textContent!.trim())) out.push(n.textContent!)
+    return out
+  })
+  expect(stray).toEqual([])
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width).toBeLessThanOrEqual(VIEWPORTS[viewport].width)
+}
+
+async function shot(page: Page, name: string) {
+  if (SCREENSHOTS) await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true })
+}
+
+const goto = async (page: Page, hash: string, heading: string | RegExp) => {
+  await page.evaluate((x) => (location.hash = x), hash)
+  await page
+    .getByRole('heading', { level: 1, name: heading })
+    .waitFor({ timeout: 10_000 })
+    .catch(async (err: Error) => {
+      throw new Error(`${err.message}\nthe page shows: ${await page.locator('main').textContent()}`)
+    })
+}
+
+describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
+  it('serves the page with a strict CSP and every asset from Latchkey', async () => {
+    const r = await fetch(`${h.baseURL}/dashboard`)
+    expect(r.status).toBe(200)
+    const csp = r.headers.get('content-security-policy')!
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).toContain("style-src 'self'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect(csp).toContain("frame-ancestors 'none'")
+    const html = await r.text()
+    expect(html).not.toMatch(/<script>|<style>|style=|https?:\/\//)
+    for (const asset of ['app.js', 'app.css']) {
+      const a = await fetch(`${h.baseURL}/dashboard/assets/${asset}`)
+      expect(a.status).toBe(200)
+      expect(a.headers.get('x-content-type-options')).toBe('nosniff')
+    }
+  })
+
+  it('desktop: find a connection, see why its refresh failed, refresh, revoke; audited as the operator', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    // The sign-in page
+    await page.goto(`${h.baseURL}/dashboard`)
+    await page.getByLabel('Admin API key').waitFor()
+    await check(page, 'desktop')
+    await shot(page, 'sign-in')
+    // A wrong key is refused, a runtime key too
+    await page.getByLabel('Admin API key').fill('lk_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('alert').filter({ hasText: 'invalid API key' }).waitFor()
+    const runtime = await h.latchkey.apiKeys.create({ name: 'app', role: 'runtime' })
+    secrets.push(runtime.key)
+    await page.getByLabel('Admin API key').fill(runtime.key)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('alert').filter({ hasText: 'needs an admin API key' }).waitFor()
+
+    await signIn(page)
+    // Overview: counts and charts
+    await expect.poll(() => page.locator('.stat').first().textContent()).toContain('2')
+    await expect(page.getByRole('img', { name: /started, .* completed, .* failed/ }).count()).resolves.toBe(1)
+    await check(page, 'desktop')
+
+    // Connections: filter by user, open alice's
+    await page.getByRole('navigation').getByRole('link', { name: 'Connections' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor()
+    await expect(page.getByRole('row').count()).resolves.toBe(3) // header + alice + bob
+    await page.getByLabel('User id').fill('alice')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/user_id=alice/)
+    await expect.poll(() => page.getByRole('row').count()).toBe(2)
+    await check(page, 'desktop')
+    await shot(page, 'connections')
+    // The account filter (the IdP's subject) finds it too; a wrong one finds nothing
+    await goto(page, '#/connections?account=nobody', 'Connections')
+    await page.getByText('No connection matches.').waitFor()
+    await goto(page, '#/connections?user_id=alice', 'Connections')
+    await page.getByRole('link', { name: 'alice' }).click()
+    await page.getByRole('heading', { level: 1, name: 'alice · test-idp' }).waitFor()
+    await expect(page.getByRole('region', { name: 'Scopes' }).getByRole('row').count()).resolves.toBeGreaterThan(1)
+    await check(page, 'desktop')
+
+    // The provider fails the refresh: Refresh now shows why
+    h.idp.failTokenWith = { status: 503, error: 'temporarily_unavailable' }
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.locator('#last-error').waitFor()
+    expect(await page.locator('#last-error').textContent()).toMatch(/Last refresh error: .*(503|temporarily_unavailable)/)
+    await expect(page.getByRole('region', { name: 'Refresh history' }).getByText('connection.refresh_failed').count()).resolves.toBe(1)
+    await check(page, 'desktop')
+    await shot(page, 'connection')
+    // The overview shows the failure by provider and reason
+    await goto(page, '#/overview', 'Overview')
+    await page
+      .getByRole('region', { name: 'Refresh failures', exact: true })
+      .getByRole('row', { name: /test-idp temporarily_unavailable 1/ })
+      .waitFor()
+    await shot(page, 'overview')
+    // Once the provider answers again, Refresh now succeeds
+    h.idp.failTokenWith = undefined
+    await goto(page, `#/connections/${aliceConnectionId}`, 'alice · test-idp')
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.getByText('Refreshed: the token is new.').waitFor()
+    const refreshed = (await h.latchkey.store.getConnectionById(aliceConnectionId))!
+    secrets.push(h.latchkey.ctx.vault.accessToken(refreshed))
+    await check(page, 'desktop')
+
+    // Revoke, with a confirmation (Cancel first: nothing happens)
+    await page.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('dialog', { name: 'Revoke this connection?' }).getByRole('button', { name: 'Cancel' }).click()
+    expect(await h.latchkey.store.getConnectionById(aliceConnectionId)).toBeDefined()
+    await page.getByRole('button', { name: 'Revoke' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Revoke this connection?' })
+    expect(await axe(page)).toEqual([])
+    await dialog.getByRole('button', { name: 'Revoke' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor()
+    await page.getByText('No connection matches.').waitFor()
+    expect(await h.latchkey.store.getConnectionById(aliceConnectionId)).toBeUndefined()
+
+    await h.latchkey.ctx.audit.flush()
+    const actor = `dashboard:${adminKeyId}`
+    const mine = (await h.latchkey.store.listAudit({ actor }, 100, 0)).items.map((e) => e.action)
+    expect(mine).toEqual(
+      expect.arrayContaining(['dashboard.signed_in', 'connection.refresh_failed', 'connection.refreshed', 'connection.revoked']),
+    )
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 90_000)
+
+  it('desktop: authorizations, add a custom provider, disable it, create and revoke a key, audit export, webhooks', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+
+    await goto(page, '#/authorizations', 'Authorizations')
+    await page.getByRole('region', { name: 'Pending authorizations' }).getByText('carol').waitFor()
+    await page.getByRole('region', { name: 'Failed authorizations' }).getByText('access_denied').waitFor()
+    await check(page, 'desktop')
+    await shot(page, 'authorizations')
+
+    // Add a custom provider: an invalid one is refused with the config file's message
+    await goto(page, '#/providers', 'Providers')
+    await check(page, 'desktop')
+    await page.getByRole('link', { name: 'Add a provider' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Add a provider' }).waitFor()
+    await page.getByLabel('Id', { exact: true }).fill('acme')
+    await page.getByLabel('Description').fill('ACME SSO')
+    await page.getByLabel('Client id').fill('acme-client')
+    const providerSecret = 'acme-secret-value-1234567890'
+    secrets.push(providerSecret)
+    await page.getByLabel('Client secret').fill(providerSecret)
+    await page.getByLabel('Authorization endpoint', { exact: true }).fill('ftp://acme.example/authorize')
+    await page.getByLabel('Token endpoint', { exact: true }).fill('https://acme.example/token')
+    await page.getByRole('button', { name: 'Add provider' }).click()
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /authorize_request/ })
+      .waitFor()
+    await check(page, 'desktop')
+    await page.getByLabel('Authorization endpoint', { exact: true }).fill('https://acme.example/authorize')
+    await page.getByRole('button', { name: 'Add provider' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Providers' }).waitFor()
+    await page.getByRole('button', { name: 'Disable acme' }).waitFor()
+    expect(h.latchkey.ctx.registry.get('acme')?.clientSecret).toBe(providerSecret)
+    await check(page, 'desktop')
+    await shot(page, 'providers')
+    // Edit: the secret field is empty (write-only) and an edit without it keeps it
+    await page.getByRole('link', { name: 'Edit acme' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Edit provider acme' }).waitFor()
+    expect(await page.getByLabel('Client secret').inputValue()).toBe('')
+    await page.getByLabel('Description').fill('ACME single sign-on')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('button', { name: 'Disable acme' }).waitFor()
+    expect(h.latchkey.ctx.registry.get('acme')?.description).toBe('ACME single sign-on')
+    expect(h.latchkey.ctx.registry.get('acme')?.clientSecret).toBe(providerSecret)
+    await page.getByRole('button', { name: 'Disable acme' }).click()
+    await page.getByRole('button', { name: 'Enable acme' }).waitFor()
+    expect(h.latchkey.ctx.registry.get('acme')?.enabled).toBe(false)
+
+    // API keys: create (shown once), then it is gone from the page; revoke with confirmation
+    await goto(page, '#/keys', 'API keys')
+    await page.getByLabel('Name').fill('ci deploy')
+    await page.getByLabel('Role').selectOption('runtime')
+    await page.getByLabel('Expires in (days)').fill('30')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const newKey = (await page.locator('#new-key').textContent())!
+    expect(newKey).toMatch(/^lk_[a-z0-9]{12}_/)
+    await expect(new Latchkey({ apiKey: newKey, baseURL: h.baseURL, maxRetries: 0 }).providers.list()).resolves.toBeDefined()
+    await shot(page, 'keys')
+    await page.getByRole('button', { name: 'Done' }).click()
+    secrets.push(newKey)
+    await check(page, 'desktop')
+    await page.getByRole('button', { name: 'Revoke ci deploy' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke key' }).click()
+    await page
+      .getByRole('row', { name: /ci deploy/ })
+      .getByText('revoked')
+      .waitFor()
+
+    // Audit: filter by actor, export CSV and JSON with the same filter
+    const actor = `dashboard:${adminKeyId}`
+    await goto(page, '#/audit', 'Audit')
+    await page.getByLabel('Actor').fill(actor)
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.getByRole('region', { name: 'Audit entries' }).getByText('provider.created').waitFor()
+    await check(page, 'desktop')
+    await shot(page, 'audit')
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()])
+    const csvText = readFileSync((await csv.path())!, 'utf8')
+    expect(csvText.split('\r\n')[0]).toBe('id,at,actor,action,user_id,provider_id,connection_id,detail')
+    expect(csvText).toContain('api_key.created')
+    expect(csvText).not.toContain('token.issued')
+    const [json] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export JSON' }).click()])
+    const entries = JSON.parse(readFileSync((await json.path())!, 'utf8')) as Array<{ actor: string; action: string }>
+    expect(entries.length).toBeGreaterThan(3)
+    expect(entries.every((e) => e.actor === actor)).toBe(true)
+    expect(entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['provider.created', 'provider.updated', 'api_key.created', 'api_key.revoked']),
+    )
+
+    // Webhooks: this build has no webhook API, and the page says so
+    await goto(page, '#/webhooks', 'Webhooks')
+    await page.locator('#webhooks-unavailable').waitFor()
+    await check(page, 'desktop')
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 90_000)
+
+  it('390 px wide: every page is usable, accessible and free of secrets; a key can be created', async () => {
+    const { context, page, cspErrors } = await newPage('mobile')
+    await signIn(page)
+    await check(page, 'mobile')
+    await shot(page, 'overview-390')
+    for (const [hash, heading] of [
+      ['#/connections', 'Connections'],
+      ['#/authorizations', 'Authorizations'],
+      ['#/providers', 'Providers'],
+      ['#/providers/new', 'Add a provider'],
+      ['#/keys', 'API keys'],
+      ['#/audit', 'Audit'],
+      ['#/webhooks', 'Webhooks'],
+    ] as const) {
+      await goto(page, hash, heading)
+      await check(page, 'mobile')
+    }
+    await goto(page, '#/connections', 'Connections')
+    await page.getByRole('link', { name: 'bob' }).click()
+    await page.getByRole('heading', { level: 1, name: 'bob · test-idp' }).waitFor()
+    await check(page, 'mobile')
+    await shot(page, 'connection-390')
+    await goto(page, '#/keys', 'API keys')
+    await page.getByLabel('Name').fill('phone key')
+    await page.getByRole('button', { name: 'Create key' }).click()
+    const key = (await page.locator('#new-key').textContent())!
+    secrets.push(key)
+    await page.getByRole('button', { name: 'Done' }).click()
+    await check(page, 'mobile')
+    // Keyboard only: Tab reaches the navigation and Enter follows it
+    await page.keyboard.press('Tab')
+    await page.locator('#nav a').first().focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 90_000)
+
+  it('webhooks page against the webhook admin API contract (answers stubbed in the browser until that API is merged)', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    const endpoint = {
+      id: 'wh_1',
+      url: 'https://hooks.example/latchkey',
+      events: ['connection.revoked', 'connection.reauth_required'],
+      description: 'Ops alerts',
+      status: 'failing',
+      source: 'api',
+      failing_since: new Date(Date.now() - 600_000).toISOString(),
+      created_at: new Date(Date.now() - 86_400_000).toISOString(),
+      updated_at: new Date().toISOString(),
+    }
+    const delivery = {
+      id: 'wd_1',
+      event_id: 'ev_1',
+      event_type: 'connection.revoked',
+      status: 'failed',
+      attempts: 5,
+      last_status_code: 502,
+      last_error: 'endpoint answered 502',
+      next_attempt_at: null,
+      delivered_at: null,
+      created_at: new Date(Date.now() - 900_000).toISOString(),
+    }
+    const redelivered: Array<Record<string, string>> = []
+    await page.route(`${h.baseURL}/v1/admin/webhooks**`, async (route) => {
+      const url = new URL(route.request().url())
+      const json = (body: unknown, status = 200) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) })
+      if (url.pathname === '/v1/admin/webhooks') return json({ items: [endpoint], limit: 1, offset: 0, page_count: 1, total_count: 1 })
+      if (url.pathname === '/v1/admin/webhooks/wh_1') return json(endpoint)
+      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries')
+        return json({ items: [delivery], limit: 1, offset: 0, page_count: 1, total_count: 1 })
+      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries/wd_1/redeliver' && route.request().method() === 'POST') {
+        redelivered.push(route.request().headers())
+        return json({ ...delivery, status: 'pending', next_attempt_at: new Date().toISOString() }, 202)
+      }
+      return json({ name: 'NOT_FOUND', message: 'no route' }, 404)
+    })
+    await signIn(page)
+    await goto(page, '#/webhooks', 'Webhooks')
+    await page.getByRole('row', { name: /hooks\.example.*failing.*Ops alerts/ }).waitFor()
+    await check(page, 'desktop')
+    await page.getByRole('link', { name: 'Deliveries' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Webhook https://hooks.example/latchkey' }).waitFor()
+    await page.getByRole('row', { name: /connection\.revoked failed 5 502 endpoint answered 502/ }).waitFor()
+    await check(page, 'desktop')
+    await page.getByRole('button', { name: 'Redeliver' }).click()
+    await page.getByText('Redelivery queued.').waitFor()
+    expect(redelivered).toHaveLength(1)
+    const session = (await page.evaluate(async () => (await fetch('/dashboard/session')).json())) as { csrf_token: string }
+    expect(redelivered[0]!['x-latchkey-csrf']).toBe(session.csrf_token)
+    expect(cspErrors).toEqual([])
+    await context.close()
+  })
+
+  it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
+    const { context, page } = await newPage('desktop')
+    await signIn(page)
+    const [cookie] = await context.cookies()
+    expect(cookie).toMatchObject({ name: 'latchkey_dashboard', httpOnly: true, sameSite: 'Strict', secure: false, path: '/' })
+    expect(await page.evaluate(() => document.cookie)).toBe('')
+    const cookieHeader = `${cookie!.name}=${cookie!.value}`
+
+    // Idle timeout: the session was last seen longer ago than the idle limit
+    const db = h.latchkey.store.db as unknown as import('kysely').Kysely<{
+      dashboard_sessions: { last_seen_at: number; expires_at: number }
+    }>
+    await db
+      .updateTable('dashboard_sessions')
+      .set({ last_seen_at: Date.now() - 31 * 60_000 })
+      .execute()
+    await goto(page, '#/keys', 'Sign in')
+    await page.getByText('the dashboard session has expired; sign in again').waitFor()
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie: cookieHeader } })).status).toBe(401)
+
+    // Absolute expiry
+    await signIn(page)
+    await db
+      .updateTable('dashboard_sessions')
+      .set({ expires_at: Date.now() - 1000 })
+      .execute()
+    await goto(page, '#/audit', 'Sign in')
+    await page.getByText('expired').first().waitFor()
+
+    // Sign out: the cookie is cleared and the old value is refused (on any process: it is a database row)
+    await signIn(page)
+    const live = (await context.cookies())[0]!
+    const liveHeader = `${live.name}=${live.value}`
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie: liveHeader } })).status).toBe(200)
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByText('You are signed out.').waitFor()
+    expect(await context.cookies()).toEqual([])
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie: liveHeader } })).status).toBe(401)
+
+    // A revoked admin key ends the sessions signed in with it
+    const other = await h.latchkey.apiKeys.create({ name: 'operator 2', role: 'admin' })
+    secrets.push(other.key)
+    await signIn(page, other.key)
+    await h.latchkey.apiKeys.revoke(other.row.id)
+    await goto(page, '#/providers', 'Sign in')
+    await page.getByText(/revoked or has expired/).waitFor()
+    // Neither the session secret nor any other secret is in Latchkey's log (debug level)
+    const logs = h.logs.join('')
+    for (const secret of [cookie!.value, live.value, ...secrets]) expect(logs).not.toContain(secret)
+    await context.close()
+  }, 60_000)
+
+  it('CSRF: a change without the session token, with a wrong one, or from another origin is refused', async () => {
+    const { context, page } = await newPage('desktop')
+    await signIn(page)
+    // In the page itself: fetch with the cookie but no CSRF header
+    const results = await page.evaluate(async () => {
+      const body = JSON.stringify({ name: 'csrf', role: 'admin' })
+      const headers = { 'content-type': 'application/json' }
+      const none = await fetch('/v1/admin/api_keys', { method: 'POST', headers, body })
+      const wrong = await fetch('/v1/admin/api_keys', { method: 'POST', headers: { ...headers, 'x-latchkey-csrf': 'x'.repeat(43) }, body })
+      const signOut = await fetch('/dashboard/session', { method: 'DELETE' })
+      const read = await fetch('/v1/admin/api_keys')
+      return { none: none.status, wrong: wrong.status, signOut: signOut.status, read: read.status }
+    })
+    expect(results).toEqual({ none: 403, wrong: 403, signOut: 403, read: 200 })
+    // The right token from another origin (a page elsewhere cannot read it, but even so)
+    const [cookie] = await context.cookies()
+    const session = (await page.evaluate(async () => (await fetch('/dashboard/session')).json())) as { csrf_token: string }
+    const headers = {
+      cookie: `${cookie!.name}=${cookie!.value}`,
+      'x-latchkey-csrf': session.csrf_token,
+      'content-type': 'application/json',
+    }
+    const body = JSON.stringify({ name: 'csrf', role: 'admin' })
+    const evil = await fetch(`${h.baseURL}/v1/admin/api_keys`, {
+      method: 'POST',
+      headers: { ...headers, origin: 'http://evil.example' },
+      body,
+    })
+    expect(evil.status).toBe(403)
+    const ok = await fetch(`${h.baseURL}/v1/admin/api_keys`, { method: 'POST', headers: { ...headers, origin: h.baseURL }, body })
+    expect(ok.status).toBe(201)
+    // Sign-in itself only from this origin
+    const crossSignIn = await fetch(`${h.baseURL}/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      body: JSON.stringify({ api_key: h.apiKey }),
+    })
+    expect(crossSignIn.status).toBe(403)
+    expect(crossSignIn.headers.get('set-cookie')).toBeNull()
+    // An API key still works as before (no CSRF for API clients)
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { authorization: h.apiKey } })).status).toBe(200)
+    // The runtime API does not accept the cookie
+    expect((await fetch(`${h.baseURL}/v1/providers`, { headers: { cookie: headers.cookie } })).status).toBe(401)
+    await context.close()
+  })
+})
+
+describe('dashboard switched off', () => {
+  it('LATCHKEY_DASHBOARD=false serves no page and no session routes, and the admin API stays', async () => {
+    const off = await startHarness({ port: port(), env: { LATCHKEY_DASHBOARD: 'false' } })
+    try {
+      expect((await fetch(`${off.baseURL}/dashboard`)).status).toBe(404)
+      const r = await fetch(`${off.baseURL}/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: off.baseURL },
+        body: JSON.stringify({ api_key: off.apiKey }),
+      })
+      expect(r.status).toBe(404)
+      // The admin API endpoints stay: they are API, not dashboard
+      expect((await fetch(`${off.baseURL}/v1/admin/stats`, { headers: { authorization: off.apiKey } })).status).toBe(200)
+    } finally {
+      await off.close()
+    }
+  })
+})
+
+describe('dashboard sign-in limits', () => {
+  it('counts failed sign-ins per address like failed API keys (429 once over the limit, even for a good key)', async () => {
+    const hl = await startHarness({ port: port(), env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '2' } })
+    try {
+      const attempt = (key: string) =>
+        fetch(`${hl.baseURL}/dashboard/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: hl.baseURL },
+          body: JSON.stringify({ api_key: key }),
+        })
+      const wrong = 'lk_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+      expect((await attempt(wrong)).status).toBe(401)
+      expect((await attempt(wrong)).status).toBe(401)
+      const blocked = await attempt(hl.apiKey)
+      expect(blocked.status).toBe(429)
+      expect(blocked.headers.get('retry-after')).toMatch(/^\d+$/)
+      expect(blocked.headers.get('set-cookie')).toBeNull()
+    } finally {
+      await hl.close()
+    }
+  })
+})
+
+describe('dashboard on https', () => {
+  it('sets a __Host- cookie with Secure, HttpOnly, SameSite=Strict', async () => {
+    const hs = await startHarness({ port: port(), config: { publicUrl: 'https://latchkey.example' } })
+    try {
+      const r = await fetch(`${hs.baseURL}/dashboard/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://latchkey.example' },
+        body: JSON.stringify({ api_key: hs.apiKey }),
+      })
+      expect(r.status).toBe(201)
+      const setCookie = r.headers.get('set-cookie')!
+      expect(setCookie).toMatch(/^__Host-latchkey_dashboard=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/)
+      const body = await r.text()
+      expect(body).not.toContain(setCookie.split(';')[0]!.split('=')[1])
+    } finally {
+      await hs.close()
+    }
+  })
+})
