@@ -14,7 +14,7 @@ import type { DashboardStore } from '../../storage/dashboard-store.js'
 import { defineRoute, register } from '../route-spec.js'
 import { isoTime, isoTimeOrNull, offsetPage } from '../schema.js'
 import { connectionItem, connectionView } from './admin-connections.js'
-import { catalogView, listCatalogRoute } from './providers.js'
+import { catalogAnswer, listCatalogRoute } from './providers.js'
 
 const TAG = 'admin: dashboard'
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
@@ -173,13 +173,7 @@ export function adminDashboardRoutes(app: FastifyInstance, ctx: BrokerContext, s
     }
   })
 
-  register(app, adminCatalogRoute, async () => {
-    const configured = ctx.registry.list()
-    return {
-      items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
-      configured: configured.map((p) => ({ id: p.id, type: p.type, description: p.description, enabled: p.enabled, source: p.source })),
-    }
-  })
+  register(app, adminCatalogRoute, async () => catalogAnswer(ctx))
 
   register(app, listFlowsRoute, async (request) => {
     const { limit, offset, ...filter } = flowsQuery.parse(request.query)

@@ -227,21 +227,24 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer
   }
 }
 
+/** The catalog and the configured providers: `GET /v1/providers`, and the dashboard's admin copy of it. */
+export function catalogAnswer(ctx: BrokerContext) {
+  const configured = ctx.registry.list()
+  return {
+    items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
+    configured: configured.map((p) => ({
+      id: p.id,
+      type: p.type,
+      description: p.description,
+      enabled: p.enabled,
+      source: p.source,
+      api_base_urls: [...(p.def.apiBaseUrls ?? [])],
+    })),
+  } satisfies ProviderCatalog
+}
+
 export function providerRoutes(app: FastifyInstance, ctx: BrokerContext): void {
-  register(app, listCatalogRoute, async () => {
-    const configured = ctx.registry.list()
-    return {
-      items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
-      configured: configured.map((p) => ({
-        id: p.id,
-        type: p.type,
-        description: p.description,
-        enabled: p.enabled,
-        source: p.source,
-        api_base_urls: [...(p.def.apiBaseUrls ?? [])],
-      })),
-    } satisfies ProviderCatalog
-  })
+  register(app, listCatalogRoute, async () => catalogAnswer(ctx))
 }
 
 export function adminProviderRoutes(app: FastifyInstance, ctx: BrokerContext, admin: ProviderAdmin): void {
