@@ -42,6 +42,9 @@ export type AuditAction =
   | 'provider.deleted'
   | 'encryption.rotated'
   | 'encryption.version_forgotten'
+  // MCP servers (issue 13): a client registered at, or dropped by, an MCP authorization server.
+  | 'mcp.client_registered'
+  | 'mcp.client_dropped'
 
 export interface AuditInput {
   actor?: string | null | undefined

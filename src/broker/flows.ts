@@ -67,9 +67,10 @@ async function authorizeFromStore(
   ctx: BrokerContext,
   input: AuthorizeInput,
   provider: ConfiguredProvider,
-  requested: string[],
+  initiallyRequested: string[],
   nextUri: string | undefined,
 ): Promise<AuthorizationResponse> {
+  let requested = initiallyRequested
   const connection = await ctx.connectionCache.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
@@ -79,6 +80,12 @@ async function authorizeFromStore(
     }
   }
 
+  if (provider.mcp) {
+    // Discovery and registration now, so an unsafe server fails this call rather than the
+    // person's sign-in; with no scopes asked for, the server's challenge or metadata names them.
+    const resolved = await ctx.mcp.resolve(provider)
+    if (requested.length === 0) requested = [...(resolved.provider.def.defaultScopes ?? [])]
+  }
   // Incremental authorization: ask for what is requested plus what was granted before.
   const existing = (connection?.scopes ?? []).filter((s) => !covers(requested, [s], provider.def.scopeAliases))
   const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)

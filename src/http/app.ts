@@ -24,6 +24,7 @@ import { authRoutes } from './routes/auth.js'
 import { browserRoutes } from './routes/browser.js'
 import { mountDemoIdp } from './routes/demo-idp.js'
 import { healthRoutes } from './routes/health.js'
+import { mcpRoutes } from './routes/mcp.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 
@@ -132,6 +133,7 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     openApiRoutes(publicScope)
     browserRoutes(publicScope, ctx)
+    mcpRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)

@@ -13,6 +13,7 @@ import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
 import { healthRouteSpecs } from './health.js'
+import { mcpRouteSpecs } from './mcp.js'
 import { providerRouteSpecs } from './providers.js'
 
 /** This document's own route. */
@@ -41,6 +42,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
+  ...mcpRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {
