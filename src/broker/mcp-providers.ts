@@ -207,7 +207,7 @@ export class McpProviders {
     const running = this.#registering.get(issuer)
     if (running) return running
     const run = (async () => {
-      const client = await registerClient(d.as, identity, p.mcp!.scopes ?? d.scopes, this.deps.http)
+      const client = await registerClient(d.as, identity, this.deps.http)
       const row = await this.deps.store.addRegistration({
         issuer,
         method: 'dcr',

@@ -63,7 +63,6 @@ export function chooseRegistration(
 export async function registerClient(
   as: AuthorizationServerMetadata,
   identity: ClientIdentity,
-  scopes: readonly string[],
   http: ProviderHttpOptions,
 ): Promise<RegisteredClient> {
   const supported = as.token_endpoint_auth_methods_supported
@@ -80,7 +79,8 @@ export async function registerClient(
     response_types: ['code'],
     token_endpoint_auth_method: authMethod,
     application_type: 'web',
-    ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+    // No `scope`: many ASes (oidc-provider among them) then limit the client to it, and a later
+    // step-up to a scope outside it would be refused for every user of this registration.
   }
   let registered: Awaited<ReturnType<typeof oauth.processDynamicClientRegistrationResponse>>
   try {

@@ -116,4 +116,113 @@ describe('MCP server as a provider', () => {
     expect(await callTool(mcp.url, token, 'whoami')).toBe('you are carol')
     expect(mcp.counts.get('registration')).toBe(1)
   })
+
+  it('CIMD-capable server: client_id is our metadata document URL, fetched by the AS; no registration', async () => {
+    const { mcp, h, client } = await setup({ cimd: true, dcr: false })
+    const token = await signIn(client, 'dora')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are dora')
+    expect(mcp.counts.get('registration')).toBeUndefined()
+    const documentUrl = `${h.baseURL}/oauth/client-metadata.json`
+    expect(mcp.fetchedDocuments[0]).toMatchObject({
+      client_id: documentUrl,
+      client_name: 'Latchkey',
+      redirect_uris: [`${h.baseURL}/oauth/callback`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    })
+    const served = await fetch(documentUrl)
+    expect(served.headers.get('cache-control')).toBe('public, max-age=300')
+  })
+
+  it('a server that purged our registration: invalid_client → one re-registration, the grant survives', async () => {
+    const { mcp, h, client } = await setup({ deterministicIds: true })
+    await signIn(client, 'erin')
+    expect(mcp.counts.get('registration')).toBe(1)
+    mcp.purgeClients()
+    const connection = (await h.latchkey.store.getConnection('erin', 'acme-mcp'))!
+    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
+    expect(outcome.kind).toBe('fresh')
+    expect(mcp.counts.get('registration')).toBe(2)
+    expect(mcp.counts.get('grant:refresh_token')).toBe(1)
+    // The user was not asked again: the refreshed token works at once.
+    const again = await client.auth.start('erin', 'acme-mcp')
+    expect(again.status).toBe('completed')
+    expect(await callTool(mcp.url, again.context!.token!, 'whoami')).toBe('you are erin')
+  })
+
+  it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
+    const { mcp, h, client } = await setup()
+    const token = await signIn(client, 'fay')
+    await expect(callTool(mcp.url, token, 'write', { text: 'x' })).rejects.toThrow()
+    expect(mcp.counts.get('mcp:403')).toBe(1)
+
+    // The documented recipe: the SDK's fetch helper turns the 403 into a step-up authorization.
+    const { latchkeyMcpFetch, McpAuthorizationRequired } = await import('@latchkey/client')
+    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp')
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
+    const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
+    const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+    expect(err).toBeInstanceOf(McpAuthorizationRequired)
+    expect(err.authorization.status).toBe('pending')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(err.authorization.url!)
+    expect(new URL(toAs.location!).searchParams.get('scope')!.split(' ').sort()).toEqual(['mcp:read', 'mcp:write', 'offline_access'])
+    await browser.authorize(toAs.location!, { login: 'fay' })
+    const done = await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 })
+    expect(done.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']))
+    expect(await callTool(mcp.url, done.context!.token!, 'write', { text: 'x' })).toBe('wrote x')
+    const ok = await f(mcp.url, init)
+    expect(ok.status).toBe(200)
+    void h
+  })
+
+  it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
+    const { mcp, h, client } = await setup({ rotateRefreshToken: true })
+    const first = await signIn(client, 'gus')
+    const connection = (await h.latchkey.store.getConnection('gus', 'acme-mcp'))!
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const answers = await Promise.all(Array.from({ length: 100 }, () => client.auth.start('gus', 'acme-mcp')))
+    expect(answers.every((a) => a.status === 'completed')).toBe(true)
+    const tokens = new Set(answers.map((a) => a.context!.token))
+    expect(tokens.size).toBe(1)
+    expect(tokens.has(first)).toBe(false)
+    expect(mcp.counts.get('grant:refresh_token')).toBe(1)
+    expect(mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')).toEqual([
+      { endpoint: 'token:refresh_token', resource: mcp.url },
+    ])
+    expect(await callTool(mcp.url, [...tokens][0]!, 'whoami')).toBe('you are gus')
+  })
+
+  it('a server that rejects resource: the flow fails with its error; resource_parameter: false works', async () => {
+    const rejecting = await setup({ rejectResource: true })
+    const started = await rejecting.client.auth.start('hal', 'acme-mcp')
+    await new TestBrowser().authorize(started.url!, { login: 'hal' })
+    const failed = await rejecting.client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)
+    expect((failed as { reason?: string }).reason).toBe('provider_error')
+
+    const optedOut = await setup({ rejectResource: true }, { resource_parameter: false })
+    const token = await signIn(optedOut.client, 'hal')
+    expect(optedOut.mcp.resources.every((r) => r.resource === null)).toBe(true)
+    expect(await callTool(optedOut.mcp.url, token, 'whoami')).toBe('you are hal')
+  })
+})
+
+describe('hostile MCP metadata is refused before anyone signs in', () => {
+  const refused = async (options: McpTestOptions, message: RegExp) => {
+    const { h, mcp } = await setup(options)
+    const client = new LatchkeyClient({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
+    const err = (await client.auth.start('ivy', 'acme-mcp').catch((e: unknown) => e)) as { status: number; code: string; message: string }
+    expect(err.status).toBe(502)
+    expect(err.code).toBe('MCP_SERVER_REFUSED')
+    expect(err.message).toMatch(message)
+    expect(mcp.counts.get('registration')).toBeUndefined()
+  }
+
+  it('an authorization server at an internal (metadata) address', () =>
+    refused({ prmAuthorizationServer: 'http://169.254.169.254/latest' }, /outbound request refused/))
+  it('metadata whose issuer is not the one asked for', () => refused({ metadata: { issuer: 'http://127.0.0.1:1/other' } }, /issuer/))
+  it('no PKCE S256 advertised', () => refused({ metadata: { code_challenge_methods_supported: undefined } }, /PKCE S256/))
+  it('a token endpoint on another origin', () =>
+    refused({ metadata: { token_endpoint: 'https://evil.example/token' } }, /token_endpoint .* is not on the issuer's origin/))
 })

@@ -198,7 +198,7 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
         resource: (params?.['resource'] as string | undefined) ?? null,
       })
     }
-    if (ctx.path === '/.well-known/openid-configuration' && ctx.status === 200) {
+    if (ctx.path.startsWith('/.well-known/') && ctx.status === 200) {
       const doc = { ...(ctx.body as Record<string, unknown>) }
       if (options.cimd) doc['client_id_metadata_document_supported'] = true
       for (const [k, v] of Object.entries(options.metadata ?? {})) {
