@@ -17,8 +17,15 @@ export const authorizeBody = z.object({
   user_id: printable(256),
   auth_requirement: z.object({
     id: printable(100).optional(),
-    provider_id: printable(100).optional(),
-    provider_type: z.string().max(50).optional(),
+    provider_id: printable(100).optional().meta({
+      description:
+        'The provider: its id, or its catalog type when one configured provider has it. An MCP server declared as a provider (`type: mcp`) is named the same way.',
+    }),
+    provider_type: z
+      .string()
+      .max(50)
+      .optional()
+      .meta({ description: 'Only `oauth2` (what Arcade’s SDKs send), for MCP-server providers too: they are OAuth 2.1 servers.' }),
     oauth2: z.object({ scopes: z.array(printable(512)).max(100).nullish() }).nullish(),
   }),
   next_uri: z.string().max(2048).nullish(),
