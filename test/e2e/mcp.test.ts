@@ -208,6 +208,35 @@ describe('MCP server as a provider', () => {
   })
 })
 
+describe('MCP mix-ups', () => {
+  it('an authorization response whose iss is not the issuer is refused before the code is redeemed', async () => {
+    const { mcp, client } = await setup({ responseIss: 'http://127.0.0.1:1' })
+    const started = await client.auth.start('jo', 'acme-mcp')
+    const page = await new TestBrowser().authorize(started.url!, { login: 'jo' })
+    expect(page.body).not.toContain('Connected')
+    const failed = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)
+    expect((failed as { reason?: string }).reason).toBe('exchange_failed')
+    expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
+  })
+
+  it('a server that now names another authorization server: the refresh token is not sent there', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'kim')
+    const other = await startMcpServer()
+    cleanups.push(() => other.close())
+    mcp.moveTo(other.issuer)
+    h.latchkey.ctx.mcp.forgetDiscovery(h.latchkey.ctx.registry.get('acme-mcp')!)
+    const connection = (await h.latchkey.store.getConnection('kim', 'acme-mcp'))!
+    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
+    expect(outcome.kind).toBe('reauth_required')
+    expect(other.resources.filter((r) => r.endpoint.startsWith('token'))).toEqual([])
+    expect(mcp.counts.get('grant:refresh_token')).toBeUndefined()
+    // The new authorization server gets its own registration (credentials are per issuer).
+    expect(other.counts.get('registration')).toBe(1)
+    expect(mcp.counts.get('registration')).toBe(1)
+  })
+})
+
 describe('hostile MCP metadata is refused before anyone signs in', () => {
   const refused = async (options: McpTestOptions, message: RegExp) => {
     const { h, mcp } = await setup(options)

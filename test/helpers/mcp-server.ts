@@ -31,6 +31,8 @@ export interface McpTestOptions {
   metadata?: Record<string, unknown>
   /** What the protected-resource metadata names as authorization server (default: the real one). */
   prmAuthorizationServer?: string
+  /** The `iss` the AS puts in its authorization responses (default: its issuer) — a mix-up attack. */
+  responseIss?: string
 }
 
 export interface McpTestServer {
@@ -45,6 +47,8 @@ export interface McpTestServer {
   /** Documents the AS fetched as client ID metadata documents. */
   fetchedDocuments: Array<Record<string, unknown>>
   purgeClients(): void
+  /** From now on the protected-resource metadata names this authorization server. */
+  moveTo(issuer: string): void
   close(): Promise<void>
 }
 
@@ -191,6 +195,12 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
       }
     }
     await next()
+    const location = String(ctx.response.get('location') ?? '')
+    if (options.responseIss && location.includes('iss=')) {
+      const u = new URL(location)
+      u.searchParams.set('iss', options.responseIss)
+      ctx.set('location', u.toString())
+    }
     if (ctx.path === '/token') {
       const params = (ctx as unknown as { oidc?: { params?: Record<string, unknown> } }).oidc?.params
       resources.push({
@@ -285,6 +295,9 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
     counts,
     resources,
     fetchedDocuments,
+    moveTo(other: string) {
+      prm.authorization_servers = [other]
+    },
     purgeClients() {
       for (const k of [...store.keys()]) if (k.startsWith('Client:')) store.delete(k)
     },
