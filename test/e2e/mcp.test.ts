@@ -10,12 +10,13 @@ import { join } from 'node:path'
 import { Latchkey as LatchkeyClient } from '@latchkey/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
 import { type McpTestOptions, type McpTestServer, startMcpServer } from '../helpers/mcp-server.js'
+import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -205,6 +206,49 @@ describe('MCP server as a provider', () => {
     const token = await signIn(optedOut.client, 'hal')
     expect(optedOut.mcp.resources.every((r) => r.resource === null)).toBe(true)
     expect(await callTool(optedOut.mcp.url, token, 'whoami')).toBe('you are hal')
+  })
+})
+
+describe('MCP providers through the admin API and on PostgreSQL', () => {
+  it('POST /v1/admin/auth_providers declares an MCP server; an agent then signs a user in', async () => {
+    const { mcp, h, client } = await setup()
+    const r = await fetch(`${h.baseURL}/v1/admin/auth_providers`, {
+      method: 'POST',
+      headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'admin-mcp', type: 'mcp', description: 'Admin MCP', mcp: { server_url: `${mcp.url}/` } }),
+    })
+    expect(r.status).toBe(201)
+    // Arcade's response shape (type oauth2), with the MCP server as Latchkey's extension; the URL canonical.
+    expect(await r.json()).toMatchObject({ id: 'admin-mcp', type: 'oauth2', mcp: { server_url: mcp.url, resource_parameter: true } })
+    const started = await client.auth.start('lee', 'admin-mcp')
+    expect(started.status).toBe('pending')
+    await new TestBrowser().authorize(started.url!, { login: 'lee' })
+    const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are lee')
+  })
+})
+
+describePostgres('MCP registrations on PostgreSQL', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => db?.drop())
+
+  it('stores one registration per issuer and the flow/connection bindings', async () => {
+    const { mcp, h, client } = await setup({}, {}, { databaseUrl: db.url })
+    const token = await signIn(client, 'max')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are max')
+    await signIn(client, 'ned')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const store = new KyselyMcpStore(h.latchkey.store.db)
+    const connection = (await h.latchkey.store.getConnection('max', 'acme-mcp'))!
+    expect(await store.getBinding(connection.id)).toMatchObject({ issuer: mcp.issuer, resource: mcp.url })
+    const row = (await store.getRegistration(mcp.issuer))!
+    // A second writer loses: the stored registration stays.
+    expect((await store.addRegistration({ ...row, client_id: 'other' })).client_id).toBe(row.client_id)
+    expect(await store.dropRegistration(mcp.issuer, 'other')).toBe(false)
+    expect(await store.dropRegistration(mcp.issuer, row.client_id)).toBe(true)
   })
 })
 
