@@ -203,7 +203,16 @@ export class McpProviders {
     }
     const issuer = d.as.issuer
     const stored = await this.deps.store.getRegistration(issuer)
-    if (stored) return this.#open(stored)
+    if (stored) {
+      try {
+        return this.#open(stored)
+      } catch {
+        // Sealed under a key version no longer configured (`keys rotate-encryption` does not
+        // rewrite this table yet): the registration is useless, so a new one replaces it.
+        this.deps.log.warn({ issuer }, 'an MCP client registration cannot be decrypted with the configured keys; registering again')
+        await this.deps.store.dropRegistration(issuer, stored.client_id)
+      }
+    }
     const running = this.#registering.get(issuer)
     if (running) return running
     const run = (async () => {

@@ -118,6 +118,20 @@ describe('MCP server as a provider', () => {
     expect(mcp.counts.get('registration')).toBe(1)
   })
 
+  it('a registration whose secret cannot be decrypted is replaced by a new registration', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'ola')
+    const db = h.latchkey.store.db.withTables<{ mcp_client_registrations: { issuer: string; client_secret_enc: string | null } }>()
+    const sealed = (await db.selectFrom('mcp_client_registrations').select('client_secret_enc').executeTakeFirst())!.client_secret_enc!
+    // Another row's envelope: authenticated for another slot, so it does not open here.
+    const foreign = h.latchkey.ctx.vault.seal({ table: 'mcp_client_registrations', id: 'https://elsewhere', field: 'client_secret' }, 'x')
+    expect(foreign).not.toBe(sealed)
+    await db.updateTable('mcp_client_registrations').set({ client_secret_enc: foreign }).execute()
+    const token = await signIn(client, 'pia')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are pia')
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
   it('CIMD-capable server: client_id is our metadata document URL, fetched by the AS; no registration', async () => {
     const { mcp, h, client } = await setup({ cimd: true, dcr: false })
     const token = await signIn(client, 'dora')
