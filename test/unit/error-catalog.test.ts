@@ -43,11 +43,12 @@ describe('error catalog', () => {
   it('shows operator-facing 5xx messages and lets only outages be retried', () => {
     const fiveHundreds = codes.filter((c) => ERROR_CODES[c].status >= 500)
     expect(fiveHundreds.filter((c) => ERROR_CODES[c].expose).sort()).toEqual([
+      'MCP_SERVER_REFUSED',
       'PROVIDER_MISCONFIGURED',
       'PROVIDER_UNAVAILABLE',
       'UNAVAILABLE',
     ])
-    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry)).toEqual(['PROVIDER_MISCONFIGURED'])
+    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry).sort()).toEqual(['MCP_SERVER_REFUSED', 'PROVIDER_MISCONFIGURED'])
     expect(codes.filter((c) => ERROR_CODES[c].status < 500).every((c) => ERROR_CODES[c].expose)).toBe(true)
     expect(ERROR_CODES.UNAVAILABLE).toMatchObject({ status: 503, retry: true })
   })
