@@ -242,6 +242,40 @@ describe('MCP providers through the admin API and on PostgreSQL', () => {
   })
 })
 
+describe('MCP servers named by the app at authorize time', () => {
+  it('an allowed origin becomes a provider (one per server URL); another origin is a 400', async () => {
+    const mcp = await startMcpServer()
+    cleanups.push(() => mcp.close())
+    const h = await startHarness({ env: { LATCHKEY_MCP_DYNAMIC_ORIGINS: new URL(mcp.url).origin }, providerEntries: () => [] })
+    cleanups.push(() => h.close())
+    const authorize = (serverUrl: string, userId: string) =>
+      fetch(`${h.baseURL}/v1/auth/authorize`, {
+        method: 'POST',
+        headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: userId, auth_requirement: { provider_type: 'oauth2', mcp: { server_url: serverUrl } } }),
+      })
+    const r = await authorize(`${mcp.url}/`, 'quinn')
+    expect(r.status).toBe(200)
+    const started = (await r.json()) as { id: string; status: string; url: string; provider_id: string }
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toMatch(/^mcp-[0-9a-f]{24}$/)
+    await new TestBrowser().authorize(started.url, { login: 'quinn' })
+    const client = new LatchkeyClient({ apiKey: h.apiKey, baseURL: h.baseURL })
+    const done = await client.auth.waitForCompletion(started.id, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are quinn')
+    // Named again (or by its provider id): the same provider, answered at once.
+    const again = (await (await authorize(mcp.url, 'quinn')).json()) as { status: string; provider_id: string }
+    expect(again).toMatchObject({ status: 'completed', provider_id: started.provider_id })
+    expect((await client.auth.start('quinn', started.provider_id)).status).toBe('completed')
+    // Stored like an admin provider, so a restart or another process knows it.
+    expect((await h.latchkey.store.listProviders()).map((p) => p.id)).toEqual([started.provider_id])
+
+    const refused = await authorize('https://mcp.elsewhere.example/mcp', 'quinn')
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { message: string }).message).toMatch(/LATCHKEY_MCP_DYNAMIC_ORIGINS/)
+  })
+})
+
 describePostgres('MCP registrations on PostgreSQL', () => {
   let db: TestDatabase
   beforeAll(async () => {
