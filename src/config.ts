@@ -96,6 +96,10 @@ export interface Config {
   allowedRedirectOrigins: string[]
   /** Allow http:// provider endpoints on loopback hosts (development and tests only). */
   allowInsecureLoopbackProviders: boolean
+  // --- MCP (issue 13) ---
+  /** Origins of MCP servers an app may name at authorize time (`auth_requirement.mcp.server_url`); empty: none. */
+  mcpDynamicOrigins: string[]
+  // --- end MCP ---
   verification: { mode: VerificationMode; verifierUrl: string | undefined }
   rateLimit: { perMinute: number }
   /**
@@ -159,6 +163,7 @@ const envSchema = z.object({
   LATCHKEY_BACKGROUND_REFRESH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   LATCHKEY_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).optional(),
   LATCHKEY_ALLOWED_REDIRECT_ORIGINS: z.string().optional(),
+  LATCHKEY_MCP_DYNAMIC_ORIGINS: z.string().optional(),
   LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS: bool.optional(),
   LATCHKEY_VERIFICATION: z.enum(['skip', 'custom', 'browser']).optional(),
   LATCHKEY_VERIFIER_URL: z.string().url().optional(),
@@ -313,6 +318,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     },
     providerTimeoutMs: e.LATCHKEY_PROVIDER_TIMEOUT_MS ?? 10_000,
     allowedRedirectOrigins,
+    // MCP (issue 13): origins, normalised like the redirect origins.
+    mcpDynamicOrigins: (e.LATCHKEY_MCP_DYNAMIC_ORIGINS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((o) => {
+        try {
+          return new URL(o).origin
+        } catch {
+          throw new ConfigError(`LATCHKEY_MCP_DYNAMIC_ORIGINS: ${JSON.stringify(o)} is not a URL`)
+        }
+      }),
     allowInsecureLoopbackProviders: e.LATCHKEY_ALLOW_INSECURE_LOOPBACK_PROVIDERS ?? (dev || !production),
     verification: { mode, verifierUrl },
     rateLimit: { perMinute: e.LATCHKEY_RATE_LIMIT_PER_MINUTE ?? 6000 },

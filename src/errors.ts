@@ -50,6 +50,14 @@ export const ERROR_CODES = {
     retry: true,
     description: 'The provider could not be reached or answered with a server error.',
   },
+  // MCP servers (issue 13).
+  MCP_SERVER_REFUSED: {
+    status: 502,
+    expose: true,
+    retry: false,
+    description:
+      "The MCP server's OAuth metadata is missing or unsafe (wrong issuer, no PKCE S256, an internal address, endpoints on another origin).",
+  },
   CONNECTION_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No connection with this id.' },
   // Proxy (issue 14): the user must grant again; repeating the call cannot succeed until then.
   CONNECTION_REAUTH_REQUIRED: {

@@ -20,6 +20,7 @@ import type { BrokerContext } from './broker/context.js'
 import { DashboardSessions } from './broker/dashboard-sessions.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import { LastUse } from './broker/last-use.js'
+import { McpProviders } from './broker/mcp-providers.js'
 import { KeyAnnouncer } from './broker/process-keys.js'
 import { Refresher } from './broker/refresher.js'
 import { RetentionSweeper } from './broker/retention.js'
@@ -42,6 +43,7 @@ import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import { DashboardStore } from './storage/dashboard-store.js'
 import type { KyselyStore } from './storage/kysely-store.js'
+import { KyselyMcpStore } from './storage/mcp-registrations.js'
 import { openStore } from './storage/open-store.js'
 
 export interface LatchkeyOptions {
@@ -166,21 +168,24 @@ async function assemble(
 
   const metrics = createMetrics(store)
   const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
+  const vault = new Vault(keyring, (version) => {
+    recordKeyVersion(store, keyring, version).catch((err: Error) =>
+      log.error({ err: err.message }, 'could not record the encryption key fingerprint'),
+    )
+  })
+  const http = { timeoutMs: config.providerTimeoutMs, outbound, ...(options.fetch ? { fetch: options.fetch } : {}) }
   const base: BrokerServices = {
     config,
     store,
-    vault: new Vault(keyring, (version) => {
-      recordKeyVersion(store, keyring, version).catch((err: Error) =>
-        log.error({ err: err.message }, 'could not record the encryption key fingerprint'),
-      )
-    }),
+    vault,
     registry,
     log,
-    http: { timeoutMs: config.providerTimeoutMs, outbound, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    http,
     metrics,
     audit,
     waiters: new FlowWaiters(store),
     redirectUri,
+    mcp: new McpProviders({ config, store: new KyselyMcpStore(store.db), vault, http, log, audit, redirectUri }),
   }
   const ctx: BrokerContext = {
     ...base,

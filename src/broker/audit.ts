@@ -47,6 +47,9 @@ export type AuditAction =
   // dashboard (issue 12): an operator signed in to or out of the admin dashboard
   | 'dashboard.signed_in'
   | 'dashboard.signed_out'
+  // MCP servers (issue 13): a client registered at, or dropped by, an MCP authorization server.
+  | 'mcp.client_registered'
+  | 'mcp.client_dropped'
 
 export interface AuditInput {
   actor?: string | null | undefined

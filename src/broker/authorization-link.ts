@@ -70,7 +70,27 @@ export async function openAuthorizationLink(
     await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link was created before an upgrade and was not opened in time')
     return { kind: 'expired', stage: 'link' }
   }
-  const url = await buildAuthorizationUrl(provider, {
+  let target = provider
+  if (provider.mcp) {
+    // The MCP server's authorization server, as discovered now; the flow is bound to it.
+    try {
+      const resolved = await ctx.mcp.resolve(provider)
+      await ctx.mcp.bind(flow.id, resolved)
+      target = resolved.provider
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 300)
+      await failFlow(ctx, flow, FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED, message)
+      return {
+        kind: 'provider_error',
+        provider: provider.description,
+        code: FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED,
+        error: 'discovery_failed',
+        description: message,
+        nextUri: flow.next_uri ?? undefined,
+      }
+    }
+  }
+  const url = await buildAuthorizationUrl(target, {
     redirectUri: flow.redirect_uri,
     state: ctx.vault.open({ table: 'flows', id: flow.id, field: 'state' }, flow.state_enc),
     scopes: flow.requested_scopes,

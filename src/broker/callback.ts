@@ -80,14 +80,19 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
 
   let grant: Grant
   try {
+    // An MCP server's endpoints and client: the ones this flow was sent to (mcp-providers.ts).
+    const target = provider.mcp ? (await ctx.mcp.forCallback(provider, flow.id)).provider : provider
     const params = oauth.validateAuthResponse(
-      { issuer: expectedIssuer(provider.def, query.get('iss')) },
-      { client_id: provider.clientId },
+      {
+        issuer: expectedIssuer(target.def, query.get('iss')),
+        ...(target.def.issuerParameterRequired ? { authorization_response_iss_parameter_supported: true } : {}),
+      },
+      { client_id: target.clientId },
       query,
       oauth.skipStateCheck,
     )
     const tokens = await exchangeCode(
-      provider,
+      target,
       {
         callbackParameters: params,
         redirectUri: flow.redirect_uri,

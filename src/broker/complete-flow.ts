@@ -24,6 +24,8 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
     replaced = existing !== undefined
     return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
   })
+  // An MCP connection keeps the issuer, client and resource its tokens came from.
+  if (provider.mcp) await ctx.mcp.bindConnection(flow.id, stored.id)
   ctx.audit.record({
     actor: null,
     action: replaced ? 'connection.updated' : 'connection.created',

@@ -16,6 +16,7 @@ import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
+import { dynamicMcpProvider, dynamicMcpServer } from './mcp-dynamic.js'
 import { handOutNow, handOutToken } from './tokens.js'
 
 export interface AuthorizeInput {
@@ -24,6 +25,8 @@ export interface AuthorizeInput {
   scopes: string[]
   nextUri: string | undefined
   actor: string | null
+  /** An MCP server the app names itself (`auth_requirement.mcp.server_url`), when its origin is allowed. */
+  mcpServerUrl?: string | undefined
 }
 
 export const FLOW_ID_PREFIX = 'ac_'
@@ -49,7 +52,20 @@ export function normalizeScopes(scopes: readonly string[]): string[] {
  * throws either way.
  */
 export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | Promise<AuthorizationResponse> {
-  const provider = ctx.registry.resolve(input.provider)
+  if (input.mcpServerUrl !== undefined) {
+    const known = ctx.registry.get(dynamicMcpServer(ctx, input.mcpServerUrl).id)
+    if (!known) {
+      return dynamicMcpProvider(ctx, input.mcpServerUrl, input.actor).then((p) => {
+        const answer = authorizeWith(ctx, input, p)
+        return typeof answer === 'string' ? (JSON.parse(answer) as AuthorizationResponse) : answer
+      })
+    }
+    return authorizeWith(ctx, input, known)
+  }
+  return authorizeWith(ctx, input, ctx.registry.resolve(input.provider))
+}
+
+function authorizeWith(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider): string | Promise<AuthorizationResponse> {
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
   const c = ctx.connectionCache.peek(input.userId, provider.id)
@@ -67,9 +83,10 @@ async function authorizeFromStore(
   ctx: BrokerContext,
   input: AuthorizeInput,
   provider: ConfiguredProvider,
-  requested: string[],
+  initiallyRequested: string[],
   nextUri: string | undefined,
 ): Promise<AuthorizationResponse> {
+  let requested = initiallyRequested
   const connection = await ctx.connectionCache.get(input.userId, provider.id)
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
@@ -79,6 +96,12 @@ async function authorizeFromStore(
     }
   }
 
+  if (provider.mcp) {
+    // Discovery and registration now, so an unsafe server fails this call rather than the
+    // person's sign-in; with no scopes asked for, the server's challenge or metadata names them.
+    const resolved = await ctx.mcp.resolve(provider)
+    if (requested.length === 0) requested = [...(resolved.provider.def.defaultScopes ?? [])]
+  }
   // Incremental authorization: ask for what is requested plus what was granted before.
   const existing = (connection?.scopes ?? []).filter((s) => !covers(requested, [s], provider.def.scopeAliases))
   const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)

@@ -103,7 +103,9 @@ export class Refresher {
       const stopTimer = this.ctx.metrics.refreshSeconds.startTimer({ provider: provider.id })
       let tokens: TokenSet
       try {
-        tokens = await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
+        tokens = provider.mcp
+          ? await this.ctx.mcp.refresh(provider, current.id, refreshToken, current.scopes)
+          : await refreshAccessToken(provider, refreshToken, current.scopes, this.ctx.http)
       } catch (err) {
         const error = asProviderError(err)
         return this.#failed(current, error, update, options.actor)

@@ -12,6 +12,7 @@ import type { ProviderHttpOptions } from '../oauth/http.js'
 import type { ProviderRegistry } from '../providers/registry.js'
 import type { Store } from '../storage/store.js'
 import type { AuditLog } from './audit.js'
+import type { McpProviders } from './mcp-providers.js'
 import type { Vault } from './vault.js'
 import type { FlowWaiters } from './waiters.js'
 
@@ -27,4 +28,6 @@ export interface BrokerServices {
   waiters: FlowWaiters
   /** The OAuth redirect URI registered with every provider: `<public url>/oauth/callback`. */
   redirectUri: string
+  /** MCP servers as providers: discovery, client registration, per-flow endpoints (issue 13). */
+  mcp: McpProviders
 }

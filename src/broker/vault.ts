@@ -12,6 +12,8 @@ export type SecretSlot =
   | { table: 'connections'; id: string; field: 'access_token' | 'refresh_token' }
   | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'binding' | 'state' }
   | { table: 'providers'; id: string; field: 'client_secret' }
+  /** A client secret an MCP authorization server issued by dynamic registration; `id` is its issuer. */
+  | { table: 'mcp_client_registrations'; id: string; field: 'client_secret' }
 
 /** A connection's token columns as sealed for its row; `refresh_token_enc` undefined when none was given. */
 export interface SealedTokens {

@@ -29,6 +29,7 @@ import { browserRoutes } from './routes/browser.js'
 import { dashboardCookieName, dashboardRoutes } from './routes/dashboard.js'
 import { mountDemoIdp } from './routes/demo-idp.js'
 import { healthRoutes } from './routes/health.js'
+import { mcpRoutes } from './routes/mcp.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 import { proxyRoutes } from './routes/proxy.js'
@@ -158,6 +159,7 @@ export function buildApp(
         sessionHours: config.dashboard.sessionHours,
       })
     }
+    mcpRoutes(publicScope, ctx)
   })
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)

@@ -49,7 +49,7 @@ export const providerEntrySchema = strictObject({
     .transform((v) => v === true || v === 'true')
     .optional(),
   status: z.enum(['active', 'inactive']).optional(),
-  type: z.literal('oauth2').optional(),
+  type: z.enum(['oauth2', 'mcp']).optional(),
   provider_id: z.string().optional(),
   client_id: z.string().optional(),
   client_secret: z.string().optional(),
@@ -61,6 +61,13 @@ export const providerEntrySchema = strictObject({
    */
   api_base_urls: z.array(z.string().min(1).max(2048)).max(50).optional(),
   oauth2: oauth2Schema.optional(),
+  /** Latchkey extension (issue 13): a remote MCP server whose OAuth endpoints are discovered (`mcp-entry.ts`). */
+  mcp: strictObject({
+    server_url: z.string().min(1),
+    scopes: z.array(z.string().min(1)).optional(),
+    /** RFC 8707 `resource` on authorization and token requests (default true; false for servers that reject it). */
+    resource_parameter: z.boolean().optional(),
+  }).optional(),
 })
 
 export type ProviderEntry = z.infer<typeof providerEntrySchema>

@@ -24,4 +24,18 @@ export interface ConfiguredProvider {
   refreshEnabled: boolean
   /** The entry as given (secrets excluded), for the admin API; its shape is `ProviderEntry` (provider-config.ts). */
   entry: Readonly<Record<string, unknown>>
+  /**
+   * A remote MCP server (issue 13): `def` holds placeholders until a flow resolves the endpoints
+   * by discovery and the client by registration (`broker/mcp-providers.ts`).
+   */
+  mcp?: McpServerSettings
+}
+
+export interface McpServerSettings {
+  /** Canonical server URI (the RFC 8707 resource unless its metadata names a covering one). */
+  serverUrl: string
+  /** Send `resource` on authorization and token requests (the spec's default); off for servers that reject it. */
+  resourceParameter: boolean
+  /** Scopes asked for when the app names none; else the server's challenge or metadata decides. */
+  scopes: readonly string[] | undefined
 }

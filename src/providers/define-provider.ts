@@ -86,6 +86,11 @@ export interface ProviderDefinition {
    * unset, see `oauth/expected-issuer.ts`.
    */
   issuer?: string
+  /**
+   * The authorization server advertises `authorization_response_iss_parameter_supported`: an
+   * authorization response without `iss` is then refused (RFC 9207 §2.4; MCP servers, issue 13).
+   */
+  issuerParameterRequired?: boolean
   /** Authorization endpoint; may contain `{setting}` templates (e.g. `https://{shop}.myshopify.com/...`). */
   authorizationEndpoint: string
   tokenEndpoint: string

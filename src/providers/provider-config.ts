@@ -11,6 +11,7 @@ import { arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade
 import { checkApiBaseUrl, checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
 import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition } from './define-provider.js'
+import { compileMcpEntry } from './mcp-entry.js'
 
 export interface CompileContext {
   /** Built-in catalog by id. */
@@ -37,6 +38,7 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
   const fail = (field: string, message: string): never => {
     throw new ConfigError(`${ctx.where}: ${field}: ${message}`)
   }
+  if (entry.type === 'mcp' || entry.mcp !== undefined) return compileMcpEntry(entry, ctx, fail)
   const clientId = entry.client_id ?? entry.oauth2?.client_id
   const clientSecret = entry.client_secret ?? entry.oauth2?.client_secret
   if (!clientId) fail('client_id', 'is required')

@@ -187,6 +187,32 @@ const migrations: Record<string, Migration> = {
     },
   },
   // --- end dashboard ---
+  // --- 0009-mcp (MCP servers as providers, issue 13) ---
+  '0009-mcp': {
+    // Clients registered at MCP authorization servers, one per issuer (the spec binds client
+    // credentials to the issuer that issued them), reused by every user and across restarts;
+    // and which issuer, client and resource a flow was sent to and a connection's tokens came from.
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('mcp_client_registrations')
+        .addColumn('issuer', 'text', (c) => c.primaryKey())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_secret_enc', 'text')
+        .addColumn('auth_method', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('mcp_grant_bindings')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+    },
+  },
+  // --- end 0009-mcp ---
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -60,6 +60,7 @@ const PROVIDER_FIELDS = {
   assumedAccessTokenLifetimeSeconds: true,
   returnsGrantedScopes: true,
   notes: true,
+  issuerParameterRequired: true,
 } as const satisfies Record<keyof ProviderDefinition, true>
 const USER_INFO_FIELDS = {
   endpoint: true,

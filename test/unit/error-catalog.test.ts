@@ -43,13 +43,15 @@ describe('error catalog', () => {
   it('shows operator-facing 5xx messages and lets only outages be retried', () => {
     const fiveHundreds = codes.filter((c) => ERROR_CODES[c].status >= 500)
     expect(fiveHundreds.filter((c) => ERROR_CODES[c].expose).sort()).toEqual([
+      'MCP_SERVER_REFUSED',
       'PROVIDER_MISCONFIGURED',
       'PROVIDER_UNAVAILABLE',
       'UNAVAILABLE',
       'UPSTREAM_REFUSED',
     ])
-    // Both need the operator (client credentials; outbound.allow_private): a retry changes nothing.
-    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry)).toEqual(['PROVIDER_MISCONFIGURED', 'UPSTREAM_REFUSED'])
+    // Each needs the operator (client credentials; outbound.allow_private; an MCP server's metadata):
+    // a retry changes nothing.
+    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry).sort()).toEqual(['MCP_SERVER_REFUSED', 'PROVIDER_MISCONFIGURED', 'UPSTREAM_REFUSED'])
     expect(codes.filter((c) => ERROR_CODES[c].status < 500).every((c) => ERROR_CODES[c].expose)).toBe(true)
     expect(ERROR_CODES.UNAVAILABLE).toMatchObject({ status: 503, retry: true })
   })

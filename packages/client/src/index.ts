@@ -19,6 +19,7 @@ import type {
 
 export * from './errors.js'
 export * from './failure-codes.js'
+export * from './mcp.js'
 export type * from './types.js'
 export * from './webhooks.js'
 

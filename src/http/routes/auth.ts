@@ -17,9 +17,23 @@ export const authorizeBody = z.object({
   user_id: printable(256),
   auth_requirement: z.object({
     id: printable(100).optional(),
-    provider_id: printable(100).optional(),
-    provider_type: z.string().max(50).optional(),
+    provider_id: printable(100).optional().meta({
+      description:
+        'The provider: its id, or its catalog type when one configured provider has it. An MCP server declared as a provider (`type: mcp`) is named the same way.',
+    }),
+    provider_type: z
+      .string()
+      .max(50)
+      .optional()
+      .meta({ description: 'Only `oauth2` (what Arcade’s SDKs send), for MCP-server providers too: they are OAuth 2.1 servers.' }),
     oauth2: z.object({ scopes: z.array(printable(512)).max(100).nullish() }).nullish(),
+    mcp: z
+      .object({ server_url: z.string().min(1).max(2048) })
+      .nullish()
+      .meta({
+        description:
+          'Latchkey extension: an MCP server named by the app instead of a provider id, allowed when its origin is in LATCHKEY_MCP_DYNAMIC_ORIGINS. The answer’s `provider_id` is the server’s stable provider id (`mcp-…`).',
+      }),
   }),
   next_uri: z.string().max(2048).nullish(),
 })
@@ -165,6 +179,7 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
         userId: body.user_id,
         provider: { id: req.id, provider_id: req.provider_id },
         scopes: req.oauth2?.scopes ?? [],
+        mcpServerUrl: req.mcp?.server_url ?? undefined,
         nextUri: body.next_uri ?? undefined,
         actor: request.apiKey?.id ?? null,
       }

@@ -16,6 +16,7 @@ import { apiKeyRouteSpecs } from './admin-keys.js'
 import { authRouteSpecs } from './auth.js'
 import { dashboardRouteSpecs } from './dashboard.js'
 import { healthRouteSpecs } from './health.js'
+import { mcpRouteSpecs } from './mcp.js'
 import { providerRouteSpecs } from './providers.js'
 import { proxyRouteSpecs } from './proxy.js'
 
@@ -49,6 +50,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...brandingRouteSpecs,
   ...dashboardApiRouteSpecs,
   ...dashboardRouteSpecs,
+  ...mcpRouteSpecs,
 ]
 
 export function openApiRoutes(app: FastifyInstance): void {

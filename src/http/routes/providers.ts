@@ -93,6 +93,13 @@ const authProvider = z
       refresh_request: endpoint.optional(),
       user_info_request: endpoint.optional(),
     }),
+    mcp: z
+      .object({ server_url: z.string(), resource_parameter: z.boolean(), scopes: z.array(z.string()).optional() })
+      .optional()
+      .meta({
+        description:
+          'Latchkey extension: a remote MCP server (entry `type: mcp`). Its OAuth endpoints are discovered per flow; the `oauth2` endpoints shown are placeholders (the server URL).',
+      }),
   })
   .meta({ id: 'AuthProvider' })
 
@@ -208,7 +215,7 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer
   return {
     id: p.id,
     description: p.description,
-    provider_id: p.type === 'oauth2' ? undefined : p.type,
+    provider_id: p.type === 'oauth2' || p.mcp ? undefined : p.type,
     type: 'oauth2',
     status: p.enabled ? 'active' : 'inactive',
     binding: { type: 'static' },
@@ -224,6 +231,15 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer
       ...(p.refreshEnabled ? { refresh_request: { endpoint: d.refreshEndpoint ?? d.tokenEndpoint } } : {}),
       ...(d.userInfo ? { user_info_request: { endpoint: d.userInfo.endpoint } } : {}),
     },
+    ...(p.mcp
+      ? {
+          mcp: {
+            server_url: p.mcp.serverUrl,
+            resource_parameter: p.mcp.resourceParameter,
+            ...(p.mcp.scopes ? { scopes: [...p.mcp.scopes] } : {}),
+          },
+        }
+      : {}),
   }
 }
 

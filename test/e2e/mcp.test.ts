@@ -1,0 +1,349 @@
+/**
+ * MCP servers as providers (issue 13), end to end with real parts: an MCP server built with the
+ * official SDK, protected by a real OAuth AS (oidc-provider), Latchkey in between, and the SDK's
+ * own MCP client calling a tool with the token Latchkey hands out.
+ */
+
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Latchkey as LatchkeyClient } from '@latchkey/client'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { Keyring } from '../../src/crypto/keyring.js'
+import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
+import { TestBrowser } from '../helpers/browser.js'
+import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
+import { type McpTestOptions, type McpTestServer, startMcpServer } from '../helpers/mcp-server.js'
+import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function setup(
+  serverOptions: McpTestOptions = {},
+  entry: Record<string, unknown> = {},
+  harness: { databaseUrl?: string; encryptionKeys?: string; config?: { port: number; publicUrl: string } } = {},
+): Promise<{ mcp: McpTestServer; h: Harness; client: LatchkeyClient }> {
+  const mcp = await startMcpServer(serverOptions)
+  cleanups.push(() => mcp.close())
+  const h = await startHarness({
+    ...harness,
+    providerEntries: () => [{ id: 'acme-mcp', type: 'mcp', mcp: { server_url: mcp.url, ...entry } }],
+  })
+  cleanups.push(() => h.close())
+  return { mcp, h, client: new LatchkeyClient({ apiKey: h.apiKey, baseURL: harness.config?.publicUrl ?? h.baseURL }) }
+}
+
+async function signIn(client: LatchkeyClient, userId: string, scopes?: string[]): Promise<string> {
+  const started = await client.auth.start(userId, 'acme-mcp', scopes ? { scopes } : {})
+  expect(started.status).toBe('pending')
+  const page = await new TestBrowser().authorize(started.url!, { login: userId })
+  expect(page.body).toContain('Connected')
+  const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+  expect(done.status).toBe('completed')
+  return done.context!.token!
+}
+
+/** The official MCP client, with Latchkey's token in its transport's request headers. */
+async function callTool(url: string, token: string, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  const mcpClient = new Client({ name: 'agent', version: '1.0.0' })
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } })
+  await mcpClient.connect(transport)
+  try {
+    const result = await mcpClient.callTool({ name, arguments: args })
+    return (result.content as Array<{ text: string }>)[0]!.text
+  } finally {
+    await mcpClient.close()
+  }
+}
+
+describe('MCP server as a provider', () => {
+  it('DCR-only server: discovery, one registration, PKCE + resource + iss, a token the MCP client can use', async () => {
+    const { mcp, h, client } = await setup()
+    const token = await signIn(client, 'alice')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are alice')
+
+    // One RFC 7591 registration; resource on the authorization and the token request.
+    expect(mcp.counts.get('registration')).toBe(1)
+    expect(mcp.resources.filter((r) => r.endpoint === 'auth' || r.endpoint === 'token:authorization_code')).toEqual([
+      { endpoint: 'auth', resource: mcp.url },
+      { endpoint: 'token:authorization_code', resource: mcp.url },
+    ])
+    const client1 = await mcp.provider.Client.find((await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId)
+    expect(client1?.metadata()).toMatchObject({
+      application_type: 'web',
+      grant_types: expect.arrayContaining(['authorization_code', 'refresh_token']),
+    })
+
+    // A second user reuses the registration, and a connected user is answered at once.
+    await signIn(client, 'bob')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const again = await client.auth.start('alice', 'acme-mcp')
+    expect(again.status).toBe('completed')
+    expect(again.context?.token).toBe(token)
+  })
+
+  it('keeps one registration per authorization server across restarts (stored encrypted)', async () => {
+    const databaseUrl = join(await mkdtemp(join(tmpdir(), 'lk-mcp-')), 'latchkey.db')
+    const encryptionKeys = `1:${Keyring.generateKey()}`
+    // The same public URL (so the same redirect URI) before and after the restart.
+    const port = await freePort()
+    const config = { port, publicUrl: `http://127.0.0.1:${port}` }
+    const { mcp, h, client } = await setup({}, {}, { databaseUrl, encryptionKeys, config })
+    await signIn(client, 'alice')
+    expect(mcp.counts.get('registration')).toBe(1)
+    // The client secret the AS issued is stored sealed, never as plaintext.
+    const row = await new KyselyMcpStore(h.latchkey.store.db).getRegistration(mcp.issuer)
+    const registered = await mcp.provider.Client.find(row!.client_id)
+    expect(registered?.clientSecret).toBeTruthy()
+    expect(row!.client_secret_enc).toBeTruthy()
+    expect(row!.client_secret_enc).not.toContain(registered!.clientSecret!)
+    await h.close()
+    cleanups.splice(cleanups.indexOf(cleanups.at(-1)!), 1)
+
+    const h2 = await startHarness({
+      databaseUrl,
+      encryptionKeys,
+      config,
+      providerEntries: () => [{ id: 'acme-mcp', type: 'mcp', mcp: { server_url: mcp.url } }],
+    })
+    cleanups.push(() => h2.close())
+    const client2 = new LatchkeyClient({ apiKey: h2.apiKey, baseURL: config.publicUrl })
+    const token = await signIn(client2, 'carol')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are carol')
+    expect(mcp.counts.get('registration')).toBe(1)
+  })
+
+  it('a registration whose secret cannot be decrypted is replaced by a new registration', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'ola')
+    const db = h.latchkey.store.db.withTables<{ mcp_client_registrations: { issuer: string; client_secret_enc: string | null } }>()
+    const sealed = (await db.selectFrom('mcp_client_registrations').select('client_secret_enc').executeTakeFirst())!.client_secret_enc!
+    // Another row's envelope: authenticated for another slot, so it does not open here.
+    const foreign = h.latchkey.ctx.vault.seal({ table: 'mcp_client_registrations', id: 'https://elsewhere', field: 'client_secret' }, 'x')
+    expect(foreign).not.toBe(sealed)
+    await db.updateTable('mcp_client_registrations').set({ client_secret_enc: foreign }).execute()
+    const token = await signIn(client, 'pia')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are pia')
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('CIMD-capable server: client_id is our metadata document URL, fetched by the AS; no registration', async () => {
+    const { mcp, h, client } = await setup({ cimd: true, dcr: false })
+    const token = await signIn(client, 'dora')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are dora')
+    expect(mcp.counts.get('registration')).toBeUndefined()
+    const documentUrl = `${h.baseURL}/oauth/client-metadata.json`
+    expect(mcp.fetchedDocuments[0]).toMatchObject({
+      client_id: documentUrl,
+      client_name: 'Latchkey',
+      redirect_uris: [`${h.baseURL}/oauth/callback`],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    })
+    const served = await fetch(documentUrl)
+    expect(served.headers.get('cache-control')).toBe('public, max-age=300')
+  })
+
+  it('a server that purged our registration: invalid_client → one re-registration, the grant survives', async () => {
+    const { mcp, h, client } = await setup({ deterministicIds: true })
+    await signIn(client, 'erin')
+    expect(mcp.counts.get('registration')).toBe(1)
+    mcp.purgeClients()
+    const connection = (await h.latchkey.store.getConnection('erin', 'acme-mcp'))!
+    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
+    expect(outcome.kind).toBe('fresh')
+    expect(mcp.counts.get('registration')).toBe(2)
+    expect(mcp.counts.get('grant:refresh_token')).toBe(1)
+    // The user was not asked again: the refreshed token works at once.
+    const again = await client.auth.start('erin', 'acme-mcp')
+    expect(again.status).toBe('completed')
+    expect(await callTool(mcp.url, again.context!.token!, 'whoami')).toBe('you are erin')
+  })
+
+  it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
+    const { mcp, h, client } = await setup()
+    const token = await signIn(client, 'fay')
+    await expect(callTool(mcp.url, token, 'write', { text: 'x' })).rejects.toThrow()
+    expect(mcp.counts.get('mcp:403')).toBe(1)
+
+    // The documented recipe: the SDK's fetch helper turns the 403 into a step-up authorization.
+    const { latchkeyMcpFetch, McpAuthorizationRequired } = await import('@latchkey/client')
+    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp')
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
+    const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
+    const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+    expect(err).toBeInstanceOf(McpAuthorizationRequired)
+    expect(err.authorization.status).toBe('pending')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(err.authorization.url!)
+    expect(new URL(toAs.location!).searchParams.get('scope')!.split(' ').sort()).toEqual(['mcp:read', 'mcp:write', 'offline_access'])
+    await browser.authorize(toAs.location!, { login: 'fay' })
+    const done = await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 })
+    expect(done.scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']))
+    expect(await callTool(mcp.url, done.context!.token!, 'write', { text: 'x' })).toBe('wrote x')
+    const ok = await f(mcp.url, init)
+    expect(ok.status).toBe(200)
+    void h
+  })
+
+  it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
+    const { mcp, h, client } = await setup({ rotateRefreshToken: true })
+    const first = await signIn(client, 'gus')
+    const connection = (await h.latchkey.store.getConnection('gus', 'acme-mcp'))!
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const answers = await Promise.all(Array.from({ length: 100 }, () => client.auth.start('gus', 'acme-mcp')))
+    expect(answers.every((a) => a.status === 'completed')).toBe(true)
+    const tokens = new Set(answers.map((a) => a.context!.token))
+    expect(tokens.size).toBe(1)
+    expect(tokens.has(first)).toBe(false)
+    expect(mcp.counts.get('grant:refresh_token')).toBe(1)
+    expect(mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')).toEqual([
+      { endpoint: 'token:refresh_token', resource: mcp.url },
+    ])
+    expect(await callTool(mcp.url, [...tokens][0]!, 'whoami')).toBe('you are gus')
+  })
+
+  it('a server that rejects resource: the flow fails with its error; resource_parameter: false works', async () => {
+    const rejecting = await setup({ rejectResource: true })
+    const started = await rejecting.client.auth.start('hal', 'acme-mcp')
+    await new TestBrowser().authorize(started.url!, { login: 'hal' })
+    const failed = await rejecting.client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)
+    expect((failed as { reason?: string }).reason).toBe('provider_error')
+
+    const optedOut = await setup({ rejectResource: true }, { resource_parameter: false })
+    const token = await signIn(optedOut.client, 'hal')
+    expect(optedOut.mcp.resources.every((r) => r.resource === null)).toBe(true)
+    expect(await callTool(optedOut.mcp.url, token, 'whoami')).toBe('you are hal')
+  })
+})
+
+describe('MCP providers through the admin API and on PostgreSQL', () => {
+  it('POST /v1/admin/auth_providers declares an MCP server; an agent then signs a user in', async () => {
+    const { mcp, h, client } = await setup()
+    const r = await fetch(`${h.baseURL}/v1/admin/auth_providers`, {
+      method: 'POST',
+      headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'admin-mcp', type: 'mcp', description: 'Admin MCP', mcp: { server_url: `${mcp.url}/` } }),
+    })
+    expect(r.status).toBe(201)
+    // Arcade's response shape (type oauth2), with the MCP server as Latchkey's extension; the URL canonical.
+    expect(await r.json()).toMatchObject({ id: 'admin-mcp', type: 'oauth2', mcp: { server_url: mcp.url, resource_parameter: true } })
+    const started = await client.auth.start('lee', 'admin-mcp')
+    expect(started.status).toBe('pending')
+    await new TestBrowser().authorize(started.url!, { login: 'lee' })
+    const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are lee')
+  })
+})
+
+describe('MCP servers named by the app at authorize time', () => {
+  it('an allowed origin becomes a provider (one per server URL); another origin is a 400', async () => {
+    const mcp = await startMcpServer()
+    cleanups.push(() => mcp.close())
+    const h = await startHarness({ env: { LATCHKEY_MCP_DYNAMIC_ORIGINS: new URL(mcp.url).origin }, providerEntries: () => [] })
+    cleanups.push(() => h.close())
+    const authorize = (serverUrl: string, userId: string) =>
+      fetch(`${h.baseURL}/v1/auth/authorize`, {
+        method: 'POST',
+        headers: { authorization: h.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: userId, auth_requirement: { provider_type: 'oauth2', mcp: { server_url: serverUrl } } }),
+      })
+    const r = await authorize(`${mcp.url}/`, 'quinn')
+    expect(r.status).toBe(200)
+    const started = (await r.json()) as { id: string; status: string; url: string; provider_id: string }
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toMatch(/^mcp-[0-9a-f]{24}$/)
+    await new TestBrowser().authorize(started.url, { login: 'quinn' })
+    const client = new LatchkeyClient({ apiKey: h.apiKey, baseURL: h.baseURL })
+    const done = await client.auth.waitForCompletion(started.id, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are quinn')
+    // Named again (or by its provider id): the same provider, answered at once.
+    const again = (await (await authorize(mcp.url, 'quinn')).json()) as { status: string; provider_id: string }
+    expect(again).toMatchObject({ status: 'completed', provider_id: started.provider_id })
+    expect((await client.auth.start('quinn', started.provider_id)).status).toBe('completed')
+    // Stored like an admin provider, so a restart or another process knows it.
+    expect((await h.latchkey.store.listProviders()).map((p) => p.id)).toEqual([started.provider_id])
+
+    const refused = await authorize('https://mcp.elsewhere.example/mcp', 'quinn')
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { message: string }).message).toMatch(/LATCHKEY_MCP_DYNAMIC_ORIGINS/)
+  })
+})
+
+describePostgres('MCP registrations on PostgreSQL', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await createTestDatabase()
+  })
+  afterAll(async () => db?.drop())
+
+  it('stores one registration per issuer and the flow/connection bindings', async () => {
+    const { mcp, h, client } = await setup({}, {}, { databaseUrl: db.url })
+    const token = await signIn(client, 'max')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are max')
+    await signIn(client, 'ned')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const store = new KyselyMcpStore(h.latchkey.store.db)
+    const connection = (await h.latchkey.store.getConnection('max', 'acme-mcp'))!
+    expect(await store.getBinding(connection.id)).toMatchObject({ issuer: mcp.issuer, resource: mcp.url })
+    const row = (await store.getRegistration(mcp.issuer))!
+    // A second writer loses: the stored registration stays.
+    expect((await store.addRegistration({ ...row, client_id: 'other' })).client_id).toBe(row.client_id)
+    expect(await store.dropRegistration(mcp.issuer, 'other')).toBe(false)
+    expect(await store.dropRegistration(mcp.issuer, row.client_id)).toBe(true)
+  })
+})
+
+describe('MCP mix-ups', () => {
+  it('an authorization response whose iss is not the issuer is refused before the code is redeemed', async () => {
+    const { mcp, client } = await setup({ responseIss: 'http://127.0.0.1:1' })
+    const started = await client.auth.start('jo', 'acme-mcp')
+    const page = await new TestBrowser().authorize(started.url!, { login: 'jo' })
+    expect(page.body).not.toContain('Connected')
+    const failed = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)
+    expect((failed as { reason?: string }).reason).toBe('exchange_failed')
+    expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
+  })
+
+  it('a server that now names another authorization server: the refresh token is not sent there', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'kim')
+    const other = await startMcpServer()
+    cleanups.push(() => other.close())
+    mcp.moveTo(other.issuer)
+    h.latchkey.ctx.mcp.forgetDiscovery(h.latchkey.ctx.registry.get('acme-mcp')!)
+    const connection = (await h.latchkey.store.getConnection('kim', 'acme-mcp'))!
+    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
+    expect(outcome.kind).toBe('reauth_required')
+    expect(other.resources.filter((r) => r.endpoint.startsWith('token'))).toEqual([])
+    expect(mcp.counts.get('grant:refresh_token')).toBeUndefined()
+    // The new authorization server gets its own registration (credentials are per issuer).
+    expect(other.counts.get('registration')).toBe(1)
+    expect(mcp.counts.get('registration')).toBe(1)
+  })
+})
+
+describe('hostile MCP metadata is refused before anyone signs in', () => {
+  const refused = async (options: McpTestOptions, message: RegExp) => {
+    const { h, mcp } = await setup(options)
+    const client = new LatchkeyClient({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
+    const err = (await client.auth.start('ivy', 'acme-mcp').catch((e: unknown) => e)) as { status: number; code: string; message: string }
+    expect(err.status).toBe(502)
+    expect(err.code).toBe('MCP_SERVER_REFUSED')
+    expect(err.message).toMatch(message)
+    expect(mcp.counts.get('registration')).toBeUndefined()
+  }
+
+  it('an authorization server at an internal (metadata) address', () =>
+    refused({ prmAuthorizationServer: 'http://169.254.169.254/latest' }, /outbound request refused/))
+  it('metadata whose issuer is not the one asked for', () => refused({ metadata: { issuer: 'http://127.0.0.1:1/other' } }, /issuer/))
+  it('no PKCE S256 advertised', () => refused({ metadata: { code_challenge_methods_supported: undefined } }, /PKCE S256/))
+  it('a token endpoint on another origin', () =>
+    refused({ metadata: { token_endpoint: 'https://evil.example/token' } }, /token_endpoint .* is not on the issuer's origin/))
+})
