@@ -43,6 +43,10 @@ export interface ConnectedLatchkeyOptions {
   env?: Record<string, string>
   /** A PostgreSQL URL (or SQLite file) instead of a temp SQLite file. */
   databaseUrl?: string
+  /** More provider entries besides the test IdP (e.g. the bench token endpoint). */
+  providers?: Array<Record<string, unknown>>
+  /** Run this build's `dist/` directory instead of the worktree's (a before/after comparison). */
+  dist?: string
 }
 
 export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions = {}): Promise<ConnectedLatchkey> {
@@ -53,7 +57,7 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
     port,
     databaseFile: options.databaseUrl ?? join(dir, 'latchkey.db'),
     encryptionKeys: `1:${Keyring.generateKey()}`,
-    providerEntries: [idp.entry('test-idp')],
+    providerEntries: [idp.entry('test-idp'), ...(options.providers ?? [])],
     env: {
       // The default (6000/min per key) would turn most of a load test into 429s. A huge limit
       // keeps the limiter on the path without it ever tripping.
@@ -63,7 +67,10 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
   }
   let child: ChildServer<LatchkeyInfo>
   try {
-    child = await forkServer<LatchkeyInfo>(LATCHKEY_ENTRY, { args })
+    child = await forkServer<LatchkeyInfo>(LATCHKEY_ENTRY, {
+      args,
+      ...(options.dist ? { env: { BENCH_LATCHKEY_DIST: options.dist } } : {}),
+    })
   } catch (err) {
     await idp.close()
     rmSync(dir, { recursive: true, force: true })

@@ -6,10 +6,13 @@
  */
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
 import { childArgs, serveChild } from '../lib/child.js'
 
 const built = new URL('../../dist/server.js', import.meta.url)
-const from = existsSync(built) ? '../../dist/' : '../../src/'
+// BENCH_LATCHKEY_DIST: another build (e.g. the previous release's dist/) to compare side by side.
+const other = process.env['BENCH_LATCHKEY_DIST']
+const from = other ? `${pathToFileURL(other).href.replace(/\/?$/, '/')}` : existsSync(built) ? '../../dist/' : '../../src/'
 const { loadConfig } = (await import(`${from}config.js`)) as typeof import('../../src/config.js')
 const { createLogger } = (await import(`${from}log.js`)) as typeof import('../../src/log.js')
 const { createLatchkey } = (await import(`${from}server.js`)) as typeof import('../../src/server.js')
