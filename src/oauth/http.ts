@@ -60,8 +60,7 @@ export function createOutbound(settings: OutboundSettings): Outbound {
  */
 export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: boolean } = {}): Fetch {
   const { guard, dispatcher } = options.outbound
-  const base: Fetch =
-    options.fetch ?? ((input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>)
+  const base: Fetch = options.fetch ?? dispatchFetch(dispatcher)
   return async (input, init = {}) => {
     const target = input instanceof Request ? input.url : String(input)
     try {
@@ -77,11 +76,15 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
       body = JSON.stringify(Object.fromEntries(body))
       headers.set('content-type', 'application/json')
     }
-    const signal = AbortSignal.timeout(options.timeoutMs)
+    // One timer per request, cleared on the answer (AbortSignal.timeout costs more: a transferable signal).
+    const abort = new AbortController()
+    const signal = abort.signal
+    const timer = setTimeout(() => abort.abort(new DOMException('provider timeout', 'TimeoutError')), options.timeoutMs)
     let response: Response
     try {
       response = await base(input, { ...init, body, headers, signal, redirect: 'manual' })
     } catch (err) {
+      if (err instanceof ProviderError) throw err
       if (findRefusal(err)) throw refused(findRefusal(err))
       const timedOut = (err as Error).name === 'TimeoutError' || signal.aborted
       throw new ProviderError(
@@ -91,6 +94,8 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
           cause: err,
         },
       )
+    } finally {
+      clearTimeout(timer)
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel()
@@ -99,6 +104,63 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
       })
     }
     return response
+  }
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+
+/**
+ * `fetch` over the dispatcher's `request()`: the answer is read in full (at most 1 MiB) and
+ * handed back as a `Response` over that buffer. undici's `fetch` builds WHATWG streams, a
+ * Request object and a transferable signal per call: a fifth of Latchkey's CPU per refresh in
+ * `bench/scenarios/refresh-throughput.ts`. No redirects are followed (`request()` never does),
+ * the guard's connect-time lookup is the dispatcher's, so both hold as before. Bodies other than
+ * a string, bytes or a form (none of our callers sends one) go through undici's `fetch`.
+ */
+function dispatchFetch(dispatcher: Dispatcher): Fetch {
+  const viaFetch: Fetch = (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>
+  return async (input, init = {}) => {
+    let body = init.body ?? null
+    const headers: Record<string, string> = {}
+    new Headers(init.headers).forEach((v, k) => {
+      headers[k] = v
+    })
+    if (body instanceof URLSearchParams) {
+      body = body.toString()
+      headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8'
+    } else if (body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return viaFetch(input, init)
+    }
+    if (input instanceof Request) return viaFetch(input, init)
+    const url = new URL(String(input))
+    const r = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      body,
+      signal: init.signal ?? null,
+    })
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of r.body as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        r.body.destroy()
+        throw new ProviderError('protocol', 'provider response is larger than 1 MiB', { status: r.statusCode })
+      }
+      chunks.push(chunk)
+    }
+    const responseHeaders = new Headers()
+    for (const [k, v] of Object.entries(r.headers)) {
+      if (Array.isArray(v)) for (const one of v) responseHeaders.append(k, one)
+      else if (v !== undefined) responseHeaders.set(k, v)
+    }
+    const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    return new Response(NULL_BODY_STATUS.has(r.statusCode) ? null : (buffer as unknown as BodyInit), {
+      status: r.statusCode,
+      headers: responseHeaders,
+    })
   }
 }
 
