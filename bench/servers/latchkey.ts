@@ -7,6 +7,8 @@
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { pathToFileURL } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { childArgs, serveChild } from '../lib/child.js'
 
 const built = new URL('../../dist/server.js', import.meta.url)
@@ -31,6 +33,9 @@ export interface LatchkeyInfo {
   adminKey: string
   runtimeKey: string
 }
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
 
 serveChild<LatchkeyInfo>(async () => {
   const args = childArgs<LatchkeyArgs>()
@@ -64,6 +69,11 @@ serveChild<LatchkeyInfo>(async () => {
   return {
     info: { url: publicUrl, adminKey, runtimeKey },
     close: () => latchkey.close(),
-    stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }),
+    stats: () => {
+      // After a full collection, so heap figures compare live objects only (long-polls scenario).
+      gc()
+      const m = process.memoryUsage()
+      return { connectionCacheMisses: cache.misses, connectionCacheSize: cache.size, rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+    },
   }
 })
