@@ -73,7 +73,13 @@ serveChild<LatchkeyInfo>(async () => {
       // After a full collection, so heap figures compare live objects only (long-polls scenario).
       gc()
       const m = process.memoryUsage()
-      return { connectionCacheMisses: cache.misses, connectionCacheSize: cache.size, rss: m.rss, heapUsed: m.heapUsed, external: m.external }
+      return {
+        connectionCacheMisses: cache.misses,
+        connectionCacheSize: cache.size,
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+      }
     },
   }
 })
