@@ -9,7 +9,7 @@
  * The `undici` package's own fetch is used with its dispatcher (its version is the one Node 20
  * bundles), rather than handing a dispatcher of one undici copy to the other's global fetch.
  */
-import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici'
+import type { Dispatcher } from 'undici'
 import { OutboundGuard, OutboundRefused, type ResolveHost } from './outbound-guard.js'
 import { ProviderError } from './provider-error.js'
 
@@ -37,20 +37,43 @@ export interface OutboundSettings {
 
 export interface Outbound {
   guard: OutboundGuard
-  dispatcher: Dispatcher
+  /** The connection pool (with the proxy, if any), made on the first outbound request. */
+  dispatcher(): Promise<Dispatcher>
+  /** Closes the pool, if one was made. */
+  close(): Promise<void>
+}
+
+// undici is loaded on the first outbound request, not at start: importing it was an eighth of
+// the CPU from spawn to ready (h7-perf, bench start-up).
+type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'fetch'>
+let undici: Promise<Undici> | undefined
+const loadUndici = (): Promise<Undici> => {
+  undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, fetch }) => ({ Agent, EnvHttpProxyAgent, fetch }))
+  return undici
 }
 
 export function createOutbound(settings: OutboundSettings): Outbound {
   const guard = new OutboundGuard(settings.allowPrivate, settings.resolve)
-  // Direct connections resolve through the guard; proxied ones are resolved by the proxy.
-  const connect = { lookup: guard.connectLookup() }
-  const { http, https, noProxy } = settings.proxy
-  const dispatcher =
-    http || https
-      ? // Empty strings, not undefined: undici would otherwise read process.env itself.
-        new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
-      : new Agent({ connect })
-  return { guard, dispatcher }
+  let made: Promise<Dispatcher> | undefined
+  const dispatcher = () => {
+    made ??= loadUndici().then(({ Agent, EnvHttpProxyAgent }) => {
+      // Direct connections resolve through the guard; proxied ones are resolved by the proxy.
+      const connect = { lookup: guard.connectLookup() }
+      const { http, https, noProxy } = settings.proxy
+      return http || https
+        ? // Empty strings, not undefined: undici would otherwise read process.env itself.
+          new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
+        : new Agent({ connect })
+    })
+    return made
+  }
+  return {
+    guard,
+    dispatcher,
+    async close() {
+      if (made) await (await made).close()
+    },
+  }
 }
 
 /**
@@ -117,8 +140,11 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
  * the guard's connect-time lookup is the dispatcher's, so both hold as before. Bodies other than
  * a string, bytes or a form (none of our callers sends one) go through undici's `fetch`.
  */
-function dispatchFetch(dispatcher: Dispatcher): Fetch {
-  const viaFetch: Fetch = (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>
+function dispatchFetch(pool: () => Promise<Dispatcher>): Fetch {
+  const viaFetch: Fetch = async (input, init) => {
+    const [{ fetch }, dispatcher] = await Promise.all([loadUndici(), pool()])
+    return fetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>
+  }
   return async (input, init = {}) => {
     let body = init.body ?? null
     const headers: Record<string, string> = {}
@@ -133,6 +159,7 @@ function dispatchFetch(dispatcher: Dispatcher): Fetch {
     }
     if (input instanceof Request) return viaFetch(input, init)
     const url = new URL(String(input))
+    const dispatcher = await pool()
     const r = await dispatcher.request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
