@@ -262,7 +262,7 @@ async function assemble(
       providerAdmin.close()
       await announcer.close()
       await store.close()
-      await outbound.dispatcher.close()
+      await outbound.close()
     },
   }
 }

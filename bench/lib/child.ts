@@ -41,6 +41,8 @@ export interface ForkOptions {
   /** JSON-serializable arguments for the child (read with `childArgs()`). */
   args?: unknown
   readyTimeoutMs?: number
+  /** Extra environment for the child. */
+  env?: Record<string, string>
 }
 
 let serverCpu: number | undefined
@@ -57,7 +59,7 @@ export function pinServersTo(cpu: number | undefined): void {
 export async function forkServer<T>(entry: string, options: ForkOptions = {}): Promise<ChildServer<T>> {
   const child: ChildProcess = fork(entry, [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, BENCH_CHILD_ARGS: JSON.stringify(options.args ?? {}) },
+    env: { ...process.env, ...options.env, BENCH_CHILD_ARGS: JSON.stringify(options.args ?? {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -45,6 +45,10 @@ export interface ConnectedLatchkeyOptions {
   databaseUrl?: string
   /** The provider's `api_base_urls`, for the proxy (`/v1/proxy/test-idp/…`). */
   apiBaseUrls?: string[]
+  /** More provider entries besides the test IdP (e.g. the bench token endpoint). */
+  providers?: Array<Record<string, unknown>>
+  /** Run this build's `dist/` directory instead of the worktree's (a before/after comparison). */
+  dist?: string
 }
 
 export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions = {}): Promise<ConnectedLatchkey> {
@@ -55,7 +59,10 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
     port,
     databaseFile: options.databaseUrl ?? join(dir, 'latchkey.db'),
     encryptionKeys: `1:${Keyring.generateKey()}`,
-    providerEntries: [{ ...idp.entry('test-idp'), ...(options.apiBaseUrls ? { api_base_urls: options.apiBaseUrls } : {}) }],
+    providerEntries: [
+      { ...idp.entry('test-idp'), ...(options.apiBaseUrls ? { api_base_urls: options.apiBaseUrls } : {}) },
+      ...(options.providers ?? []),
+    ],
     env: {
       // The default (6000/min per key) would turn most of a load test into 429s. A huge limit
       // keeps the limiter on the path without it ever tripping.
@@ -65,7 +72,10 @@ export async function startConnectedLatchkey(options: ConnectedLatchkeyOptions =
   }
   let child: ChildServer<LatchkeyInfo>
   try {
-    child = await forkServer<LatchkeyInfo>(LATCHKEY_ENTRY, { args })
+    child = await forkServer<LatchkeyInfo>(LATCHKEY_ENTRY, {
+      args,
+      ...(options.dist ? { env: { BENCH_LATCHKEY_DIST: options.dist } } : {}),
+    })
   } catch (err) {
     await idp.close()
     rmSync(dir, { recursive: true, force: true })

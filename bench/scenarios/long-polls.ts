@@ -11,6 +11,8 @@ import { TestBrowser } from '../../test/helpers/browser.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
 import { defineScenario } from '../lib/types.js'
 
+const GOAL_MIB = 64
+
 /** One GET over its own socket (global fetch pools and queues; 10,000 parked requests need 10,000 sockets). */
 function getJson(url: string, headers: Record<string, string>, agent: Agent): Promise<{ status: string }> {
   return new Promise((resolve, reject) => {
@@ -75,6 +77,7 @@ export default defineScenario({
           )),
         )
       }
+      const before = await lk.server.stats()
       const rssBefore = await rssMb(lk.url)
       settings.log(`  opening ${polls} long-polls (wait=59)`)
       const answered = new Map<string, number>()
@@ -97,7 +100,10 @@ export default defineScenario({
         }
         await new Promise((r) => setTimeout(r, 250))
       }
+      const withPolls = await lk.server.stats()
       const rssWith = await rssMb(lk.url)
+      const mib = (k: string) => ((withPolls[k] ?? NaN) - (before[k] ?? NaN)) / 2 ** 20
+      const rssAbove = mib('rss')
       settings.log(`  landing ${callbacks} callbacks (10 at a time)`)
       const latencies: number[] = []
       for (let i = 0; i < ready.length; i += 10) {
@@ -118,6 +124,7 @@ export default defineScenario({
       await lk.stop()
       await Promise.allSettled(pending)
       const ok = latencies.length === callbacks && early === 0
+      const memoryOk = rssAbove <= GOAL_MIB
       return {
         scenario: 'long-polls',
         description: this.description,
@@ -145,8 +152,17 @@ export default defineScenario({
           },
         ],
         ratios: {},
-        goals: [{ description: 'every callback woke exactly its own long-poll', value: ok ? 1 : 0, threshold: 1, met: ok }],
+        goals: [
+          { description: 'every callback woke exactly its own long-poll', value: ok ? 1 : 0, threshold: 1, met: ok },
+          {
+            description: `${polls} long-polls cost ≤ ${GOAL_MIB} MiB RSS above the idle process (value: MiB / ${GOAL_MIB})`,
+            value: rssAbove / GOAL_MIB,
+            threshold: 1,
+            met: memoryOk,
+          },
+        ],
         notes: [
+          `after a full GC: RSS +${rssAbove.toFixed(1)} MiB, JS heap +${mib('heapUsed').toFixed(1)} MiB, external +${mib('external').toFixed(1)} MiB with ${polls} long-polls open (${((rssAbove * 1024) / polls).toFixed(1)} KiB RSS, ${((mib('heapUsed') * 1024) / polls).toFixed(2)} KiB heap per long-poll)`,
           `server RSS: ${rssBefore.toFixed(0)} MiB before, ${rssWith.toFixed(0)} MiB with ${polls} long-polls open (${(((rssWith - rssBefore) * 1024) / polls).toFixed(1)} KiB per long-poll)`,
           `wake-up latency = from sending the callback (which exchanges the code with the provider) to the waiting long-poll's response: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms`,
           `${early} long-polls of other users answered early (must be 0)`,

@@ -6,10 +6,15 @@
  */
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { childArgs, serveChild } from '../lib/child.js'
 
 const built = new URL('../../dist/server.js', import.meta.url)
-const from = existsSync(built) ? '../../dist/' : '../../src/'
+// BENCH_LATCHKEY_DIST: another build (e.g. the previous release's dist/) to compare side by side.
+const other = process.env['BENCH_LATCHKEY_DIST']
+const from = other ? `${pathToFileURL(other).href.replace(/\/?$/, '/')}` : existsSync(built) ? '../../dist/' : '../../src/'
 const { loadConfig } = (await import(`${from}config.js`)) as typeof import('../../src/config.js')
 const { createLogger } = (await import(`${from}log.js`)) as typeof import('../../src/log.js')
 const { createLatchkey } = (await import(`${from}server.js`)) as typeof import('../../src/server.js')
@@ -28,6 +33,9 @@ export interface LatchkeyInfo {
   adminKey: string
   runtimeKey: string
 }
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
 
 serveChild<LatchkeyInfo>(async () => {
   const args = childArgs<LatchkeyArgs>()
@@ -61,6 +69,17 @@ serveChild<LatchkeyInfo>(async () => {
   return {
     info: { url: publicUrl, adminKey, runtimeKey },
     close: () => latchkey.close(),
-    stats: () => ({ connectionCacheMisses: cache.misses, connectionCacheSize: cache.size }),
+    stats: () => {
+      // After a full collection, so heap figures compare live objects only (long-polls scenario).
+      gc()
+      const m = process.memoryUsage()
+      return {
+        connectionCacheMisses: cache.misses,
+        connectionCacheSize: cache.size,
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+      }
+    },
   }
 })

@@ -18,6 +18,7 @@ import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 import { dynamicMcpProvider, dynamicMcpServer } from './mcp-dynamic.js'
 import { handOutNow, handOutToken } from './tokens.js'
+import type { Waiter } from './waiters.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -192,6 +193,16 @@ export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationRe
 }
 
 /**
+ * The caller of a long-poll went away: `aborted` once it has; `onAbort` registers the one
+ * listener and returns its removal. Lighter than an `AbortSignal` (an EventTarget with two maps,
+ * ~0.6 KiB), which 10,000 parked long-polls would each hold.
+ */
+export interface Cancellation {
+  readonly aborted: boolean
+  onAbort(listener: () => void): () => void
+}
+
+/**
  * `GET /v1/auth/status`: answers at once when the flow is final, else waits up to `waitMs` for
  * it to change. A completed flow answers with a fresh token (refreshed if needed).
  */
@@ -200,7 +211,7 @@ export async function status(
   id: string,
   waitMs: number,
   actor: string | null,
-  signal?: AbortSignal,
+  signal?: Cancellation,
 ): Promise<AuthorizationResponse> {
   if (id.startsWith(CONNECTION_ID_PREFIX)) {
     const c = await ctx.store.getConnectionById(id)
@@ -209,15 +220,16 @@ export async function status(
   }
   const deadline = Date.now() + waitMs
   ctx.metrics.waiters.inc()
+  // One waiter at a time; the caller's signal (the client went away) ends the current one.
+  let waiter: Waiter | undefined
+  const unsubscribe = signal?.onAbort(() => waiter?.cancel())
   try {
     for (;;) {
       const remaining = deadline - Date.now()
       // Subscribe before reading, so a change between the read and the wait is not missed.
-      const abort = new AbortController()
-      const onOuterAbort = () => abort.abort()
-      signal?.addEventListener('abort', onOuterAbort, { once: true })
+      waiter = remaining > 0 && !signal?.aborted ? ctx.waiters.enter(id, remaining) : undefined
       try {
-        const woken = remaining > 0 ? ctx.waiters.wait(id, remaining, abort.signal) : Promise.resolve(false)
+        const woken = waiter ? waiter.changed : Promise.resolve(false)
         let flow = await ctx.store.getFlow(id)
         if (!flow) throw new LatchkeyError('FLOW_NOT_FOUND', `no authorization with id ${JSON.stringify(id)}`)
         // A callback whose process died mid-exchange: failed once its deadline passed (see interrupted-callbacks.ts).
@@ -246,14 +258,21 @@ export async function status(
         if (flow.status === 'failed' || remaining <= 0 || signal?.aborted || ctx.waiters.closed) return flowResponse(ctx, flow)
         // An exchange in progress: wake at its deadline too, to settle it should its process have died.
         const settleAt = interruptedAt(ctx, flow)
-        await (settleAt === undefined ? woken : Promise.race([woken, sleepUntil(settleAt, abort.signal)]))
+        // Not holding `flow` across the wait: 10,000 parked long-polls would each keep a row.
+        flow = undefined
+        if (settleAt === undefined) await woken
+        else {
+          const sleeping = new AbortController()
+          await Promise.race([woken, sleepUntil(settleAt, sleeping.signal)])
+          sleeping.abort()
+        }
       } finally {
-        // Ends this round's waiter and its timer whatever happened (a no-op once it has fired).
-        abort.abort()
-        signal?.removeEventListener('abort', onOuterAbort)
+        // Ends this round's waiter whatever happened (a no-op once it has been woken or timed out).
+        waiter?.cancel()
       }
     }
   } finally {
+    unsubscribe?.()
     ctx.metrics.waiters.dec()
   }
 }

@@ -10,7 +10,7 @@
  * bundles), rather than handing a dispatcher of one undici copy to the other's global fetch.
  */
 import type { Readable } from 'node:stream'
-import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici'
+import type { Dispatcher } from 'undici'
 import { OutboundGuard, OutboundRefused, type ResolveHost } from './outbound-guard.js'
 import { ProviderError } from './provider-error.js'
 
@@ -38,20 +38,43 @@ export interface OutboundSettings {
 
 export interface Outbound {
   guard: OutboundGuard
-  dispatcher: Dispatcher
+  /** The connection pool (with the proxy, if any), made on the first outbound request. */
+  dispatcher(): Promise<Dispatcher>
+  /** Closes the pool, if one was made. */
+  close(): Promise<void>
+}
+
+// undici is loaded on the first outbound request, not at start: importing it was an eighth of
+// the CPU from spawn to ready (h7-perf, bench start-up).
+type Undici = Pick<typeof import('undici'), 'Agent' | 'EnvHttpProxyAgent' | 'fetch'>
+let undici: Promise<Undici> | undefined
+const loadUndici = (): Promise<Undici> => {
+  undici ??= import('undici').then(({ Agent, EnvHttpProxyAgent, fetch }) => ({ Agent, EnvHttpProxyAgent, fetch }))
+  return undici
 }
 
 export function createOutbound(settings: OutboundSettings): Outbound {
   const guard = new OutboundGuard(settings.allowPrivate, settings.resolve)
-  // Direct connections resolve through the guard; proxied ones are resolved by the proxy.
-  const connect = { lookup: guard.connectLookup() }
-  const { http, https, noProxy } = settings.proxy
-  const dispatcher =
-    http || https
-      ? // Empty strings, not undefined: undici would otherwise read process.env itself.
-        new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
-      : new Agent({ connect })
-  return { guard, dispatcher }
+  let made: Promise<Dispatcher> | undefined
+  const dispatcher = () => {
+    made ??= loadUndici().then(({ Agent, EnvHttpProxyAgent }) => {
+      // Direct connections resolve through the guard; proxied ones are resolved by the proxy.
+      const connect = { lookup: guard.connectLookup() }
+      const { http, https, noProxy } = settings.proxy
+      return http || https
+        ? // Empty strings, not undefined: undici would otherwise read process.env itself.
+          new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
+        : new Agent({ connect })
+    })
+    return made
+  }
+  return {
+    guard,
+    dispatcher,
+    async close() {
+      if (made) await (await made).close()
+    },
+  }
 }
 
 /**
@@ -61,8 +84,7 @@ export function createOutbound(settings: OutboundSettings): Outbound {
  */
 export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: boolean } = {}): Fetch {
   const { guard, dispatcher } = options.outbound
-  const base: Fetch =
-    options.fetch ?? ((input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>)
+  const base: Fetch = options.fetch ?? dispatchFetch(dispatcher)
   return async (input, init = {}) => {
     const target = input instanceof Request ? input.url : String(input)
     try {
@@ -78,11 +100,15 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
       body = JSON.stringify(Object.fromEntries(body))
       headers.set('content-type', 'application/json')
     }
-    const signal = AbortSignal.timeout(options.timeoutMs)
+    // One timer per request, cleared on the answer (AbortSignal.timeout costs more: a transferable signal).
+    const abort = new AbortController()
+    const signal = abort.signal
+    const timer = setTimeout(() => abort.abort(new DOMException('provider timeout', 'TimeoutError')), options.timeoutMs)
     let response: Response
     try {
       response = await base(input, { ...init, body, headers, signal, redirect: 'manual' })
     } catch (err) {
+      if (err instanceof ProviderError) throw err
       if (findRefusal(err)) throw refused(findRefusal(err))
       const timedOut = (err as Error).name === 'TimeoutError' || signal.aborted
       throw new ProviderError(
@@ -92,6 +118,8 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
           cause: err,
         },
       )
+    } finally {
+      clearTimeout(timer)
     }
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel()
@@ -129,7 +157,7 @@ export interface StreamResponse {
  * chunks, not the whole transfer (a 100 MB download takes as long as it takes). Nothing logged.
  */
 export async function providerStream(options: ProviderHttpOptions, request: StreamRequest): Promise<StreamResponse> {
-  const { guard, dispatcher } = options.outbound
+  const { guard } = options.outbound
   try {
     await guard.check(request.url)
   } catch (err) {
@@ -138,6 +166,7 @@ export async function providerStream(options: ProviderHttpOptions, request: Stre
   const headers = { ...request.headers }
   if (headers['user-agent'] === undefined) headers['user-agent'] = USER_AGENT
   try {
+    const dispatcher = await options.outbound.dispatcher()
     const answer = await dispatcher.request({
       origin: request.url.origin,
       path: `${request.url.pathname}${request.url.search}`,
@@ -158,6 +187,67 @@ export async function providerStream(options: ProviderHttpOptions, request: Stre
       timedOut ? `provider did not answer within ${options.timeoutMs} ms` : `provider unreachable: ${(err as Error).message}`,
       { cause: err },
     )
+  }
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])
+
+/**
+ * `fetch` over the dispatcher's `request()`: the answer is read in full (at most 1 MiB) and
+ * handed back as a `Response` over that buffer. undici's `fetch` builds WHATWG streams, a
+ * Request object and a transferable signal per call: a fifth of Latchkey's CPU per refresh in
+ * `bench/scenarios/refresh-throughput.ts`. No redirects are followed (`request()` never does),
+ * the guard's connect-time lookup is the dispatcher's, so both hold as before. Bodies other than
+ * a string, bytes or a form (none of our callers sends one) go through undici's `fetch`.
+ */
+function dispatchFetch(pool: () => Promise<Dispatcher>): Fetch {
+  const viaFetch: Fetch = async (input, init) => {
+    const [{ fetch }, dispatcher] = await Promise.all([loadUndici(), pool()])
+    return fetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>
+  }
+  return async (input, init = {}) => {
+    let body = init.body ?? null
+    const headers: Record<string, string> = {}
+    new Headers(init.headers).forEach((v, k) => {
+      headers[k] = v
+    })
+    if (body instanceof URLSearchParams) {
+      body = body.toString()
+      headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8'
+    } else if (body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+      return viaFetch(input, init)
+    }
+    if (input instanceof Request) return viaFetch(input, init)
+    const url = new URL(String(input))
+    const dispatcher = await pool()
+    const r = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      body,
+      signal: init.signal ?? null,
+    })
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of r.body as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        r.body.destroy()
+        throw new ProviderError('protocol', 'provider response is larger than 1 MiB', { status: r.statusCode })
+      }
+      chunks.push(chunk)
+    }
+    const responseHeaders = new Headers()
+    for (const [k, v] of Object.entries(r.headers)) {
+      if (Array.isArray(v)) for (const one of v) responseHeaders.append(k, one)
+      else if (v !== undefined) responseHeaders.set(k, v)
+    }
+    const buffer = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    return new Response(NULL_BODY_STATUS.has(r.statusCode) ? null : (buffer as unknown as BodyInit), {
+      status: r.statusCode,
+      headers: responseHeaders,
+    })
   }
 }
 

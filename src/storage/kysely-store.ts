@@ -13,7 +13,7 @@ import { LatchkeyError } from '../errors.js'
 import type { StoreStats } from '../metrics.js'
 import { migrateToLatest } from './migrations.js'
 import type { PreparedReads } from './prepared-reads.js'
-import type { Database } from './schema.js'
+import type { ConnectionsTable, Database } from './schema.js'
 import type {
   ApiKeyRow,
   AuditEntry,
@@ -540,37 +540,59 @@ export class KyselyStore implements Store {
   }
 
   async #withLease<T>(connectionId: string, fn: (locked: LockedConnection) => Promise<T>): Promise<T> {
+    // h7-perf (refresh throughput): two statements per refresh instead of four. Taking the lease
+    // returns the row (no separate read), and the holder's first successful write clears the
+    // lease in the same statement (no separate release): every holder (the refresher, a delete)
+    // writes at most once and returns. The release in `finally` remains for holders that wrote
+    // nothing or whose write lost to a newer grant.
     const owner = randomUUID()
     const deadline = Date.now() + this.#leaseMs * 2
+    let row: ConnectionsTable | undefined
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const now = Date.now()
-      const r = await this.db
+      row = await this.db
         .updateTable('connections')
         .set({ refresh_lease_owner: owner, refresh_lease_until: now + this.#leaseMs })
         .where('id', '=', connectionId)
         .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
+        .returningAll()
         .executeTakeFirst()
-      if (Number(r.numUpdatedRows) > 0) break
+      if (row) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
       if (!exists) return fn({ current: undefined, update: async () => false, delete: async () => false })
       if (Date.now() > deadline)
         throw new LatchkeyError('UNAVAILABLE', `connection ${connectionId} is locked by a refresh that has not finished; retry shortly`)
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
+    let released = false
     try {
-      const current = await this.getConnectionById(connectionId)
+      const current = decodeConnection(row)
       return await fn({
         current,
-        update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation),
-        delete: () => deleteConnectionIn(this.db, connectionId, current?.generation),
+        update: async (patch) => {
+          const done = await updateConnectionIn(
+            this.db,
+            connectionId,
+            released ? patch : { ...patch, refresh_lease_owner: null, refresh_lease_until: null },
+            current.generation,
+          )
+          released ||= done
+          return done
+        },
+        delete: async () => {
+          const done = await deleteConnectionIn(this.db, connectionId, current.generation)
+          released ||= done
+          return done
+        },
       })
     } finally {
-      await this.db
-        .updateTable('connections')
-        .set({ refresh_lease_owner: null, refresh_lease_until: null })
-        .where('id', '=', connectionId)
-        .where('refresh_lease_owner', '=', owner)
-        .execute()
+      if (!released)
+        await this.db
+          .updateTable('connections')
+          .set({ refresh_lease_owner: null, refresh_lease_until: null })
+          .where('id', '=', connectionId)
+          .where('refresh_lease_owner', '=', owner)
+          .execute()
     }
   }
 

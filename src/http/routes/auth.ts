@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { confirmUser, pendingVerification } from '../../broker/confirm-user.js'
 import type { AuthorizationResponse, BrokerContext } from '../../broker/context.js'
-import { type AuthorizeInput, authorize, status } from '../../broker/flows.js'
+import { type AuthorizeInput, authorize, type Cancellation, status } from '../../broker/flows.js'
 import { LatchkeyError } from '../../errors.js'
 import { defineRoute, register, type Same } from '../route-spec.js'
 import { jsonSchema, printable } from '../schema.js'
@@ -195,11 +195,24 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   register(app, statusRoute, async (request) => {
     const q = statusQuery.parse(request.query)
     const waitMs = Math.min(q.wait ?? 0, 59) * 1000
-    const abort = new AbortController()
-    const onClose = () => abort.abort()
-    request.raw.once('close', onClose)
+    // The client going away ends the wait (h7-perf: a listener on the request, no AbortController per long-poll).
+    const raw = request.raw
+    let gone = false
+    const onClose = () => {
+      gone = true
+    }
+    raw.once('close', onClose)
+    const cancellation: Cancellation = {
+      get aborted() {
+        return gone
+      },
+      onAbort(listener) {
+        raw.once('close', listener)
+        return () => raw.off('close', listener)
+      },
+    }
     try {
-      const result = await status(ctx, q.id, waitMs, request.apiKey?.id ?? null, abort.signal)
+      const result = await status(ctx, q.id, waitMs, request.apiKey?.id ?? null, cancellation)
       // Arcade's generated SDKs loop until `completed`; holding a failed answer for a few seconds
       // keeps them from spinning (our SDK stops on `failed`, and says so in its headers).
       if (result.status === 'failed' && waitMs > 0 && request.headers['x-stainless-lang'] !== undefined) {
@@ -207,7 +220,7 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
       }
       return result
     } finally {
-      request.raw.off('close', onClose)
+      raw.off('close', onClose)
     }
   })
 
