@@ -132,6 +132,8 @@ async function openFlow(
     created_at: now,
     expires_at: now + ctx.config.flowTtlSeconds * 1000,
     completed_at: null,
+    account_hint: null,
+    connection_target: null,
   }
   try {
     return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
