@@ -74,6 +74,7 @@ export async function openAuthorizationLink(
     scopes: flow.requested_scopes,
     existingScopes: existingScopes(flow),
     codeVerifier: ctx.vault.codeVerifier(flow),
+    accountHint: flow.account_hint,
   })
   return { kind: 'redirect', location: url.toString(), bind: setBinding }
 }

@@ -16,6 +16,7 @@ import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
+import { isConnectionIdSelector, selectConnection } from './select-connection.js'
 import { handOutNow, handOutToken } from './tokens.js'
 
 export interface AuthorizeInput {
@@ -24,6 +25,8 @@ export interface AuthorizeInput {
   scopes: string[]
   nextUri: string | undefined
   actor: string | null
+  /** Which of the user's accounts (`select-connection.ts`); undefined: the default one. */
+  account?: string | undefined
 }
 
 export const FLOW_ID_PREFIX = 'ac_'
@@ -52,7 +55,8 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
   const provider = ctx.registry.resolve(input.provider)
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const c = ctx.connectionCache.peek(input.userId, provider.id)
+  // An account selector goes to the store (the cache holds the default connections only).
+  const c = input.account === undefined ? ctx.connectionCache.peek(input.userId, provider.id) : undefined
   if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
     const token = handOutNow(ctx, c, input.actor)
     if (token !== undefined) {
@@ -70,7 +74,11 @@ async function authorizeFromStore(
   requested: string[],
   nextUri: string | undefined,
 ): Promise<AuthorizationResponse> {
-  const connection = await ctx.connectionCache.get(input.userId, provider.id)
+  const selector = input.account === '' ? undefined : input.account
+  const connection = await selectConnection(ctx, input.userId, provider.id, selector)
+  if (selector !== undefined && connection === undefined && isConnectionIdSelector(selector)) {
+    throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection ${JSON.stringify(selector)} of this user for ${provider.id}`)
+  }
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
@@ -81,7 +89,8 @@ async function authorizeFromStore(
 
   // Incremental authorization: ask for what is requested plus what was granted before.
   const existing = (connection?.scopes ?? []).filter((s) => !covers(requested, [s], provider.def.scopeAliases))
-  const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
+  const target = selector === undefined ? undefined : flowTarget(selector, connection)
+  const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri, target)
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {
     ctx.metrics.flowStarted(provider.id)
@@ -90,7 +99,11 @@ async function authorizeFromStore(
       action: 'flow.started',
       user_id: input.userId,
       provider_id: provider.id,
-      detail: { flow_id: flow.flow.id, scopes: requested },
+      detail: {
+        flow_id: flow.flow.id,
+        scopes: requested,
+        ...(target?.connection_target ? { connection_id: target.connection_target } : {}),
+      },
     })
   }
   return flowResponse(ctx, flow.flow)
@@ -103,6 +116,7 @@ async function openFlow(
   requested: string[],
   existing: string[],
   nextUri: string | undefined,
+  target?: FlowTarget,
 ): Promise<{ flow: FlowRow; created: boolean }> {
   const now = Date.now()
   const id = `${FLOW_ID_PREFIX}${randomId(24)}`
@@ -116,7 +130,8 @@ async function openFlow(
     provider_id: provider.id,
     scopes: [...requested, ...existing],
     requested_scopes: requested,
-    scope_key: [...requested].sort().join(' '),
+    // A flow for an account selector is shared only by requests with the same selector (scopes never hold a newline).
+    scope_key: [...requested].sort().join(' ') + (target ? `\naccount=${target.selector}` : ''),
     code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.sealCodeVerifier(id, codeVerifier),
     nonce: null,
     redirect_uri: ctx.redirectUri,
@@ -132,8 +147,8 @@ async function openFlow(
     created_at: now,
     expires_at: now + ctx.config.flowTtlSeconds * 1000,
     completed_at: null,
-    account_hint: null,
-    connection_target: null,
+    account_hint: target?.account_hint ?? null,
+    connection_target: target?.connection_target ?? null,
   }
   try {
     return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
@@ -155,8 +170,26 @@ export function completedResponse(c: ConnectionRow, token: string): Authorizatio
     provider_id: c.provider_id,
     user_id: c.user_id,
     context: { token, user_info: c.user_info ?? {} },
+    account: { connection_id: c.id, id: c.account_id, label: c.account_label, default: c.is_default === 1 },
   }
 }
+
+// ---- several accounts per user and provider ----
+interface FlowTarget {
+  selector: string
+  /** Passed to the provider as login_hint where it takes one. */
+  account_hint: string | null
+  /** The connection the grant should update (when its account is unknown or the same). */
+  connection_target: string | null
+}
+
+/** What a flow started with an account selector remembers: the connection it matched, and a hint for the provider's sign-in. */
+function flowTarget(selector: string, matched: ConnectionRow | undefined): FlowTarget {
+  const email = matched?.user_info?.['email']
+  const hint = isConnectionIdSelector(selector) ? (typeof email === 'string' ? email : (matched?.account_label ?? null)) : selector
+  return { selector, account_hint: hint, connection_target: matched?.id ?? null }
+}
+// ---- end several accounts ----
 
 export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationResponse {
   const base = { id: flow.id, scopes: flow.requested_scopes, provider_id: flow.provider_id, user_id: flow.user_id }

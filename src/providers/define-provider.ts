@@ -130,6 +130,13 @@ export interface ProviderDefinition {
    * Set a key to `null` to drop a default parameter (e.g. a provider that rejects `scope`).
    */
   authorizationParams?: Record<string, string | null>
+  // ---- several accounts per user and provider ----
+  /**
+   * Authorize parameter that pre-selects the account to sign in with (OIDC `login_hint`), sent
+   * with an authorize's account hint (the email or account id the app named) when set.
+   */
+  accountHintParam?: string
+  // ---- end several accounts ----
   /** Scope parameter name if it is not `scope` (e.g. Slack user scopes: `user_scope`). */
   scopeParam?: string
   /** Extra headers on token and refresh requests (e.g. GitHub `Accept: application/json`). */

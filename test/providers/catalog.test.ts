@@ -46,6 +46,7 @@ const PROVIDER_FIELDS = {
   pkce: true,
   tokenEndpointAuthMethod: true,
   authorizationParams: true,
+  accountHintParam: true,
   scopeParam: true,
   tokenRequestHeaders: true,
   tokenRequestParams: true,

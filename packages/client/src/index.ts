@@ -70,7 +70,13 @@ export class Latchkey {
     start: (
       userId: string,
       provider: string,
-      options: { scopes?: string[]; providerType?: string; nextUri?: string } = {},
+      options: {
+        scopes?: string[]
+        providerType?: string
+        nextUri?: string
+        /** Latchkey extension: which account (a connection id, or an account id/email); default: the user's default account. */
+        account?: string
+      } = {},
     ): Promise<AuthorizationResponse> =>
       this.auth.authorize({
         user_id: userId,
@@ -80,6 +86,7 @@ export class Latchkey {
           oauth2: { scopes: options.scopes ?? [] },
         },
         ...(options.nextUri ? { next_uri: options.nextUri } : {}),
+        ...(options.account ? { account: options.account } : {}),
       }),
 
     authorize: (params: AuthorizeParams): Promise<AuthorizationResponse> => this.#request('POST', '/v1/auth/authorize', { body: params }),
