@@ -17,6 +17,7 @@ import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
 import { RateLimiter, requireKey } from './guard.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
+import { accountRoutes } from './routes/accounts.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
@@ -138,6 +139,7 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     // Authenticate (and rate-limit) before the body is read or parsed.
     runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
     authRoutes(runtime, ctx)
+    accountRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
   })
   app.register(async (admin) => {

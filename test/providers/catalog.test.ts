@@ -47,6 +47,7 @@ const PROVIDER_FIELDS = {
   tokenEndpointAuthMethod: true,
   authorizationParams: true,
   accountHintParam: true,
+  credential: true,
   scopeParam: true,
   tokenRequestHeaders: true,
   tokenRequestParams: true,

@@ -121,6 +121,16 @@ export class Latchkey {
 
     confirmUser: (params: { flow_id: string; user_id: string }): Promise<ConfirmUserResponse> =>
       this.#request('POST', '/v1/auth/confirm_user', { body: params }),
+
+    /**
+     * Latchkey extension: the credential of this connection stopped working (the service rejected
+     * it). It becomes `reauth_required`; the next authorize answers with a link to replace it.
+     */
+    markInvalid: (params: {
+      user_id: string
+      connection_id: string
+    }): Promise<{ connection_id: string; status: Connection['connection_status'] }> =>
+      this.#request('POST', '/v1/auth/mark_invalid', { body: params }),
   }
 
   readonly health = {

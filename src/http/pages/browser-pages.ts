@@ -7,7 +7,7 @@
 import type { FastifyReply } from 'fastify'
 import type { BindBrowser, BrowserOutcome } from '../../broker/browser-outcomes.js'
 import { BROWSER_PATH_PREFIX } from '../../paths.js'
-import { formPageHeaders, PAGE_HEADERS, type PageContent, renderPage } from './page.js'
+import { CREDENTIAL_PAGE_HEADERS, formPageHeaders, PAGE_HEADERS, type PageContent, renderPage } from './page.js'
 
 export type PageOutcome = BrowserOutcome | { kind: 'cross_site_post' }
 
@@ -27,6 +27,32 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>): Page {
         // Relative: the page's own URL, wherever Latchkey is mounted.
         form: { action: o.flowId, button: `Continue to ${o.provider}` },
       }
+    case 'credential_form': {
+      const c = o.credential
+      const secretLabel = c.labels?.secret ?? (c.kind === 'basic' ? 'Password' : 'API key')
+      const problem =
+        o.error === 'rejected'
+          ? `${o.provider} did not accept this ${c.kind === 'basic' ? 'username and password' : 'key'}. Check it and try again.`
+          : o.error === 'unavailable'
+            ? `${o.provider} could not be reached to check it. Try again in a moment.`
+            : o.error === 'missing'
+              ? 'Please fill in every field.'
+              : undefined
+      return {
+        status: o.error === 'rejected' || o.error === 'missing' ? 400 : o.error === 'unavailable' ? 503 : 200,
+        tone: o.error ? 'error' : 'continue',
+        title: `Connect ${o.provider}`,
+        message:
+          problem ??
+          `An app you use asked to use your ${o.provider} ${c.kind === 'basic' ? 'account' : 'API key'}. Enter it here: it goes to Latchkey, which checks it with ${o.provider} and stores it encrypted; the app never sees this page. Only continue if you asked for this.`,
+        form: { action: `../credential/${o.flowId}`, button: `Connect ${o.provider}` },
+        fields: [
+          ...(c.kind === 'basic' ? [{ name: 'username', label: c.labels?.username ?? 'Username', type: 'text' as const }] : []),
+          { name: 'secret', label: secretLabel, type: 'password' as const },
+        ],
+        hidden: { csrf: o.csrf },
+      }
+    }
     case 'unknown_link':
       return error(404, 'Unknown link', 'This authorization link is not valid. Ask the app for a new one.')
     case 'provider_unavailable':
@@ -124,8 +150,10 @@ export function bindingCookie(b: BindBrowser, secure: boolean, now = Date.now())
 
 /** Sends an outcome: a 303 redirect or a page, with the page headers and the binding cookie. */
 export function sendOutcome(reply: FastifyReply, o: PageOutcome, secure: boolean): FastifyReply {
-  void reply.headers(o.kind === 'continue' ? formPageHeaders(o.providerOrigin) : PAGE_HEADERS)
-  const bind = o.kind === 'continue' || o.kind === 'redirect' ? o.bind : undefined
+  void reply.headers(
+    o.kind === 'continue' ? formPageHeaders(o.providerOrigin) : o.kind === 'credential_form' ? CREDENTIAL_PAGE_HEADERS : PAGE_HEADERS,
+  )
+  const bind = o.kind === 'continue' || o.kind === 'redirect' || o.kind === 'credential_form' ? o.bind : undefined
   if (bind) void reply.header('set-cookie', bindingCookie(bind, secure))
   if (o.kind === 'redirect') return reply.status(303).header('location', o.location).send()
   const page = pageFor(o)

@@ -35,6 +35,14 @@ export const PAGE_HEADERS: Record<string, string> = {
  * policy allows any https origin (and the provider's own origin when it is http on loopback, in
  * development); the form itself only ever posts to a fixed path of ours.
  */
+/** Headers for Latchkey's credential page: its form posts to this origin only, and is answered with a page. */
+export const CREDENTIAL_PAGE_HEADERS: Record<string, string> = {
+  ...PAGE_HEADERS,
+  'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+  // Keeps our Origin on the form's POST (no-referrer would send `Origin: null`).
+  'referrer-policy': 'same-origin',
+}
+
 export function formPageHeaders(redirectOrigin: string): Record<string, string> {
   const extra = redirectOrigin.startsWith('https:') ? '' : ` ${redirectOrigin}`
   return {
@@ -54,11 +62,23 @@ export interface PageContent {
   message: string
   /** A button that POSTs (no fields) to `action`, a URL relative to the page. */
   form?: { action: string; button: string } | undefined
+  /** Inputs of that form (Latchkey's credential page) and hidden values (its CSRF token). */
+  fields?: Array<{ name: string; label: string; type: 'text' | 'password' }> | undefined
+  hidden?: Record<string, string> | undefined
 }
 
 export function renderPage(p: PageContent): string {
+  const inputs = (p.fields ?? [])
+    .map(
+      (f) =>
+        `<p><label>${escapeHtml(f.label)}<br><input name="${escapeHtml(f.name)}" type="${f.type}" autocomplete="off" spellcheck="false" required></label></p>`,
+    )
+    .join('')
+  const hidden = Object.entries(p.hidden ?? {})
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('')
   const form = p.form
-    ? `<form action="${escapeHtml(p.form.action)}" method="post"><button type="submit">${escapeHtml(p.form.button)}</button></form>`
+    ? `<form action="${escapeHtml(p.form.action)}" method="post">${hidden}${inputs}<button type="submit">${escapeHtml(p.form.button)}</button></form>`
     : ''
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">

@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
+import { accountRouteSpecs } from './accounts.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
@@ -37,6 +38,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...healthRouteSpecs,
   openApiRoute,
   ...authRouteSpecs,
+  ...accountRouteSpecs,
   ...providerRouteSpecs,
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
