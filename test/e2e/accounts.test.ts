@@ -5,6 +5,8 @@
  * account already connected updating its connection instead of adding one.
  */
 
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { Latchkey, NotFoundError } from '@latchkey/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
@@ -91,6 +93,24 @@ describe('several accounts per user and provider', () => {
     const left = await client.auth.start('ben', 'test-idp', { scopes: SCOPES })
     expect(left).toMatchObject({ status: 'completed', id: work.account!.connection_id, account: { default: true } })
   })
+
+  it('the CLI picks an account with --account and marks a connection invalid with --mark-invalid', async () => {
+    await connect('cli-user', 'cli-work')
+    const home = await connect('cli-user', 'cli-home', { account: 'cli-home' })
+    const env = { ...process.env, LATCHKEY_API_KEY: h.apiKey, LATCHKEY_BASE_URL: h.baseURL }
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'auth', 'test-idp', '--user', 'cli-user', ...args], {
+        env,
+        timeout: 60_000,
+      })
+    const picked = await cli('--scopes', SCOPES.join(','), '--account', 'cli-home@example.test')
+    expect(await sub(picked.stdout.trim())).toBe('cli-home')
+    expect(picked.stderr).toContain(home.account!.connection_id)
+    await cli('--mark-invalid', home.account!.connection_id)
+    expect((await client.auth.status({ id: home.account!.connection_id })).status).toBe('failed')
+    // The default account is untouched.
+    expect((await client.auth.start('cli-user', 'test-idp', { scopes: SCOPES })).status).toBe('completed')
+  }, 120_000)
 
   it('answers 404 for a connection id that is not one of the user’s', async () => {
     const other = await connect('cat', 'cat')
