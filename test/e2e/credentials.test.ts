@@ -151,6 +151,18 @@ describe('API-key and Basic providers', () => {
     await expect(client.auth.markInvalid({ user_id: 'someone-else', connection_id: connectionId })).rejects.toMatchObject({ status: 404 })
   })
 
+  it('lists the credential providers among the configured ones (and in the admin API) without breaking either', async () => {
+    const listed = await client.providers.list()
+    expect(listed.configured).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: 'fake-ai', type: 'api_key' }),
+        expect.objectContaining({ id: 'fake-twilio', type: 'basic' }),
+      ]),
+    )
+    const admin = await fetch(`${h.baseURL}/v1/admin/auth_providers`, { headers: { authorization: `Bearer ${h.apiKey}` } })
+    expect(admin.status).toBe(200)
+  })
+
   it('a Basic credential (username + password) is validated with Basic auth and handed out with its username', async () => {
     const auth = await client.auth.start('gus', 'fake-twilio')
     const browser = new TestBrowser()
