@@ -87,6 +87,13 @@ export interface Config {
   providerEntries: Array<Record<string, unknown>>
   /** Client credentials given as `LATCHKEY_<PROVIDER>_CLIENT_ID` / `_CLIENT_SECRET` / `_<SETTING>`. */
   envProviders: Record<string, Record<string, string>>
+  // ---- non-OAuth credentials ----
+  /**
+   * API-key and Basic providers (`providers/credentials/compile.ts` entries): from
+   * `LATCHKEY_CREDENTIAL_PROVIDERS=openai,anthropic,twilio` (catalog services under their own ids).
+   */
+  credentialProviders: Array<Record<string, unknown>>
+  // ---- end non-OAuth credentials ----
   flowTtlSeconds: number
   refreshMarginSeconds: number
   refreshCooldownSeconds: number
@@ -192,6 +199,9 @@ const envSchema = z.object({
   LATCHKEY_AUDIT_BUFFER_MAX: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   LATCHKEY_TRUST_PROXY: bool.optional(),
   LATCHKEY_OUTBOUND_ALLOW_PRIVATE: z.string().optional(),
+  // ---- non-OAuth credentials ----
+  LATCHKEY_CREDENTIAL_PROVIDERS: z.string().optional(),
+  // ---- end non-OAuth credentials ----
   // The standard proxy variables; the lower-case form wins, as in curl.
   HTTP_PROXY: z.string().optional(),
   http_proxy: z.string().optional(),
@@ -308,6 +318,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     configFile,
     providerEntries: file.auth?.providers ?? [],
     envProviders: collectEnvProviders(env),
+    // ---- non-OAuth credentials ----
+    credentialProviders: (e.LATCHKEY_CREDENTIAL_PROVIDERS ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean)
+      .map((id) => ({ id, service: id })),
+    // ---- end non-OAuth credentials ----
     flowTtlSeconds: e.LATCHKEY_FLOW_TTL_SECONDS ?? 600,
     refreshMarginSeconds: e.LATCHKEY_REFRESH_MARGIN_SECONDS ?? 300,
     refreshCooldownSeconds: e.LATCHKEY_REFRESH_COOLDOWN_SECONDS ?? 30,

@@ -24,3 +24,7 @@ export const BROWSER_PATH_PREFIX = '/oauth'
 
 /** Where the demo OAuth server is mounted in `--dev` (its issuer is `<public url>` + this). */
 export const DEMO_IDP_PREFIX = '/demo-idp'
+
+/** Where Latchkey's credential page (API key / Basic providers) posts the credential. */
+export const CREDENTIAL_ROUTE = '/oauth/credential/:id'
+export const credentialPath = (flowId: string) => `/oauth/credential/${flowId}`

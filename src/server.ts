@@ -39,6 +39,7 @@ import { createOutbound, type Fetch, type Outbound } from './oauth/http.js'
 import { OutboundGuard, type ResolveHost } from './oauth/outbound-guard.js'
 import { CALLBACK_PATH, DEMO_IDP_PREFIX } from './paths.js'
 import { catalog } from './providers/catalog.js'
+import { compileCredentialEntry } from './providers/credentials/compile.js'
 import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import { DashboardStore } from './storage/dashboard-store.js'
@@ -141,6 +142,18 @@ async function assemble(
     configFile: config.configFile,
     allowInsecureLoopback: config.allowInsecureLoopbackProviders,
   })
+  // ---- non-OAuth credentials ----
+  config.credentialProviders.forEach((raw, i) => {
+    const provider = compileCredentialEntry(raw, {
+      allowInsecureLoopback: config.allowInsecureLoopbackProviders,
+      guard: outbound.guard,
+      where: `credential provider ${i} (${String(raw['id'])})`,
+    })
+    if (registry.get(provider.id))
+      throw new ConfigError(`credential provider ${JSON.stringify(provider.id)}: the id is already a provider's`)
+    registry.set(provider)
+  })
+  // ---- end non-OAuth credentials ----
 
   const redirectUri = `${config.publicUrl}${CALLBACK_PATH}`
   let demo: DemoIdp | undefined

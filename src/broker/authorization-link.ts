@@ -15,6 +15,7 @@ import { bindingMatches, hashBinding, type PresentedBinding } from './browser-bi
 import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
+import { credentialForm } from './credential-flow.js'
 import { describeScopes } from './scope-descriptions.js'
 
 export async function openAuthorizationLink(
@@ -61,10 +62,12 @@ export async function openAuthorizationLink(
       if (candidate !== presented) setBinding = bind(candidate)
     }
   }
-  if (!bound && browserMode) {
+  if (!bound && (browserMode || provider.def.credential)) {
     const current = await ctx.store.getFlow(flow.id)
     if (!current || !bindingMatches(current, presented)) return { kind: 'opened_elsewhere' }
   }
+  // A non-OAuth provider: Latchkey's own credential page, for the bound browser in every mode.
+  if (provider.def.credential) return credentialForm(flow, provider, bound ? candidate : presented!, setBinding)
   if (flow.state_enc === null) {
     // Created before 0004-state-hash, whose migration could only hash the state.
     await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link was created before an upgrade and was not opened in time')
@@ -96,6 +99,7 @@ export async function openAuthorizationLink(
     scopes: flow.requested_scopes,
     existingScopes: existingScopes(flow),
     codeVerifier: ctx.vault.codeVerifier(flow),
+    accountHint: flow.account_hint,
   })
   return { kind: 'redirect', location: url.toString(), bind: setBinding }
 }

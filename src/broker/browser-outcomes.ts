@@ -7,6 +7,7 @@
  */
 
 import { FLOW_FAILURE_CODES, type FlowFailureCode } from '@latchkey/client'
+import type { CredentialDefinition } from '../providers/define-provider.js'
 import type { FlowRow } from '../storage/store.js'
 import type { ScopeItem } from './scope-descriptions.js'
 
@@ -17,7 +18,24 @@ export interface BindBrowser {
   expiresAt: number
 }
 
+// ---- non-OAuth credentials ----
+export type CredentialFormError = 'missing' | 'rejected' | 'unavailable'
+
+/** Latchkey's credential page (API key / Basic providers), shown to the bound browser (`credential-flow.ts`). */
+export interface CredentialForm {
+  kind: 'credential_form'
+  flowId: string
+  provider: string
+  credential: Pick<CredentialDefinition, 'kind' | 'labels'>
+  /** The form's CSRF token (derived from the browser's binding value). */
+  csrf: string
+  bind?: BindBrowser | undefined
+  error?: CredentialFormError | undefined
+}
+// ---- end non-OAuth credentials ----
+
 export type BrowserOutcome =
+  | CredentialForm
   /** Go on to `location` (the provider, the app's verifier or its `next_uri`), binding the browser first if set. */
   | { kind: 'redirect'; location: string; bind?: BindBrowser | undefined }
   /** The page with a Continue button, shown before anything is bound (link previews only see this). */

@@ -20,7 +20,16 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
   const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
   let replaced = false
   // The store settles the id (an existing connection keeps its own) before anything is encrypted.
-  const stored = await ctx.store.completeFlowWithConnection(flow.id, flow, (existing) => {
+  // Which connection the grant writes: that of the same provider account, else the flow's target
+  // (an account selector) or, without a selector, the default (see Store.completeFlowWithConnection).
+  const key = {
+    user_id: flow.user_id,
+    provider_id: flow.provider_id,
+    account_id: grant.info?.accountId ?? null,
+    connection_id: flow.connection_target,
+    make_default: flow.account_hint === null && flow.connection_target === null,
+  }
+  const stored = await ctx.store.completeFlowWithConnection(flow.id, key, (existing) => {
     replaced = existing !== undefined
     return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
   })

@@ -31,4 +31,6 @@ export interface AuthorizationResponse extends Wire.AuthorizationResponse {
   context?: { token: string; user_info: Record<string, unknown> }
   /** Latchkey extension: why a flow failed (`access_denied`, `expired`, `user_mismatch`, …). */
   error?: { code: string; message: string }
+  /** Latchkey extension: which account a completed answer is for (several accounts per user and provider). */
+  account?: Wire.AuthorizationAccount
 }

@@ -17,6 +17,7 @@ import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 import { dynamicMcpProvider, dynamicMcpServer } from './mcp-dynamic.js'
+import { isConnectionIdSelector, selectConnection } from './select-connection.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import type { Waiter } from './waiters.js'
 
@@ -28,6 +29,8 @@ export interface AuthorizeInput {
   actor: string | null
   /** An MCP server the app names itself (`auth_requirement.mcp.server_url`), when its origin is allowed. */
   mcpServerUrl?: string | undefined
+  /** Which of the user's accounts (`select-connection.ts`); undefined: the default one. */
+  account?: string | undefined
 }
 
 export const FLOW_ID_PREFIX = 'ac_'
@@ -69,7 +72,8 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
 function authorizeWith(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider): string | Promise<AuthorizationResponse> {
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
-  const c = ctx.connectionCache.peek(input.userId, provider.id)
+  // An account selector goes to the store (the cache holds the default connections only).
+  const c = input.account === undefined ? ctx.connectionCache.peek(input.userId, provider.id) : undefined
   if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
     const token = handOutNow(ctx, c, input.actor)
     if (token !== undefined) {
@@ -88,7 +92,11 @@ async function authorizeFromStore(
   nextUri: string | undefined,
 ): Promise<AuthorizationResponse> {
   let requested = initiallyRequested
-  const connection = await ctx.connectionCache.get(input.userId, provider.id)
+  const selector = input.account === '' ? undefined : input.account
+  const connection = await selectConnection(ctx, input.userId, provider.id, selector)
+  if (selector !== undefined && connection === undefined && isConnectionIdSelector(selector)) {
+    throw new LatchkeyError('CONNECTION_NOT_FOUND', `no connection ${JSON.stringify(selector)} of this user for ${provider.id}`)
+  }
   if (connection?.status === 'active' && covers(connection.scopes, requested, provider.def.scopeAliases)) {
     const handed = await handOutToken(ctx, connection, input.actor)
     if (handed.kind === 'token') {
@@ -105,7 +113,8 @@ async function authorizeFromStore(
   }
   // Incremental authorization: ask for what is requested plus what was granted before.
   const existing = (connection?.scopes ?? []).filter((s) => !covers(requested, [s], provider.def.scopeAliases))
-  const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri)
+  const target = selector === undefined ? undefined : flowTarget(selector, connection)
+  const flow = await openFlow(ctx, provider, input.userId, requested, existing, nextUri, target)
   ctx.metrics.authorizations.inc({ provider: provider.id, outcome: flow.created ? 'started' : 'reused' })
   if (flow.created) {
     ctx.metrics.flowStarted(provider.id)
@@ -114,7 +123,11 @@ async function authorizeFromStore(
       action: 'flow.started',
       user_id: input.userId,
       provider_id: provider.id,
-      detail: { flow_id: flow.flow.id, scopes: requested },
+      detail: {
+        flow_id: flow.flow.id,
+        scopes: requested,
+        ...(target?.connection_target ? { connection_id: target.connection_target } : {}),
+      },
     })
   }
   return flowResponse(ctx, flow.flow)
@@ -127,6 +140,7 @@ async function openFlow(
   requested: string[],
   existing: string[],
   nextUri: string | undefined,
+  target?: FlowTarget,
 ): Promise<{ flow: FlowRow; created: boolean }> {
   const now = Date.now()
   const id = `${FLOW_ID_PREFIX}${randomId(24)}`
@@ -140,7 +154,8 @@ async function openFlow(
     provider_id: provider.id,
     scopes: [...requested, ...existing],
     requested_scopes: requested,
-    scope_key: [...requested].sort().join(' '),
+    // A flow for an account selector is shared only by requests with the same selector (scopes never hold a newline).
+    scope_key: [...requested].sort().join(' ') + (target ? `\naccount=${target.selector}` : ''),
     code_verifier_enc: codeVerifier === undefined ? null : ctx.vault.sealCodeVerifier(id, codeVerifier),
     nonce: null,
     redirect_uri: ctx.redirectUri,
@@ -156,6 +171,8 @@ async function openFlow(
     created_at: now,
     expires_at: now + ctx.config.flowTtlSeconds * 1000,
     completed_at: null,
+    account_hint: target?.account_hint ?? null,
+    connection_target: target?.connection_target ?? null,
   }
   try {
     return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
@@ -177,8 +194,26 @@ export function completedResponse(c: ConnectionRow, token: string): Authorizatio
     provider_id: c.provider_id,
     user_id: c.user_id,
     context: { token, user_info: c.user_info ?? {} },
+    account: { connection_id: c.id, id: c.account_id, label: c.account_label, default: c.is_default === 1 },
   }
 }
+
+// ---- several accounts per user and provider ----
+interface FlowTarget {
+  selector: string
+  /** Passed to the provider as login_hint where it takes one. */
+  account_hint: string | null
+  /** The connection the grant should update (when its account is unknown or the same). */
+  connection_target: string | null
+}
+
+/** What a flow started with an account selector remembers: the connection it matched, and a hint for the provider's sign-in. */
+function flowTarget(selector: string, matched: ConnectionRow | undefined): FlowTarget {
+  const email = matched?.user_info?.['email']
+  const hint = isConnectionIdSelector(selector) ? (typeof email === 'string' ? email : (matched?.account_label ?? null)) : selector
+  return { selector, account_hint: hint, connection_target: matched?.id ?? null }
+}
+// ---- end several accounts ----
 
 export function flowResponse(ctx: BrokerContext, flow: FlowRow): AuthorizationResponse {
   const base = { id: flow.id, scopes: flow.requested_scopes, provider_id: flow.provider_id, user_id: flow.user_id }

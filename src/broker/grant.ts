@@ -76,7 +76,7 @@ export function connectionFromGrant(
   def: Lifetime,
   now: number,
   vault: Sealer,
-): Omit<ConnectionRow, 'generation'> {
+): Omit<ConnectionRow, 'generation' | 'is_default'> {
   const { tokens, info } = grant
   const same = existing !== undefined && (info?.accountId ?? null) === existing.account_id ? existing : undefined
   return {

@@ -19,18 +19,19 @@ import { Readable } from 'node:stream'
 import { LatchkeyError } from '../errors.js'
 import { providerStream, type StreamResponse } from '../oauth/http.js'
 import { ProviderError } from '../oauth/provider-error.js'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
-import { credentialHeaders } from './credential-headers.js'
+import { credentialHeadersFor } from './credential-headers.js'
 import { downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from './proxy-target.js'
-import { type ConnectionSelector, selectConnection } from './select-connection.js'
+import { isConnectionIdSelector, matchAccount, selectConnection } from './select-connection.js'
 import { handOutToken } from './tokens.js'
 
 export interface ProxyCall {
   /** The `<provider>` path segment: a provider id (or a type, resolved like `auth_requirement.provider_id`). */
   provider: string
   userId: string
-  selector: ConnectionSelector
+  selector: ProxySelector
   /** `Latchkey-Api-Base`: which declared base URL; default the first. */
   apiBase: string | undefined
   method: string
@@ -42,6 +43,14 @@ export interface ProxyCall {
   actor: string | null
   /** Aborted when the caller goes away: the upstream call is cancelled. */
   signal: AbortSignal
+}
+
+/** `Latchkey-Connection-Id` and `Latchkey-Account`: both, when given, must name the same connection. */
+export interface ProxySelector {
+  /** `cn_…`: exactly this connection (it must belong to the user and provider). */
+  connectionId?: string | undefined
+  /** The provider account: its id, label or e-mail (as `account` on authorize). */
+  account?: string | undefined
 }
 
 export interface ProxyAnswer {
@@ -64,7 +73,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
     throw new LatchkeyError('PROVIDER_NO_API', `provider ${JSON.stringify(provider.id)} declares no API base URL to proxy to`)
   }
   const url = upstreamUrl(bases, call.apiBase, call.path)
-  const connection = await selectConnection(ctx, call.userId, provider.id, call.selector)
+  const connection = await pickConnection(ctx, call.userId, provider.id, call.selector)
   if (connection === undefined) {
     throw new LatchkeyError('CONNECTION_NOT_FOUND', `user has no connection to ${provider.id}${describe(call.selector)}`)
   }
@@ -100,7 +109,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
     upstream(ctx, {
       url,
       method,
-      headers: upstreamHeaders(call.headers, credentialHeaders(provider, c, token)),
+      headers: upstreamHeaders(call.headers, credentialHeadersFor(provider, c, token)),
       body,
       signal: call.signal,
     })
@@ -126,7 +135,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
           used = fresh
           res = await send(used.connection, used.token)
           audit(res.status, { retried: true })
-          return answer(res, used.token)
+          return answer(res, secretsOf(provider, used))
         }
       }
     }
@@ -135,11 +144,25 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
     throw err
   }
   audit(res.status)
-  return answer(res, used.token)
+  return answer(res, secretsOf(provider, used))
 }
 
-function answer(res: StreamResponse, token: string): ProxyAnswer {
-  return { status: res.status, headers: downstreamHeaders(res.headers, [token]), body: res.body }
+/** The connection the selector names (see `select-connection.ts`); a connection id and an account must agree. */
+async function pickConnection(ctx: BrokerContext, userId: string, providerId: string, selector: ProxySelector) {
+  const { connectionId, account } = selector
+  if (connectionId === undefined) return selectConnection(ctx, userId, providerId, account)
+  if (!isConnectionIdSelector(connectionId)) return undefined
+  const c = await selectConnection(ctx, userId, providerId, connectionId)
+  return c && (account === undefined || matchAccount([c], account)) ? c : undefined
+}
+
+function answer(res: StreamResponse, secrets: string[]): ProxyAnswer {
+  return { status: res.status, headers: downstreamHeaders(res.headers, secrets), body: res.body }
+}
+
+/** What no answer header may carry: the token itself and every injected header value (a Basic pair, an API key's format). */
+function secretsOf(provider: ConfiguredProvider, used: { connection: ConnectionRow; token: string }): string[] {
+  return [used.token, ...Object.values(credentialHeadersFor(provider, used.connection, used.token))]
 }
 
 /** The outbound call, its failures as the API's error codes. */
@@ -219,7 +242,7 @@ async function* resumed(head: Head): AsyncGenerator<Buffer> {
   }
 }
 
-function describe(s: ConnectionSelector): string {
+function describe(s: ProxySelector): string {
   if (s.connectionId !== undefined) return ` with id ${JSON.stringify(s.connectionId)}`
   if (s.account !== undefined) return ` for account ${JSON.stringify(s.account)}`
   return ''

@@ -19,6 +19,7 @@ import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
 import { type DashboardGuard, RateLimiter, requireKey } from './guard.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
+import { accountRoutes } from './routes/accounts.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminBrandingRoutes } from './routes/admin-branding.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
@@ -166,6 +167,7 @@ export function buildApp(
     // Authenticate (and rate-limit) before the body is read or parsed.
     runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
     authRoutes(runtime, ctx)
+    accountRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
   })
   // The proxy: its own scope (an unparsed, streamed body), behind the runtime key and the same per-key limit.

@@ -19,6 +19,8 @@ export interface AuthorizationRequest {
   existingScopes: readonly string[]
   codeVerifier: string | undefined
   nonce?: string | undefined
+  /** The account the app asked for (an email or account id): sent as the provider's `accountHintParam`, if it has one. */
+  accountHint?: string | null | undefined
 }
 
 export function usesPkce(p: ConfiguredProvider): boolean {
@@ -58,6 +60,7 @@ export async function buildAuthorizationUrl(p: ConfiguredProvider, req: Authoriz
     }
     url.searchParams.set(key, filled)
   }
+  if (req.accountHint && def.accountHintParam) url.searchParams.set(def.accountHintParam, req.accountHint)
   url.searchParams.set('state', req.state)
   if (req.nonce) url.searchParams.set('nonce', req.nonce)
   if (req.codeVerifier !== undefined) {

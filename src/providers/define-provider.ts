@@ -66,6 +66,26 @@ export interface UserInfoDefinition {
   triggers?: { onTokenGrant?: boolean; onTokenRefresh?: boolean }
 }
 
+// ---- non-OAuth credentials ----
+/** How a non-OAuth credential is presented to the service and checked (from the service's own docs). */
+export interface CredentialDefinition {
+  kind: 'api_key' | 'basic'
+  /** api_key: the header carrying the key (e.g. `authorization`, `x-api-key`). basic: always `authorization`. */
+  header: string
+  /** api_key: the header value with `{secret}` for the key (e.g. `Bearer {secret}`). */
+  format: string
+  /** Other headers every request needs (e.g. Anthropic's `anthropic-version`). */
+  headers?: Record<string, string>
+  /** What the person is asked for: the secret's label, and for basic the username's. */
+  labels?: { secret?: string; username?: string }
+  /**
+   * A cheap request that succeeds only with a valid credential (`{username}` may appear in the
+   * URL: Twilio's account SID). 401/403 means the credential is wrong; other failures are outages.
+   */
+  validation?: { method?: 'GET'; url: string }
+}
+// ---- end non-OAuth credentials ----
+
 export interface ProviderDefinition {
   /** Lower-case kebab id, equal to the file name (`google`, `microsoft`, `zendesk`). */
   id: string
@@ -148,6 +168,19 @@ export interface ProviderDefinition {
    * Set a key to `null` to drop a default parameter (e.g. a provider that rejects `scope`).
    */
   authorizationParams?: Record<string, string | null>
+  // ---- several accounts per user and provider ----
+  /**
+   * Authorize parameter that pre-selects the account to sign in with (OIDC `login_hint`), sent
+   * with an authorize's account hint (the email or account id the app named) when set.
+   */
+  accountHintParam?: string
+  /**
+   * A non-OAuth provider (`api_key`: one secret; `basic`: username and password): the person
+   * enters the credential on Latchkey's page, Latchkey validates it and hands it out like a token.
+   * Its OAuth endpoints are unused (they name the service's API origin). See `CredentialDefinition`.
+   */
+  credential?: CredentialDefinition
+  // ---- end several accounts ----
   /** Scope parameter name if it is not `scope` (e.g. Slack user scopes: `user_scope`). */
   scopeParam?: string
   /** Extra headers on token and refresh requests (e.g. GitHub `Accept: application/json`). */

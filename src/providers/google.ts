@@ -72,6 +72,7 @@ export const google = defineProvider({
   },
   pkce: 'supported',
   tokenEndpointAuthMethod: 'client_secret_post',
+  accountHintParam: 'login_hint',
   authorizationParams: {
     // Without access_type=offline Google issues no refresh token at all.
     access_type: 'offline',

@@ -64,6 +64,7 @@ export const microsoft = defineProvider({
   pkce: 'supported',
   // client_secret in the form body is the documented shared-secret method.
   tokenEndpointAuthMethod: 'client_secret_post',
+  accountHintParam: 'login_hint',
   // "Refresh tokens replace themselves with a fresh token upon every use."
   refreshTokens: 'rotating',
   returnsGrantedScopes: true,

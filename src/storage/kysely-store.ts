@@ -21,6 +21,7 @@ import type {
   ConnectionFilter,
   ConnectionPatch,
   ConnectionRow,
+  ConnectionTarget,
   FlowPatch,
   FlowRow,
   LockedConnection,
@@ -112,6 +113,7 @@ export class KyselyStore implements Store {
           .selectAll()
           .where('user_id', '=', userId)
           .where('provider_id', '=', providerId)
+          .where('is_default', '=', 1)
           .executeTakeFirst(),
       connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
     }
@@ -307,14 +309,16 @@ export class KyselyStore implements Store {
 
   async completeFlowWithConnection(
     flowId: string,
-    key: { user_id: string; provider_id: string },
-    build: (existing: ConnectionRow | undefined) => ConnectionWrite,
+    key: ConnectionTarget,
+    build: (existing: ConnectionRow | undefined) => ConnectionBuilt,
   ): Promise<ConnectionRow> {
     let stored: ConnectionRow | undefined
+    const demoted: string[] = []
     for (let attempt = 0; !stored; attempt++) {
+      demoted.length = 0
       try {
         stored = await this.db.transaction().execute(async (tx) => {
-          const row = await this.#writeBuilt(tx, key, build)
+          const row = await this.#writeBuilt(tx, key, build, demoted)
           await tx
             .updateTable('flows')
             .set({
@@ -334,6 +338,7 @@ export class KyselyStore implements Store {
         if (attempt > 0 || !isUniqueViolation(err)) throw err
       }
     }
+    for (const id of demoted) await this.publish({ channel: 'connection', id })
     await this.publish({ channel: 'connection', id: stored.id })
     await this.publish({ channel: 'flow', id: flowId })
     return stored
@@ -342,21 +347,40 @@ export class KyselyStore implements Store {
   /**
    * The builder sees the current row (locked on PostgreSQL) and returns the full new one: the
    * connection id, and so the key material bound into its ciphertexts, is settled before any
-   * token is encrypted, and the caller decides what of the old grant to keep.
+   * token is encrypted, and the caller decides what of the old grant to keep. Which row is the
+   * current one, and the default flag: see `Store.completeFlowWithConnection` (0010-accounts).
+   * Ids of connections that stopped being the default are pushed to `demoted` (their cached
+   * rows must be dropped too).
    */
   async #writeBuilt(
     tx: Transaction<Database>,
-    key: { user_id: string; provider_id: string },
-    build: (existing: ConnectionRow | undefined) => ConnectionWrite,
+    key: ConnectionTarget,
+    build: (existing: ConnectionRow | undefined) => ConnectionBuilt,
+    demoted: string[],
   ): Promise<ConnectionRow> {
-    const q = tx.selectFrom('connections').selectAll().where('user_id', '=', key.user_id).where('provider_id', '=', key.provider_id)
-    const current = await (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst()
+    const rows = () =>
+      tx.selectFrom('connections').selectAll().where('user_id', '=', key.user_id).where('provider_id', '=', key.provider_id)
+    const first = async (q: ReturnType<typeof rows>) => (this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst()
+    const accountId = key.account_id ?? null
+    const makeDefault = key.make_default ?? true
+    const dflt = await first(rows().where('is_default', '=', 1))
+    let current = accountId === null ? undefined : await first(rows().where('account_id', '=', accountId))
+    if (!current) {
+      const target = key.connection_id ? await first(rows().where('id', '=', key.connection_id)) : makeDefault ? dflt : undefined
+      // Only a row whose account is unknown (or a grant whose account is) may be taken over.
+      if (target && (accountId === null || target.account_id === null)) current = target
+    }
     const existing = current && decodeConnection(current)
     const row = build(existing)
     if (row.user_id !== key.user_id || row.provider_id !== key.provider_id || (existing && row.id !== existing.id)) {
       throw new Error('a connection builder must keep the user, the provider and an existing id')
     }
-    const values = encodeConnection({ ...row, generation: existing ? existing.generation + 1 : 0 })
+    const isDefault = makeDefault || dflt === undefined ? 1 : (existing?.is_default ?? 0)
+    if (isDefault === 1 && dflt && dflt.id !== row.id) {
+      await tx.updateTable('connections').set({ is_default: 0 }).where('id', '=', dflt.id).execute()
+      demoted.push(dflt.id)
+    }
+    const values = encodeConnection({ ...row, is_default: isDefault, generation: existing ? existing.generation + 1 : 0 })
     if (existing) {
       const { id: _id, created_at: _c, ...changes } = values
       await tx.updateTable('connections').set(changes).where('id', '=', existing.id).execute()
@@ -771,7 +795,7 @@ export class KyselyStore implements Store {
 
 // ------------------------------------------------------------------ row codecs
 
-type ConnectionWrite = Omit<ConnectionRow, 'generation'>
+type ConnectionBuilt = Omit<ConnectionRow, 'generation' | 'is_default'> & { is_default?: number }
 
 function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: string }).code
@@ -802,8 +826,25 @@ function decodeConnection(r: Database['connections']): ConnectionRow {
 async function deleteConnectionIn(db: Db, id: string, expectGeneration?: number): Promise<boolean> {
   let q = db.deleteFrom('connections').where('id', '=', id)
   if (expectGeneration !== undefined) q = q.where('generation', '=', expectGeneration)
-  const r = await q.executeTakeFirst()
-  return Number(r.numDeletedRows) > 0
+  const gone = await q.returning(['user_id', 'provider_id', 'is_default']).executeTakeFirst()
+  // 0010-accounts: the default went, so the most recently granted remaining connection becomes
+  // it. (The deleted row's event drops the cached default; the promoted row was not cached as it.)
+  if (gone?.is_default === 1) {
+    const next = db
+      .selectFrom('connections')
+      .select('id')
+      .where('user_id', '=', gone.user_id)
+      .where('provider_id', '=', gone.provider_id)
+      .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+    await db
+      .updateTable('connections')
+      .set({ is_default: 1 })
+      .where('id', '=', (eb) => eb.selectFrom(next.as('n')).select('n.id'))
+      .execute()
+  }
+  return gone !== undefined
 }
 
 async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch, expectGeneration?: number): Promise<boolean> {

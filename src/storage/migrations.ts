@@ -3,7 +3,7 @@
  * Schema migrations, in code, run at start (and by `latchkey migrate`). The same statements
  * run on SQLite and PostgreSQL; Kysely's migrator takes a lock so concurrent starts are safe.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely'
 import { hashState } from '../crypto/state-hash.js'
 
 const migrations: Record<string, Migration> = {
@@ -213,7 +213,116 @@ const migrations: Record<string, Migration> = {
     },
   },
   // --- end 0009-mcp ---
+  // ---- 0010-accounts (several accounts per user and provider) ----
+  '0010-accounts': {
+    // A user may hold several connections for one provider (a work and a personal account): the
+    // (user, provider) uniqueness goes; instead one connection per (user, provider) is the
+    // default (`is_default = 1`, what authorize without an account selector answers with, read
+    // through a partial unique index so that lookup stays a direct one), and a provider account
+    // is connected at most once per user (unique where account_id is known). Every existing
+    // connection was the only one of its (user, provider), so each becomes its default.
+    // Flows remember the selector they were started with (`account_hint` is passed to the
+    // provider as login_hint where it takes one; `connection_target` is the connection asked for).
+    async up(db: Kysely<any>) {
+      if (db.getExecutor().adapter instanceof SqliteAdapter) {
+        // SQLite cannot drop a table constraint: rebuild the table, in one transaction.
+        await db.transaction().execute(async (tx) => {
+          await connectionsTable(tx, 'connections_0010').execute()
+          const cols = CONNECTION_COLUMNS_0002.join(', ')
+          await sql`insert into connections_0010 (${sql.raw(cols)}, is_default) select ${sql.raw(cols)}, 1 from connections`.execute(tx)
+          await tx.schema.dropTable('connections').execute()
+          await tx.schema.alterTable('connections_0010').renameTo('connections').execute()
+          await tx.schema.createIndex('connections_expires').on('connections').columns(['status', 'expires_at']).execute()
+        })
+      } else {
+        await db.schema.alterTable('connections').dropConstraint('connections_user_provider').execute()
+        await db.schema
+          .alterTable('connections')
+          .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute()
+      }
+      await db.schema.createIndex('connections_by_user').on('connections').columns(['user_id', 'provider_id']).execute()
+      await db.schema
+        .createIndex('connections_default')
+        .on('connections')
+        .columns(['user_id', 'provider_id'])
+        .unique()
+        .where(sql.ref('is_default'), '=', 1)
+        .execute()
+      await db.schema
+        .createIndex('connections_account')
+        .on('connections')
+        .columns(['user_id', 'provider_id', 'account_id'])
+        .unique()
+        .where(sql.ref('account_id'), 'is not', null)
+        .execute()
+      await db.schema.alterTable('flows').addColumn('account_hint', 'text').execute()
+      await db.schema.alterTable('flows').addColumn('connection_target', 'text').execute()
+    },
+  },
+  // ---- end 0010-accounts ----
 }
+
+// ---- 0010-accounts helpers ----
+/** The connections columns as of 0002-token-issued-at (what 0010-accounts copies). */
+const CONNECTION_COLUMNS_0002 = [
+  'id',
+  'user_id',
+  'provider_id',
+  'status',
+  'scopes',
+  'access_token_enc',
+  'refresh_token_enc',
+  'token_type',
+  'expires_at',
+  'refresh_token_expires_at',
+  'account_id',
+  'account_label',
+  'user_info',
+  'created_at',
+  'updated_at',
+  'last_used_at',
+  'last_refresh_at',
+  'last_refresh_error',
+  'refresh_failures',
+  'refresh_cooldown_until',
+  'refresh_lease_owner',
+  'refresh_lease_until',
+  'generation',
+  'token_issued_at',
+]
+
+/** The connections table as 0010-accounts leaves it (SQLite rebuild): 0001's without the (user, provider) constraint. */
+function connectionsTable(db: Kysely<any>, name: string) {
+  return db.schema
+    .createTable(name)
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('provider_id', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('scopes', 'text', (c) => c.notNull())
+    .addColumn('access_token_enc', 'text', (c) => c.notNull())
+    .addColumn('refresh_token_enc', 'text')
+    .addColumn('token_type', 'text')
+    .addColumn('expires_at', 'bigint')
+    .addColumn('refresh_token_expires_at', 'bigint')
+    .addColumn('account_id', 'text')
+    .addColumn('account_label', 'text')
+    .addColumn('user_info', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_used_at', 'bigint')
+    .addColumn('last_refresh_at', 'bigint')
+    .addColumn('last_refresh_error', 'text')
+    .addColumn('refresh_failures', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('refresh_cooldown_until', 'bigint')
+    .addColumn('refresh_lease_owner', 'text')
+    .addColumn('refresh_lease_until', 'bigint')
+    .addColumn('generation', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('token_issued_at', 'bigint')
+    .addColumn('is_default', 'integer', (c) => c.notNull().defaultTo(1))
+}
+// ---- end 0010-accounts helpers ----
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 

@@ -52,12 +52,14 @@ const COLUMNS = [
   'refresh_lease_until',
   'generation',
   'token_issued_at',
+  'is_default',
 ] as const satisfies ReadonlyArray<keyof ConnectionsTable>
 // Every column, so a column added to the schema without being added here fails the type check.
 const everyColumn: [Exclude<keyof ConnectionsTable, (typeof COLUMNS)[number]>] extends [never] ? true : never = true
 void everyColumn
 const SELECT = `select ${COLUMNS.join(', ')} from connections where`
-const BY_KEY = `${SELECT} user_id = ? and provider_id = ?`
+// The default connection (0010-accounts): the partial unique index connections_default answers it.
+const BY_KEY = `${SELECT} user_id = ? and provider_id = ? and is_default = 1`
 const BY_ID = `${SELECT} id = ?`
 
 export function sqlitePreparedReads(sqlite: BetterSqlite3.Database, fallback: PreparedReads): PreparedReads {
@@ -91,7 +93,7 @@ export function postgresPreparedReads(pool: pg.Pool): PreparedReads {
     async connectionByKey(userId, providerId) {
       const r = await pool.query<ConnectionsTable>({
         name: 'latchkey_connection_by_key',
-        text: `${SELECT} user_id = $1 and provider_id = $2`,
+        text: `${SELECT} user_id = $1 and provider_id = $2 and is_default = 1`,
         values: [userId, providerId],
       })
       return r.rows[0]

@@ -52,6 +52,10 @@ export interface FlowsTable {
   created_at: number
   expires_at: number
   completed_at: number | null
+  /** The account selector's hint (email or provider account id), passed as login_hint where supported (0010-accounts). */
+  account_hint: string | null
+  /** The connection an account selector named or matched: the grant updates it (0010-accounts). */
+  connection_target: string | null
 }
 
 export interface ConnectionsTable {
@@ -84,6 +88,11 @@ export interface ConnectionsTable {
   refresh_lease_until: number | null
   /** Incremented on every token write; lets readers detect a concurrent refresh. */
   generation: number
+  /**
+   * 1 for the user's default connection for the provider (exactly one per user and provider,
+   * what authorize without an account selector answers with), else 0 (0010-accounts).
+   */
+  is_default: number
 }
 
 export interface ProvidersTable {

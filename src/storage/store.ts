@@ -22,7 +22,7 @@ export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'user_i
   user_info: Record<string, unknown> | null
 }
 
-export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'user_id' | 'provider_id' | 'created_at' | 'generation'>>
+export type ConnectionPatch = Partial<Omit<ConnectionRow, 'id' | 'user_id' | 'provider_id' | 'created_at' | 'generation' | 'is_default'>>
 export type FlowPatch = Partial<
   Pick<
     FlowRow,
@@ -130,16 +130,20 @@ export interface Store {
    */
   updateFlow(id: string, patch: FlowPatch): Promise<boolean>
   /**
-   * In one transaction: create or replace the (user, provider) connection and mark the flow
-   * completed with it. `build` receives the existing row (locked on PostgreSQL) and returns the
-   * complete new one, keeping an existing id: the id, and so the key material bound into the
+   * In one transaction: create or update a connection of the (user, provider) and mark the flow
+   * completed with it. Which connection a grant updates (`ConnectionTarget`, 0010-accounts): the
+   * one of the same provider account; else the flow's target connection, or for a flow without
+   * an account selector the default one, when that one's account is unknown (or the grant's is);
+   * else a new connection is added. `build` receives that row (locked on PostgreSQL) and returns
+   * the complete new one, keeping an existing id: the id, and so the key material bound into the
    * row's ciphertexts, is settled before anything is encrypted, and the caller decides what of an
-   * old grant to keep. Returns the stored connection.
+   * old grant to keep. The store sets `is_default` (see `ConnectionTarget.make_default`).
+   * Returns the stored connection.
    */
   completeFlowWithConnection(
     flowId: string,
-    key: { user_id: string; provider_id: string },
-    build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation'>,
+    key: ConnectionTarget,
+    build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation' | 'is_default'> & { is_default?: number },
   ): Promise<ConnectionRow>
   /** Open flows (pending, not called back, not expired at `now`), all users. */
   countOpenFlows(now: number): Promise<number>
@@ -154,6 +158,7 @@ export interface Store {
   /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
   deleteExpiredFlows(before: number, limit?: number): Promise<number>
 
+  /** The user's default connection for the provider (`is_default`; a direct index lookup, the hot path's). */
   getConnection(userId: string, providerId: string): Promise<ConnectionRow | undefined>
   getConnectionById(id: string): Promise<ConnectionRow | undefined>
   updateConnection(id: string, patch: ConnectionPatch): Promise<void>
@@ -210,6 +215,24 @@ export interface Store {
   publish(event: StoreEvent): Promise<void>
   subscribe(listener: (event: StoreEvent) => void): () => void
 }
+
+// ---- 0010-accounts ----
+/** Which connection a grant writes (`completeFlowWithConnection`). */
+export interface ConnectionTarget {
+  user_id: string
+  provider_id: string
+  /** The provider account the grant is for (from user info), when known. */
+  account_id?: string | null | undefined
+  /** The connection the flow's account selector named or matched, if any. */
+  connection_id?: string | null | undefined
+  /**
+   * Whether the written connection becomes the default (default true: a flow without account
+   * selector). A user's first connection for a provider is the default whatever this says;
+   * when a default is set, the previous one stops being it.
+   */
+  make_default?: boolean | undefined
+}
+// ---- end 0010-accounts ----
 
 /** Thrown by `createOrReuseFlow` when the user has as many open flows as allowed. */
 export class OpenFlowLimitError extends Error {

@@ -31,6 +31,7 @@ const NOT_IN_API: Record<string, string> = {
   '/oauth/authorize/:id': 'the authorization link: an HTML page for a person in a browser (GET) and its Continue button (POST)',
   '/oauth/callback': "the OAuth redirect target providers send the user's browser to; answers with HTML pages and redirects",
   '/oauth/confirm/:id': 'custom verification: the next_uri of confirm_user, an HTML page for the browser that consented',
+  '/oauth/credential/:id': "the credential page's form POST (API-key and Basic providers): HTML for the person in the bound browser",
   '/metrics': 'Prometheus text exposition for a scraper, not JSON',
   '/demo-idp': 'the demo OAuth server of --dev mode (oidc-provider), a stand-in for a real provider',
   '/demo-idp/*': 'the demo OAuth server of --dev mode (oidc-provider), a stand-in for a real provider',

@@ -48,6 +48,8 @@ const PROVIDER_FIELDS = {
   pkce: true,
   tokenEndpointAuthMethod: true,
   authorizationParams: true,
+  accountHintParam: true,
+  credential: true,
   scopeParam: true,
   tokenRequestHeaders: true,
   tokenRequestParams: true,

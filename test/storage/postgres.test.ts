@@ -11,6 +11,7 @@ import { openStore } from '../../src/storage/open-store.js'
 import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
 import type { StoreEvent } from '../../src/storage/store.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
+import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
 import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
 
 const TABLES = ['api_keys', 'flows', 'connections', 'providers', 'audit_log', 'latchkey_meta'] as const
@@ -34,9 +35,14 @@ describePostgres('PostgreSQL store', () => {
   }
 
   describeStoreConformance('conformance', openEmpty)
+  describeAccountsConformance('several accounts per user and provider', openEmpty)
 
   describe('upgrades', () => {
     itUpgradesFrom0001(async () => {
+      const fresh = await createTestDatabase()
+      return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
+    })
+    itUpgradesTo0010Accounts(async () => {
       const fresh = await createTestDatabase()
       return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
     })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
+import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
 import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
 
 async function openMigrated(url: string): Promise<KyselyStore> {
@@ -18,6 +19,7 @@ async function openMigrated(url: string): Promise<KyselyStore> {
 }
 
 describeStoreConformance('SQLite store (:memory:)', () => openMigrated(':memory:'))
+describeAccountsConformance('SQLite store: several accounts per user and provider', () => openMigrated(':memory:'))
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-'))
 let files = 0
@@ -49,6 +51,7 @@ describe('SQLite store: delete under the lease', () => {
 
 describe('SQLite store: upgrades', () => {
   itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
+  itUpgradesTo0010Accounts(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
 })
 
 describe('SQLite store: two instances on one file', () => {

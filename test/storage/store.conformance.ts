@@ -74,6 +74,8 @@ export function flowRow(over: Partial<FlowRow> = {}): FlowRow {
     created_at: T0,
     expires_at: T0 + 10 * MINUTE,
     completed_at: null,
+    account_hint: null,
+    connection_target: null,
     ...over,
   }
 }
@@ -108,6 +110,7 @@ export function connectionRow(over: Partial<NewConnection> = {}): NewConnection 
     refresh_cooldown_until: null,
     refresh_lease_owner: null,
     refresh_lease_until: null,
+    is_default: 1,
     ...over,
   }
 }

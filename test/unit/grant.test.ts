@@ -51,6 +51,7 @@ function existingRow(over: Partial<ConnectionRow> = {}): ConnectionRow {
     refresh_lease_owner: null,
     refresh_lease_until: null,
     generation: 4,
+    is_default: 1,
     ...over,
   }
 }

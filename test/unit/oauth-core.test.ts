@@ -136,6 +136,19 @@ describe('authorization URL', () => {
     expect(q.get('redirect_uri')).toBe('https://lk.example/oauth/callback')
   })
 
+  it('sends an account hint as login_hint where the provider takes one, and nowhere else', async () => {
+    const google = compileProviderEntry({ id: 'g', provider_id: 'google', client_id: 'cid', client_secret: 's' }, ctx)
+    const slack = compileProviderEntry({ id: 's', provider_id: 'slack', client_id: 'cid', client_secret: 's' }, ctx)
+    const req = { redirectUri: 'https://x/cb', state: 's', scopes: ['email'], existingScopes: [], codeVerifier: undefined }
+    expect((await buildAuthorizationUrl(google, { ...req, accountHint: 'ann@home.example' })).searchParams.get('login_hint')).toBe(
+      'ann@home.example',
+    )
+    expect((await buildAuthorizationUrl(google, req)).searchParams.has('login_hint')).toBe(false)
+    expect([...(await buildAuthorizationUrl(slack, { ...req, accountHint: 'ann@home.example' })).searchParams.values()]).not.toContain(
+      'ann@home.example',
+    )
+  })
+
   it('uses the provider scope parameter and delimiter (Slack user_scope, commas)', async () => {
     const p = compileProviderEntry({ id: 's', provider_id: 'slack', client_id: 'cid', client_secret: 's' }, ctx)
     const url = await buildAuthorizationUrl(p, {

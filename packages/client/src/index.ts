@@ -71,7 +71,13 @@ export class Latchkey {
     start: (
       userId: string,
       provider: string,
-      options: { scopes?: string[]; providerType?: string; nextUri?: string } = {},
+      options: {
+        scopes?: string[]
+        providerType?: string
+        nextUri?: string
+        /** Latchkey extension: which account (a connection id, or an account id/email); default: the user's default account. */
+        account?: string
+      } = {},
     ): Promise<AuthorizationResponse> =>
       this.auth.authorize({
         user_id: userId,
@@ -81,6 +87,7 @@ export class Latchkey {
           oauth2: { scopes: options.scopes ?? [] },
         },
         ...(options.nextUri ? { next_uri: options.nextUri } : {}),
+        ...(options.account ? { account: options.account } : {}),
       }),
 
     authorize: (params: AuthorizeParams): Promise<AuthorizationResponse> => this.#request('POST', '/v1/auth/authorize', { body: params }),
@@ -115,6 +122,16 @@ export class Latchkey {
 
     confirmUser: (params: { flow_id: string; user_id: string }): Promise<ConfirmUserResponse> =>
       this.#request('POST', '/v1/auth/confirm_user', { body: params }),
+
+    /**
+     * Latchkey extension: the credential of this connection stopped working (the service rejected
+     * it). It becomes `reauth_required`; the next authorize answers with a link to replace it.
+     */
+    markInvalid: (params: {
+      user_id: string
+      connection_id: string
+    }): Promise<{ connection_id: string; status: Connection['connection_status'] }> =>
+      this.#request('POST', '/v1/auth/mark_invalid', { body: params }),
   }
 
   readonly health = {

@@ -14,6 +14,26 @@ export interface AuthorizeParams {
     oauth2?: { scopes?: string[] }
   }
   next_uri?: string
+  /**
+   * Latchkey extension: which of the user's accounts for the provider (several accounts per
+   * user and provider). A connection id (`cn_…`), or an account hint: the provider's account id
+   * or the account's email/label. Without it: the user's default account for the provider. A
+   * hint that matches no connected account starts a flow for a new one (passed to the provider
+   * as `login_hint` where it takes one).
+   */
+  account?: string
+}
+
+/** Latchkey extension: the account a completed authorization is for. */
+export interface AuthorizationAccount {
+  /** The connection (also the authorization's `id` when it came from a stored grant). */
+  connection_id: string
+  /** The provider's account id, when the provider says who. */
+  id: string | null
+  /** A human label (email, login), when the provider gives one. */
+  label: string | null
+  /** Whether this is the user's default account for the provider (what authorize without `account` answers with). */
+  default: boolean
 }
 
 export interface AuthorizationResponse {
@@ -27,6 +47,8 @@ export interface AuthorizationResponse {
   context?: { token?: string; user_info?: Record<string, unknown> } | undefined
   /** Why the authorization failed (Latchkey extension). */
   error?: { code: string; message: string } | undefined
+  /** Which account a completed authorization is for (Latchkey extension). */
+  account?: AuthorizationAccount | undefined
 }
 
 export interface ConfirmUserResponse {
@@ -53,6 +75,8 @@ export interface Connection {
   scopes: string[]
   user_id: string
   account: { id: string | null; label: string | null }
+  /** The user's default connection for the provider (Latchkey extension; what authorize without `account` answers with). */
+  default: boolean
   has_refresh_token: boolean
   expires_at: string | null
   refresh_token_expires_at: string | null

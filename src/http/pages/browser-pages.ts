@@ -60,6 +60,34 @@ export function pageFor(o: Exclude<PageOutcome, { kind: 'redirect' }>, t: Transl
         form: { action: o.flowId, button: t('continue.button', { provider }) },
       }
     }
+    case 'credential_form': {
+      // Latchkey's own form for an API key or a username and password (the app never sees it).
+      const c = o.credential
+      const provider = o.provider
+      const basic = c.kind === 'basic'
+      const problem =
+        o.error === 'rejected'
+          ? t(basic ? 'credential.rejected_basic' : 'credential.rejected_key', { provider })
+          : o.error === 'unavailable'
+            ? t('credential.unavailable', { provider })
+            : o.error === 'missing'
+              ? t('credential.missing')
+              : undefined
+      return {
+        status: o.error === 'rejected' || o.error === 'missing' ? 400 : o.error === 'unavailable' ? 503 : 200,
+        tone: o.error ? 'error' : 'continue',
+        title: t('continue.title', { provider }),
+        lead: problem ?? t(basic ? 'credential.lead_basic' : 'credential.lead_key', { app, provider }),
+        pair: { app, provider },
+        next: t('credential.next', { app, provider }),
+        form: { action: `../credential/${o.flowId}`, button: t('credential.button', { provider }), hidden: { csrf: o.csrf } },
+        // The catalog's labels ("Account SID") are the service's own words, in English like its scope descriptions.
+        fields: [
+          ...(basic ? [{ name: 'username', label: c.labels?.username ?? t('credential.username'), type: 'text' as const }] : []),
+          { name: 'secret', label: c.labels?.secret ?? t(basic ? 'credential.password' : 'credential.api_key'), type: 'password' as const },
+        ],
+      }
+    }
     case 'unknown_link':
       return error(404, 'unknown_link')
     case 'provider_unavailable':
@@ -170,13 +198,15 @@ export function bindingCookie(b: BindBrowser, secure: boolean, now = Date.now())
 
 /** Sends an outcome: a 303 redirect or a page, with the page headers and the binding cookie. */
 export function sendOutcome(reply: FastifyReply, o: PageOutcome, secure: boolean, view: PageView): FastifyReply {
-  const bind = o.kind === 'continue' || o.kind === 'redirect' ? o.bind : undefined
+  const bind = o.kind === 'continue' || o.kind === 'redirect' || o.kind === 'credential_form' ? o.bind : undefined
   if (bind) void reply.header('set-cookie', bindingCookie(bind, secure))
   const { t, frame, chrome } = pageContext(view)
   if (o.kind === 'redirect') {
     return reply.headers(pageHeaders(frame)).status(303).header('location', o.location).send()
   }
-  void reply.headers(pageHeaders(frame, o.kind === 'continue' ? providerFormAction(o.providerOrigin) : "'none'"))
+  // The Continue form is answered with a redirect to the provider; the credential form with a page of ours.
+  const formAction = o.kind === 'continue' ? providerFormAction(o.providerOrigin) : o.kind === 'credential_form' ? "'self'" : "'none'"
+  void reply.headers(pageHeaders(frame, formAction))
   const page = pageFor(o, t, view.branding.appName)
   return reply.status(page.status).send(renderPage(page, frame, chrome))
 }

@@ -38,6 +38,7 @@ ul.scopes code{display:block;font-size:.75rem;color:#6b7280}
 .actions{margin-top:1.25rem;display:flex;flex-wrap:wrap;gap:.75rem;align-items:center}
 button,.button{display:inline-block;font:inherit;font-weight:600;padding:.65rem 1.25rem;border:0;border-radius:8px;background:var(--accent);color:var(--on-accent);cursor:pointer;text-decoration:none}
 form{margin:0}
+form.fields{flex:1 1 100%}form.fields button{margin-top:1rem}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password]{width:100%;font:inherit;padding:.55rem .7rem;border:1px solid #cbd2dc;border-radius:8px}
 .secondary{background:#eef1f6;color:#1d2330}
@@ -130,6 +131,8 @@ export interface PageContent {
   next?: string | undefined
   /** A button that POSTs (no fields but `hidden`) to `action`, a URL relative to the page. */
   form?: { action: string; button: string; hidden?: Record<string, string> } | undefined
+  /** Inputs of that form, before its button (Latchkey's credential page). */
+  fields?: Array<{ name: string; label: string; type: 'text' | 'password' }> | undefined
   /** A link styled as a button (e.g. "Back to <App>"). */
   link?: { href: string; label: string } | undefined
   /** The two parties, shown as a pair of monograms above the title (the Continue page). */
@@ -168,8 +171,14 @@ export function renderPage(p: PageContent, frame: PageFrame, chrome: PageChrome)
   const hidden = Object.entries(p.form?.hidden ?? {})
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('')
+  const inputs = (p.fields ?? [])
+    .map(
+      (f, i) =>
+        `<label for="f${i}">${escapeHtml(f.label)}</label><input id="f${i}" name="${escapeHtml(f.name)}" type="${f.type}" autocomplete="off" spellcheck="false" required>`,
+    )
+    .join('')
   const form = p.form
-    ? `<form action="${escapeHtml(p.form.action)}" method="post">${hidden}<button type="submit">${escapeHtml(p.form.button)}</button></form>`
+    ? `<form action="${escapeHtml(p.form.action)}" method="post"${inputs ? ' class="fields"' : ''}>${hidden}${inputs}<button type="submit">${escapeHtml(p.form.button)}</button></form>`
     : ''
   const link = p.link ? `<a class="button" href="${escapeHtml(p.link.href)}">${escapeHtml(p.link.label)}</a>` : ''
   const actions = form || link ? `<div class="actions">${form}${link}</div>` : ''

@@ -40,6 +40,9 @@ export const connectionItem = z
     scopes: z.array(z.string()),
     user_id: z.string(),
     account: z.object({ id: z.string().nullable(), label: z.string().nullable() }),
+    default: z.boolean().meta({
+      description: "Latchkey extension: the user's default connection for the provider (what authorize without `account` answers with).",
+    }),
     has_refresh_token: z.boolean(),
     expires_at: isoTimeOrNull(),
     refresh_token_expires_at: isoTimeOrNull(),
@@ -114,6 +117,7 @@ export function connectionView(ctx: BrokerContext, c: ConnectionRow): z.infer<ty
     scopes: c.scopes,
     user_id: c.user_id,
     account: { id: c.account_id, label: c.account_label },
+    default: c.is_default === 1,
     has_refresh_token: c.refresh_token_enc !== null,
     expires_at: iso(c.expires_at),
     refresh_token_expires_at: iso(c.refresh_token_expires_at),

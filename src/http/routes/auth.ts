@@ -36,6 +36,10 @@ export const authorizeBody = z.object({
       }),
   }),
   next_uri: z.string().max(2048).nullish(),
+  account: printable(320).optional().meta({
+    description:
+      "Latchkey extension: which of the user's accounts for the provider — a connection id (`cn_…`), or an account hint (the provider's account id, or the account's email/label). Without it: the user's default account for the provider (the first connected, later the one most recently granted through an authorize without `account`). A hint matching no connected account starts a flow for a new one (sent to the provider as `login_hint` where it takes one); an unknown connection id is 404 `CONNECTION_NOT_FOUND`.",
+  }),
 })
 
 const statusQuery = z.object({
@@ -65,6 +69,17 @@ export const authorizationResponse = z
     error: z.object({ code: z.string(), message: z.string() }).optional().meta({
       description: 'Latchkey extension: why the authorization failed (`access_denied`, `expired`, `user_mismatch`, `reauth_required`, …).',
     }),
+    account: z
+      .object({
+        connection_id: z.string(),
+        id: z.string().nullable().meta({ description: "The provider's account id, when the provider says who." }),
+        label: z.string().nullable().meta({ description: 'A human label (email, login), when the provider gives one.' }),
+        default: z.boolean().meta({ description: "Whether this is the user's default account for the provider." }),
+      })
+      .optional()
+      .meta({
+        description: 'Latchkey extension: which account a completed authorization is for (several accounts per user and provider).',
+      }),
   })
   .meta({ id: 'AuthorizationResponse' })
 
@@ -92,6 +107,7 @@ export const authorizeRoute = defineRoute({
     'PROVIDER_MISCONFIGURED',
     'PROVIDER_UNAVAILABLE',
     'TOO_MANY_PENDING_FLOWS',
+    'CONNECTION_NOT_FOUND',
   ],
 })
 
@@ -182,6 +198,7 @@ export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
         mcpServerUrl: req.mcp?.server_url ?? undefined,
         nextUri: body.next_uri ?? undefined,
         actor: request.apiKey?.id ?? null,
+        account: body.account,
       }
       const answer = authorize(ctx, input)
       if (typeof answer !== 'string') return answer

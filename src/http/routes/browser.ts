@@ -9,7 +9,8 @@ import { currentBranding } from '../../broker/branding.js'
 import { handleCallback } from '../../broker/callback.js'
 import { finishConfirmation } from '../../broker/confirm-user.js'
 import type { BrokerContext } from '../../broker/context.js'
-import { CALLBACK_PATH, CONFIRM_ROUTE, LINK_ROUTE } from '../../paths.js'
+import { submitCredential } from '../../broker/credential-flow.js'
+import { CALLBACK_PATH, CONFIRM_ROUTE, CREDENTIAL_ROUTE, LINK_ROUTE } from '../../paths.js'
 import { bindingCookieName, type PageOutcome, sendOutcome } from '../pages/browser-pages.js'
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -56,6 +57,31 @@ export function browserRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     }
     return send(request, reply, await openAuthorizationLink(ctx, id, presentedBinding(request.headers.cookie, secure), 'POST'))
   })
+
+  // ---- non-OAuth credentials: the credential page's POST ----
+  // Its own scope: this form's body is read (the Continue button's is not), small and urlencoded.
+  app.register(async (scope) => {
+    scope.removeContentTypeParser('application/x-www-form-urlencoded')
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8192 }, (_request, body, done) =>
+      done(null, new URLSearchParams(body as string)),
+    )
+    scope.post<{ Params: { id: string } }>(CREDENTIAL_ROUTE, async (request, reply) => {
+      const id = request.params.id
+      if (!/^[A-Za-z0-9_]{1,64}$/.test(id)) return send(request, reply, { kind: 'unknown_link' })
+      if (request.headers.origin !== ownOrigin && request.headers['sec-fetch-site'] !== 'same-origin') {
+        return send(request, reply, { kind: 'cross_site_post' })
+      }
+      const form = request.body instanceof URLSearchParams ? request.body : new URLSearchParams()
+      const one = (k: string) => (form.getAll(k).length === 1 ? form.get(k)! : undefined)
+      const outcome = await submitCredential(ctx, id, presentedBinding(request.headers.cookie, secure), {
+        csrf: one('csrf'),
+        secret: one('secret'),
+        username: one('username'),
+      })
+      return send(request, reply, outcome)
+    })
+  })
+  // ---- end non-OAuth credentials ----
 
   app.get(CALLBACK_PATH, async (request, reply) => {
     const q = request.url.indexOf('?')

@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
+import { accountRouteSpecs } from './accounts.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { brandingRouteSpecs } from './admin-branding.js'
 import { connectionRouteSpecs } from './admin-connections.js'
@@ -42,6 +43,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...healthRouteSpecs,
   openApiRoute,
   ...authRouteSpecs,
+  ...accountRouteSpecs,
   ...providerRouteSpecs,
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
