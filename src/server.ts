@@ -25,6 +25,7 @@ import { RetentionSweeper } from './broker/retention.js'
 import type { BrokerServices } from './broker/services.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
+import { Webhooks } from './broker/webhooks.js'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
@@ -41,6 +42,7 @@ import { demoDefinition } from './providers/demo.js'
 import { loadProviders } from './providers/registry.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { openStore } from './storage/open-store.js'
+import { WebhookStore } from './storage/webhook-store.js'
 
 export interface LatchkeyOptions {
   logger?: Logger
@@ -50,6 +52,8 @@ export interface LatchkeyOptions {
   resolve?: ResolveHost
   /** Create and return an admin key when the database has none (default true; the CLI's offline commands say false). */
   bootstrapApiKey?: boolean
+  /** Webhook deliverer tuning: the idle fallback poll. */
+  webhooks?: { pollMs?: number }
 }
 
 export interface Latchkey {
@@ -65,6 +69,8 @@ export interface Latchkey {
   background: BackgroundRefresher
   /** Providers managed through the admin API (`loadAll` is the periodic resync). */
   providerAdmin: ProviderAdmin
+  /** Webhook endpoints and this process's deliverer. */
+  webhooks: Webhooks
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -162,7 +168,13 @@ async function assemble(
     })
   }
 
-  const metrics = createMetrics(store)
+  let webhooks: Webhooks | undefined
+  const metrics = createMetrics({
+    stats: store.stats,
+    countConnectionsByStatus: () => store.countConnectionsByStatus(),
+    countOpenFlows: (now) => store.countOpenFlows(now),
+    outboxLagSeconds: () => webhooks?.lagSeconds() ?? Promise.resolve(0),
+  })
   const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
   const base: BrokerServices = {
     config,
@@ -196,7 +208,12 @@ async function assemble(
     initialApiKey = (await apiKeys.create({ name: 'initial admin key', role: 'admin' })).key
   }
 
-  const app = buildApp(ctx, apiKeys, providerAdmin, demo)
+  const hooks = new Webhooks(base, new WebhookStore(store.db, store.dialect), options.webhooks)
+  webhooks = hooks
+  await hooks.syncConfigEndpoints()
+  if (config.webhooks.deliver) hooks.start()
+
+  const app = buildApp(ctx, apiKeys, providerAdmin, demo, hooks)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
   const retention = new RetentionSweeper(store, config.retention, log)
@@ -225,6 +242,7 @@ async function assemble(
     demo,
     background,
     providerAdmin,
+    webhooks: hooks,
     async listen() {
       if (config.metrics.listen !== undefined) {
         const started = await startMetricsListener(config.metrics.listen, metrics.registry, config.metrics.token)
@@ -239,6 +257,7 @@ async function assemble(
       await retention.stop()
       clearInterval(interrupted)
       await background.stop()
+      await hooks.stop()
       ctx.waiters.close()
       ctx.connectionCache.close()
       await app.close()

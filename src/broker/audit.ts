@@ -42,6 +42,13 @@ export type AuditAction =
   | 'provider.deleted'
   | 'encryption.rotated'
   | 'encryption.version_forgotten'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.deleted'
+  | 'webhook.enabled'
+  | 'webhook.secret_rotated'
+  | 'webhook.redelivered'
+  | 'webhook.endpoint_failing'
 
 export interface AuditInput {
   actor?: string | null | undefined

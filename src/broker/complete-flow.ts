@@ -11,6 +11,7 @@ import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 import { connectionFromGrant, type Grant } from './grant.js'
+import { flowFailedEvent, grantEvents } from './webhook-events.js'
 
 /** The scopes granted before that the flow asks for again (its scopes beyond the requested ones). */
 export const existingScopes = (flow: FlowRow) => flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
@@ -20,10 +21,15 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
   const newId = `${CONNECTION_ID_PREFIX}${randomId(24)}`
   let replaced = false
   // The store settles the id (an existing connection keeps its own) before anything is encrypted.
-  const stored = await ctx.store.completeFlowWithConnection(flow.id, flow, (existing) => {
-    replaced = existing !== undefined
-    return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
-  })
+  const stored = await ctx.store.completeFlowWithConnection(
+    flow.id,
+    flow,
+    (existing) => {
+      replaced = existing !== undefined
+      return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
+    },
+    (row, existing) => grantEvents(flow, row, existing, now),
+  )
   ctx.audit.record({
     actor: null,
     action: replaced ? 'connection.updated' : 'connection.created',
@@ -35,7 +41,9 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
 }
 
 export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFailureCode, description: string): Promise<void> {
-  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
+  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null }, [
+    flowFailedEvent(flow, error, description),
+  ])
   ctx.audit.record({
     actor: null,
     action: 'flow.failed',

@@ -17,6 +17,7 @@ import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 import { handOutNow, handOutToken } from './tokens.js'
+import { flowFailedEvent } from './webhook-events.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -207,7 +208,8 @@ export async function status(
             error_description: 'the authorization expired before it was completed',
             grant_enc: null,
           } as const
-          if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
+          if (await ctx.store.updateFlow(id, expired, [flowFailedEvent(flow, expired.error, expired.error_description)]))
+            ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {

@@ -12,6 +12,7 @@ export type SecretSlot =
   | { table: 'connections'; id: string; field: 'access_token' | 'refresh_token' }
   | { table: 'flows'; id: string; field: 'code_verifier' | 'grant' | 'binding' | 'state' }
   | { table: 'providers'; id: string; field: 'client_secret' }
+  | { table: 'webhook_endpoints'; id: string; field: 'secret' | 'previous_secret' }
 
 /** A connection's token columns as sealed for its row; `refresh_token_enc` undefined when none was given. */
 export interface SealedTokens {

@@ -10,6 +10,7 @@ import secureJson from 'secure-json-parse'
 import type { ProviderAdmin } from '../broker/admin-providers.js'
 import type { ApiKeys } from '../broker/api-keys.js'
 import type { BrokerContext } from '../broker/context.js'
+import type { Webhooks } from '../broker/webhooks.js'
 import type { DemoIdp } from '../demo/demo-idp.js'
 import { LatchkeyError } from '../errors.js'
 import { DEMO_IDP_PREFIX } from '../paths.js'
@@ -20,6 +21,7 @@ import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
+import { adminWebhookRoutes } from './routes/admin-webhooks.js'
 import { authRoutes } from './routes/auth.js'
 import { browserRoutes } from './routes/browser.js'
 import { mountDemoIdp } from './routes/demo-idp.js'
@@ -30,7 +32,13 @@ import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 const reqIdPrefix = randomUUID().slice(0, 8)
 let reqIdSeq = 0
 
-export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: ProviderAdmin, demo: DemoIdp | undefined): FastifyInstance {
+export function buildApp(
+  ctx: BrokerContext,
+  apiKeys: ApiKeys,
+  providerAdmin: ProviderAdmin,
+  demo: DemoIdp | undefined,
+  webhooks?: Webhooks,
+): FastifyInstance {
   const { config } = ctx
   const app = Fastify({
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
@@ -147,6 +155,7 @@ export function buildApp(ctx: BrokerContext, apiKeys: ApiKeys, providerAdmin: Pr
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)
     adminAuditRoutes(admin, ctx)
+    if (webhooks) adminWebhookRoutes(admin, webhooks)
   })
   if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
   return app

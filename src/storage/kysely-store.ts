@@ -32,6 +32,7 @@ import type {
 } from './store.js'
 import { OpenFlowLimitError } from './store.js'
 import type { OutageMonitor } from './unavailable.js'
+import { type OutboxEvent, writeOutbox } from './webhook-store.js'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -295,11 +296,14 @@ export class KyselyStore implements Store {
     return Number(r.numUpdatedRows) > 0
   }
 
-  async updateFlow(id: string, patch: FlowPatch): Promise<boolean> {
+  async updateFlow(id: string, patch: FlowPatch, events?: readonly OutboxEvent[]): Promise<boolean> {
     // An empty SET is a syntax error: nothing to write is a no-op.
     if (Object.values(patch).every((v) => v === undefined)) return false
-    const r = await this.db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
-    const wrote = Number(r.numUpdatedRows) > 0
+    const write = async (db: Db) => {
+      const r = await db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
+      return Number(r.numUpdatedRows) > 0
+    }
+    const wrote = await withOutbox(this.db, events, write)
     // After the write, so a woken long-poll reads the new row.
     if (wrote) await this.publish({ channel: 'flow', id })
     return wrote
@@ -309,12 +313,19 @@ export class KyselyStore implements Store {
     flowId: string,
     key: { user_id: string; provider_id: string },
     build: (existing: ConnectionRow | undefined) => ConnectionWrite,
+    events?: (stored: ConnectionRow, existing: ConnectionRow | undefined) => OutboxEvent[],
   ): Promise<ConnectionRow> {
     let stored: ConnectionRow | undefined
     for (let attempt = 0; !stored; attempt++) {
       try {
         stored = await this.db.transaction().execute(async (tx) => {
-          const row = await this.#writeBuilt(tx, key, build)
+          let replaced: ConnectionRow | undefined
+          const row = await this.#writeBuilt(tx, key, (existing) => {
+            replaced = existing
+            return build(existing)
+          })
+          // Webhooks (0008): the outbox row commits (or rolls back) with the connection.
+          if (events) await writeOutbox(tx, events(row, replaced))
           await tx
             .updateTable('flows')
             .set({
@@ -381,16 +392,26 @@ export class KyselyStore implements Store {
   async failInterruptedCallbacks(
     calledBackBefore: number,
     reason: { error: FlowFailureCode; error_description: string },
+    events?: (flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>) => OutboxEvent[],
   ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
-    const failed = await this.db
-      .updateTable('flows')
-      .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
-      .where('status', '=', 'pending')
-      .where('callback_at', 'is not', null)
-      .where('callback_at', '<', calledBackBefore)
-      .where('grant_enc', 'is', null)
-      .returning(['id', 'user_id', 'provider_id'])
-      .execute()
+    const fail = (db: Db) =>
+      db
+        .updateTable('flows')
+        .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
+        .where('status', '=', 'pending')
+        .where('callback_at', 'is not', null)
+        .where('callback_at', '<', calledBackBefore)
+        .where('grant_enc', 'is', null)
+        .returning(['id', 'user_id', 'provider_id'])
+        .execute()
+    // Webhooks (0008): the failures' events commit with them.
+    const failed = events
+      ? await this.db.transaction().execute(async (tx) => {
+          const rows = await fail(tx)
+          await writeOutbox(tx, rows.flatMap(events))
+          return rows
+        })
+      : await fail(this.db)
     // Like every flow write: after the commit, so waiters on any process wake to the failure.
     for (const f of failed) await this.publish({ channel: 'flow', id: f.id })
     return failed
@@ -458,8 +479,8 @@ export class KyselyStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
-    const done = await deleteConnectionIn(this.db, id)
+  async deleteConnection(id: string, events?: readonly OutboxEvent[]): Promise<boolean> {
+    const done = await withOutbox(this.db, events, (db) => deleteConnectionIn(db, id))
     await this.publish({ channel: 'connection', id })
     return done
   }
@@ -504,13 +525,13 @@ export class KyselyStore implements Store {
     let wrote = false
     const tracked = (locked: LockedConnection): LockedConnection => ({
       current: locked.current,
-      update: async (patch) => {
-        const done = await locked.update(patch)
+      update: async (patch, events) => {
+        const done = await locked.update(patch, events)
         wrote ||= done
         return done
       },
-      delete: async () => {
-        const done = await locked.delete()
+      delete: async (events) => {
+        const done = await locked.delete(events)
         wrote ||= done
         return done
       },
@@ -523,8 +544,8 @@ export class KyselyStore implements Store {
             return fn(
               tracked({
                 current: row && decodeConnection(row),
-                update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation),
-                delete: () => deleteConnectionIn(tx, connectionId, row?.generation),
+                update: (patch, events) => withOutbox(tx, events, (db) => updateConnectionIn(db, connectionId, patch, row?.generation)),
+                delete: (events) => withOutbox(tx, events, (db) => deleteConnectionIn(db, connectionId, row?.generation)),
               }),
             )
           })
@@ -556,8 +577,8 @@ export class KyselyStore implements Store {
       const current = await this.getConnectionById(connectionId)
       return await fn({
         current,
-        update: (patch) => updateConnectionIn(this.db, connectionId, patch, current?.generation),
-        delete: () => deleteConnectionIn(this.db, connectionId, current?.generation),
+        update: (patch, events) => withOutbox(this.db, events, (db) => updateConnectionIn(db, connectionId, patch, current?.generation)),
+        delete: (events) => withOutbox(this.db, events, (db) => deleteConnectionIn(db, connectionId, current?.generation)),
       })
     } finally {
       await this.db
@@ -769,6 +790,20 @@ function decodeConnection(r: Database['connections']): ConnectionRow {
     scopes: JSON.parse(r.scopes) as string[],
     user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>),
   }
+}
+
+/**
+ * Webhooks (0008): runs `write` and, when it wrote and there are events, writes them to the
+ * outbox in the same transaction (a nested call inside a transaction uses that one).
+ */
+async function withOutbox(db: Db, events: readonly OutboxEvent[] | undefined, write: (db: Db) => Promise<boolean>): Promise<boolean> {
+  if (!events || events.length === 0) return write(db)
+  const inTx = async (tx: Db) => {
+    const wrote = await write(tx)
+    if (wrote) await writeOutbox(tx, events)
+    return wrote
+  }
+  return db.isTransaction ? inTx(db) : (db as Kysely<Database>).transaction().execute(inTx)
 }
 
 /** With `expectGeneration`, deletes only the row as it was read (a grant or refresh written since wins). */

@@ -11,6 +11,7 @@ import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 import { auditRouteSpecs } from './admin-audit.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
+import { webhookRouteSpecs } from './admin-webhooks.js'
 import { authRouteSpecs } from './auth.js'
 import { healthRouteSpecs } from './health.js'
 import { providerRouteSpecs } from './providers.js'
@@ -38,6 +39,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   openApiRoute,
   ...authRouteSpecs,
   ...providerRouteSpecs,
+  ...webhookRouteSpecs,
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
