@@ -12,7 +12,7 @@ import { outboxEvent } from '../../src/broker/webhook-events.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { writeOutbox } from '../../src/storage/webhook-store.js'
+import { type OutboxEvent, writeOutbox } from '../../src/storage/webhook-store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { freePort } from '../helpers/latchkey.js'
 import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
@@ -95,7 +95,7 @@ describePostgres('webhooks across processes on one PostgreSQL', () => {
     }
     const connections = 40
     const perConnection = 10
-    const events = []
+    const events: OutboxEvent[] = []
     for (let k = 0; k < perConnection; k++)
       for (let c = 0; c < connections; c++) events.push(outboxEvent('connection.refreshed', `con_${c}`, { connection_id: `con_${c}`, k }))
     // Written as the state changes write them, then announced the way a commit is (NOTIFY).
