@@ -27,6 +27,7 @@ import type {
   ProviderRow,
   SecretFields,
   SecretRow,
+  SecretTable,
   Store,
   StoreEvent,
 } from './store.js'
@@ -77,6 +78,7 @@ const SECRET_COLUMNS = {
   connections: ['access_token_enc', 'refresh_token_enc'],
   flows: ['code_verifier_enc', 'grant_enc', 'state_enc'],
   providers: ['client_secret_enc'],
+  webhook_endpoints: ['secret_enc', 'previous_secret_enc'],
 } as const
 
 export class KyselyStore implements Store {
@@ -693,7 +695,7 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- secrets (key rotation)
 
-  async listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]> {
+  async listSecrets(table: SecretTable, afterId: string, limit: number): Promise<SecretRow[]> {
     const cols = SECRET_COLUMNS[table]
     const rows = (await this.db
       .selectFrom(table)
@@ -705,7 +707,7 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
   }
 
-  async getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined> {
+  async getSecrets(table: SecretTable, id: string): Promise<SecretRow | undefined> {
     const cols = SECRET_COLUMNS[table]
     const r = (await this.db
       .selectFrom(table)
@@ -716,7 +718,7 @@ export class KyselyStore implements Store {
   }
 
   async replaceSecrets(
-    table: 'connections' | 'flows' | 'providers',
+    table: SecretTable,
     id: string,
     before: SecretFields,
     after: SecretFields,

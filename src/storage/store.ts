@@ -205,10 +205,10 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>
 
   /** Every stored envelope, in batches, for re-encryption under a new key. */
-  listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]>
-  getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined>
+  listSecrets(table: SecretTable, afterId: string, limit: number): Promise<SecretRow[]>
+  getSecrets(table: SecretTable, id: string): Promise<SecretRow | undefined>
   /** Writes re-encrypted envelopes only if the row still holds the `before` values. */
-  replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean>
+  replaceSecrets(table: SecretTable, id: string, before: SecretFields, after: SecretFields): Promise<boolean>
 
   /** False while events from other processes may be lost (see the `events` channel). */
   readonly eventsLive: boolean
@@ -225,6 +225,8 @@ export class OpenFlowLimitError extends Error {
   }
 }
 
+/** Tables holding sealed secrets (key rotation walks them all). */
+export type SecretTable = 'connections' | 'flows' | 'providers' | 'webhook_endpoints'
 export type SecretFields = Record<string, string | null>
 export interface SecretRow {
   id: string

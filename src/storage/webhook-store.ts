@@ -467,31 +467,6 @@ export class WebhookStore {
     await this.db.deleteFrom('webhook_expiry_notices').where('expires_at', '<', before).execute()
     return Number(deliveries.numDeletedRows) + Number(events.numDeletedRows)
   }
-
-  // ------------------------------------------------------------ key rotation
-
-  async listSecrets(afterId: string, limit: number): Promise<Array<{ id: string; fields: Record<string, string | null> }>> {
-    const rows = await this.db
-      .selectFrom('webhook_endpoints')
-      .select(['id', 'secret_enc', 'previous_secret_enc'])
-      .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute()
-    return rows.map((r) => ({ id: r.id, fields: { secret_enc: r.secret_enc, previous_secret_enc: r.previous_secret_enc } }))
-  }
-
-  async replaceSecrets(id: string, before: Record<string, string | null>, after: Record<string, string | null>): Promise<boolean> {
-    let q = this.db
-      .updateTable('webhook_endpoints')
-      .set(after as never)
-      .where('id', '=', id)
-    for (const [col, value] of Object.entries(before)) {
-      q = value === null ? q.where(col as never, 'is', null) : q.where(col as never, '=', value as never)
-    }
-    const r = await q.executeTakeFirst()
-    return Number(r.numUpdatedRows) > 0
-  }
 }
 
 function decodeEndpoint(r: WebhookEndpointsTable): WebhookEndpointRow {

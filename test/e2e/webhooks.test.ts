@@ -327,6 +327,27 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect(await x.latchkey.webhooks.sweep()).toBe(1)
     })
 
+    it('re-encrypts endpoint secrets on key rotation (keys rotate-encryption)', async () => {
+      if (name === 'SQLite') db = { url: `/tmp/latchkey-webhooks-rot-${process.pid}-${Date.now()}.db`, drop: async () => {} }
+      const k1 = `1:${Buffer.alloc(32, 1).toString('base64')}`
+      const x = await start({ encryptionKeys: k1 }, true)
+      const ep = await endpoint(x)
+      await x.close()
+      harnesses.splice(harnesses.indexOf(x), 1)
+      const { openStore } = await import('../../src/storage/open-store.js')
+      const { Keyring } = await import('../../src/crypto/keyring.js')
+      const { Vault } = await import('../../src/broker/vault.js')
+      const { rotateEncryption } = await import('../../src/broker/rotate-encryption.js')
+      const store = openStore({ url: db!.url })
+      await store.migrate()
+      const vault = new Vault(Keyring.parse(`2:${Buffer.alloc(32, 2).toString('base64')},${k1}`))
+      expect((await rotateEncryption(store, vault)).rewritten).toBeGreaterThan(0)
+      const row = await store.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', ep.id).executeTakeFirstOrThrow()
+      expect(Keyring.versionOf(row.secret_enc)).toBe(2)
+      expect(vault.open({ table: 'webhook_endpoints', id: ep.id, field: 'secret' }, row.secret_enc)).toBe(ep.secret)
+      await store.close()
+    })
+
     it('writes no event for a change that did not happen', async () => {
       const x = await start()
       const { flowId } = await connect(x)
