@@ -296,6 +296,16 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect((await admin(x, 'DELETE', '/v1/admin/webhooks/from-config')).status).toBe(409)
     })
 
+    it('documents every event with an example payload in the OpenAPI document', async () => {
+      const x = await start()
+      // biome-ignore lint/suspicious/noExplicitAny: the document is read field by field
+      const doc = (await (await fetch(`${x.baseURL}/v1/openapi.json`)).json()) as { webhooks: Record<string, any> }
+      const { WEBHOOK_EVENT_TYPES } = await import('../../src/broker/webhook-events.js')
+      expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort())
+      for (const [type, item] of Object.entries(doc.webhooks))
+        expect(item.post.requestBody.content['application/json'].example.type).toBe(type)
+    })
+
     it('refuses unsafe endpoint URLs', async () => {
       const x = await start({ env: { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8' } })
       for (const url of [
