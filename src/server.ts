@@ -30,6 +30,7 @@ import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
 import type { DemoIdp } from './demo/demo-idp.js'
+import { LatchkeyError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 import { createLogger } from './log.js'
@@ -210,7 +211,13 @@ async function assemble(
 
   const hooks = new Webhooks(base, new WebhookStore(store.db, store.dialect), options.webhooks)
   webhooks = hooks
-  await hooks.syncConfigEndpoints()
+  try {
+    await hooks.syncConfigEndpoints()
+  } catch (err) {
+    // A bad webhooks.endpoints entry in latchkey.yaml stops the start like any other setting.
+    if (err instanceof LatchkeyError) throw new ConfigError(`webhooks.endpoints: ${err.message}`)
+    throw err
+  }
   if (config.webhooks.deliver) hooks.start()
 
   const app = buildApp(ctx, apiKeys, providerAdmin, demo, hooks)

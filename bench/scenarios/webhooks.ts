@@ -6,8 +6,8 @@
  * 1. Delivery: BENCH_WEBHOOK_EVENTS (default 10,000) events written to the outbox in transactions
  *    of 100 (as state changes write them) and announced the way a commit is; measures deliveries/s
  *    and the time from the write (the event's timestamp) to its arrival, p50 / p99.
- * 2. Refresh storm: BENCH_REFRESH_CONNECTIONS (default 300) connections expired and refreshed at
- *    once, without an endpoint and then with one (every refresh then also writes and delivers a
+ * 2. Refresh storm: BENCH_REFRESH_CONNECTIONS (default 300) connections expired and refreshed, 50
+ *    at a time, without an endpoint and then with one (every refresh then also writes and delivers a
  *    `connection.refreshed` event); the ratio of refreshes/s.
  * Goals: ≥ 1,000 deliveries/s, p99 ≤ 1 s, refresh throughput with an endpoint within 10 %.
  */
@@ -115,8 +115,10 @@ async function run(database: 'sqlite' | 'postgres', events: number, n: number, l
         const c = (await lk.store.getConnection(u, 'test-idp'))!
         await lk.store.updateConnection(c.id, { expires_at: Date.now() - 1000, token_issued_at: Date.now() - 3_600_000 })
       }
+      // 50 at a time: the in-process test IdP drops connections beyond that on this machine.
       const t0 = performance.now()
-      await Promise.all(users.map((u) => client.auth.start(u, 'test-idp', { scopes: ['openid'] })))
+      for (let i = 0; i < n; i += 50)
+        await Promise.all(users.slice(i, i + 50).map((u) => client.auth.start(u, 'test-idp', { scopes: ['openid'] })))
       return n / ((performance.now() - t0) / 1000)
     }
     const without = await storm()
