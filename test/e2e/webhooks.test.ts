@@ -200,6 +200,9 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       const deliveries = await x.latchkey.webhooks.store.db.selectFrom('webhook_deliveries').selectAll().execute()
       expect(deliveries.length).toBeGreaterThan(0)
       expect(deliveries.every((d) => d.status === 'pending')).toBe(true)
+      // The oldest undelivered event's age is exported.
+      const scrape = await (await fetch(`${x.baseURL}/metrics`)).text()
+      expect(Number(/^latchkey_outbox_lag_seconds (\S+)$/m.exec(scrape)?.[1])).toBeGreaterThan(0)
       await receiver.start()
       receiver.respond = (() => {
         let n = 0
