@@ -123,6 +123,7 @@ export class Webhooks {
   #stopped = true
   #timer: NodeJS.Timeout | undefined
   #sweepTimer: NodeJS.Timeout | undefined
+  #soon: NodeJS.Timeout | undefined
   #unsubscribe: (() => void) | undefined
   #idle: Promise<void> = Promise.resolve()
   #doneWaiters: Array<() => void> = []
@@ -367,8 +368,15 @@ export class Webhooks {
     if (!this.#stopped) return
     this.#stopped = false
     // Connection and flow events follow every commit that can have written an event.
+    // Coalesced over 25 ms: a burst of commits (a refresh storm) costs one dispatch, not one each.
     this.#unsubscribe = this.ctx.store.subscribe((e) => {
-      if (e.channel === 'connection' || e.channel === 'flow' || (e.channel === 'events' && e.live)) this.kick()
+      if (!(e.channel === 'connection' || e.channel === 'flow' || (e.channel === 'events' && e.live))) return
+      if (this.#soon) return
+      this.#soon = setTimeout(() => {
+        this.#soon = undefined
+        this.kick()
+      }, 25)
+      this.#soon.unref()
     })
     const sweep = () => {
       this.sweep().catch((err: unknown) => {
@@ -385,6 +393,7 @@ export class Webhooks {
     this.#stopped = true
     this.#unsubscribe?.()
     clearTimeout(this.#timer)
+    clearTimeout(this.#soon)
     clearInterval(this.#sweepTimer)
     await this.#idle
     await this.#flush()
