@@ -20,7 +20,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { LatchkeyError } from '../errors.js'
-import { providerFetch } from '../oauth/http.js'
+import { postForStatus } from '../oauth/http.js'
 import { OutboundRefused } from '../oauth/outbound-guard.js'
 import { isLoopbackUrl } from '../providers/compile-provider.js'
 import type { ClaimedDelivery, WebhookDeliveryRow, WebhookEndpointRow, WebhookStore } from '../storage/webhook-store.js'
@@ -523,10 +523,12 @@ export class Webhooks {
     let status: number | null = null
     let error: string
     try {
-      const fetch = providerFetch({ ...this.ctx.http, timeoutMs: this.#cfg.attemptTimeoutMs })
-      const res = await fetch(d.url, { method: 'POST', headers: this.signatureHeaders(d, Date.now()), body: d.payload })
-      status = res.status
-      await res.body?.cancel().catch(() => {})
+      status = await postForStatus(
+        { ...this.ctx.http, timeoutMs: this.#cfg.attemptTimeoutMs },
+        d.url,
+        this.signatureHeaders(d, Date.now()),
+        d.payload,
+      )
       if (status >= 200 && status < 300) {
         this.#delivered.push({ id: d.id, status })
         return

@@ -9,7 +9,7 @@
  * The `undici` package's own fetch is used with its dispatcher (its version is the one Node 20
  * bundles), rather than handing a dispatcher of one undici copy to the other's global fetch.
  */
-import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch } from 'undici'
+import { Agent, type Dispatcher, EnvHttpProxyAgent, fetch as undiciFetch, request as undiciRequest } from 'undici'
 import { OutboundGuard, OutboundRefused, type ResolveHost } from './outbound-guard.js'
 import { ProviderError } from './provider-error.js'
 
@@ -99,6 +99,49 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
       })
     }
     return response
+  }
+}
+
+/**
+ * A POST whose answer is only its status (webhook deliveries): the same guard, dispatcher,
+ * timeout and User-Agent as `providerFetch`, no redirect followed (a 3xx is returned as its
+ * status), the body discarded. On undici's `request`, about twice as fast as fetch per call.
+ * Failures are `ProviderError`s like `providerFetch`'s.
+ */
+export async function postForStatus(
+  options: ProviderHttpOptions,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<number> {
+  if (options.fetch) {
+    // Tests that inject a fetch see these calls too.
+    const res = await providerFetch(options)(url, { method: 'POST', headers, body })
+    await res.body?.cancel()
+    return res.status
+  }
+  try {
+    await options.outbound.guard.check(url)
+  } catch (err) {
+    throw refused(err)
+  }
+  const signal = AbortSignal.timeout(options.timeoutMs)
+  try {
+    const res = await undiciRequest(url, {
+      method: 'POST',
+      headers: { 'user-agent': USER_AGENT, ...headers },
+      body,
+      signal,
+      dispatcher: options.outbound.dispatcher,
+    })
+    await res.body.dump()
+    return res.statusCode
+  } catch (err) {
+    if (findRefusal(err)) throw refused(findRefusal(err))
+    const timedOut = (err as Error).name === 'TimeoutError' || signal.aborted
+    throw new ProviderError('transient', timedOut ? `no answer within ${options.timeoutMs} ms` : `unreachable: ${(err as Error).message}`, {
+      cause: err,
+    })
   }
 }
 
