@@ -60,6 +60,34 @@ const fileSchema = strictObject({
     /** CIDRs, addresses or host names Latchkey may call although they are private (an intranet IdP). */
     allow_private: z.array(z.string()).optional(),
   }).optional(),
+  // ---- webhooks (issue 11) ----
+  webhooks: strictObject({
+    /** Endpoints declared here are read-only through the admin API (`source: config`). */
+    endpoints: z
+      .array(
+        strictObject({
+          id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (at most 64)'),
+          url: z.string().url(),
+          /** `whsec_<base64>`; use `${ENV_VAR}` to keep it out of the file. */
+          secret: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'a whsec_… secret (whsec_ and at least 16 base64 characters)'),
+          events: z.array(z.string()).optional(),
+          description: z.string().optional(),
+        }),
+      )
+      .optional(),
+    attempt_timeout_ms: z.coerce.number().int().min(100).max(60_000).optional(),
+    retry_window_hours: z.coerce
+      .number()
+      .min(0.001)
+      .max(24 * 30)
+      .optional(),
+    refresh_token_expiry_lead_hours: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 365)
+      .optional(),
+  }).optional(),
+  // ---- end webhooks ----
 })
 
 export type VerificationMode = 'skip' | 'custom' | 'browser'
@@ -146,6 +174,28 @@ export interface Config {
   /** The admin dashboard at `/dashboard`: whether it is served, and how long a sign-in lasts (idle and at most). */
   dashboard: { enabled: boolean; idleMinutes: number; sessionHours: number }
   // --- end dashboard ---
+  // ---- webhooks (issue 11) ----
+  webhooks: {
+    /** From `webhooks.endpoints` in latchkey.yaml. */
+    endpoints: Array<{ id: string; url: string; secret: string; events: string[]; description: string | null }>
+    /** Whether this process delivers (any number of processes may). */
+    deliver: boolean
+    /** One delivery attempt's timeout. */
+    attemptTimeoutMs: number
+    /** Failed deliveries are retried (exponential backoff with jitter) for this long, then the endpoint is marked failing. */
+    retryWindowMs: number
+    /** `connection.refresh_token_expiring` is sent this long before a known refresh-token expiry. */
+    expiryLeadMs: number
+    /** The first retry delay; it doubles per attempt (to at most 4 h), ±25 % jitter. */
+    retryBaseMs: number
+    /** Deliveries sent at once by this process. */
+    concurrency: number
+    /** After a secret rotation, the previous secret signs too for this long. */
+    rotationGraceMs: number
+    /** Settled deliveries and their events are kept this long. */
+    retentionMs: number
+  }
+  // ---- end webhooks ----
 }
 
 const envSchema = z.object({
@@ -202,6 +252,18 @@ const envSchema = z.object({
   // ---- non-OAuth credentials ----
   LATCHKEY_CREDENTIAL_PROVIDERS: z.string().optional(),
   // ---- end non-OAuth credentials ----
+  LATCHKEY_WEBHOOK_DELIVERY: bool.optional(),
+  LATCHKEY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).optional(),
+  LATCHKEY_WEBHOOK_RETRY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .optional(),
+  LATCHKEY_WEBHOOK_EXPIRY_LEAD_SECONDS: durationSeconds.max(365 * 86_400).optional(),
+  LATCHKEY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).optional(),
+  LATCHKEY_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1024).optional(),
+  LATCHKEY_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).optional(),
   // The standard proxy variables; the lower-case form wins, as in curl.
   HTTP_PROXY: z.string().optional(),
   http_proxy: z.string().optional(),
@@ -382,6 +444,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       sessionHours: e.LATCHKEY_DASHBOARD_SESSION_HOURS ?? 12,
     },
     // --- end dashboard ---
+    // ---- webhooks (issue 11) ----
+    webhooks: {
+      endpoints: (file.webhooks?.endpoints ?? []).map((w) => ({
+        id: w.id,
+        url: w.url,
+        secret: w.secret,
+        events: w.events ?? ['*'],
+        description: w.description ?? null,
+      })),
+      deliver: e.LATCHKEY_WEBHOOK_DELIVERY ?? true,
+      attemptTimeoutMs: e.LATCHKEY_WEBHOOK_TIMEOUT_MS ?? file.webhooks?.attempt_timeout_ms ?? 10_000,
+      retryWindowMs: (e.LATCHKEY_WEBHOOK_RETRY_WINDOW_SECONDS ?? (file.webhooks?.retry_window_hours ?? 72) * 3600) * 1000,
+      expiryLeadMs: (e.LATCHKEY_WEBHOOK_EXPIRY_LEAD_SECONDS ?? (file.webhooks?.refresh_token_expiry_lead_hours ?? 72) * 3600) * 1000,
+      retryBaseMs: e.LATCHKEY_WEBHOOK_RETRY_BASE_MS ?? 5_000,
+      concurrency: e.LATCHKEY_WEBHOOK_CONCURRENCY ?? 64,
+      rotationGraceMs: 24 * 3600 * 1000,
+      retentionMs: (e.LATCHKEY_WEBHOOK_RETENTION_DAYS ?? 7) * 86_400_000,
+    },
+    // ---- end webhooks ----
   }
   return { ...config, ...stripUndefined(options.overrides ?? {}) }
 }

@@ -113,6 +113,13 @@ export const ERROR_CODES = {
       'The user already has the maximum number of pending authorizations (LATCHKEY_MAX_PENDING_FLOWS_PER_USER, default 20); complete one or let it expire. Sent with x-should-retry: false.',
   },
   CONFLICT: { status: 400, expose: true, retry: false, description: 'The resource already exists.' },
+  WEBHOOK_NOT_FOUND: { status: 404, expose: true, retry: false, description: 'No webhook endpoint (or no delivery of it) with this id.' },
+  WEBHOOK_READ_ONLY: {
+    status: 409,
+    expose: true,
+    retry: false,
+    description: 'The webhook endpoint is declared in latchkey.yaml: change it there (it is read-only through the API).',
+  },
   // Not exposed: its message could carry internal detail. Retryable, as an unexpected error may be a passing one.
   SERVER_ERROR: {
     status: 500,

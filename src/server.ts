@@ -27,10 +27,12 @@ import { RetentionSweeper } from './broker/retention.js'
 import type { BrokerServices } from './broker/services.js'
 import { Vault } from './broker/vault.js'
 import { FlowWaiters } from './broker/waiters.js'
+import { Webhooks } from './broker/webhooks.js'
 import type { Config } from './config.js'
 import { ConfigError } from './config.js'
 import { Keyring } from './crypto/keyring.js'
 import type { DemoIdp } from './demo/demo-idp.js'
+import { LatchkeyError } from './errors.js'
 import { buildApp } from './http/app.js'
 import { metricsWarning, startMetricsListener } from './http/metrics-endpoint.js'
 import { createLogger } from './log.js'
@@ -46,6 +48,7 @@ import { DashboardStore } from './storage/dashboard-store.js'
 import type { KyselyStore } from './storage/kysely-store.js'
 import { KyselyMcpStore } from './storage/mcp-registrations.js'
 import { openStore } from './storage/open-store.js'
+import { WebhookStore } from './storage/webhook-store.js'
 
 export interface LatchkeyOptions {
   logger?: Logger
@@ -55,6 +58,8 @@ export interface LatchkeyOptions {
   resolve?: ResolveHost
   /** Create and return an admin key when the database has none (default true; the CLI's offline commands say false). */
   bootstrapApiKey?: boolean
+  /** Webhook deliverer tuning: the idle fallback poll. */
+  webhooks?: { pollMs?: number }
 }
 
 export interface Latchkey {
@@ -70,6 +75,8 @@ export interface Latchkey {
   background: BackgroundRefresher
   /** Providers managed through the admin API (`loadAll` is the periodic resync). */
   providerAdmin: ProviderAdmin
+  /** Webhook endpoints and this process's deliverer. */
+  webhooks: Webhooks
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -179,7 +186,13 @@ async function assemble(
     })
   }
 
-  const metrics = createMetrics(store)
+  let webhooks: Webhooks | undefined
+  const metrics = createMetrics({
+    stats: store.stats,
+    countConnectionsByStatus: () => store.countConnectionsByStatus(),
+    countOpenFlows: (now) => store.countOpenFlows(now),
+    outboxLagSeconds: () => webhooks?.lagSeconds() ?? Promise.resolve(0),
+  })
   const audit = new AuditLog(store, log, { maxBacklog: config.auditBufferMax, metrics })
   const vault = new Vault(keyring, (version) => {
     recordKeyVersion(store, keyring, version).catch((err: Error) =>
@@ -222,7 +235,18 @@ async function assemble(
     store: dashboardStore,
     sessions: config.dashboard.enabled ? new DashboardSessions(dashboardStore, apiKeys, audit, config.dashboard) : undefined,
   }
-  const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard)
+  const hooks = new Webhooks(base, new WebhookStore(store.db, store.dialect), options.webhooks)
+  webhooks = hooks
+  try {
+    await hooks.syncConfigEndpoints()
+  } catch (err) {
+    // A bad webhooks.endpoints entry in latchkey.yaml stops the start like any other setting.
+    if (err instanceof LatchkeyError) throw new ConfigError(`webhooks.endpoints: ${err.message}`)
+    throw err
+  }
+  if (config.webhooks.deliver) hooks.start()
+
+  const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard, hooks)
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
   const retention = new RetentionSweeper(store, config.retention, log)
@@ -251,6 +275,7 @@ async function assemble(
     demo,
     background,
     providerAdmin,
+    webhooks: hooks,
     async listen() {
       if (config.metrics.listen !== undefined) {
         const started = await startMetricsListener(config.metrics.listen, metrics.registry, config.metrics.token)
@@ -265,6 +290,7 @@ async function assemble(
       await retention.stop()
       clearInterval(interrupted)
       await background.stop()
+      await hooks.stop()
       ctx.waiters.close()
       ctx.connectionCache.close()
       await app.close()

@@ -50,6 +50,13 @@ export type AuditAction =
   // MCP servers (issue 13): a client registered at, or dropped by, an MCP authorization server.
   | 'mcp.client_registered'
   | 'mcp.client_dropped'
+  | 'webhook.created'
+  | 'webhook.updated'
+  | 'webhook.deleted'
+  | 'webhook.enabled'
+  | 'webhook.secret_rotated'
+  | 'webhook.redelivered'
+  | 'webhook.endpoint_failing'
 
 export interface AuditInput {
   actor?: string | null | undefined

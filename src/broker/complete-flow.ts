@@ -11,6 +11,7 @@ import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 import { connectionFromGrant, type Grant } from './grant.js'
+import { flowFailedEvent, grantEvents } from './webhook-events.js'
 
 /** The scopes granted before that the flow asks for again (its scopes beyond the requested ones). */
 export const existingScopes = (flow: FlowRow) => flow.scopes.filter((s) => !flow.requested_scopes.includes(s))
@@ -29,10 +30,15 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
     connection_id: flow.connection_target,
     make_default: flow.account_hint === null && flow.connection_target === null,
   }
-  const stored = await ctx.store.completeFlowWithConnection(flow.id, key, (existing) => {
-    replaced = existing !== undefined
-    return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
-  })
+  const stored = await ctx.store.completeFlowWithConnection(
+    flow.id,
+    key,
+    (existing) => {
+      replaced = existing !== undefined
+      return connectionFromGrant(existing?.id ?? newId, flow, existing, grant, provider.def, now, ctx.vault)
+    },
+    (row, existing) => grantEvents(flow, row, existing, now),
+  )
   // An MCP connection keeps the issuer, client and resource its tokens came from.
   if (provider.mcp) await ctx.mcp.bindConnection(flow.id, stored.id)
   ctx.audit.record({
@@ -46,7 +52,9 @@ export async function storeGrant(ctx: BrokerContext, provider: ConfiguredProvide
 }
 
 export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFailureCode, description: string): Promise<void> {
-  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null })
+  await ctx.store.updateFlow(flow.id, { status: 'failed', error, error_description: description, grant_enc: null }, [
+    flowFailedEvent(flow, error, description),
+  ])
   ctx.audit.record({
     actor: null,
     action: 'flow.failed',

@@ -25,6 +25,7 @@ import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { HeldGrant } from './grant.js'
+import { flowFailedEvent } from './webhook-events.js'
 
 export interface PendingVerification {
   flow_id: string
@@ -78,12 +79,12 @@ export async function confirmUser(
   const { flow, grant } = await waitingFlow(ctx, flowId)
   if (flow.user_id !== userId) {
     // The person who consented is not the user the app started the flow for: discard the grant.
-    await ctx.store.updateFlow(flow.id, {
-      grant_enc: null,
-      status: 'failed',
-      error: FLOW_FAILURE_CODES.USER_MISMATCH,
-      error_description: 'a different user completed the sign-in',
-    })
+    const description = 'a different user completed the sign-in'
+    await ctx.store.updateFlow(
+      flow.id,
+      { grant_enc: null, status: 'failed', error: FLOW_FAILURE_CODES.USER_MISMATCH, error_description: description },
+      [flowFailedEvent(flow, FLOW_FAILURE_CODES.USER_MISMATCH, description)],
+    )
     ctx.audit.record({
       actor,
       action: 'flow.user_mismatch',

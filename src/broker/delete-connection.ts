@@ -7,6 +7,7 @@
 import { revokeToken } from '../oauth/revoke-token.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
+import { deletedEvent } from './webhook-events.js'
 
 export interface RevokeResult {
   deleted: boolean
@@ -29,7 +30,7 @@ export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, act
       const current = locked.current
       if (!current) return { deleted: false, providerRevocation: 'skipped' as const }
       const providerRevocation = await revokeAtProvider(ctx, current)
-      const deleted = await locked.delete()
+      const deleted = await locked.delete([deletedEvent(current, providerRevocation)])
       return { deleted, providerRevocation, stale: !deleted }
     })
     if (!result.stale) break
@@ -37,7 +38,7 @@ export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, act
   if (result.stale) {
     // Rewritten three times while we revoked: delete what is there now; its tokens may stay valid at the provider.
     ctx.log.warn({ connection: c.id }, 'connection kept changing while it was being deleted; deleted without revoking its latest tokens')
-    result = { deleted: await ctx.store.deleteConnection(c.id), providerRevocation: 'failed' }
+    result = { deleted: await ctx.store.deleteConnection(c.id, [deletedEvent(c, 'failed')]), providerRevocation: 'failed' }
   }
   if (result.deleted) {
     ctx.audit.record({

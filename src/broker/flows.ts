@@ -20,6 +20,7 @@ import { dynamicMcpProvider, dynamicMcpServer } from './mcp-dynamic.js'
 import { isConnectionIdSelector, selectConnection } from './select-connection.js'
 import { handOutNow, handOutToken } from './tokens.js'
 import type { Waiter } from './waiters.js'
+import { flowFailedEvent } from './webhook-events.js'
 
 export interface AuthorizeInput {
   userId: string
@@ -277,7 +278,8 @@ export async function status(
             error_description: 'the authorization expired before it was completed',
             grant_enc: null,
           } as const
-          if (await ctx.store.updateFlow(id, expired)) ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
+          if (await ctx.store.updateFlow(id, expired, [flowFailedEvent(flow, expired.error, expired.error_description)]))
+            ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {

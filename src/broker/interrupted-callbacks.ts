@@ -16,6 +16,7 @@
 import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import type { FlowRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
+import { flowFailedEvent } from './webhook-events.js'
 
 /** The flow failure code (Arcade's `error.code` on a failed status) of a flow settled here. */
 export const CALLBACK_INTERRUPTED = FLOW_FAILURE_CODES.CALLBACK_INTERRUPTED
@@ -39,16 +40,17 @@ export async function settleIfInterrupted(ctx: BrokerContext, flow: FlowRow, now
   if (at === undefined || at > now) return flow
   const patch = { status: 'failed', error: CALLBACK_INTERRUPTED, error_description: DESCRIPTION } as const
   // Only a flow still pending is written (a completion that landed meanwhile wins).
-  if (await ctx.store.updateFlow(flow.id, patch)) announce(ctx, flow)
+  if (await ctx.store.updateFlow(flow.id, patch, [flowFailedEvent(flow, CALLBACK_INTERRUPTED, DESCRIPTION)])) announce(ctx, flow)
   return (await ctx.store.getFlow(flow.id)) ?? { ...flow, ...patch }
 }
 
 /** The periodic sweep: settles every interrupted callback, for flows nobody is polling. */
 export async function sweepInterruptedCallbacks(ctx: BrokerContext, now = Date.now()): Promise<number> {
-  const flows = await ctx.store.failInterruptedCallbacks(now - callbackDeadlineMs(ctx), {
-    error: CALLBACK_INTERRUPTED,
-    error_description: DESCRIPTION,
-  })
+  const flows = await ctx.store.failInterruptedCallbacks(
+    now - callbackDeadlineMs(ctx),
+    { error: CALLBACK_INTERRUPTED, error_description: DESCRIPTION },
+    (flow) => [flowFailedEvent(flow, CALLBACK_INTERRUPTED, DESCRIPTION)],
+  )
   for (const flow of flows) announce(ctx, flow)
   return flows.length
 }

@@ -15,10 +15,11 @@ import { asProviderError, ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
 import type { TokenSet } from '../oauth/token-response.js'
 import { fetchUserInfo, type UserInfo } from '../oauth/user-info.js'
-import type { ConnectionRow } from '../storage/store.js'
+import type { ConnectionRow, OutboxEvent } from '../storage/store.js'
 import { patchFromRefresh } from './grant.js'
 import { needsRefresh, refreshBlocker, refreshDue, stillValid } from './refresh-policy.js'
 import type { BrokerServices } from './services.js'
+import { reauthRequiredEvent, refreshEvents } from './webhook-events.js'
 
 export type RefreshOutcome =
   | { kind: 'fresh'; connection: ConnectionRow; refreshed: boolean }
@@ -94,7 +95,9 @@ export class Refresher {
         if (stillValid(current, now)) return { kind: 'fresh', connection: current, refreshed: false }
         const reason = blocked === 'refresh_token_expired' ? 'refresh_token_expired' : 'expired_without_refresh_token'
         const message = blocked === 'refresh_token_expired' ? 'refresh token expired' : 'access token expired and there is no refresh token'
-        await update({ status: 'reauth_required', last_refresh_error: message, updated_at: now })
+        await update({ status: 'reauth_required', last_refresh_error: message, updated_at: now }, [
+          reauthRequiredEvent(current, reason, null, now),
+        ])
         this.#record(current, 'connection.reauth_required', options.actor, { reason })
         return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
       }
@@ -125,7 +128,8 @@ export class Refresher {
         }
       }
       const patch = patchFromRefresh(current, tokens, info, provider.def, Date.now(), this.ctx.vault)
-      if (!(await update(patch))) {
+      const after = { ...current, ...patch, generation: current.generation + 1 } as ConnectionRow
+      if (!(await update(patch, refreshEvents(current, after, tokens.refreshToken !== undefined)))) {
         // A new grant landed while we refreshed (SQLite's lease does not block it): it wins.
         const latest = await this.ctx.store.getConnectionById(current.id)
         return latest?.status === 'active'
@@ -134,14 +138,14 @@ export class Refresher {
       }
       this.ctx.metrics.refreshes.inc({ provider: provider.id, outcome: 'ok' })
       this.#record(current, 'connection.refreshed', options.actor, { rotated: tokens.refreshToken !== undefined })
-      return { kind: 'fresh', connection: { ...current, ...patch, generation: current.generation + 1 } as ConnectionRow, refreshed: true }
+      return { kind: 'fresh', connection: after, refreshed: true }
     })
   }
 
   async #failed(
     current: ConnectionRow,
     error: ProviderError,
-    update: (patch: Partial<ConnectionRow>) => Promise<boolean>,
+    update: (patch: Partial<ConnectionRow>, events?: readonly OutboxEvent[]) => Promise<boolean>,
     actor: string | null | undefined,
   ): Promise<RefreshOutcome> {
     const now = Date.now()
@@ -152,12 +156,15 @@ export class Refresher {
       `refresh failed: ${message}`,
     )
     if (error.kind === 'invalid_grant') {
-      await update({
-        status: 'reauth_required',
-        last_refresh_error: message,
-        refresh_failures: current.refresh_failures + 1,
-        updated_at: now,
-      })
+      await update(
+        {
+          status: 'reauth_required',
+          last_refresh_error: message,
+          refresh_failures: current.refresh_failures + 1,
+          updated_at: now,
+        },
+        [reauthRequiredEvent(current, 'invalid_grant', { error: error.error ?? 'invalid_grant', description: message }, now)],
+      )
       this.#record(current, 'connection.reauth_required', actor, { reason: error.error ?? 'invalid_grant' })
       return { kind: 'reauth_required', connection: { ...current, status: 'reauth_required' } }
     }

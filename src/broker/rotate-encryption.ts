@@ -10,7 +10,7 @@ import type { SecretFields, Store } from '../storage/store.js'
 import { type FleetKeyStatus, fleetKeyStatus } from './process-keys.js'
 import type { SecretSlot, Vault } from './vault.js'
 
-const TABLES = ['connections', 'flows', 'providers'] as const
+const TABLES = ['connections', 'flows', 'providers', 'webhook_endpoints'] as const
 type Table = (typeof TABLES)[number]
 
 const FIELD_SLOTS: Record<string, SecretSlot['field']> = {
@@ -20,6 +20,8 @@ const FIELD_SLOTS: Record<string, SecretSlot['field']> = {
   grant_enc: 'grant',
   state_enc: 'state',
   client_secret_enc: 'client_secret',
+  secret_enc: 'secret',
+  previous_secret_enc: 'previous_secret',
 }
 
 export interface RotationProgress {

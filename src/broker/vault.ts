@@ -14,6 +14,7 @@ export type SecretSlot =
   | { table: 'providers'; id: string; field: 'client_secret' }
   /** A client secret an MCP authorization server issued by dynamic registration; `id` is its issuer. */
   | { table: 'mcp_client_registrations'; id: string; field: 'client_secret' }
+  | { table: 'webhook_endpoints'; id: string; field: 'secret' | 'previous_secret' }
 
 /** A connection's token columns as sealed for its row; `refresh_token_enc` undefined when none was given. */
 export interface SealedTokens {

@@ -9,12 +9,14 @@ import { APIConnectionError, APIError, AuthorizationFailedError, AuthorizationTi
 import { Command } from 'commander'
 import { RotationRefused } from '../broker/rotate-encryption.js'
 import { ConfigError } from '../config.js'
+import { LatchkeyError } from '../errors.js'
 import { authCommand } from './auth.js'
 import { connectionsCommand } from './connections.js'
 import { keysCommand } from './keys.js'
 import { miscCommands } from './misc.js'
 import { providersCommand } from './providers.js'
 import { serveCommand } from './serve.js'
+import { webhooksCommand } from './webhooks.js'
 
 const program = new Command()
 program
@@ -26,6 +28,7 @@ serveCommand(program)
 authCommand(program)
 keysCommand(program)
 connectionsCommand(program)
+webhooksCommand(program)
 providersCommand(program)
 miscCommands(program)
 
@@ -33,7 +36,9 @@ try {
   await program.parseAsync(process.argv)
 } catch (err) {
   const known = [ConfigError, RotationRefused, APIError, APIConnectionError, AuthorizationFailedError, AuthorizationTimeoutError]
-  if (known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
+  // A LatchkeyError with a 4xx status is the user's input (a webhook URL refused, an unknown id).
+  const input = err instanceof LatchkeyError && err.status < 500
+  if (input || known.some((k) => err instanceof k) || (err instanceof Error && err.constructor === Error)) {
     console.error(`latchkey: ${(err as Error).message}`)
     process.exit(1)
   }

@@ -14,6 +14,8 @@ export interface GlobalOptions {
 export async function withLatchkey<T>(opts: GlobalOptions, fn: (latchkey: Latchkey) => Promise<T>): Promise<T> {
   const config = loadConfig({ overrides: { ...(opts.config ? { configFile: opts.config } : {}) } })
   config.backgroundRefresh = { ...config.backgroundRefresh, enabled: false }
+  // A one-off command does not deliver webhooks (the servers do); events it causes wait in the outbox.
+  config.webhooks = { ...config.webhooks, deliver: false }
   const latchkey = await createLatchkey(config, {
     logger: createLogger(process.env['LATCHKEY_LOG_LEVEL'] ?? 'warn'),
     bootstrapApiKey: false,

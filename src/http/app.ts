@@ -11,6 +11,7 @@ import type { ProviderAdmin } from '../broker/admin-providers.js'
 import type { ApiKeys } from '../broker/api-keys.js'
 import type { BrokerContext } from '../broker/context.js'
 import type { DashboardSessions } from '../broker/dashboard-sessions.js'
+import type { Webhooks } from '../broker/webhooks.js'
 import type { DemoIdp } from '../demo/demo-idp.js'
 import { LatchkeyError } from '../errors.js'
 import { DEMO_IDP_PREFIX } from '../paths.js'
@@ -25,6 +26,7 @@ import { adminBrandingRoutes } from './routes/admin-branding.js'
 import { adminConnectionRoutes } from './routes/admin-connections.js'
 import { adminDashboardRoutes } from './routes/admin-dashboard.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
+import { adminWebhookRoutes } from './routes/admin-webhooks.js'
 import { authRoutes } from './routes/auth.js'
 import { browserRoutes } from './routes/browser.js'
 import { dashboardCookieName, dashboardRoutes } from './routes/dashboard.js'
@@ -50,6 +52,7 @@ export function buildApp(
   providerAdmin: ProviderAdmin,
   demo: DemoIdp | undefined,
   dashboard?: DashboardParts,
+  webhooks?: Webhooks,
 ): FastifyInstance {
   const { config } = ctx
   const app = Fastify({
@@ -192,6 +195,7 @@ export function buildApp(
     adminAuditRoutes(admin, ctx)
     adminBrandingRoutes(admin, ctx)
     if (dashboard) adminDashboardRoutes(admin, ctx, dashboard.store)
+    if (webhooks) adminWebhookRoutes(admin, webhooks)
   })
   if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
   return app

@@ -11,6 +11,7 @@ import { z } from 'zod'
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi'
 import { ERROR_CODES, type ErrorCode } from '../errors.js'
 import type { RouteSpec } from './route-spec.js'
+import { webhookDocs } from './webhook-docs.js'
 
 const statusKey = (status: number) => String(status) as `${1 | 2 | 3 | 4 | 5}${string}`
 
@@ -122,5 +123,7 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[]): Record<string
       },
     },
     paths,
+    // What Latchkey sends to webhook endpoints (see the README's Webhooks section).
+    webhooks: webhookDocs() as never,
   }) as unknown as Record<string, unknown>
 }

@@ -131,6 +131,52 @@ export function providerFetch(options: ProviderHttpOptions, extra: { jsonBody?: 
   }
 }
 
+/**
+ * A POST whose answer is only its status (webhook deliveries): the same guard, dispatcher,
+ * timeout and User-Agent as `providerFetch`, no redirect followed (a 3xx is returned as its
+ * status), the body discarded. On the dispatcher's `request()`, about twice as fast as fetch per
+ * call. Failures are `ProviderError`s like `providerFetch`'s.
+ */
+export async function postForStatus(
+  options: ProviderHttpOptions,
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<number> {
+  if (options.fetch) {
+    // Tests that inject a fetch see these calls too.
+    const res = await providerFetch(options)(url, { method: 'POST', headers, body })
+    await res.body?.cancel()
+    return res.status
+  }
+  try {
+    await options.outbound.guard.check(url)
+  } catch (err) {
+    throw refused(err)
+  }
+  const signal = AbortSignal.timeout(options.timeoutMs)
+  try {
+    const target = new URL(url)
+    const dispatcher = await options.outbound.dispatcher()
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: 'POST',
+      headers: { 'user-agent': USER_AGENT, ...headers },
+      body,
+      signal,
+    })
+    await res.body.dump()
+    return res.statusCode
+  } catch (err) {
+    if (findRefusal(err)) throw refused(findRefusal(err))
+    const timedOut = (err as Error).name === 'TimeoutError' || signal.aborted
+    throw new ProviderError('transient', timedOut ? `no answer within ${options.timeoutMs} ms` : `unreachable: ${(err as Error).message}`, {
+      cause: err,
+    })
+  }
+}
+
 /** A streamed outbound request (the proxy): the body is sent as it arrives, never buffered here. */
 export interface StreamRequest {
   url: URL

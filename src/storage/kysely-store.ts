@@ -28,11 +28,13 @@ import type {
   ProviderRow,
   SecretFields,
   SecretRow,
+  SecretTable,
   Store,
   StoreEvent,
 } from './store.js'
 import { OpenFlowLimitError } from './store.js'
 import type { OutageMonitor } from './unavailable.js'
+import { type OutboxEvent, writeOutbox } from './webhook-store.js'
 
 type Db = Kysely<Database> | Transaction<Database>
 
@@ -77,6 +79,7 @@ const SECRET_COLUMNS = {
   connections: ['access_token_enc', 'refresh_token_enc'],
   flows: ['code_verifier_enc', 'grant_enc', 'state_enc'],
   providers: ['client_secret_enc'],
+  webhook_endpoints: ['secret_enc', 'previous_secret_enc'],
 } as const
 
 export class KyselyStore implements Store {
@@ -297,11 +300,14 @@ export class KyselyStore implements Store {
     return Number(r.numUpdatedRows) > 0
   }
 
-  async updateFlow(id: string, patch: FlowPatch): Promise<boolean> {
+  async updateFlow(id: string, patch: FlowPatch, events?: readonly OutboxEvent[]): Promise<boolean> {
     // An empty SET is a syntax error: nothing to write is a no-op.
     if (Object.values(patch).every((v) => v === undefined)) return false
-    const r = await this.db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
-    const wrote = Number(r.numUpdatedRows) > 0
+    const write = async (db: Db) => {
+      const r = await db.updateTable('flows').set(patch).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst()
+      return Number(r.numUpdatedRows) > 0
+    }
+    const wrote = await withOutbox(this.db, events, write)
     // After the write, so a woken long-poll reads the new row.
     if (wrote) await this.publish({ channel: 'flow', id })
     return wrote
@@ -311,6 +317,7 @@ export class KyselyStore implements Store {
     flowId: string,
     key: ConnectionTarget,
     build: (existing: ConnectionRow | undefined) => ConnectionBuilt,
+    events?: (stored: ConnectionRow, existing: ConnectionRow | undefined) => OutboxEvent[],
   ): Promise<ConnectionRow> {
     let stored: ConnectionRow | undefined
     const demoted: string[] = []
@@ -318,7 +325,18 @@ export class KyselyStore implements Store {
       demoted.length = 0
       try {
         stored = await this.db.transaction().execute(async (tx) => {
-          const row = await this.#writeBuilt(tx, key, build, demoted)
+          let replaced: ConnectionRow | undefined
+          const row = await this.#writeBuilt(
+            tx,
+            key,
+            (existing) => {
+              replaced = existing
+              return build(existing)
+            },
+            demoted,
+          )
+          // Webhooks (0008): the outbox row commits (or rolls back) with the connection.
+          if (events) await writeOutbox(tx, events(row, replaced))
           await tx
             .updateTable('flows')
             .set({
@@ -405,16 +423,26 @@ export class KyselyStore implements Store {
   async failInterruptedCallbacks(
     calledBackBefore: number,
     reason: { error: FlowFailureCode; error_description: string },
+    events?: (flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>) => OutboxEvent[],
   ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>> {
-    const failed = await this.db
-      .updateTable('flows')
-      .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
-      .where('status', '=', 'pending')
-      .where('callback_at', 'is not', null)
-      .where('callback_at', '<', calledBackBefore)
-      .where('grant_enc', 'is', null)
-      .returning(['id', 'user_id', 'provider_id'])
-      .execute()
+    const fail = (db: Db) =>
+      db
+        .updateTable('flows')
+        .set({ status: 'failed', error: reason.error, error_description: reason.error_description })
+        .where('status', '=', 'pending')
+        .where('callback_at', 'is not', null)
+        .where('callback_at', '<', calledBackBefore)
+        .where('grant_enc', 'is', null)
+        .returning(['id', 'user_id', 'provider_id'])
+        .execute()
+    // Webhooks (0008): the failures' events commit with them.
+    const failed = events
+      ? await this.db.transaction().execute(async (tx) => {
+          const rows = await fail(tx)
+          await writeOutbox(tx, rows.flatMap(events))
+          return rows
+        })
+      : await fail(this.db)
     // Like every flow write: after the commit, so waiters on any process wake to the failure.
     for (const f of failed) await this.publish({ channel: 'flow', id: f.id })
     return failed
@@ -487,8 +515,8 @@ export class KyselyStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]))
   }
 
-  async deleteConnection(id: string): Promise<boolean> {
-    const done = await deleteConnectionIn(this.db, id)
+  async deleteConnection(id: string, events?: readonly OutboxEvent[]): Promise<boolean> {
+    const done = await withOutbox(this.db, events, (db) => deleteConnectionIn(db, id))
     await this.publish({ channel: 'connection', id })
     return done
   }
@@ -533,13 +561,13 @@ export class KyselyStore implements Store {
     let wrote = false
     const tracked = (locked: LockedConnection): LockedConnection => ({
       current: locked.current,
-      update: async (patch) => {
-        const done = await locked.update(patch)
+      update: async (patch, events) => {
+        const done = await locked.update(patch, events)
         wrote ||= done
         return done
       },
-      delete: async () => {
-        const done = await locked.delete()
+      delete: async (events) => {
+        const done = await locked.delete(events)
         wrote ||= done
         return done
       },
@@ -552,8 +580,8 @@ export class KyselyStore implements Store {
             return fn(
               tracked({
                 current: row && decodeConnection(row),
-                update: (patch) => updateConnectionIn(tx, connectionId, patch, row?.generation),
-                delete: () => deleteConnectionIn(tx, connectionId, row?.generation),
+                update: (patch, events) => withOutbox(tx, events, (db) => updateConnectionIn(db, connectionId, patch, row?.generation)),
+                delete: (events) => withOutbox(tx, events, (db) => deleteConnectionIn(db, connectionId, row?.generation)),
               }),
             )
           })
@@ -593,18 +621,20 @@ export class KyselyStore implements Store {
       const current = decodeConnection(row)
       return await fn({
         current,
-        update: async (patch) => {
-          const done = await updateConnectionIn(
-            this.db,
-            connectionId,
-            released ? patch : { ...patch, refresh_lease_owner: null, refresh_lease_until: null },
-            current.generation,
+        update: async (patch, events) => {
+          const done = await withOutbox(this.db, events, (db) =>
+            updateConnectionIn(
+              db,
+              connectionId,
+              released ? patch : { ...patch, refresh_lease_owner: null, refresh_lease_until: null },
+              current.generation,
+            ),
           )
           released ||= done
           return done
         },
-        delete: async () => {
-          const done = await deleteConnectionIn(this.db, connectionId, current.generation)
+        delete: async (events) => {
+          const done = await withOutbox(this.db, events, (db) => deleteConnectionIn(db, connectionId, current.generation))
           released ||= done
           return done
         },
@@ -723,7 +753,7 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- secrets (key rotation)
 
-  async listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]> {
+  async listSecrets(table: SecretTable, afterId: string, limit: number): Promise<SecretRow[]> {
     const cols = SECRET_COLUMNS[table]
     const rows = (await this.db
       .selectFrom(table)
@@ -735,7 +765,7 @@ export class KyselyStore implements Store {
     return rows.map((r) => ({ id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
   }
 
-  async getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined> {
+  async getSecrets(table: SecretTable, id: string): Promise<SecretRow | undefined> {
     const cols = SECRET_COLUMNS[table]
     const r = (await this.db
       .selectFrom(table)
@@ -745,12 +775,7 @@ export class KyselyStore implements Store {
     return r && { id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }
   }
 
-  async replaceSecrets(
-    table: 'connections' | 'flows' | 'providers',
-    id: string,
-    before: SecretFields,
-    after: SecretFields,
-  ): Promise<boolean> {
+  async replaceSecrets(table: SecretTable, id: string, before: SecretFields, after: SecretFields): Promise<boolean> {
     // Compare-and-swap: a refresh that rewrote the row meanwhile wins, and the row is retried.
     let q = this.db
       .updateTable(table)
@@ -822,8 +847,24 @@ function decodeConnection(r: Database['connections']): ConnectionRow {
   }
 }
 
+/**
+ * Webhooks (0008): runs `write` and, when it wrote and there are events, writes them to the
+ * outbox in the same transaction (a nested call inside a transaction uses that one).
+ */
+async function withOutbox(db: Db, events: readonly OutboxEvent[] | undefined, write: (db: Db) => Promise<boolean>): Promise<boolean> {
+  if (!events || events.length === 0) return write(db)
+  const inTx = async (tx: Db) => {
+    const wrote = await write(tx)
+    if (wrote) await writeOutbox(tx, events)
+    return wrote
+  }
+  return db.isTransaction ? inTx(db) : (db as Kysely<Database>).transaction().execute(inTx)
+}
+
 /** With `expectGeneration`, deletes only the row as it was read (a grant or refresh written since wins). */
 async function deleteConnectionIn(db: Db, id: string, expectGeneration?: number): Promise<boolean> {
+  // The delete and the promotion of the next default commit together: no moment without a default.
+  if (!db.isTransaction) return (db as Kysely<Database>).transaction().execute((tx) => deleteConnectionIn(tx, id, expectGeneration))
   let q = db.deleteFrom('connections').where('id', '=', id)
   if (expectGeneration !== undefined) q = q.where('generation', '=', expectGeneration)
   const gone = await q.returning(['user_id', 'provider_id', 'is_default']).executeTakeFirst()

@@ -3,7 +3,7 @@
  * Schema migrations, in code, run at start (and by `latchkey migrate`). The same statements
  * run on SQLite and PostgreSQL; Kysely's migrator takes a lock so concurrent starts are safe.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, SqliteAdapter, sql } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, SqliteAdapter, sql } from 'kysely'
 import { hashState } from '../crypto/state-hash.js'
 
 const migrations: Record<string, Migration> = {
@@ -261,6 +261,85 @@ const migrations: Record<string, Migration> = {
     },
   },
   // ---- end 0010-accounts ----
+  '0008-webhooks': {
+    // Webhook endpoints, the durable outbox (events written with the state change that causes
+    // them), deliveries (one per event and endpoint, with retry state and a lease), and the
+    // refresh-token expiries already announced.
+    async up(db: Kysely<any>) {
+      const postgres = db.getExecutor().adapter instanceof PostgresAdapter
+      await db.schema
+        .createTable('webhook_endpoints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('secret_enc', 'text', (c) => c.notNull())
+        .addColumn('previous_secret_enc', 'text')
+        .addColumn('previous_secret_expires_at', 'bigint')
+        .addColumn('failing_since', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('webhook_events')
+        // SQLite: an integer primary key is the rowid (assigned in increasing order).
+        .addColumn('seq', postgres ? 'bigserial' : 'integer', (c) => c.primaryKey())
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('order_key', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('dispatched_at', 'bigint')
+        .execute()
+      await db.schema
+        .createIndex('webhook_events_undispatched')
+        .on('webhook_events')
+        .column('seq')
+        .where(sql.ref('dispatched_at'), 'is', null)
+        .execute()
+      await db.schema.createIndex('webhook_events_created').on('webhook_events').column('created_at').execute()
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('event_seq', 'bigint', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('order_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('last_status_code', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('delivered_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('webhook_deliveries_event_endpoint', ['event_id', 'endpoint_id'])
+        .execute()
+      await db.schema
+        .createIndex('webhook_deliveries_due')
+        .on('webhook_deliveries')
+        .columns(['next_attempt_at', 'event_seq'])
+        .where(sql.ref('status'), '=', 'pending')
+        .execute()
+      await db.schema
+        .createIndex('webhook_deliveries_order')
+        .on('webhook_deliveries')
+        .columns(['endpoint_id', 'order_key', 'event_seq'])
+        .where(sql.ref('status'), '=', 'pending')
+        .execute()
+      await db.schema.createIndex('webhook_deliveries_endpoint').on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute()
+      await db.schema
+        .createTable('webhook_expiry_notices')
+        .addColumn('connection_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_expiry_notices_pk', ['connection_id', 'expires_at'])
+        .execute()
+    },
+  },
 }
 
 // ---- 0010-accounts helpers ----

@@ -5,6 +5,7 @@
  * Every `*_enc` column holds a `crypto/keyring` envelope, never a plaintext secret.
  */
 import type { FlowFailureCode } from '@latchkey/client'
+import type { Generated } from 'kysely'
 
 export interface ApiKeysTable {
   id: string
@@ -129,6 +130,69 @@ export interface ProcessKeysTable {
   last_seen: number
 }
 
+// ---------------------------------------------------------------- webhooks (0008-webhooks)
+
+/** A webhook receiver. Its signing secret (`whsec_…`) is sealed for the row like every other secret. */
+export interface WebhookEndpointsTable {
+  id: string
+  url: string
+  /** JSON array of event types (or `*`) this endpoint receives. */
+  events: string
+  description: string | null
+  /** `failing`: deliveries gave up after the retry window; nothing is sent until it is re-enabled. */
+  status: 'enabled' | 'failing' | 'disabled'
+  /** `config`: declared in latchkey.yaml (read-only through the API). */
+  source: 'api' | 'config'
+  secret_enc: string
+  /** The secret before the last rotation: signed with too until `previous_secret_expires_at`. */
+  previous_secret_enc: string | null
+  previous_secret_expires_at: number | null
+  failing_since: number | null
+  created_at: number
+  updated_at: number
+}
+
+/**
+ * The outbox: one row per event, written in the transaction of the state change that causes it.
+ * `seq` (autoincrement) orders events; a dispatcher fans each out to the matching endpoints.
+ */
+export interface WebhookEventsTable {
+  seq: Generated<number>
+  id: string
+  type: string
+  /** Events with one key (a connection, or a flow) are delivered to an endpoint in `seq` order. */
+  order_key: string
+  /** The JSON body as sent (`{type, timestamp, data}`). */
+  payload: string
+  created_at: number
+  dispatched_at: number | null
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  endpoint_id: string
+  event_id: string
+  event_seq: number
+  event_type: string
+  order_key: string
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  next_attempt_at: number
+  lease_owner: string | null
+  lease_until: number | null
+  last_status_code: number | null
+  last_error: string | null
+  delivered_at: number | null
+  /** When the event was written (the state change), so delivery lag is measured from there. */
+  created_at: number
+}
+
+/** One row per (connection, refresh-token expiry) already announced: `refresh_token_expiring` is sent once per expiry. */
+export interface WebhookExpiryNoticesTable {
+  connection_id: string
+  expires_at: number
+}
+
 export interface Database {
   api_keys: ApiKeysTable
   flows: FlowsTable
@@ -137,4 +201,8 @@ export interface Database {
   audit_log: AuditTable
   latchkey_meta: MetaTable
   latchkey_process_keys: ProcessKeysTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_events: WebhookEventsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_expiry_notices: WebhookExpiryNoticesTable
 }

@@ -8,6 +8,9 @@
  */
 import type { FlowFailureCode } from '@latchkey/client'
 import type { ApiKeysTable, AuditTable, ConnectionsTable, FlowsTable, ProvidersTable } from './schema.js'
+import type { OutboxEvent } from './webhook-store.js'
+
+export type { OutboxEvent }
 
 export type ApiKeyRow = ApiKeysTable
 export type ProviderRow = ProvidersTable
@@ -59,12 +62,12 @@ export interface LockedConnection {
    * Writes within the lock, only if the row is still the one that was read (same `generation`:
    * a grant that landed meanwhile wins). Returns false when nothing was written.
    */
-  update(patch: ConnectionPatch): Promise<boolean>
+  update(patch: ConnectionPatch, events?: readonly OutboxEvent[]): Promise<boolean>
   /**
    * Deletes the connection within the lock, only if it is still the row that was read (false
    * when a grant or refresh wrote it meanwhile); a refresh queued behind finds no row.
    */
-  delete(): Promise<boolean>
+  delete(events?: readonly OutboxEvent[]): Promise<boolean>
 }
 
 /**
@@ -126,9 +129,10 @@ export interface Store {
   consumeFlowCallback(id: string, at: number): Promise<boolean>
   /**
    * Writes only while the flow is pending: a completed or failed flow is final (a late failure
-   * never undoes a completion). Returns false when nothing was written.
+   * never undoes a completion). Returns false when nothing was written. `events` (webhooks) are
+   * written in the same transaction, only when the flow was.
    */
-  updateFlow(id: string, patch: FlowPatch): Promise<boolean>
+  updateFlow(id: string, patch: FlowPatch, events?: readonly OutboxEvent[]): Promise<boolean>
   /**
    * In one transaction: create or update a connection of the (user, provider) and mark the flow
    * completed with it. Which connection a grant updates (`ConnectionTarget`, 0010-accounts): the
@@ -138,12 +142,14 @@ export interface Store {
    * the complete new one, keeping an existing id: the id, and so the key material bound into the
    * row's ciphertexts, is settled before anything is encrypted, and the caller decides what of an
    * old grant to keep. The store sets `is_default` (see `ConnectionTarget.make_default`).
-   * Returns the stored connection.
+   * Returns the stored connection. `events` (webhooks) are written in the same transaction,
+   * from the stored row and the one it replaced.
    */
   completeFlowWithConnection(
     flowId: string,
     key: ConnectionTarget,
     build: (existing: ConnectionRow | undefined) => Omit<ConnectionRow, 'generation' | 'is_default'> & { is_default?: number },
+    events?: (stored: ConnectionRow, existing: ConnectionRow | undefined) => OutboxEvent[],
   ): Promise<ConnectionRow>
   /** Open flows (pending, not called back, not expired at `now`), all users. */
   countOpenFlows(now: number): Promise<number>
@@ -154,6 +160,7 @@ export interface Store {
   failInterruptedCallbacks(
     calledBackBefore: number,
     reason: { error: FlowFailureCode; error_description: string },
+    events?: (flow: Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>) => OutboxEvent[],
   ): Promise<Array<Pick<FlowRow, 'id' | 'user_id' | 'provider_id'>>>
   /** Deletes up to `limit` (default 1000) flows that expired before `before`; returns how many. */
   deleteExpiredFlows(before: number, limit?: number): Promise<number>
@@ -165,7 +172,8 @@ export interface Store {
   listConnections(filter: ConnectionFilter, limit: number, offset: number): Promise<{ items: ConnectionRow[]; total: number }>
   /** Number of connections per status (statuses without any are absent). */
   countConnectionsByStatus(): Promise<Record<string, number>>
-  deleteConnection(id: string): Promise<boolean>
+  /** `events` (webhooks) are written in the same transaction, only when a row was deleted. */
+  deleteConnection(id: string, events?: readonly OutboxEvent[]): Promise<boolean>
   /**
    * Records last uses (connection id → time) in one batched write: a time only moves forward
    * (processes flushing out of order never set it back), unknown ids are skipped, and nothing is
@@ -204,10 +212,10 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>
 
   /** Every stored envelope, in batches, for re-encryption under a new key. */
-  listSecrets(table: 'connections' | 'flows' | 'providers', afterId: string, limit: number): Promise<SecretRow[]>
-  getSecrets(table: 'connections' | 'flows' | 'providers', id: string): Promise<SecretRow | undefined>
+  listSecrets(table: SecretTable, afterId: string, limit: number): Promise<SecretRow[]>
+  getSecrets(table: SecretTable, id: string): Promise<SecretRow | undefined>
   /** Writes re-encrypted envelopes only if the row still holds the `before` values. */
-  replaceSecrets(table: 'connections' | 'flows' | 'providers', id: string, before: SecretFields, after: SecretFields): Promise<boolean>
+  replaceSecrets(table: SecretTable, id: string, before: SecretFields, after: SecretFields): Promise<boolean>
 
   /** False while events from other processes may be lost (see the `events` channel). */
   readonly eventsLive: boolean
@@ -242,6 +250,8 @@ export class OpenFlowLimitError extends Error {
   }
 }
 
+/** Tables holding sealed secrets (key rotation walks them all). */
+export type SecretTable = 'connections' | 'flows' | 'providers' | 'webhook_endpoints'
 export type SecretFields = Record<string, string | null>
 export interface SecretRow {
   id: string

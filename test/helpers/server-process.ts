@@ -14,10 +14,17 @@ const input = JSON.parse(process.env['LATCHKEY_TEST_CONFIG'] ?? '{}') as {
   providerEntries: Array<Record<string, unknown>>
   /** Optional: the outbound HTTP timeout (default 10 s). */
   providerTimeoutMs?: number
+  /** Optional: more environment settings (webhook tuning, …). */
+  env?: Record<string, string>
 }
 const config = loadConfig({
   cwd: '/tmp',
-  env: { LATCHKEY_VERIFICATION: 'skip', LATCHKEY_BACKGROUND_REFRESH: 'false', LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8,::1' },
+  env: {
+    LATCHKEY_VERIFICATION: 'skip',
+    LATCHKEY_BACKGROUND_REFRESH: 'false',
+    LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8,::1',
+    ...input.env,
+  },
   overrides: {
     host: '127.0.0.1',
     port: input.port,

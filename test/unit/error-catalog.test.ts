@@ -51,7 +51,11 @@ describe('error catalog', () => {
     ])
     // Each needs the operator (client credentials; outbound.allow_private; an MCP server's metadata):
     // a retry changes nothing.
-    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry).sort()).toEqual(['MCP_SERVER_REFUSED', 'PROVIDER_MISCONFIGURED', 'UPSTREAM_REFUSED'])
+    expect(fiveHundreds.filter((c) => !ERROR_CODES[c].retry).sort()).toEqual([
+      'MCP_SERVER_REFUSED',
+      'PROVIDER_MISCONFIGURED',
+      'UPSTREAM_REFUSED',
+    ])
     expect(codes.filter((c) => ERROR_CODES[c].status < 500).every((c) => ERROR_CODES[c].expose)).toBe(true)
     expect(ERROR_CODES.UNAVAILABLE).toMatchObject({ status: 503, retry: true })
   })

@@ -14,6 +14,7 @@ import { brandingRouteSpecs } from './admin-branding.js'
 import { connectionRouteSpecs } from './admin-connections.js'
 import { dashboardApiRouteSpecs } from './admin-dashboard.js'
 import { apiKeyRouteSpecs } from './admin-keys.js'
+import { webhookRouteSpecs } from './admin-webhooks.js'
 import { authRouteSpecs } from './auth.js'
 import { dashboardRouteSpecs } from './dashboard.js'
 import { healthRouteSpecs } from './health.js'
@@ -45,6 +46,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   ...authRouteSpecs,
   ...accountRouteSpecs,
   ...providerRouteSpecs,
+  ...webhookRouteSpecs,
   ...connectionRouteSpecs,
   ...apiKeyRouteSpecs,
   ...auditRouteSpecs,
