@@ -8,9 +8,11 @@
  * Ports 21000–21999. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
  */
 import { readFileSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { createRequire } from 'node:module'
 import { Latchkey } from '@latchkey/client'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
@@ -107,6 +109,38 @@ async function check(page: Page, viewport: keyof typeof VIEWPORTS) {
 
 async function shot(page: Page, name: string) {
   if (SCREENSHOTS) await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true })
+}
+
+/** The admin API with the harness's admin key (outside the browser, to check what the dashboard did). */
+// biome-ignore lint/suspicious/noExplicitAny: test answers are read field by field
+async function api(method: string, path: string): Promise<any> {
+  const r = await fetch(`${h.baseURL}${path}`, { method, headers: { authorization: `Bearer ${h.apiKey}` } })
+  expect(r.ok, `${method} ${path} answered ${r.status}`).toBe(true)
+  return r.json()
+}
+
+/** A webhook receiver on this suite's ports that answers 200 and records what it gets. */
+async function startReceiver() {
+  const received: Array<{ id: string; body: string; headers: IncomingHttpHeaders; event: { type: string } }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8')
+      received.push({ id: String(req.headers['webhook-id']), body, headers: req.headers, event: JSON.parse(body) })
+      res.writeHead(200).end()
+    })
+  })
+  const p = port()
+  await new Promise<void>((resolve) => server.listen(p, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${p}/hooks`,
+    received,
+    async until(predicate: (r: typeof received) => boolean) {
+      await expect.poll(() => predicate(received), { timeout: 20_000 }).toBe(true)
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  }
 }
 
 const goto = async (page: Page, hash: string, heading: string | RegExp) => {
@@ -225,7 +259,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
-  it('desktop: authorizations, add a custom provider, disable it, create and revoke a key, audit export, webhooks', async () => {
+  it('desktop: authorizations, add a custom provider, disable it, create and revoke a key, audit export', async () => {
     const { context, page, cspErrors } = await newPage('desktop')
     await signIn(page)
 
@@ -314,11 +348,6 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     expect(entries.map((e) => e.action)).toEqual(
       expect.arrayContaining(['provider.created', 'provider.updated', 'api_key.created', 'api_key.revoked']),
     )
-
-    // Webhooks: this build has no webhook API, and the page says so
-    await goto(page, '#/webhooks', 'Webhooks')
-    await page.locator('#webhooks-unavailable').waitFor()
-    await check(page, 'desktop')
     expect(cspErrors).toEqual([])
     await context.close()
   }, 90_000)
@@ -361,61 +390,80 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
-  it('webhooks page against the webhook admin API contract (answers stubbed in the browser until that API is merged)', async () => {
+  it('webhooks against the real API: add an endpoint (secret once), see a real delivery, redeliver, disable, enable, rotate, delete', async () => {
+    const receiver = await startReceiver()
     const { context, page, cspErrors } = await newPage('desktop')
-    const endpoint = {
-      id: 'wh_1',
-      url: 'https://hooks.example/latchkey',
-      events: ['connection.revoked', 'connection.reauth_required'],
-      description: 'Ops alerts',
-      status: 'failing',
-      source: 'api',
-      failing_since: new Date(Date.now() - 600_000).toISOString(),
-      created_at: new Date(Date.now() - 86_400_000).toISOString(),
-      updated_at: new Date().toISOString(),
-    }
-    const delivery = {
-      id: 'wd_1',
-      event_id: 'ev_1',
-      event_type: 'connection.revoked',
-      status: 'failed',
-      attempts: 5,
-      last_status_code: 502,
-      last_error: 'endpoint answered 502',
-      next_attempt_at: null,
-      delivered_at: null,
-      created_at: new Date(Date.now() - 900_000).toISOString(),
-    }
-    const redelivered: Array<Record<string, string>> = []
-    await page.route(`${h.baseURL}/v1/admin/webhooks**`, async (route) => {
-      const url = new URL(route.request().url())
-      const json = (body: unknown, status = 200) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) })
-      if (url.pathname === '/v1/admin/webhooks') return json({ items: [endpoint], limit: 1, offset: 0, page_count: 1, total_count: 1 })
-      if (url.pathname === '/v1/admin/webhooks/wh_1') return json(endpoint)
-      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries')
-        return json({ items: [delivery], limit: 1, offset: 0, page_count: 1, total_count: 1 })
-      if (url.pathname === '/v1/admin/webhooks/wh_1/deliveries/wd_1/redeliver' && route.request().method() === 'POST') {
-        redelivered.push(route.request().headers())
-        return json({ ...delivery, status: 'pending', next_attempt_at: new Date().toISOString() }, 202)
-      }
-      return json({ name: 'NOT_FOUND', message: 'no route' }, 404)
-    })
     await signIn(page)
     await goto(page, '#/webhooks', 'Webhooks')
-    await page.getByRole('row', { name: /hooks\.example.*failing.*Ops alerts/ }).waitFor()
+    await page.getByText('No webhook endpoint.').waitFor()
     await check(page, 'desktop')
-    await page.getByRole('link', { name: 'Deliveries' }).click()
-    await page.getByRole('heading', { level: 1, name: 'Webhook https://hooks.example/latchkey' }).waitFor()
-    await page.getByRole('row', { name: /connection\.revoked failed 5 502 endpoint answered 502/ }).waitFor()
+    // A URL the outbound guard refuses is refused with the API's message
+    await page.getByLabel('Endpoint URL').fill('http://hooks.example/latchkey')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    await page.getByRole('alert').filter({ hasText: /https/ }).waitFor()
+    await page.getByLabel('Endpoint URL').fill(receiver.url)
+    await page.getByLabel('Events').fill('connection.*')
+    await page.getByLabel('Description').fill('Ops alerts')
+    await page.getByRole('button', { name: 'Add endpoint' }).click()
+    await page.getByRole('heading', { level: 1, name: `Webhook ${receiver.url}` }).waitFor()
+    const secret = (await page.locator('#new-secret').textContent())!
+    expect(secret).toMatch(/^whsec_/)
+    await shot(page, 'webhook-created')
+    await page.getByRole('button', { name: 'Done' }).click()
+    secrets.push(secret)
+    expect(await page.locator('#new-secret').count()).toBe(0)
+    const [endpoint] = (await api('GET', '/v1/admin/webhooks')).items as Array<{ id: string; events: string[]; description: string }>
+    expect(endpoint).toMatchObject({ events: ['connection.*'], description: 'Ops alerts' })
     await check(page, 'desktop')
-    await page.getByRole('button', { name: 'Redeliver' }).click()
+
+    // A real event: a user connects, the outbox delivers connection.created, signed with the shown secret
+    await connect('erin')
+    await receiver.until((r) => r.some((x) => x.event.type === 'connection.created'))
+    const first = receiver.received.find((x) => x.event.type === 'connection.created')!
+    expect(() => new Webhook(secret).verify(first.body, first.headers as Record<string, string>)).not.toThrow()
+    await expect
+      .poll(async () => {
+        await page.getByRole('button', { name: 'Reload deliveries' }).click()
+        return page.getByRole('row', { name: /connection\.created delivered 1 200/ }).count()
+      })
+      .toBe(1)
+    await check(page, 'desktop')
+    await shot(page, 'webhook')
+
+    // Redeliver: the same webhook-id arrives again
+    await page.getByRole('button', { name: /^Redeliver connection\.created/ }).click()
     await page.getByText('Redelivery queued.').waitFor()
-    expect(redelivered).toHaveLength(1)
-    const session = (await page.evaluate(async () => (await fetch('/dashboard/session')).json())) as { csrf_token: string }
-    expect(redelivered[0]!['x-latchkey-csrf']).toBe(session.csrf_token)
+    await receiver.until((r) => r.filter((x) => x.id === first.id).length === 2)
+
+    // Disable, then enable
+    await page.getByRole('button', { name: 'Disable' }).click()
+    await page.getByText('Endpoint disabled.').waitFor()
+    expect((await api('GET', `/v1/admin/webhooks/${endpoint!.id}`)).status).toBe('disabled')
+    await page.getByRole('button', { name: 'Enable' }).click()
+    await page.getByText('Endpoint enabled.').waitFor()
+    expect((await api('GET', `/v1/admin/webhooks/${endpoint!.id}`)).status).toBe('enabled')
+
+    // Rotate the secret, with a confirmation: the new one is shown once
+    await page.getByRole('button', { name: 'Rotate secret' }).click()
+    await page.getByRole('dialog', { name: 'Rotate the signing secret?' }).getByRole('button', { name: 'Rotate secret' }).click()
+    await page.getByText('Secret rotated.').waitFor()
+    const rotated = (await page.locator('#new-secret').textContent())!
+    expect(rotated).toMatch(/^whsec_/)
+    expect(rotated).not.toBe(secret)
+    await page.getByRole('button', { name: 'Done' }).click()
+    secrets.push(rotated)
+    await check(page, 'desktop')
+
+    // Delete, with a confirmation
+    await page.getByRole('button', { name: 'Delete' }).click()
+    await page.getByRole('dialog', { name: 'Delete this endpoint?' }).getByRole('button', { name: 'Delete endpoint' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor()
+    await page.getByText('No webhook endpoint.').waitFor()
+    expect((await api('GET', '/v1/admin/webhooks')).items).toEqual([])
     expect(cspErrors).toEqual([])
     await context.close()
-  })
+    await receiver.close()
+  }, 90_000)
 
   it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
     const { context, page } = await newPage('desktop')

@@ -597,48 +597,95 @@ async function audit(q) {
 }
 
 // ---- webhooks -------------------------------------------------------------------------------
-async function webhookList() {
-  try {
-    const r = await get('/v1/admin/webhooks')
-    return Array.isArray(r) ? r : r.items
-  } catch (err) {
-    if (err.status === 404) return null
-    throw err
-  }
+function eventList(text) {
+  const list = text.split(/[\s,]+/).filter((x) => x !== '')
+  return list.length === 0 ? undefined : list
 }
-function unavailable() {
-  return h('div', { class: 'notice', id: 'webhooks-unavailable' }, h('strong', {}, 'Webhooks are not available on this server. '),
-    'This Latchkey version has no webhook API (GET /v1/admin/webhooks answered 404).')
+function showSecret(title, secret) {
+  const box = h('div', { class: 'secret-once', role: 'alert' },
+    h('strong', {}, title + ' Copy it now: it is shown this once and never again.'), h('code', { id: 'new-secret' }, secret),
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: () => navigator.clipboard && navigator.clipboard.writeText(secret).then(() => say('Copied.'), () => say('Copy failed: select the secret and copy it.')) }, 'Copy'),
+      h('button', { type: 'button', class: 'secondary', id: 'dismiss-secret', onclick: () => { box.remove(); say('The secret is no longer shown.') } }, 'Done')))
+  main.insertBefore(box, main.children[1] || null)
 }
 async function webhooks() {
-  const list = await webhookList()
-  if (list === null) return page('Webhooks', unavailable())
-  page('Webhooks', table('Webhook endpoints', ['URL', 'Events', 'Status', 'Failing since', 'Description', 'Deliveries'],
-    list.map((w) => [h('code', {}, w.url), (w.events || []).join(', ') || 'all', badge(w.status), when(w.failing_since), w.description || '—',
-      h('a', { href: '#/webhooks/' + encodeURIComponent(w.id) }, 'Deliveries')]),
-    'No webhook endpoint.'))
+  const list = (await get('/v1/admin/webhooks')).items
+  const status = h('div', {})
+  const url = h('input', { name: 'url', type: 'url', required: true, autocomplete: 'off', spellcheck: 'false' })
+  const events = h('input', { name: 'events', autocomplete: 'off', spellcheck: 'false', value: '*' })
+  const description = h('input', { name: 'description', maxlength: '500', autocomplete: 'off' })
+  const form = h('form', { class: 'card filters', id: 'webhook-form' },
+    field('Endpoint URL', url, 'https (http on loopback only where allowed)'),
+    field('Events', events, 'Names, <group>.* or *, separated by spaces or commas'),
+    field('Description', description),
+    h('button', { type: 'submit' }, 'Add endpoint'))
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault()
+    status.replaceChildren()
+    const body = { url: url.value.trim() }
+    const ev = eventList(events.value)
+    if (ev) body.events = ev
+    if (description.value.trim()) body.description = description.value.trim()
+    try {
+      const w = await api('POST', '/v1/admin/webhooks', body)
+      await webhookPage(null, encodeURIComponent(w.id))
+      history.replaceState(null, '', '#/webhooks/' + encodeURIComponent(w.id))
+      showSecret('The signing secret of this endpoint.', w.secret)
+    } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
+  })
+  page('Webhooks', status,
+    h('section', { 'aria-labelledby': 'h-new-wh' }, h('h2', { id: 'h-new-wh' }, 'Add an endpoint'), form),
+    h('section', { 'aria-labelledby': 'h-wh' }, h('h2', { id: 'h-wh' }, 'Endpoints'),
+      table('Webhook endpoints', ['URL', 'Events', 'Status', 'Failing since', 'Description', 'Details'],
+        list.map((w) => [h('code', {}, w.url), (w.events || []).join(', ') || 'all', badge(w.status), when(w.failing_since), w.description || '—',
+          h('a', { href: '#/webhooks/' + encodeURIComponent(w.id), 'aria-label': 'Deliveries of ' + w.url }, 'Deliveries')]),
+        'No webhook endpoint.')))
 }
 async function webhookPage(_q, rawId, notice) {
   const id = decodeURIComponent(rawId)
   const enc = encodeURIComponent(id)
   let w
-  try { w = await get('/v1/admin/webhooks/' + enc) } catch (err) { if (err.status === 404) return page('Webhooks', unavailable()); throw err }
-  const r = await get('/v1/admin/webhooks/' + enc + '/deliveries')
-  const deliveries = Array.isArray(r) ? r : r.items
+  try { w = await get('/v1/admin/webhooks/' + enc) } catch (err) {
+    if (err.status === 404) return page('Webhook not found', h('p', {}, 'No such endpoint. ', h('a', { href: '#/webhooks' }, 'All endpoints')))
+    throw err
+  }
+  const r = await get('/v1/admin/webhooks/' + enc + '/deliveries?limit=50')
   const status = h('div', {})
-  page('Webhook ' + w.url, notice ? h('p', { class: 'notice' }, notice) : null, status,
+  const act = async (fn, message) => {
+    status.replaceChildren()
+    try { const out = await fn(); await webhookPage(null, rawId, message); return out } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
+  }
+  const config = w.source === 'config'
+  const actions = h('div', { class: 'actions' },
+    w.status === 'disabled'
+      ? h('button', { type: 'button', onclick: () => act(() => api('PATCH', '/v1/admin/webhooks/' + enc, { enabled: true }), 'Endpoint enabled.') }, 'Enable')
+      : h('button', { type: 'button', class: 'secondary', onclick: () => act(() => api('PATCH', '/v1/admin/webhooks/' + enc, { enabled: false }), 'Endpoint disabled.') }, 'Disable'),
+    w.status === 'failing' ? h('button', { type: 'button', onclick: () => act(() => api('PATCH', '/v1/admin/webhooks/' + enc, { enabled: true }), 'Endpoint re-enabled.') }, 'Re-enable') : null,
+    config ? null : h('button', { type: 'button', class: 'secondary', onclick: async () => {
+      if (!(await confirmDialog('Rotate the signing secret?', 'A new secret is made; for 24 hours deliveries are signed with both the old and the new one.', 'Rotate secret'))) return
+      const out = await act(() => api('POST', '/v1/admin/webhooks/' + enc + '/rotate-secret'), 'Secret rotated.')
+      if (out) showSecret('The new signing secret (the previous one works until ' + when(out.previous_secret_expires_at) + ').', out.secret)
+    } }, 'Rotate secret'),
+    config ? null : h('button', { type: 'button', class: 'danger', onclick: async () => {
+      if (!(await confirmDialog('Delete this endpoint?', w.url + ' receives no more events, and its delivery history is deleted.', 'Delete endpoint'))) return
+      status.replaceChildren()
+      try { await api('DELETE', '/v1/admin/webhooks/' + enc); location.hash = '#/webhooks'; say('Endpoint deleted.') } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
+    } }, 'Delete'))
+  page('Webhook ' + w.url, notice ? h('p', { class: 'notice', role: 'status' }, notice) : null, status,
     h('dl', { class: 'props card' }, h('dt', {}, 'Status'), h('dd', {}, badge(w.status)), h('dt', {}, 'Events'), h('dd', {}, (w.events || []).join(', ') || 'all'),
-      h('dt', {}, 'Source'), h('dd', {}, w.source || '—'), h('dt', {}, 'Created'), h('dd', {}, when(w.created_at))),
-    table('Deliveries', ['Event', 'Status', 'Attempts', 'Last status', 'Last error', 'Next attempt', 'Delivered', 'Actions'],
-      deliveries.map((d) => [d.event_type, badge(d.status), String(d.attempts), d.last_status_code === null ? '—' : String(d.last_status_code), d.last_error || '—',
-        when(d.next_attempt_at), when(d.delivered_at),
-        h('button', { type: 'button', class: 'secondary', onclick: async () => {
-          try {
-            await api('POST', '/v1/admin/webhooks/' + enc + '/deliveries/' + encodeURIComponent(d.id) + '/redeliver')
-            await webhookPage(null, rawId, 'Redelivery queued.')
-          } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
-        } }, 'Redeliver')]),
-      'No delivery yet.'))
+      h('dt', {}, 'Description'), h('dd', {}, w.description || '—'),
+      h('dt', {}, 'Source'), h('dd', {}, config ? 'latchkey.yaml (read-only here)' : 'API'), h('dt', {}, 'Failing since'), h('dd', {}, when(w.failing_since)),
+      h('dt', {}, 'Created'), h('dd', {}, when(w.created_at))),
+    actions,
+    h('section', { 'aria-labelledby': 'h-del' }, h('h2', { id: 'h-del' }, 'Deliveries (' + r.total + ')'),
+      h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => webhookPage(null, rawId) }, 'Reload deliveries')),
+      table('Deliveries', ['Event', 'Status', 'Attempts', 'Last status', 'Last error', 'Next attempt', 'Delivered', 'Actions'],
+        r.items.map((d) => [d.event_type, badge(d.status), String(d.attempts), d.last_status_code === null ? '—' : String(d.last_status_code), d.last_error || '—',
+          when(d.next_attempt_at), when(d.delivered_at),
+          h('button', { type: 'button', class: 'secondary', 'aria-label': 'Redeliver ' + d.event_type + ' ' + d.id, onclick: () =>
+            act(() => api('POST', '/v1/admin/webhooks/' + enc + '/deliveries/' + encodeURIComponent(d.id) + '/redeliver'), 'Redelivery queued.') }, 'Redeliver')]),
+        'No delivery yet.')))
 }
 
 // ---- start ------------------------------------------------------------------------------------
