@@ -365,6 +365,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
       ['#/keys', 'API keys'],
       ['#/audit', 'Audit'],
       ['#/webhooks', 'Webhooks'],
+      ['#/branding', 'Branding'],
     ] as const) {
       await goto(page, hash, heading)
       await check(page, 'mobile')
@@ -464,6 +465,45 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
     await receiver.close()
   }, 90_000)
+
+  it('branding: set the app name and accent colour, and an end-user Continue page shows them; restore', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+    await goto(page, '#/branding', 'Branding')
+    await check(page, 'desktop')
+    // A value branding.ts refuses is refused with its message, and nothing changes
+    await page.getByLabel('App name').fill('Acme Robot')
+    await page.getByLabel('Accent colour').fill('green')
+    await page.getByRole('button', { name: 'Save branding' }).click()
+    await page.getByRole('alert').filter({ hasText: 'hex colour' }).waitFor()
+    expect((await api('GET', '/v1/admin/branding')).app_name).toBeNull()
+    await page.getByLabel('Accent colour').fill('#0A7D4F')
+    await page.getByLabel('Support URL').fill('mailto:help@acme.example')
+    await page.getByRole('button', { name: 'Save branding' }).click()
+    await page.getByText('Branding saved: the end-user pages show it now.').waitFor()
+    await expect.poll(() => page.locator('#branding-now').textContent()).toContain('Acme Robot')
+    expect(await page.locator('#branding-now').textContent()).toContain('#0a7d4f')
+    expect(await page.getByLabel('App name').inputValue()).toBe('Acme Robot')
+    await check(page, 'desktop')
+    await shot(page, 'branding')
+
+    // The end-user page a person opens from an app's authorization link
+    const started = await client.auth.start('frank', 'test-idp', { scopes: ['openid'] })
+    const enduser = await context.newPage()
+    await enduser.goto(started.url!)
+    expect(await enduser.textContent('.lead')).toBe('Acme Robot wants to connect to your Test OIDC server account.')
+    expect(await enduser.evaluate(() => getComputedStyle(document.querySelector('button')!).backgroundColor)).toBe('rgb(10, 125, 79)')
+    expect(await enduser.getAttribute('footer a', 'href')).toBe('mailto:help@acme.example')
+    await enduser.close()
+
+    // Restore: the configured branding (none here) is back
+    await page.getByRole('button', { name: 'Restore the configured branding' }).click()
+    await page.getByText('Branding restored to the configured values.').waitFor()
+    expect(await api('GET', '/v1/admin/branding')).toMatchObject({ app_name: null, accent_color: null, override: {} })
+    expect(await page.getByLabel('App name').inputValue()).toBe('')
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 60_000)
 
   it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
     const { context, page } = await newPage('desktop')

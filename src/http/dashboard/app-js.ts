@@ -22,6 +22,7 @@ const SECTIONS = [
   ['#/keys', 'API keys'],
   ['#/audit', 'Audit'],
   ['#/webhooks', 'Webhooks'],
+  ['#/branding', 'Branding'],
 ]
 
 // ---- DOM helpers ----------------------------------------------------------------------------
@@ -181,6 +182,7 @@ const ROUTES = [
   [/^#\/audit$/, audit],
   [/^#\/webhooks$/, webhooks],
   [/^#\/webhooks\/([^/?]+)$/, webhookPage],
+  [/^#\/branding$/, (q) => branding(q)],
 ]
 async function route() {
   if (!session) return
@@ -594,6 +596,43 @@ async function audit(q) {
       h('span', { class: 'muted' }, list.total_count === 0 ? '' : (offset + 1) + '–' + (offset + list.page_count) + ' of ' + list.total_count),
       offset > 0 ? h('a', { class: 'button secondary', href: nextQ(Math.max(0, offset - limit)) }, 'Previous') : null,
       offset + list.page_count < list.total_count ? h('a', { class: 'button secondary', href: nextQ(offset + limit) }, 'Next') : null))
+}
+
+// ---- branding -------------------------------------------------------------------------------
+const BRANDING_FIELDS = [
+  ['app_name', 'App name', 'text', 'Named on the pages: "<App> wants to connect to your <Provider> account". At most 60 characters.'],
+  ['accent_color', 'Accent colour', 'text', 'Buttons and links: #rgb or #rrggbb, e.g. #0a7d4f'],
+  ['logo_url', 'Logo URL', 'url', 'An https URL, or a data:image/(png|jpeg|gif|webp);base64 URL'],
+  ['support_url', 'Support URL', 'text', 'An https or mailto: URL, linked as "Contact <App> support"'],
+]
+async function branding(_q, notice) {
+  const b = await get('/v1/admin/branding')
+  const status = h('div', {})
+  const inputs = {}
+  for (const [k, , type] of BRANDING_FIELDS) inputs[k] = h('input', { name: k, type, autocomplete: 'off', spellcheck: 'false', value: b.override[k] || '' })
+  const swatch = h('span', { class: 'swatch', 'aria-hidden': 'true' })
+  // A CSSOM property (not a style attribute, which the CSP forbids); the API only returns #rgb or #rrggbb here.
+  if (b.accent_color) swatch.style.backgroundColor = b.accent_color
+  const form = h('form', { class: 'card grid', id: 'branding-form' },
+    BRANDING_FIELDS.map(([k, label, , hint]) => field(label, inputs[k], hint + '. Empty: the configured value (LATCHKEY_BRANDING_*).')),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save branding')))
+  const save = async (body, message) => {
+    status.replaceChildren()
+    try { await api('PUT', '/v1/admin/branding', body); await branding(null, message) } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    const body = {}
+    for (const [k] of BRANDING_FIELDS) if (inputs[k].value.trim()) body[k] = inputs[k].value.trim()
+    save(body, 'Branding saved: the end-user pages show it now.')
+  })
+  page('Branding', notice ? h('p', { class: 'notice', role: 'status' }, notice) : null, status,
+    h('p', {}, 'What people see on Latchkey\'s own pages (Continue, done, errors) when an app sends them to connect an account.'),
+    h('section', { 'aria-labelledby': 'h-br-now' }, h('h2', { id: 'h-br-now' }, 'In force'),
+      h('dl', { class: 'props card', id: 'branding-now' }, BRANDING_FIELDS.map(([k, label]) => [h('dt', {}, label),
+        h('dd', {}, k === 'accent_color' && b[k] ? [swatch, ' '] : null, b[k] ? h('code', {}, k === 'logo_url' && b[k].length > 80 ? b[k].slice(0, 60) + '… (' + b[k].length + ' characters)' : b[k]) : '— (not set)')]))),
+    h('section', { 'aria-labelledby': 'h-br-edit' }, h('h2', { id: 'h-br-edit' }, 'Change'), form,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: () => save({}, 'Branding restored to the configured values.') }, 'Restore the configured branding'))))
 }
 
 // ---- webhooks -------------------------------------------------------------------------------

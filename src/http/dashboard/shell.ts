@@ -59,6 +59,7 @@ td code.detail{display:block;min-width:16rem;word-break:normal;overflow-wrap:any
 .b-revoked,.b-failed,.b-disabled,.b-inactive{background:#fee2e2;color:#7f1d1d}
 .b-other{background:#e5e7eb;color:#1f2937}
 dl.props{display:grid;grid-template-columns:minmax(9rem,max-content) 1fr;gap:.35rem 1rem;margin:0}
+span.swatch{display:inline-block;width:1em;height:1em;border:1px solid #374151;border-radius:3px;vertical-align:-.15em}
 dl.props dt{font-weight:600;color:#374151}dl.props dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .error-box{border-left:4px solid #b91c1c;background:#fef2f2;padding:.6rem .8rem;border-radius:6px;margin:.5rem 0}
 .notice{border-left:4px solid #1d4ed8;background:#eff6ff;padding:.6rem .8rem;border-radius:6px;margin:.5rem 0}
