@@ -505,6 +505,48 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 60_000)
 
+  it('several accounts of one user and provider: the list and the detail name each account and the default; filter by account', async () => {
+    const work = await connect('gina') // the first: the default
+    const started = await client.auth.start('gina', 'test-idp', { scopes: ['openid', 'profile', 'offline_access'], account: 'gina-work' })
+    await new TestBrowser().authorize(started.url!, { login: 'gina-work' })
+    await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+    const all = (await api('GET', '/v1/admin/user_connections?user_id=gina')).items as Array<{
+      id: string
+      default: boolean
+      account: { id: string | null; label: string | null }
+    }>
+    expect(all).toHaveLength(2)
+    const second = all.find((c) => c.id !== work.id)!
+    expect(second).toMatchObject({ default: false, account: { id: 'gina-work' } })
+    for (const c of await Promise.all(all.map((x) => h.latchkey.store.getConnectionById(x.id))))
+      secrets.push(h.latchkey.ctx.vault.accessToken(c!), h.latchkey.ctx.vault.refreshToken(c!)!)
+
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+    await goto(page, '#/connections?user_id=gina', 'Connections')
+    const rows = page.getByRole('region', { name: 'Connections' }).getByRole('row')
+    await expect.poll(() => rows.count()).toBe(3)
+    await rows.filter({ hasText: 'default' }).first().waitFor()
+    expect(await rows.filter({ hasText: 'default' }).count()).toBe(1)
+    expect(await rows.filter({ hasText: 'gina-work' }).textContent()).not.toContain('default')
+    await check(page, 'desktop')
+    await shot(page, 'connections-accounts')
+    // The account filter finds the second account only
+    await page.getByLabel('Account').fill('gina-work')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/account=gina-work/)
+    await expect.poll(() => rows.count()).toBe(2)
+    await rows.getByRole('link', { name: 'gina' }).click()
+    await page.getByRole('heading', { level: 1, name: 'gina · test-idp' }).waitFor()
+    expect(await page.locator('#default-account').textContent()).toBe('no: apps reach it with account gina-work')
+    expect(page.url()).toContain(second.id)
+    await goto(page, `#/connections/${work.id}`, 'gina · test-idp')
+    expect(await page.locator('#default-account').textContent()).toMatch(/^yes/)
+    await check(page, 'desktop')
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 60_000)
+
   it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
     const { context, page } = await newPage('desktop')
     await signIn(page)

@@ -294,7 +294,7 @@ async function connections(q) {
   const rows = list.items.map((c) => [
     h('a', { href: '#/connections/' + encodeURIComponent(c.id) }, c.user_id),
     c.provider_id,
-    c.account.label || c.account.id || '—',
+    accountCell(c),
     badge(c.connection_status),
     when(c.expires_at),
     c.last_refresh_error ? h('span', {}, c.last_refresh_error) : '—',
@@ -306,6 +306,13 @@ async function connections(q) {
   page('Connections', form,
     table('Connections', ['User', 'Provider', 'Account', 'Status', 'Token expires', 'Last refresh error'], rows, 'No connection matches.'),
     pager)
+}
+
+// A user may connect several accounts of one provider: each row names its account, and the default one.
+function accountCell(c) {
+  const name = c.account.label || c.account.id || '—'
+  return h('span', {}, name, c.account.id && c.account.id !== name ? h('span', { class: 'muted' }, ' · id ' + c.account.id) : null,
+    c.default ? [' ', h('span', { class: 'badge b-other', title: 'What authorize without an account answers with' }, 'default')] : null)
 }
 
 async function connectionPage(_q, rawId, notice) {
@@ -359,6 +366,7 @@ async function connectionPage(_q, rawId, notice) {
         h('dt', {}, 'User'), h('dd', {}, c.user_id),
         h('dt', {}, 'Provider'), h('dd', {}, c.provider_id + ' (' + c.provider_description + ')'),
         h('dt', {}, 'Account'), h('dd', {}, (c.account.label || '—') + (c.account.id ? ' · id ' + c.account.id : '')),
+        h('dt', {}, 'Default account'), h('dd', { id: 'default-account' }, c.default ? 'yes: authorize without an account answers with this one' : 'no: apps reach it with account ' + (c.account.id || c.id)),
         info.map(([k, v]) => [h('dt', {}, 'Identity: ' + k), h('dd', {}, String(v))]),
         h('dt', {}, 'Access token expires'), h('dd', {}, when(c.expires_at)),
         h('dt', {}, 'Refresh token'), h('dd', {}, c.has_refresh_token ? (c.refresh_token_expires_at ? 'expires ' + when(c.refresh_token_expires_at) : 'held, no expiry given') : 'none'),
