@@ -547,6 +547,44 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 60_000)
 
+  it('providers: add a remote MCP server (type: mcp) through the admin provider API, then edit its scopes', async () => {
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+    await goto(page, '#/providers/new', 'Add a provider')
+    await page.getByLabel('Kind').selectOption('mcp')
+    await page.getByLabel('Id', { exact: true }).fill('acme-mcp')
+    await page.getByLabel('Description').fill('Acme MCP server')
+    await check(page, 'desktop')
+    // The API's validation (providers/mcp-entry.ts) is shown as it is
+    await page.getByLabel('MCP server URL').fill('ftp://mcp.acme.example/mcp')
+    await page.getByRole('button', { name: 'Add provider' }).click()
+    await page.getByRole('alert').filter({ hasText: 'mcp.server_url' }).waitFor()
+    const serverUrl = `http://127.0.0.1:${port()}/mcp`
+    await page.getByLabel('MCP server URL').fill(serverUrl)
+    await page.getByRole('button', { name: 'Add provider' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Providers' }).waitFor()
+    await page.getByRole('row', { name: /acme-mcp.*MCP server/ }).waitFor()
+    expect(h.latchkey.ctx.registry.get('acme-mcp')?.mcp).toMatchObject({ serverUrl, resourceParameter: true })
+    expect((await api('GET', '/v1/admin/auth_providers/acme-mcp')).mcp).toEqual({ server_url: serverUrl, resource_parameter: true })
+    await check(page, 'desktop')
+    // Edit: the MCP fields are filled in; scopes and the resource parameter change
+    await page.getByRole('link', { name: 'Edit acme-mcp' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Edit provider acme-mcp' }).waitFor()
+    expect(await page.getByLabel('Kind').inputValue()).toBe('mcp')
+    expect(await page.getByLabel('MCP server URL').inputValue()).toBe(serverUrl)
+    await page.getByLabel('Scopes').fill('files.read files.write')
+    await page.getByLabel(/resource parameter/).uncheck()
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByRole('button', { name: 'Disable acme-mcp' }).waitFor()
+    expect((await api('GET', '/v1/admin/auth_providers/acme-mcp')).mcp).toEqual({
+      server_url: serverUrl,
+      resource_parameter: false,
+      scopes: ['files.read', 'files.write'],
+    })
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 60_000)
+
   it('cookie flags; sign-out ends the session everywhere; idle and absolute expiry; a revoked key ends its sessions', async () => {
     const { context, page } = await newPage('desktop')
     await signIn(page)

@@ -414,7 +414,7 @@ async function providers(q) {
       } }, (on ? 'Disable ' : 'Enable ') + p.id))
       actions.append(h('a', { class: 'button secondary', href: '#/providers/' + encodeURIComponent(p.id) + '/edit' }, 'Edit ' + p.id))
     } else actions.append(h('span', { class: 'muted' }, 'defined in ' + p.source))
-    return [h('code', {}, p.id), p.description, p.provider_id || 'custom OAuth 2.0', p.source, badge(p.status === 'active' ? 'enabled' : 'disabled'),
+    return [h('code', {}, p.id), p.description, p.mcp ? h('span', {}, 'MCP server ', h('code', {}, p.mcp.server_url)) : p.provider_id || 'custom OAuth 2.0', p.source, badge(p.status === 'active' ? 'enabled' : 'disabled'),
       p.oauth2.client_secret.exists ? 'set (never shown)' : 'none', actions]
   })
   page('Providers', status,
@@ -439,7 +439,9 @@ async function providerForm(id) {
   const cat = await get('/v1/admin/provider_catalog')
   const existing = id ? await get('/v1/admin/auth_providers/' + encodeURIComponent(id)) : null
   const o = existing ? existing.oauth2 : null
-  const kind = select('kind', [['custom', 'Custom OAuth 2.0 provider'], ['catalog', 'From the catalog']], existing && existing.provider_id ? 'catalog' : 'custom')
+  const kind = select('kind', [['custom', 'Custom OAuth 2.0 provider'], ['catalog', 'From the catalog'], ['mcp', 'Remote MCP server']],
+    existing && existing.mcp ? 'mcp' : existing && existing.provider_id ? 'catalog' : 'custom')
+  const m = existing && existing.mcp
   if (existing) kind.disabled = true
   const inp = (name, value, attrs) => h('input', Object.assign({ name, value: value || '', autocomplete: 'off', spellcheck: 'false' }, attrs || {}))
   const f = {
@@ -457,6 +459,9 @@ async function providerForm(id) {
     userinfo: inp('user_info_endpoint', o && o.user_info_request ? o.user_info_request.endpoint : '', { type: 'url' }),
     extra: h('textarea', { name: 'extra', spellcheck: 'false' }),
     settings: h('textarea', { name: 'settings', spellcheck: 'false' }),
+    server_url: inp('server_url', m && m.server_url, { type: 'url' }),
+    mcp_scopes: inp('mcp_scopes', m && m.scopes ? m.scopes.join(' ') : ''),
+    resource: h('input', { type: 'checkbox', name: 'resource_parameter', checked: m ? m.resource_parameter : true }),
   }
   const custom = h('fieldset', { class: 'card' }, h('legend', {}, 'OAuth 2.0 endpoints (engine.yaml oauth2 block)'),
     h('div', { class: 'grid' },
@@ -467,8 +472,12 @@ async function providerForm(id) {
     field('More oauth2 fields (JSON)', f.extra, 'Merged into the oauth2 block, as in engine.yaml: e.g. {"user_info_request": {"triggers": {"on_token_grant": true}}}'))
   const catalog = h('fieldset', { class: 'card' }, h('legend', {}, 'Catalog provider'),
     field('Provider type', f.type), field('Settings (JSON)', f.settings, 'Values for the type\'s settings, e.g. {"subdomain": "acme"}'))
+  const mcp = h('fieldset', { class: 'card' }, h('legend', {}, 'Remote MCP server (type: mcp)'),
+    field('MCP server URL', f.server_url, 'The MCP endpoint, e.g. https://mcp.example.com/mcp; its authorization server and endpoints are discovered per flow'),
+    field('Scopes', f.mcp_scopes, 'Optional, separated by spaces: else the server\'s challenge or metadata decides'),
+    h('div', { class: 'field' }, h('label', {}, f.resource, ' Send the RFC 8707 resource parameter (uncheck for servers that reject it)')))
   const status = h('div', {})
-  const sync = () => { custom.hidden = kind.value !== 'custom'; catalog.hidden = kind.value !== 'catalog' }
+  const sync = () => { custom.hidden = kind.value !== 'custom'; catalog.hidden = kind.value !== 'catalog'; mcp.hidden = kind.value !== 'mcp'; f.client_id.required = !existing && kind.value !== 'mcp' }
   kind.addEventListener('change', sync)
   sync()
   const form = h('form', { novalidate: true, id: 'provider-form' },
@@ -478,7 +487,7 @@ async function providerForm(id) {
       field('Description', f.description),
       field('Client id', f.client_id),
       field('Client secret', f.client_secret, existing ? 'Write-only: leave empty to keep the stored secret.' : 'Write-only: stored encrypted and never shown again.')),
-    custom, catalog, status,
+    custom, catalog, mcp, status,
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, existing ? 'Save changes' : 'Add provider'), h('a', { class: 'button secondary', href: '#/providers' }, 'Cancel')))
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
@@ -489,7 +498,12 @@ async function providerForm(id) {
       if (f.description.value.trim()) body.description = f.description.value.trim()
       if (f.client_id.value.trim()) body.client_id = f.client_id.value.trim()
       if (f.client_secret.value) body.client_secret = f.client_secret.value
-      if (kind.value === 'catalog') {
+      if (kind.value === 'mcp') {
+        if (!existing) body.type = 'mcp'
+        body.mcp = { server_url: f.server_url.value.trim(), resource_parameter: f.resource.checked }
+        const sc = f.mcp_scopes.value.split(/[\s,]+/).filter((x) => x !== '')
+        if (sc.length > 0) body.mcp.scopes = sc
+      } else if (kind.value === 'catalog') {
         if (!existing) body.provider_id = f.type.value
         if (f.settings.value.trim()) body.settings = JSON.parse(f.settings.value)
       } else {
