@@ -21,6 +21,7 @@ import type { ProviderHttpOptions } from '../oauth/http.js'
 import { discoverMcpServer, type McpDiscovery } from '../oauth/mcp-discovery.js'
 import { asProviderError, ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
+import { type RevocableTokens, revokeToken } from '../oauth/revoke-token.js'
 import type { TokenSet } from '../oauth/token-response.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { McpStore } from '../storage/mcp-registrations.js'
@@ -164,6 +165,30 @@ export class McpProviders {
       await this.bind(connectionId, r)
       return tokens
     }
+  }
+
+  /**
+   * Revokes a connection's tokens (RFC 7009) at the authorization server that issued them, at
+   * its discovered `revocation_endpoint`, authenticated as our client there. Returns false when
+   * that server lists no revocation endpoint. A server that now names another authorization
+   * server is refused: the tokens are never sent to one that did not issue them.
+   * @throws ProviderError on failure (the caller deletes locally anyway)
+   */
+  async revoke(p: ConfiguredProvider, connectionId: string, tokens: RevocableTokens): Promise<boolean> {
+    const r = await this.#resolve(p)
+    const b = await this.deps.store.getBinding(connectionId)
+    if (b && b.issuer !== r.issuer) {
+      throw new ProviderError(
+        'protocol',
+        `the MCP server now names authorization server ${r.issuer}, not ${b.issuer}; tokens not sent there`,
+      )
+    }
+    return revokeToken(r.provider, tokens, this.deps.http)
+  }
+
+  /** Drops a deleted connection's binding. */
+  async unbind(connectionId: string): Promise<void> {
+    await this.deps.store.dropBinding(connectionId)
   }
 
   /** Forgets a client the AS no longer knows (and the discovery that led to it). */

@@ -160,6 +160,37 @@ describe('MCP server as a provider', () => {
     expect((await new KyselyMcpStore(three.h.latchkey.store.db).getRegistration(mcp.issuer))!.client_id).toBe(clientId)
   })
 
+  it('deleting a connection revokes its tokens at the discovered revocation_endpoint (RFC 7009), as our client', async () => {
+    const { mcp, h, client } = await setup()
+    const token = await signIn(client, 'rita')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are rita')
+    const [connection] = (await client.admin.userConnections.list({ user_id: 'rita' })).items
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection!.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    })
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-latchkey-provider-revocation')).toBe('revoked')
+    // The AS accepted our registered client's credentials and revoked the grant: the token no longer works.
+    expect(mcp.counts.get('revocation')).toBe(1)
+    await expect(callTool(mcp.url, token, 'whoami')).rejects.toThrow()
+    expect(await new KyselyMcpStore(h.latchkey.store.db).getBinding(connection!.id)).toBeUndefined()
+  })
+
+  it('an authorization server without a revocation_endpoint: deleted locally, not_supported', async () => {
+    const { mcp, h, client } = await setup({ metadata: { revocation_endpoint: undefined } })
+    const token = await signIn(client, 'sam')
+    const [connection] = (await client.admin.userConnections.list({ user_id: 'sam' })).items
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection!.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    })
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-latchkey-provider-revocation')).toBe('not_supported')
+    expect(mcp.counts.get('revocation')).toBeUndefined()
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are sam')
+  })
+
   it('a registration whose secret cannot be decrypted is replaced by a new registration', async () => {
     const { mcp, h, client } = await setup()
     await signIn(client, 'ola')

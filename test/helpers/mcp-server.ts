@@ -209,6 +209,7 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
       u.searchParams.set('iss', options.responseIss)
       ctx.set('location', u.toString())
     }
+    if (ctx.path === '/token/revocation' && ctx.status === 200) count(counts, 'revocation')
     if (ctx.path === '/token') {
       const params = (ctx as unknown as { oidc?: { params?: Record<string, unknown> } }).oidc?.params
       resources.push({
