@@ -3,7 +3,8 @@
  * MCP servers as providers (issue 13). A provider with `mcp` settings has no endpoints of its
  * own: at flow time this module resolves it into a concrete provider, the same shape the generic
  * OAuth core runs for Google, from
- * - discovery (`oauth/mcp-discovery.ts`), cached per server for `DISCOVERY_TTL_MS`;
+ * - discovery (`oauth/mcp-discovery.ts`), cached per server (Cache-Control max-age, bounded;
+ *   failures for 30 s);
  * - a client at the discovered authorization server (`oauth/client-registration.ts`): the
  *   provider's own credentials, else our client ID metadata document, else one dynamic
  *   registration per issuer, stored sealed and shared by every user and process;
@@ -28,8 +29,22 @@ import type { McpStore } from '../storage/mcp-registrations.js'
 import type { AuditLog } from './audit.js'
 import type { Vault } from './vault.js'
 
-/** Discovery answers are reused this long; an `invalid_client` or a changed AS drops them sooner. */
+/**
+ * Discovery answers are reused for the metadata's `Cache-Control: max-age`, bounded to
+ * [`DISCOVERY_MIN_TTL_MS`, `DISCOVERY_MAX_TTL_MS`], else `DISCOVERY_TTL_MS`; an
+ * `invalid_client` or a changed AS drops them sooner. A failed discovery is remembered for
+ * `DISCOVERY_FAILURE_TTL_MS`, so a down or broken server is not asked again on every request.
+ */
 export const DISCOVERY_TTL_MS = 15 * 60_000
+export const DISCOVERY_MIN_TTL_MS = 60_000
+export const DISCOVERY_MAX_TTL_MS = 24 * 3600_000
+export const DISCOVERY_FAILURE_TTL_MS = 30_000
+
+/** How long one discovery answer is reused. */
+export function discoveryTtlMs(d: Pick<McpDiscovery, 'maxAgeSeconds'>): number {
+  if (d.maxAgeSeconds === undefined) return DISCOVERY_TTL_MS
+  return Math.min(DISCOVERY_MAX_TTL_MS, Math.max(DISCOVERY_MIN_TTL_MS, d.maxAgeSeconds * 1000))
+}
 
 /** The path Latchkey serves its client ID metadata document at (client_id = the full URL). */
 export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json'
@@ -63,6 +78,7 @@ export function clientMetadataUrl(config: Pick<Config, 'publicUrl' | 'allowInsec
 
 export class McpProviders {
   readonly #discovery = new Map<string, { value: McpDiscovery; until: number }>()
+  readonly #failed = new Map<string, { error: unknown; until: number }>()
   readonly #discovering = new Map<string, Promise<McpDiscovery>>()
   readonly #registering = new Map<string, Promise<RegisteredClient>>()
 
@@ -77,20 +93,31 @@ export class McpProviders {
     const serverUrl = p.mcp!.serverUrl
     const cached = this.#discovery.get(serverUrl)
     if (cached && cached.until > Date.now()) return cached.value
+    const failed = this.#failed.get(serverUrl)
+    if (failed && failed.until > Date.now()) throw failed.error
     const running = this.#discovering.get(serverUrl)
     if (running) return running
     const run = discoverMcpServer(serverUrl, this.deps.http, { allowInsecureLoopback: this.deps.config.allowInsecureLoopbackProviders })
-      .then((value) => {
-        this.#discovery.set(serverUrl, { value, until: Date.now() + DISCOVERY_TTL_MS })
-        return value
-      })
+      .then(
+        (value) => {
+          this.#failed.delete(serverUrl)
+          this.#discovery.set(serverUrl, { value, until: Date.now() + discoveryTtlMs(value) })
+          return value
+        },
+        (error: unknown) => {
+          this.#failed.set(serverUrl, { error, until: Date.now() + DISCOVERY_FAILURE_TTL_MS })
+          throw error
+        },
+      )
       .finally(() => this.#discovering.delete(serverUrl))
     this.#discovering.set(serverUrl, run)
     return run
   }
 
   forgetDiscovery(p: ConfiguredProvider): void {
-    if (p.mcp) this.#discovery.delete(p.mcp.serverUrl)
+    if (!p.mcp) return
+    this.#discovery.delete(p.mcp.serverUrl)
+    this.#failed.delete(p.mcp.serverUrl)
   }
 
   /**
