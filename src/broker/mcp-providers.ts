@@ -259,8 +259,8 @@ export class McpProviders {
       try {
         return this.#open(stored)
       } catch {
-        // Sealed under a key version no longer configured (`keys rotate-encryption` does not
-        // rewrite this table yet): the registration is useless, so a new one replaces it.
+        // Sealed under a key version no longer configured (removed before `keys rotate-encryption`
+        // re-sealed it): the registration is useless, so a new one replaces it.
         this.deps.log.warn({ issuer }, 'an MCP client registration cannot be decrypted with the configured keys; registering again')
         await this.deps.store.dropRegistration(issuer, stored.client_id)
       }
