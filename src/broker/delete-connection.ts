@@ -1,7 +1,8 @@
 /**
  * @module broker/delete-connection
- * Deleting a connection: revoke at the provider when it has a revocation endpoint, then delete
- * locally whatever the provider said (an unreachable provider must not keep a user connected).
+ * Deleting a connection: revoke at the provider when it has a revocation endpoint (for an MCP
+ * server: its authorization server's discovered one), then delete locally whatever the provider
+ * said (an unreachable provider must not keep a user connected).
  */
 
 import { revokeToken } from '../oauth/revoke-token.js'
@@ -41,6 +42,7 @@ export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, act
     result = { deleted: await ctx.store.deleteConnection(c.id, [deletedEvent(c, 'failed')]), providerRevocation: 'failed' }
   }
   if (result.deleted) {
+    if (ctx.registry.get(c.provider_id)?.mcp) await ctx.mcp.unbind(c.id)
     ctx.audit.record({
       actor,
       action: 'connection.revoked',
@@ -58,7 +60,9 @@ async function revokeAtProvider(ctx: BrokerContext, current: ConnectionRow): Pro
   if (!provider) return 'skipped'
   try {
     const tokens = { accessToken: ctx.vault.accessToken(current), refreshToken: ctx.vault.refreshToken(current) }
-    return (await revokeToken(provider, tokens, ctx.http)) ? 'revoked' : 'not_supported'
+    // An MCP server's endpoints and our client there come from discovery, not from the provider entry.
+    const revoked = provider.mcp ? await ctx.mcp.revoke(provider, current.id, tokens) : await revokeToken(provider, tokens, ctx.http)
+    return revoked ? 'revoked' : 'not_supported'
   } catch (err) {
     ctx.log.warn(
       { connection: current.id, provider: current.provider_id, err: (err as Error).message },

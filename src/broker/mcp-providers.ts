@@ -3,7 +3,8 @@
  * MCP servers as providers (issue 13). A provider with `mcp` settings has no endpoints of its
  * own: at flow time this module resolves it into a concrete provider, the same shape the generic
  * OAuth core runs for Google, from
- * - discovery (`oauth/mcp-discovery.ts`), cached per server for `DISCOVERY_TTL_MS`;
+ * - discovery (`oauth/mcp-discovery.ts`), cached per server (Cache-Control max-age, bounded;
+ *   failures for 30 s);
  * - a client at the discovered authorization server (`oauth/client-registration.ts`): the
  *   provider's own credentials, else our client ID metadata document, else one dynamic
  *   registration per issuer, stored sealed and shared by every user and process;
@@ -21,14 +22,29 @@ import type { ProviderHttpOptions } from '../oauth/http.js'
 import { discoverMcpServer, type McpDiscovery } from '../oauth/mcp-discovery.js'
 import { asProviderError, ProviderError } from '../oauth/provider-error.js'
 import { refreshAccessToken } from '../oauth/refresh-access-token.js'
+import { type RevocableTokens, revokeToken } from '../oauth/revoke-token.js'
 import type { TokenSet } from '../oauth/token-response.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { McpStore } from '../storage/mcp-registrations.js'
 import type { AuditLog } from './audit.js'
 import type { Vault } from './vault.js'
 
-/** Discovery answers are reused this long; an `invalid_client` or a changed AS drops them sooner. */
+/**
+ * Discovery answers are reused for the metadata's `Cache-Control: max-age`, bounded to
+ * [`DISCOVERY_MIN_TTL_MS`, `DISCOVERY_MAX_TTL_MS`], else `DISCOVERY_TTL_MS`; an
+ * `invalid_client` or a changed AS drops them sooner. A failed discovery is remembered for
+ * `DISCOVERY_FAILURE_TTL_MS`, so a down or broken server is not asked again on every request.
+ */
 export const DISCOVERY_TTL_MS = 15 * 60_000
+export const DISCOVERY_MIN_TTL_MS = 60_000
+export const DISCOVERY_MAX_TTL_MS = 24 * 3600_000
+export const DISCOVERY_FAILURE_TTL_MS = 30_000
+
+/** How long one discovery answer is reused. */
+export function discoveryTtlMs(d: Pick<McpDiscovery, 'maxAgeSeconds'>): number {
+  if (d.maxAgeSeconds === undefined) return DISCOVERY_TTL_MS
+  return Math.min(DISCOVERY_MAX_TTL_MS, Math.max(DISCOVERY_MIN_TTL_MS, d.maxAgeSeconds * 1000))
+}
 
 /** The path Latchkey serves its client ID metadata document at (client_id = the full URL). */
 export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json'
@@ -62,6 +78,7 @@ export function clientMetadataUrl(config: Pick<Config, 'publicUrl' | 'allowInsec
 
 export class McpProviders {
   readonly #discovery = new Map<string, { value: McpDiscovery; until: number }>()
+  readonly #failed = new Map<string, { error: unknown; until: number }>()
   readonly #discovering = new Map<string, Promise<McpDiscovery>>()
   readonly #registering = new Map<string, Promise<RegisteredClient>>()
 
@@ -76,20 +93,31 @@ export class McpProviders {
     const serverUrl = p.mcp!.serverUrl
     const cached = this.#discovery.get(serverUrl)
     if (cached && cached.until > Date.now()) return cached.value
+    const failed = this.#failed.get(serverUrl)
+    if (failed && failed.until > Date.now()) throw failed.error
     const running = this.#discovering.get(serverUrl)
     if (running) return running
     const run = discoverMcpServer(serverUrl, this.deps.http, { allowInsecureLoopback: this.deps.config.allowInsecureLoopbackProviders })
-      .then((value) => {
-        this.#discovery.set(serverUrl, { value, until: Date.now() + DISCOVERY_TTL_MS })
-        return value
-      })
+      .then(
+        (value) => {
+          this.#failed.delete(serverUrl)
+          this.#discovery.set(serverUrl, { value, until: Date.now() + discoveryTtlMs(value) })
+          return value
+        },
+        (error: unknown) => {
+          this.#failed.set(serverUrl, { error, until: Date.now() + DISCOVERY_FAILURE_TTL_MS })
+          throw error
+        },
+      )
       .finally(() => this.#discovering.delete(serverUrl))
     this.#discovering.set(serverUrl, run)
     return run
   }
 
   forgetDiscovery(p: ConfiguredProvider): void {
-    if (p.mcp) this.#discovery.delete(p.mcp.serverUrl)
+    if (!p.mcp) return
+    this.#discovery.delete(p.mcp.serverUrl)
+    this.#failed.delete(p.mcp.serverUrl)
   }
 
   /**
@@ -166,6 +194,30 @@ export class McpProviders {
     }
   }
 
+  /**
+   * Revokes a connection's tokens (RFC 7009) at the authorization server that issued them, at
+   * its discovered `revocation_endpoint`, authenticated as our client there. Returns false when
+   * that server lists no revocation endpoint. A server that now names another authorization
+   * server is refused: the tokens are never sent to one that did not issue them.
+   * @throws ProviderError on failure (the caller deletes locally anyway)
+   */
+  async revoke(p: ConfiguredProvider, connectionId: string, tokens: RevocableTokens): Promise<boolean> {
+    const r = await this.#resolve(p)
+    const b = await this.deps.store.getBinding(connectionId)
+    if (b && b.issuer !== r.issuer) {
+      throw new ProviderError(
+        'protocol',
+        `the MCP server now names authorization server ${r.issuer}, not ${b.issuer}; tokens not sent there`,
+      )
+    }
+    return revokeToken(r.provider, tokens, this.deps.http)
+  }
+
+  /** Drops a deleted connection's binding. */
+  async unbind(connectionId: string): Promise<void> {
+    await this.deps.store.dropBinding(connectionId)
+  }
+
   /** Forgets a client the AS no longer knows (and the discovery that led to it). */
   async invalidateClient(p: ConfiguredProvider, issuer: string, clientId: string): Promise<void> {
     this.forgetDiscovery(p)
@@ -207,8 +259,8 @@ export class McpProviders {
       try {
         return this.#open(stored)
       } catch {
-        // Sealed under a key version no longer configured (`keys rotate-encryption` does not
-        // rewrite this table yet): the registration is useless, so a new one replaces it.
+        // Sealed under a key version no longer configured (removed before `keys rotate-encryption`
+        // re-sealed it): the registration is useless, so a new one replaces it.
         this.deps.log.warn({ issuer }, 'an MCP client registration cannot be decrypted with the configured keys; registering again')
         await this.deps.store.dropRegistration(issuer, stored.client_id)
       }

@@ -10,7 +10,7 @@ import type { SecretFields, Store } from '../storage/store.js'
 import { type FleetKeyStatus, fleetKeyStatus } from './process-keys.js'
 import type { SecretSlot, Vault } from './vault.js'
 
-const TABLES = ['connections', 'flows', 'providers', 'webhook_endpoints'] as const
+const TABLES = ['connections', 'flows', 'providers', 'webhook_endpoints', 'mcp_client_registrations'] as const
 type Table = (typeof TABLES)[number]
 
 const FIELD_SLOTS: Record<string, SecretSlot['field']> = {

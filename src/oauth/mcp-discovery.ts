@@ -26,6 +26,11 @@ export interface McpDiscovery {
   /** Scopes from the 401 challenge, else the metadata's `scopes_supported`. */
   scopes: string[]
   as: AuthorizationServerMetadata
+  /**
+   * The shortest `Cache-Control: max-age` of the two metadata answers, in seconds (0 for
+   * `no-store`/`no-cache`); undefined when neither said. The caller bounds it.
+   */
+  maxAgeSeconds?: number
 }
 
 export interface AuthorizationServerMetadata {
@@ -115,8 +120,9 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
     if (server.pathname !== '/') candidates.push(`${server.origin}/.well-known/oauth-protected-resource${server.pathname}`)
     candidates.push(`${server.origin}/.well-known/oauth-protected-resource`)
   }
-  const prm = await firstJson(f, candidates)
-  if (!prm) throw discoveryError(`no protected-resource metadata found for ${serverUrl} (tried ${candidates.join(', ')})`)
+  const prmAnswer = await firstJson(f, candidates)
+  const prm = prmAnswer?.json
+  if (!prmAnswer || !prm) throw discoveryError(`no protected-resource metadata found for ${serverUrl} (tried ${candidates.join(', ')})`)
   const resource = typeof prm['resource'] === 'string' ? prm['resource'] : serverUrl
   if (!coversResource(resource, serverUrl)) {
     throw discoveryError(`the protected-resource metadata names resource ${resource}, which is not ${serverUrl}`)
@@ -129,12 +135,31 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
   const scopes = challenge?.scope ? challenge.scope.split(' ').filter(Boolean) : (supported ?? [])
 
   // 3. Authorization-server metadata in the spec's order; the issuer must match exactly.
-  const as = await discoverAuthorizationServer(issuer, f)
+  const { as, maxAgeSeconds: asMaxAge } = await discoverAuthorizationServer(issuer, f)
   checkAuthorizationServer(as, options)
-  return { serverUrl, resource, scopes, as }
+  const ages = [prmAnswer.maxAgeSeconds, asMaxAge].filter((a): a is number => a !== undefined)
+  return { serverUrl, resource, scopes, as, ...(ages.length > 0 ? { maxAgeSeconds: Math.min(...ages) } : {}) }
 }
 
-async function discoverAuthorizationServer(issuer: string, f: ReturnType<typeof providerFetch>): Promise<AuthorizationServerMetadata> {
+/** A response's freshness lifetime from `Cache-Control` (RFC 9111 §5.2.2): max-age, 0 for no-store/no-cache. */
+export function cacheMaxAge(header: string | null): number | undefined {
+  if (!header) return undefined
+  const directives = header
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim())
+  if (directives.some((d) => d === 'no-store' || d === 'no-cache')) return 0
+  for (const d of directives) {
+    const m = /^max-age\s*=\s*"?(\d+)"?$/.exec(d)
+    if (m) return Number(m[1])
+  }
+  return undefined
+}
+
+async function discoverAuthorizationServer(
+  issuer: string,
+  f: ReturnType<typeof providerFetch>,
+): Promise<{ as: AuthorizationServerMetadata; maxAgeSeconds: number | undefined }> {
   let url: URL
   try {
     url = new URL(issuer)
@@ -149,15 +174,16 @@ async function discoverAuthorizationServer(issuer: string, f: ReturnType<typeof 
         `${url.origin}${path}/.well-known/openid-configuration`,
       ]
     : [`${url.origin}/.well-known/oauth-authorization-server`, `${url.origin}/.well-known/openid-configuration`]
-  const json = await firstJson(f, candidates)
-  if (!json) throw discoveryError(`no authorization-server metadata for ${issuer} (tried ${candidates.join(', ')})`)
+  const answer = await firstJson(f, candidates)
+  const json = answer?.json
+  if (!answer || !json) throw discoveryError(`no authorization-server metadata for ${issuer} (tried ${candidates.join(', ')})`)
   // RFC 8414 §3.3 / SEP: compared as an exact string, no normalization.
   if (json['issuer'] !== issuer) {
     throw discoveryError(
       `the authorization server metadata names issuer ${JSON.stringify(json['issuer'])}, expected exactly ${JSON.stringify(issuer)}`,
     )
   }
-  return json as unknown as AuthorizationServerMetadata
+  return { as: json as unknown as AuthorizationServerMetadata, maxAgeSeconds: answer.maxAgeSeconds }
 }
 
 /**
@@ -207,7 +233,10 @@ function coversResource(resource: string, serverUrl: string): boolean {
 }
 
 /** GETs each URL in turn; the first 200 with a JSON object wins, 4xx moves on, anything else fails. */
-async function firstJson(f: ReturnType<typeof providerFetch>, urls: string[]): Promise<Record<string, unknown> | undefined> {
+async function firstJson(
+  f: ReturnType<typeof providerFetch>,
+  urls: string[],
+): Promise<{ json: Record<string, unknown>; maxAgeSeconds: number | undefined } | undefined> {
   for (const url of urls) {
     const res = await f(url, { headers: { accept: 'application/json' } })
     if (res.status >= 400 && res.status < 500) {
@@ -226,7 +255,7 @@ async function firstJson(f: ReturnType<typeof providerFetch>, urls: string[]): P
       throw discoveryError(`${url} did not answer JSON`)
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw discoveryError(`${url} did not answer a JSON object`)
-    return json as Record<string, unknown>
+    return { json: json as Record<string, unknown>, maxAgeSeconds: cacheMaxAge(res.headers.get('cache-control')) }
   }
   return undefined
 }

@@ -80,7 +80,11 @@ const SECRET_COLUMNS = {
   flows: ['code_verifier_enc', 'grant_enc', 'state_enc'],
   providers: ['client_secret_enc'],
   webhook_endpoints: ['secret_enc', 'previous_secret_enc'],
+  mcp_client_registrations: ['client_secret_enc'],
 } as const
+
+/** A secret table's key column, when it is not `id` (MCP registrations are keyed by issuer). */
+const SECRET_KEYS: Partial<Record<SecretTable, string>> = { mcp_client_registrations: 'issuer' }
 
 export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres'
@@ -755,32 +759,34 @@ export class KyselyStore implements Store {
 
   async listSecrets(table: SecretTable, afterId: string, limit: number): Promise<SecretRow[]> {
     const cols = SECRET_COLUMNS[table]
+    const key = SECRET_KEYS[table] ?? 'id'
     const rows = (await this.db
-      .selectFrom(table)
-      .select(['id', ...cols] as never[])
-      .where('id', '>', afterId)
-      .orderBy('id')
+      .selectFrom(table as never)
+      .select([key, ...cols] as never[])
+      .where(key as never, '>', afterId as never)
+      .orderBy(key as never)
       .limit(limit)
       .execute()) as unknown as Array<Record<string, string | null>>
-    return rows.map((r) => ({ id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
+    return rows.map((r) => ({ id: r[key]!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }))
   }
 
   async getSecrets(table: SecretTable, id: string): Promise<SecretRow | undefined> {
     const cols = SECRET_COLUMNS[table]
+    const key = SECRET_KEYS[table] ?? 'id'
     const r = (await this.db
-      .selectFrom(table)
-      .select(['id', ...cols] as never[])
-      .where('id', '=', id)
+      .selectFrom(table as never)
+      .select([key, ...cols] as never[])
+      .where(key as never, '=', id as never)
       .executeTakeFirst()) as unknown as Record<string, string | null> | undefined
-    return r && { id: r['id']!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }
+    return r && { id: r[key]!, fields: Object.fromEntries(cols.map((c) => [c, r[c] ?? null])) }
   }
 
   async replaceSecrets(table: SecretTable, id: string, before: SecretFields, after: SecretFields): Promise<boolean> {
     // Compare-and-swap: a refresh that rewrote the row meanwhile wins, and the row is retried.
     let q = this.db
-      .updateTable(table)
+      .updateTable(table as never)
       .set(after as never)
-      .where('id', '=', id)
+      .where((SECRET_KEYS[table] ?? 'id') as never, '=', id as never)
     for (const [col, value] of Object.entries(before)) {
       q = value === null ? q.where(col as never, 'is', null) : q.where(col as never, '=', value as never)
     }

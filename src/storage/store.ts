@@ -251,7 +251,7 @@ export class OpenFlowLimitError extends Error {
 }
 
 /** Tables holding sealed secrets (key rotation walks them all). */
-export type SecretTable = 'connections' | 'flows' | 'providers' | 'webhook_endpoints'
+export type SecretTable = 'connections' | 'flows' | 'providers' | 'webhook_endpoints' | 'mcp_client_registrations'
 export type SecretFields = Record<string, string | null>
 export interface SecretRow {
   id: string

@@ -11,6 +11,7 @@ import { Latchkey as LatchkeyClient } from '@latchkey/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { rotateEncryption } from '../../src/broker/rotate-encryption.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
 import { TestBrowser } from '../helpers/browser.js'
@@ -116,6 +117,78 @@ describe('MCP server as a provider', () => {
     const token = await signIn(client2, 'carol')
     expect(await callTool(mcp.url, token, 'whoami')).toBe('you are carol')
     expect(mcp.counts.get('registration')).toBe(1)
+  })
+
+  it('keys rotate-encryption re-seals the registration secret: after a restart on the new key alone, no re-registration', async () => {
+    const databaseUrl = join(await mkdtemp(join(tmpdir(), 'lk-mcp-rot-')), 'latchkey.db')
+    const key1 = Keyring.generateKey()
+    const key2 = Keyring.generateKey()
+    const port = await freePort()
+    const config = { port, publicUrl: `http://127.0.0.1:${port}` }
+    const start = async (encryptionKeys: string) => {
+      const h = await startHarness({
+        databaseUrl,
+        encryptionKeys,
+        config,
+        providerEntries: () => [{ id: 'acme-mcp', type: 'mcp', mcp: { server_url: mcp.url } }],
+      })
+      return { h, client: new LatchkeyClient({ apiKey: h.apiKey, baseURL: config.publicUrl }) }
+    }
+    const mcp = await startMcpServer()
+    cleanups.push(() => mcp.close())
+    const one = await start(`1:${key1}`)
+    await signIn(one.client, 'alice')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const sealed = async (h: Harness) => (await new KyselyMcpStore(h.latchkey.store.db).getRegistration(mcp.issuer))!.client_secret_enc!
+    expect(Keyring.versionOf(await sealed(one.h))).toBe(1)
+    await one.h.close()
+
+    // Restart with the new key first, rotate, then restart with the new key alone.
+    const two = await start(`2:${key2},1:${key1}`)
+    const result = await rotateEncryption(two.h.latchkey.store, two.h.latchkey.ctx.vault)
+    expect(result.skipped).toBe(0)
+    expect(Keyring.versionOf(await sealed(two.h))).toBe(2)
+    const clientId = (await new KyselyMcpStore(two.h.latchkey.store.db).getRegistration(mcp.issuer))!.client_id
+    await two.h.close()
+
+    const three = await start(`2:${key2}`)
+    cleanups.push(() => three.h.close())
+    const token = await signIn(three.client, 'bob')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are bob')
+    // The same registration, its secret opened under key 2: the AS saw no second registration.
+    expect(mcp.counts.get('registration')).toBe(1)
+    expect((await new KyselyMcpStore(three.h.latchkey.store.db).getRegistration(mcp.issuer))!.client_id).toBe(clientId)
+  })
+
+  it('deleting a connection revokes its tokens at the discovered revocation_endpoint (RFC 7009), as our client', async () => {
+    const { mcp, h, client } = await setup()
+    const token = await signIn(client, 'rita')
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are rita')
+    const [connection] = (await client.admin.userConnections.list({ user_id: 'rita' })).items
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection!.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    })
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-latchkey-provider-revocation')).toBe('revoked')
+    // The AS accepted our registered client's credentials and revoked the grant: the token no longer works.
+    expect(mcp.counts.get('revocation')).toBe(1)
+    await expect(callTool(mcp.url, token, 'whoami')).rejects.toThrow()
+    expect(await new KyselyMcpStore(h.latchkey.store.db).getBinding(connection!.id)).toBeUndefined()
+  })
+
+  it('an authorization server without a revocation_endpoint: deleted locally, not_supported', async () => {
+    const { mcp, h, client } = await setup({ metadata: { revocation_endpoint: undefined } })
+    const token = await signIn(client, 'sam')
+    const [connection] = (await client.admin.userConnections.list({ user_id: 'sam' })).items
+    const r = await fetch(`${h.baseURL}/v1/admin/user_connections/${connection!.id}`, {
+      method: 'DELETE',
+      headers: { authorization: h.apiKey },
+    })
+    expect(r.status).toBe(204)
+    expect(r.headers.get('x-latchkey-provider-revocation')).toBe('not_supported')
+    expect(mcp.counts.get('revocation')).toBeUndefined()
+    expect(await callTool(mcp.url, token, 'whoami')).toBe('you are sam')
   })
 
   it('a registration whose secret cannot be decrypted is replaced by a new registration', async () => {

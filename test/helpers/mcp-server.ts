@@ -18,6 +18,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import Provider from 'oidc-provider'
 import { z } from 'zod'
+import { freePort } from './latchkey.js'
 
 export interface McpTestOptions {
   dcr?: boolean
@@ -54,9 +55,16 @@ export interface McpTestServer {
 
 const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
 
+/** Test ports stay below 32768 (project rule): take one from the shared helper, not port 0. */
 async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return (server.address() as AddressInfo).port
+  for (;;) {
+    const port = await freePort()
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => resolve(true))
+    })
+    if (ok) return (server.address() as AddressInfo).port
+  }
 }
 
 function tracked(server: Server): () => Promise<void> {
@@ -201,6 +209,7 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
       u.searchParams.set('iss', options.responseIss)
       ctx.set('location', u.toString())
     }
+    if (ctx.path === '/token/revocation' && ctx.status === 200) count(counts, 'revocation')
     if (ctx.path === '/token') {
       const params = (ctx as unknown as { oidc?: { params?: Record<string, unknown> } }).oidc?.params
       resources.push({

@@ -12,6 +12,7 @@ import { sql } from 'kysely'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hashState } from '../../src/crypto/state-hash.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
+import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
 import { migrateTo } from '../../src/storage/migrations.js'
 import {
   type ApiKeyRow,
@@ -1194,6 +1195,33 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           ),
         ).toBe(true)
         expect((await store.getFlow(flow.id))?.code_verifier_enc).toBe('enc:v2')
+      })
+
+      it('lists and swaps MCP registration secrets, keyed by issuer', async () => {
+        const mcp = new KyselyMcpStore(store.db)
+        const reg = (issuer: string, client_secret_enc: string | null) =>
+          mcp.addRegistration({ issuer, method: 'dcr', client_id: `c-${issuer}`, client_secret_enc, auth_method: 'none', created_at: T0 })
+        await reg('https://as-a.example', 'enc:a')
+        await reg('https://as-b.example', null)
+        expect(await store.listSecrets('mcp_client_registrations', '', 100)).toEqual([
+          { id: 'https://as-a.example', fields: { client_secret_enc: 'enc:a' } },
+          { id: 'https://as-b.example', fields: { client_secret_enc: null } },
+        ])
+        expect(await store.listSecrets('mcp_client_registrations', 'https://as-a.example', 100)).toHaveLength(1)
+        expect(await store.getSecrets('mcp_client_registrations', 'https://as-a.example')).toEqual({
+          id: 'https://as-a.example',
+          fields: { client_secret_enc: 'enc:a' },
+        })
+        const swap = (before: string) =>
+          store.replaceSecrets(
+            'mcp_client_registrations',
+            'https://as-a.example',
+            { client_secret_enc: before },
+            { client_secret_enc: 'enc:v2' },
+          )
+        expect(await swap('stale')).toBe(false)
+        expect(await swap('enc:a')).toBe(true)
+        expect((await mcp.getRegistration('https://as-a.example'))?.client_secret_enc).toBe('enc:v2')
       })
     })
 

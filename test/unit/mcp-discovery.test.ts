@@ -4,10 +4,17 @@
  * it is asked.
  */
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  DISCOVERY_FAILURE_TTL_MS,
+  DISCOVERY_MAX_TTL_MS,
+  DISCOVERY_TTL_MS,
+  discoveryTtlMs,
+  McpProviders,
+} from '../../src/broker/mcp-providers.js'
 import { createOutbound } from '../../src/oauth/http.js'
-import { canonicalServerUri, discoverMcpServer, parseBearerChallenge } from '../../src/oauth/mcp-discovery.js'
+import { cacheMaxAge, canonicalServerUri, discoverMcpServer, parseBearerChallenge } from '../../src/oauth/mcp-discovery.js'
+import { freePort } from '../helpers/latchkey.js'
 
 const http = {
   timeoutMs: 5000,
@@ -20,19 +27,26 @@ afterEach(async () => {
 })
 
 /** A server answering `routes` (path → JSON body) and 404 to anything else; returns its origin and the log. */
-async function serve(routes: (origin: string) => Record<string, unknown>): Promise<{ origin: string; asked: string[] }> {
+async function serve(
+  routes: (origin: string) => Record<string, unknown>,
+): Promise<{ origin: string; asked: string[]; control: { cacheControl?: string; status?: number } }> {
   const asked: string[] = []
+  const control: { cacheControl?: string; status?: number } = {}
   let table: Record<string, unknown> = {}
   server = createServer((req, res) => {
     asked.push(`${req.method} ${req.url}`)
     const body = table[req.url ?? '']
     if (body === undefined || req.method !== 'GET') return void res.writeHead(404).end()
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (control.status) return void res.writeHead(control.status).end()
+    const headers: Record<string, string> = { 'content-type': 'application/json' }
+    if (control.cacheControl) headers['cache-control'] = control.cacheControl
+    res.writeHead(200, headers).end(JSON.stringify(body))
   })
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const port = await freePort()
+  await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve))
+  const origin = `http://127.0.0.1:${port}`
   table = routes(origin)
-  return { origin, asked }
+  return { origin, asked, control }
 }
 
 const asMetadata = (issuer: string) => ({
@@ -99,5 +113,75 @@ describe('discovery order', () => {
       '/.well-known/oauth-authorization-server': asMetadata(`${o}/`),
     }))
     await expect(discoverMcpServer(`${second.origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(/expected exactly/)
+  })
+})
+
+describe('discovery cache', () => {
+  afterEach(() => vi.useRealTimers())
+  const routes = (o: string) => ({
+    '/.well-known/oauth-protected-resource/mcp': { resource: `${o}/mcp`, authorization_servers: [o] },
+    '/.well-known/oauth-authorization-server': asMetadata(o),
+  })
+  const setup = async () => {
+    const served = await serve(routes)
+    const cache = new McpProviders({ http, config: { allowInsecureLoopbackProviders: true } } as never)
+    const provider = { id: 'p', mcp: { serverUrl: `${served.origin}/mcp` } } as never
+    return { ...served, discover: () => cache.discover(provider) }
+  }
+  const later = (ms: number) => vi.setSystemTime(Date.now() + ms)
+
+  it('reads max-age (the shortest of both answers; no-store/no-cache: 0) and bounds it', () => {
+    expect(cacheMaxAge('public, max-age=300')).toBe(300)
+    expect(cacheMaxAge('no-store')).toBe(0)
+    expect(cacheMaxAge('private')).toBeUndefined()
+    expect(cacheMaxAge(null)).toBeUndefined()
+    expect(discoveryTtlMs({})).toBe(DISCOVERY_TTL_MS)
+    expect(discoveryTtlMs({ maxAgeSeconds: 0 })).toBe(60_000)
+    expect(discoveryTtlMs({ maxAgeSeconds: 3600 })).toBe(3600_000)
+    expect(discoveryTtlMs({ maxAgeSeconds: 10 ** 9 })).toBe(DISCOVERY_MAX_TTL_MS)
+  })
+
+  it('reuses an answer for its max-age, then asks again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { asked, control, discover } = await setup()
+    control.cacheControl = 'max-age=7200'
+    expect((await discover()).maxAgeSeconds).toBe(7200)
+    const once = asked.length
+    later(DISCOVERY_TTL_MS + 60_000) // past the 15 min default: still cached
+    await discover()
+    expect(asked.length).toBe(once)
+    later(7200_000)
+    await discover()
+    expect(asked.length).toBe(2 * once)
+  })
+
+  it('a max-age under a minute is taken as one minute', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { asked, control, discover } = await setup()
+    control.cacheControl = 'max-age=1'
+    await discover()
+    const once = asked.length
+    later(30_000)
+    await discover()
+    expect(asked.length).toBe(once)
+    later(31_000)
+    await discover()
+    expect(asked.length).toBe(2 * once)
+  })
+
+  it('remembers a failure for 30 s: a down server is not asked on every request', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const { asked, control, discover } = await setup()
+    control.status = 503
+    await expect(discover()).rejects.toThrow(/HTTP 503/)
+    const once = asked.length
+    later(DISCOVERY_FAILURE_TTL_MS - 1000)
+    await expect(discover()).rejects.toThrow(/HTTP 503/)
+    expect(asked.length).toBe(once)
+    // Back up, and the failure expired: asked again, and answered.
+    delete control.status
+    later(2000)
+    expect((await discover()).as.issuer).toBeTruthy()
+    expect(asked.length).toBeGreaterThan(once)
   })
 })
