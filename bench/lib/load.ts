@@ -145,7 +145,9 @@ const median = (xs: number[]) => {
 export function combine(rounds: TargetResult[]): TargetResult & { rounds: number[] } {
   const seconds = rounds.reduce((s, r) => s + r.seconds, 0)
   const totalRequests = rounds.reduce((s, r) => s + r.totalRequests, 0)
-  const cpuMicros = rounds.reduce((s, r) => s + r.cpuMicrosPerRequest * r.totalRequests, 0)
+  // From each round's server CPU, not CPU per request × requests: a round that completed no request
+  // (a slow target, a short round) still spent CPU, and its per-request figure is NaN.
+  const cpuMicros = rounds.reduce((s, r) => s + (r.serverCpuPercent / 100) * r.seconds * 1e6, 0)
   const byRps = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
   const mid = byRps[byRps.length >> 1]!
   return {

@@ -9,9 +9,11 @@
  * A one-route Fastify app is measured too, to split the gap into framework and Latchkey's work.
  */
 import { startBare, startFastify } from '../lib/bare.js'
+import { startBetterAuth } from '../lib/better-auth.js'
 import type { ChildServer } from '../lib/child.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
 import { combine, measureRounds, medianRatio } from '../lib/load.js'
+import { startTokenEndpoint } from '../lib/token-endpoint.js'
 import { defineScenario } from '../lib/types.js'
 
 const GOAL_RATIO = 0.7
@@ -23,6 +25,7 @@ export default defineScenario({
     settings.log('Latchkey (SQLite file) with a user connected through the test IdP; bare node:http; one-route Fastify')
     const lk = await startConnectedLatchkey()
     const servers: Array<ChildServer<unknown>> = []
+    const endpoint = await startTokenEndpoint()
     try {
       const bare = await startBare()
       servers.push(bare as ChildServer<unknown>)
@@ -30,7 +33,16 @@ export default defineScenario({
       servers.push(fastify as ChildServer<unknown>)
       const request = lk.authorizeRequest()
       const path = new URL(request.url).pathname
-      const [bareRounds, fastifyRounds, latchkeyRounds] = await measureRounds(
+      // Peer row: better-auth answering the same request with auth.api.getAccessToken (token not due).
+      const userId = (JSON.parse(request.body) as { user_id: string }).user_id
+      const betterAuth = await startBetterAuth(endpoint, {
+        providerId: 'bench-local',
+        apiKey: request.headers['authorization']!,
+        userId,
+        due: false,
+      })
+      servers.push(betterAuth as ChildServer<unknown>)
+      const [bareRounds, fastifyRounds, latchkeyRounds, betterAuthRounds] = await measureRounds(
         [
           {
             name: 'bare',
@@ -53,12 +65,21 @@ export default defineScenario({
             verifyBody: (body) => body.includes('"status":"completed"'),
             server: lk.server as ChildServer<unknown>,
           },
+          {
+            name: 'better-auth',
+            description: 'better-auth 1.7 on SQLite, encrypted tokens: auth.api.getAccessToken behind the same key check',
+            ...request,
+            url: `${betterAuth.info.url}${path}`,
+            verifyBody: (body) => body.includes('"status":"completed"'),
+            server: betterAuth as ChildServer<unknown>,
+          },
         ],
         settings,
         settings.rounds,
       )
-      const targets = [combine(bareRounds!), combine(fastifyRounds!), combine(latchkeyRounds!)]
-      const [b, f, l] = targets as [ReturnType<typeof combine>, ReturnType<typeof combine>, ReturnType<typeof combine>]
+      const targets = [combine(bareRounds!), combine(fastifyRounds!), combine(latchkeyRounds!), combine(betterAuthRounds!)]
+      type Row = ReturnType<typeof combine>
+      const [b, f, l, ba] = targets as [Row, Row, Row, Row]
       const rps = (r: { requestsPerSecond: number }) => r.requestsPerSecond
       const ratio = l.requestsPerSecond / b.requestsPerSecond
       const cpuRatio = b.cpuMicrosPerRequest / l.cpuMicrosPerRequest
@@ -75,6 +96,9 @@ export default defineScenario({
           'latchkey/fastify': l.requestsPerSecond / f.requestsPerSecond,
           // Capacity if both were server-bound: bare's CPU cost per request over Latchkey's.
           'latchkey/bare (cpu per request)': cpuRatio,
+          'better-auth/bare': ba.requestsPerSecond / b.requestsPerSecond,
+          'better-auth/bare (cpu per request)': b.cpuMicrosPerRequest / ba.cpuMicrosPerRequest,
+          'latchkey/better-auth (cpu per request)': ba.cpuMicrosPerRequest / l.cpuMicrosPerRequest,
         },
         goals: [
           {
@@ -100,6 +124,7 @@ export default defineScenario({
     } finally {
       for (const s of servers) await s.stop()
       await lk.stop()
+      await endpoint.close()
     }
   },
 })

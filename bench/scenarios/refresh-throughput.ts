@@ -27,7 +27,7 @@ import { defineScenario, type TargetResult } from '../lib/types.js'
 const GOAL = 500
 const PROVIDER = 'bench-local'
 
-async function seed(
+export async function seed(
   databaseUrl: string,
   encryptionKeys: string,
   userId: string,

@@ -22,7 +22,13 @@ import type { BrokerServices } from './services.js'
 import { reauthRequiredEvent, refreshEvents } from './webhook-events.js'
 
 export type RefreshOutcome =
-  | { kind: 'fresh'; connection: ConnectionRow; refreshed: boolean }
+  | {
+      kind: 'fresh'
+      connection: ConnectionRow
+      refreshed: boolean
+      /** The access token this refresh just sealed into `connection`, so a hand-out need not decrypt it again. */
+      accessToken?: string
+    }
   | { kind: 'reauth_required'; connection: ConnectionRow | undefined }
   | { kind: 'misconfigured'; connection: ConnectionRow; error: ProviderError }
   | { kind: 'transient'; connection: ConnectionRow; error: ProviderError }
@@ -138,7 +144,7 @@ export class Refresher {
       }
       this.ctx.metrics.refreshes.inc({ provider: provider.id, outcome: 'ok' })
       this.#record(current, 'connection.refreshed', options.actor, { rotated: tokens.refreshToken !== undefined })
-      return { kind: 'fresh', connection: after, refreshed: true }
+      return { kind: 'fresh', connection: after, refreshed: true, accessToken: tokens.accessToken }
     })
   }
 

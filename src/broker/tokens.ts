@@ -41,9 +41,13 @@ export async function handOutToken(ctx: BrokerContext, connection: ConnectionRow
       outcome = { kind: 'transient-store' } as const
     }
     switch (outcome.kind) {
-      case 'fresh':
+      case 'fresh': {
         c = outcome.connection
+        // The token just sealed by this refresh: memoized for this row, so deliver() does not decrypt it.
+        const fresh = outcome.accessToken
+        if (fresh !== undefined) ctx.connectionCache.accessToken(c, () => fresh)
         break
+      }
       case 'gone':
         return { kind: 'reauth_required', connection: undefined }
       case 'reauth_required':

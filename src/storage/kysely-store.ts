@@ -12,6 +12,7 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { LatchkeyError } from '../errors.js'
 import type { StoreStats } from '../metrics.js'
 import { migrateToLatest } from './migrations.js'
+import type { PreparedLease } from './prepared-lease.js'
 import type { PreparedReads } from './prepared-reads.js'
 import type { ConnectionsTable, Database } from './schema.js'
 import type {
@@ -64,6 +65,8 @@ export interface KyselyStoreOptions {
    * Kysely reads to fall back to; without it those reads go through Kysely too.
    */
   preparedReads?: (fallback: PreparedReads) => PreparedReads
+  /** SQLite: the refresh lease's take as a prepared statement (`prepared-lease.ts`), given Kysely's to fall back to. */
+  preparedLease?: (fallback: PreparedLease) => PreparedLease
 }
 
 export type { StoreStats }
@@ -97,6 +100,7 @@ export class KyselyStore implements Store {
   readonly #onPublishError: ((err: Error) => void) | undefined
   readonly #monitor: OutageMonitor | undefined
   readonly #reads: PreparedReads
+  readonly #lease: PreparedLease
   #bridgeStarted = false
   #eventsLive: boolean
   readonly stats: StoreStats
@@ -125,6 +129,17 @@ export class KyselyStore implements Store {
       connectionById: (id) => this.db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst(),
     }
     this.#reads = options.preparedReads ? options.preparedReads(kyselyReads) : kyselyReads
+    const kyselyLease: PreparedLease = {
+      take: (id, owner, until, now) =>
+        this.db
+          .updateTable('connections')
+          .set({ refresh_lease_owner: owner, refresh_lease_until: until })
+          .where('id', '=', id)
+          .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
+          .returningAll()
+          .executeTakeFirst(),
+    }
+    this.#lease = options.preparedLease ? options.preparedLease(kyselyLease) : kyselyLease
   }
 
   /** The cross-process event transport, if any (PostgreSQL); for tests and diagnostics. */
@@ -606,13 +621,7 @@ export class KyselyStore implements Store {
     let row: ConnectionsTable | undefined
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
       const now = Date.now()
-      row = await this.db
-        .updateTable('connections')
-        .set({ refresh_lease_owner: owner, refresh_lease_until: now + this.#leaseMs })
-        .where('id', '=', connectionId)
-        .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
-        .returningAll()
-        .executeTakeFirst()
+      row = await this.#lease.take(connectionId, owner, now + this.#leaseMs, now)
       if (row) break
       const exists = await this.db.selectFrom('connections').select('id').where('id', '=', connectionId).executeTakeFirst()
       if (!exists) return fn({ current: undefined, update: async () => false, delete: async () => false })

@@ -11,6 +11,7 @@ import pg from 'pg'
 import { guardDialect, guardReads } from './guarded-dialect.js'
 import { countQueryErrors, KyselyStore, type StoreStats } from './kysely-store.js'
 import { PostgresEventBridge } from './postgres-events.js'
+import { sqlitePreparedLease } from './prepared-lease.js'
 import { postgresPreparedReads, sqlitePreparedReads } from './prepared-reads.js'
 import type { Database } from './schema.js'
 import { type AvailabilityEvent, OutageMonitor } from './unavailable.js'
@@ -102,6 +103,7 @@ export function openStore(location: StoreLocation): KyselyStore {
     // A failed direct read (a lock, a full disk) is retried through Kysely's guarded path; a
     // successful one tells the outage monitor the database answers.
     preparedReads: (fallback) => guardReads(sqlitePreparedReads(sqlite, fallback), monitor),
+    preparedLease: (fallback) => sqlitePreparedLease(sqlite, fallback),
   })
 }
 

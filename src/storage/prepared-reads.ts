@@ -27,7 +27,7 @@ export interface PreparedReads {
  * Columns named, not `*`: a PostgreSQL prepared statement whose result type changes (a migration
  * run by a newer process adds a column) fails with "cached plan must not change result type".
  */
-const COLUMNS = [
+export const COLUMNS = [
   'id',
   'user_id',
   'provider_id',
