@@ -145,6 +145,15 @@ describe('proxy', () => {
     expect(head.status).toBe(200)
     expect(up.received.at(-1)!.method).toBe('HEAD')
 
+    // OPTIONS, with no body and with one (kept for a replay like any idempotent method's).
+    const options = await call(h, 'items?x=1', { method: 'OPTIONS' })
+    expect(options.status).toBe(200)
+    expect(up.received.at(-1)).toMatchObject({ method: 'OPTIONS', url: '/api/items?x=1', bodyBytes: 0 })
+    expect(options.headers.get('x-upstream')).toBe('yes')
+    const withBody = await call(h, 'items', { method: 'OPTIONS', body: 'ask', headers: { 'content-type': 'text/plain' } })
+    expect(withBody.status).toBe(200)
+    expect(up.received.at(-1)).toMatchObject({ method: 'OPTIONS', body: 'ask' })
+
     const redirect = await fetch(`${h.baseURL}/v1/proxy/test-idp/redirect`, {
       headers: { authorization: h.apiKey, 'latchkey-user-id': 'alice' },
       redirect: 'manual',

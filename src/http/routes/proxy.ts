@@ -1,6 +1,6 @@
 /**
  * @module http/routes/proxy
- * `/v1/proxy/<provider>/<path>` (GET, HEAD, POST, PUT, PATCH, DELETE): calls the provider's API
+ * `/v1/proxy/<provider>/<path>` (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS): calls the provider's API
  * at `<API base URL>/<path>` for the user named by `Latchkey-User-Id`, with the user's token added
  * by Latchkey (`broker/proxy.ts`). Its own scope: the request body is not parsed but streamed
  * (a catch-all content-type parser that reads nothing), and the scope adds no hook to any other
@@ -38,7 +38,7 @@ const headers = z.object({
   }),
 })
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 const specFor = (method: (typeof METHODS)[number]) =>
   defineRoute({
