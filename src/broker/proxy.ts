@@ -23,7 +23,7 @@ import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { credentialHeadersFor } from './credential-headers.js'
-import { downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from './proxy-target.js'
+import { connectionApiBase, downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from './proxy-target.js'
 import { isConnectionIdSelector, matchAccount, selectConnection } from './select-connection.js'
 import { handOutToken } from './tokens.js'
 
@@ -79,14 +79,20 @@ const MIN_TOKEN_AGE_MS = 10_000
 
 export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyAnswer> {
   const provider = ctx.registry.resolve({ provider_id: call.provider })
-  const bases = provider.def.apiBaseUrls ?? []
-  if (bases.length === 0) {
+  const declared = provider.def.apiBaseUrls ?? []
+  const perConnection = declared.length === 0 ? provider.def.connectionApiBase : undefined
+  if (declared.length === 0 && perConnection === undefined) {
     throw new LatchkeyError('PROVIDER_NO_API', `provider ${JSON.stringify(provider.id)} declares no API base URL to proxy to`)
   }
-  const url = upstreamUrl(bases, call.apiBase, call.path)
+  // The path is checked before any connection is looked up (for a per-connection host, against a stand-in base).
+  let url = upstreamUrl(perConnection ? ['https://connection.invalid'] : declared, perConnection ? undefined : call.apiBase, call.path)
   const connection = await pickConnection(ctx, call.userId, provider.id, call.selector)
   if (connection === undefined) {
     throw new LatchkeyError('CONNECTION_NOT_FOUND', `user has no connection to ${provider.id}${describe(call.selector)}`)
+  }
+  if (perConnection !== undefined) {
+    const base = connectionApiBase(perConnection, connection.user_info, ctx.config.allowInsecureLoopbackProviders)
+    url = upstreamUrl([base], call.apiBase, call.path)
   }
   const handed = await handOutToken(ctx, connection, call.actor)
   if (handed.kind !== 'token') {
