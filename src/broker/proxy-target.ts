@@ -52,6 +52,43 @@ export function upstreamUrl(bases: readonly string[], chosen: string | undefined
   return url
 }
 
+/**
+ * The API base of one connection, for a provider whose API host comes with each connection
+ * (`ProviderDefinition.connectionApiBase`): the origin kept in `user_info`, which must be https
+ * (http only for loopback when `allowInsecureLoopback`), carry no credentials, path, query or
+ * fragment, and have a host the provider's patterns allow. The outbound guard still checks the
+ * final URL and its addresses.
+ * @throws LatchkeyError UPSTREAM_REFUSED when the value is missing or not allowed
+ */
+export function connectionApiBase(
+  spec: { userInfo: string; path?: string | undefined; hosts: readonly string[] },
+  userInfo: Record<string, unknown> | null,
+  allowInsecureLoopback: boolean,
+): string {
+  const refuse = (why: string): never => {
+    throw new LatchkeyError('UPSTREAM_REFUSED', `this connection's API host (user_info.${spec.userInfo}) ${why}`)
+  }
+  const value = userInfo?.[spec.userInfo]
+  if (typeof value !== 'string' || value === '') return refuse('is not known: authorize again')
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return refuse('is not a URL')
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost'
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && allowInsecureLoopback)) refuse('is not https')
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || url.pathname !== '/') {
+    refuse('must be an origin (no credentials, path, query or fragment)')
+  }
+  const host = url.hostname.toLowerCase()
+  const allowed = spec.hosts.some((p) =>
+    p.startsWith('*.') ? host.endsWith(p.slice(1).toLowerCase()) && host.length > p.length - 1 : host === p.toLowerCase(),
+  )
+  if (!allowed) refuse(`is not one of the provider's API hosts (${spec.hosts.join(', ')})`)
+  return `${url.origin}${(spec.path ?? '').replace(/\/+$/, '')}`
+}
+
 /** Hop-by-hop headers (RFC 9110 §7.6.1) and their old companions: never forwarded either way. */
 const HOP_BY_HOP = new Set([
   'connection',

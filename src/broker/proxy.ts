@@ -23,7 +23,7 @@ import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { credentialHeadersFor } from './credential-headers.js'
-import { downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from './proxy-target.js'
+import { connectionApiBase, downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from './proxy-target.js'
 import { isConnectionIdSelector, matchAccount, selectConnection } from './select-connection.js'
 import { handOutToken } from './tokens.js'
 
@@ -53,6 +53,17 @@ export interface ProxySelector {
   account?: string | undefined
 }
 
+/**
+ * The caller went away (its signal aborted) before the provider answered: nothing to answer,
+ * and no failure of the provider's. Thrown so the route can drop the call quietly.
+ */
+export class CallerGone extends Error {
+  constructor() {
+    super('the caller went away before the provider answered')
+    this.name = 'CallerGone'
+  }
+}
+
 export interface ProxyAnswer {
   status: number
   headers: Record<string, string | string[]>
@@ -68,14 +79,20 @@ const MIN_TOKEN_AGE_MS = 10_000
 
 export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyAnswer> {
   const provider = ctx.registry.resolve({ provider_id: call.provider })
-  const bases = provider.def.apiBaseUrls ?? []
-  if (bases.length === 0) {
+  const declared = provider.def.apiBaseUrls ?? []
+  const perConnection = declared.length === 0 ? provider.def.connectionApiBase : undefined
+  if (declared.length === 0 && perConnection === undefined) {
     throw new LatchkeyError('PROVIDER_NO_API', `provider ${JSON.stringify(provider.id)} declares no API base URL to proxy to`)
   }
-  const url = upstreamUrl(bases, call.apiBase, call.path)
+  // The path is checked before any connection is looked up (for a per-connection host, against a stand-in base).
+  let url = upstreamUrl(perConnection ? ['https://connection.invalid'] : declared, perConnection ? undefined : call.apiBase, call.path)
   const connection = await pickConnection(ctx, call.userId, provider.id, call.selector)
   if (connection === undefined) {
     throw new LatchkeyError('CONNECTION_NOT_FOUND', `user has no connection to ${provider.id}${describe(call.selector)}`)
+  }
+  if (perConnection !== undefined) {
+    const base = connectionApiBase(perConnection, connection.user_info, ctx.config.allowInsecureLoopbackProviders)
+    url = upstreamUrl([base], call.apiBase, call.path)
   }
   const handed = await handOutToken(ctx, connection, call.actor)
   if (handed.kind !== 'token') {
@@ -122,7 +139,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
       // The 401's body is kept (up to 64 KiB) so it can still be returned when no retry happens.
       const first = replayable ? await readUpTo(res.body, REPLAY_LIMIT) : undefined
       if (first === undefined || !first.complete) {
-        if (first !== undefined) res = { ...res, body: Readable.from(resumed(first)) }
+        if (first !== undefined) res = { ...res, body: rejoined(first, res.body) }
         const rejected = used.connection
         void forceRefresh(ctx, rejected, call.actor).catch((err: unknown) =>
           ctx.log.warn({ connection: rejected.id, err: (err as Error).message }, 'proxy: refresh after a 401 failed'),
@@ -140,7 +157,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
       }
     }
   } catch (err) {
-    audit(null, { error: err instanceof LatchkeyError ? err.code : 'unavailable' })
+    audit(null, { error: err instanceof CallerGone ? 'caller_gone' : err instanceof LatchkeyError ? err.code : 'unavailable' })
     throw err
   }
   audit(res.status)
@@ -170,6 +187,7 @@ async function upstream(ctx: BrokerContext, request: Parameters<typeof providerS
   try {
     return await providerStream(ctx.http, request)
   } catch (err) {
+    if (request.signal?.aborted) throw new CallerGone()
     if (!(err instanceof ProviderError)) throw err
     if (err.kind === 'protocol') throw new LatchkeyError('UPSTREAM_REFUSED', err.message)
     throw new LatchkeyError('PROVIDER_UNAVAILABLE', `${request.url.host}: ${err.message}`)
@@ -230,6 +248,19 @@ async function readUpTo(stream: Readable, limit: number): Promise<Head> {
     size += b.length
     chunks.push(b)
   }
+}
+
+/**
+ * The chunks already read, then the rest of `source`. Destroying the result (the caller went
+ * away) destroys `source` too: the generator itself would wait on its pending read forever,
+ * leaving the upstream request open and the outbound pool unable to close.
+ */
+function rejoined(head: Head, source: Readable): Readable {
+  const out = Readable.from(resumed(head))
+  out.once('close', () => {
+    if (!source.destroyed) source.destroy()
+  })
+  return out
 }
 
 /** The chunks already read, then the rest of the stream. */

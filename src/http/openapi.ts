@@ -97,7 +97,7 @@ export function buildOpenApiDocument(specs: readonly RouteSpec[]): Record<string
   const paths: ZodOpenApiPathsObject = {}
   for (const spec of specs) {
     const path = openApiPath(spec.path)
-    const method = spec.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
+    const method = spec.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete' | 'options'
     if (paths[path]?.[method]) throw new Error(`route declared twice: ${spec.method} ${spec.path}`)
     paths[path] = { ...paths[path], [method]: operation(spec) }
   }

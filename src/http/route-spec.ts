@@ -20,7 +20,7 @@ export interface ResponseSpec {
 }
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
   /** Fastify's syntax (`/v1/admin/api_keys/:id`); the document writes `{id}`. */
   path: string
   operationId: string

@@ -60,6 +60,23 @@ export const providerEntrySchema = strictObject({
    * custom provider (catalog providers declare theirs).
    */
   api_base_urls: z.array(z.string().min(1).max(2048)).max(50).optional(),
+  /**
+   * Latchkey extension: for a custom provider whose API host comes with each connection, the
+   * `user_info` key holding that origin, a path appended to it and the host patterns it must match
+   * (`ProviderDefinition.connectionApiBase`). Used when `api_base_urls` is absent.
+   */
+  connection_api_base: strictObject({
+    user_info: z.string().min(1).max(100),
+    path: z
+      .string()
+      .max(512)
+      .regex(/^(\/[A-Za-z0-9._~-]+)*$/)
+      .optional(),
+    hosts: z
+      .array(z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/))
+      .min(1)
+      .max(50),
+  }).optional(),
   oauth2: oauth2Schema.optional(),
   /** Latchkey extension (issue 13): a remote MCP server whose OAuth endpoints are discovered (`mcp-entry.ts`). */
   mcp: strictObject({

@@ -101,6 +101,15 @@ export interface ProviderDefinition {
   apiBaseUrls?: readonly string[]
 
   /**
+   * For APIs whose host comes with each connection (Salesforce `instance_url`, Zoho
+   * `api_domain`, Mailchimp `api_endpoint`): the proxy's base URL is the connection's
+   * `user_info[userInfo]` (an origin kept from the token response or userinfo) plus `path`, and
+   * only when its host matches one of `hosts` (`acme.example.com` exactly, or `*.example.com`:
+   * any name under it). Used when `apiBaseUrls` is empty or absent.
+   */
+  connectionApiBase?: ConnectionApiBase
+
+  /**
    * Issuer identifier (RFC 8414 / OIDC). When set, an `iss` parameter in the authorization
    * response must equal it (RFC 9207 mix-up defence); may contain `{setting}` templates. When
    * unset, see `oauth/expected-issuer.ts`.
@@ -277,4 +286,14 @@ export interface ProviderExamples {
   tokenResponse: DocumentedTokenResponse
   /** Where the provider documents its refresh answer. */
   refreshResponse?: DocumentedTokenResponse
+}
+
+/** See `ProviderDefinition.connectionApiBase`. */
+export interface ConnectionApiBase {
+  /** The `user_info` key holding the origin (`instance_url`). */
+  userInfo: string
+  /** Appended to the origin (`/3.0`); default none. */
+  path?: string
+  /** Host patterns the origin must match: exact names or `*.suffix`. */
+  hosts: readonly string[]
 }

@@ -23,6 +23,8 @@ export const mailchimp = defineProvider({
   // The metadata endpoint names the account and its data center (`dc`, `api_endpoint`), which every
   // Marketing API call needs (https://{dc}.api.mailchimp.com/3.0); the whole body is kept as user_info.
   userInfo: { endpoint: userInfoEndpoint, accountId: '$.user_id', accountLabel: '$.accountname' },
+  // The proxy's base: `api_endpoint` (https://us19.api.mailchimp.com) + /3.0.
+  connectionApiBase: { userInfo: 'api_endpoint', path: '/3.0', hosts: ['*.api.mailchimp.com'] },
   // Mailchimp has no OAuth scopes: a token reaches everything the authorizing user can.
   scopeDelimiter: ' ',
   pkce: 'unsupported',

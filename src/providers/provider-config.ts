@@ -63,7 +63,7 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
           'for other endpoints (a sandbox, a regional endpoint, a proxy) declare a custom provider under the same id: remove provider_id and give the full oauth2 block (authorize_request, token_request, …)',
       )
     }
-    if (entry.api_base_urls !== undefined) {
+    if (entry.api_base_urls !== undefined || entry.connection_api_base !== undefined) {
       fail(
         'api_base_urls',
         `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's API base URLs; declare a custom provider for others`,
@@ -79,6 +79,8 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
     if (!o.token_request) fail('oauth2.token_request', 'is required when provider_id is not set')
     def = fromArcadeOauth2(entry.id, entry.description, o, fail)
     if (entry.api_base_urls !== undefined) def = { ...def, apiBaseUrls: entry.api_base_urls }
+    const c = entry.connection_api_base
+    if (c !== undefined) def = { ...def, connectionApiBase: { userInfo: c.user_info, hosts: c.hosts, ...(c.path ? { path: c.path } : {}) } }
     type = 'oauth2'
     refreshEnabled = o.refresh_request !== undefined
   }

@@ -51,6 +51,8 @@ export const salesforce = defineProvider({
   assumedAccessTokenLifetimeSeconds: 7200,
   // API calls go to the org's own host, returned with every token.
   tokenResponse: { keep: { instance_url: '$.instance_url' } },
+  // The proxy's base: that host (My Domain, enhanced domains: https://acme.my.salesforce.com).
+  connectionApiBase: { userInfo: 'instance_url', hosts: ['*.my.salesforce.com'] },
   // Default refresh token policy is "valid until revoked"; rotation is an opt-in app setting.
   refreshTokens: 'static',
   returnsGrantedScopes: true,

@@ -56,6 +56,20 @@ export const zoho = defineProvider({
   refreshTokens: 'static',
   // Product APIs are called on the data center's API host, returned with the token.
   tokenResponse: { keep: { api_domain: '$.api_domain' } },
+  // The proxy's base: that domain, one per data centre (https://www.zohoapis.eu, …).
+  connectionApiBase: {
+    userInfo: 'api_domain',
+    hosts: [
+      'www.zohoapis.com',
+      'www.zohoapis.eu',
+      'www.zohoapis.in',
+      'www.zohoapis.com.au',
+      'www.zohoapis.jp',
+      'www.zohoapis.ca',
+      'www.zohoapis.sa',
+      'www.zohoapis.com.cn',
+    ],
+  },
   returnsGrantedScopes: true,
   notes:
     'Product APIs are called on the `api_domain` returned with the token (kept as `user_info.api_domain`). With "Multi DC" enabled on the client, the callback carries `accounts-server` and the ' +

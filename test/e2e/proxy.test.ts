@@ -145,6 +145,15 @@ describe('proxy', () => {
     expect(head.status).toBe(200)
     expect(up.received.at(-1)!.method).toBe('HEAD')
 
+    // OPTIONS, with no body and with one (kept for a replay like any idempotent method's).
+    const options = await call(h, 'items?x=1', { method: 'OPTIONS' })
+    expect(options.status).toBe(200)
+    expect(up.received.at(-1)).toMatchObject({ method: 'OPTIONS', url: '/api/items?x=1', bodyBytes: 0 })
+    expect(options.headers.get('x-upstream')).toBe('yes')
+    const withBody = await call(h, 'items', { method: 'OPTIONS', body: 'ask', headers: { 'content-type': 'text/plain' } })
+    expect(withBody.status).toBe(200)
+    expect(up.received.at(-1)).toMatchObject({ method: 'OPTIONS', body: 'ask' })
+
     const redirect = await fetch(`${h.baseURL}/v1/proxy/test-idp/redirect`, {
       headers: { authorization: h.apiKey, 'latchkey-user-id': 'alice' },
       redirect: 'manual',
@@ -325,5 +334,42 @@ describe('proxy: refresh on a 401', () => {
     const r = await call(h, 'me')
     expect(r.status).toBe(401)
     expect(refreshCalls(h)).toBe(0)
+  })
+})
+
+describe('proxy: an API host that comes with each connection', () => {
+  const perConnection: HarnessOptions = {
+    providerEntries: (idp) => [{ ...idp.entry(), connection_api_base: { user_info: 'instance_url', path: '/api', hosts: ['127.0.0.1'] } }],
+  }
+
+  it('forwards to the origin kept on the connection, only when its host is allowed', async () => {
+    const { h, up, connection } = await connect(perConnection)
+    // What the token response's `keep` would have stored (the test IdP sends no instance_url).
+    const keep = async (instance_url?: string) => {
+      await h.latchkey.store.updateConnection(connection.id, { user_info: { ...connection.user_info, instance_url } })
+      h.latchkey.ctx.connectionCache.drop(connection.id)
+    }
+    // Before the value is known: refused, nothing sent.
+    await keep(undefined)
+    const unknown = await call(h, 'items')
+    expect(unknown.status).toBe(502)
+    expect(((await unknown.json()) as { name: string }).name).toBe('UPSTREAM_REFUSED')
+    expect(up.received).toHaveLength(0)
+
+    await keep(up.base)
+    const ok = await call(h, 'items?x=1')
+    expect(ok.status).toBe(200)
+    expect(up.received.at(-1)).toMatchObject({ method: 'GET', url: '/api/items?x=1' })
+    // The path checks hold as for declared bases.
+    expect((await rawGet(h, '/v1/proxy/test-idp/..%2Fsecret')).status).toBe(400)
+
+    // A host outside the provider's patterns (here: another name for the same machine) is refused.
+    for (const bad of [up.base.replace('127.0.0.1', 'localhost'), `${up.base}/elsewhere`, `ftp://127.0.0.1`]) {
+      await keep(bad)
+      const before = up.received.length
+      const r = await call(h, 'items')
+      expect(r.status, bad).toBe(502)
+      expect(up.received.length).toBe(before)
+    }
   })
 })

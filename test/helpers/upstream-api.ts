@@ -2,7 +2,7 @@
  * A stand-in for a provider's API on 127.0.0.1, for the proxy tests: it checks each bearer
  * token against the real test OAuth server's userinfo endpoint (so only a token the IdP issued
  * passes), can be told to reject given tokens (as an API does once a token is revoked on its
- * side), records what it received, and serves a few behaviours (echo, big body, redirect).
+ * side), records what it received, and serves a few behaviours (echo, big body, a never-ending stream, no answer, redirect).
  */
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -21,6 +21,8 @@ export interface UpstreamApi {
   received: Received[]
   /** Tokens answered with 401 regardless of what the IdP says. */
   rejected: Set<string>
+  /** Answers of `/slow` and `/hang` still open (they end when the caller goes away). */
+  open(): number
   close(): Promise<void>
 }
 
@@ -29,6 +31,7 @@ export async function startUpstreamApi(userinfoUrl: () => string, host = '127.0.
   const received: Received[] = []
   const rejected = new Set<string>()
   const valid = new Map<string, boolean>()
+  const slow = new Set<ServerResponse>()
   const checkToken = async (auth: string | undefined): Promise<boolean> => {
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
     if (token === undefined || rejected.has(token)) return false
@@ -74,6 +77,20 @@ export async function startUpstreamApi(userinfoUrl: () => string, host = '127.0.
         res.end()
       }
       pump()
+      return
+    }
+    if (path === '/slow') {
+      // Headers and one chunk, then nothing until the caller goes away: a long stream (SSE, a watch).
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: first\n\n')
+      slow.add(res)
+      res.once('close', () => slow.delete(res))
+      return
+    }
+    if (path === '/hang') {
+      // No answer at all until the caller goes away.
+      slow.add(res)
+      res.once('close', () => slow.delete(res))
       return
     }
     if (path === '/redirect') {
@@ -124,6 +141,7 @@ export async function startUpstreamApi(userinfoUrl: () => string, host = '127.0.
     base: `http://${host}:${port}`,
     received,
     rejected,
+    open: () => slow.size,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()

@@ -33,6 +33,7 @@ const PROVIDER_FIELDS = {
   displayName: true,
   docsUrl: true,
   apiBaseUrls: true,
+  connectionApiBase: true,
   issuer: true,
   authorizationEndpoint: true,
   tokenEndpoint: true,

@@ -3,7 +3,7 @@
  * which headers cross each way, and the path template the audit trail keeps.
  */
 import { describe, expect, it } from 'vitest'
-import { downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from '../../src/broker/proxy-target.js'
+import { connectionApiBase, downstreamHeaders, pathTemplate, upstreamHeaders, upstreamUrl } from '../../src/broker/proxy-target.js'
 import { LatchkeyError } from '../../src/errors.js'
 import { catalog } from '../../src/providers/catalog.js'
 import { compileProviderEntry } from '../../src/providers/provider-config.js'
@@ -135,5 +135,52 @@ describe('api_base_urls in a provider entry', () => {
       /api_base_urls\[0\]/,
     )
     expect(() => compileProviderEntry({ ...custom, api_base_urls: ['https://api.acme.example/#x'] }, ctx)).toThrow(/api_base_urls\[0\]/)
+  })
+})
+
+describe('connectionApiBase', () => {
+  const sf = catalog['salesforce']!.connectionApiBase!
+  const mc = catalog['mailchimp']!.connectionApiBase!
+  const code = (f: () => unknown) => {
+    try {
+      f()
+    } catch (err) {
+      return (err as LatchkeyError).code
+    }
+    return 'none'
+  }
+
+  it("takes the connection's origin when the provider's host patterns allow it", () => {
+    expect(connectionApiBase(sf, { instance_url: 'https://acme.my.salesforce.com' }, false)).toBe('https://acme.my.salesforce.com')
+    expect(connectionApiBase(sf, { instance_url: 'https://acme--dev.sandbox.my.salesforce.com/' }, false)).toBe(
+      'https://acme--dev.sandbox.my.salesforce.com',
+    )
+    expect(connectionApiBase(mc, { api_endpoint: 'https://us19.api.mailchimp.com' }, false)).toBe('https://us19.api.mailchimp.com/3.0')
+  })
+
+  it('refuses a missing value, another host, http, credentials, a path or a query', () => {
+    for (const info of [
+      null,
+      {},
+      { instance_url: 42 },
+      { instance_url: 'not a url' },
+      { instance_url: 'https://evil.example' },
+      { instance_url: 'https://my.salesforce.com' },
+      { instance_url: 'https://acme.my.salesforce.com.evil.example' },
+      { instance_url: 'https://evilmy.salesforce.com' },
+      { instance_url: 'http://acme.my.salesforce.com' },
+      { instance_url: 'https://user:pw@acme.my.salesforce.com' },
+      { instance_url: 'https://acme.my.salesforce.com/services' },
+      { instance_url: 'https://acme.my.salesforce.com?x=1' },
+    ]) {
+      expect(
+        code(() => connectionApiBase(sf, info, false)),
+        JSON.stringify(info),
+      ).toBe('UPSTREAM_REFUSED')
+    }
+    expect(code(() => connectionApiBase({ userInfo: 'u', hosts: ['127.0.0.1'] }, { u: 'http://127.0.0.1:9' }, false))).toBe(
+      'UPSTREAM_REFUSED',
+    )
+    expect(connectionApiBase({ userInfo: 'u', hosts: ['127.0.0.1'] }, { u: 'http://127.0.0.1:9' }, true)).toBe('http://127.0.0.1:9')
   })
 })

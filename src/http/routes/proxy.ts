@@ -1,6 +1,6 @@
 /**
  * @module http/routes/proxy
- * `/v1/proxy/<provider>/<path>` (GET, HEAD, POST, PUT, PATCH, DELETE): calls the provider's API
+ * `/v1/proxy/<provider>/<path>` (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS): calls the provider's API
  * at `<API base URL>/<path>` for the user named by `Latchkey-User-Id`, with the user's token added
  * by Latchkey (`broker/proxy.ts`). Its own scope: the request body is not parsed but streamed
  * (a catch-all content-type parser that reads nothing), and the scope adds no hook to any other
@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
-import { proxy } from '../../broker/proxy.js'
+import { CallerGone, type ProxyAnswer, proxy } from '../../broker/proxy.js'
 import { LatchkeyError } from '../../errors.js'
 import { defineRoute, type RouteSpec, register } from '../route-spec.js'
 
@@ -38,7 +38,7 @@ const headers = z.object({
   }),
 })
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
 const specFor = (method: (typeof METHODS)[number]) =>
   defineRoute({
@@ -90,6 +90,14 @@ export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
 
+  // Calls in flight, cancelled when the server closes: a provider stream (SSE, a watch) would
+  // otherwise hold app.close() until it ends, as an unanswered long-poll would.
+  const inFlight = new Set<AbortController>()
+  app.addHook('preClose', (done) => {
+    for (const c of inFlight) c.abort()
+    done()
+  })
+
   const handler = async (request: FastifyRequest<{ Params: { provider: string } }>, reply: FastifyReply) => {
     const userId = single(request, 'latchkey-user-id', 256)
     if (userId === undefined) throw new LatchkeyError('BAD_REQUEST', 'the Latchkey-User-Id header is required')
@@ -101,25 +109,37 @@ export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     const h = request.headers
     const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
     const abort = new AbortController()
+    inFlight.add(abort)
     const onClose = () => {
+      inFlight.delete(abort)
       if (!reply.raw.writableFinished) abort.abort()
     }
     reply.raw.once('close', onClose)
-    const answer = await proxy(ctx, {
-      provider: request.params.provider,
-      userId,
-      selector: {
-        connectionId: single(request, 'latchkey-connection-id', 100),
-        account: single(request, 'latchkey-account', 256),
-      },
-      apiBase: single(request, 'latchkey-api-base', 2048),
-      method: request.method,
-      path,
-      headers: h,
-      body: hasBody ? request.raw : undefined,
-      actor: request.apiKey?.id ?? null,
-      signal: abort.signal,
-    })
+    let answer: ProxyAnswer
+    try {
+      answer = await proxy(ctx, {
+        provider: request.params.provider,
+        userId,
+        selector: {
+          connectionId: single(request, 'latchkey-connection-id', 100),
+          account: single(request, 'latchkey-account', 256),
+        },
+        apiBase: single(request, 'latchkey-api-base', 2048),
+        method: request.method,
+        path,
+        headers: h,
+        body: hasBody ? request.raw : undefined,
+        actor: request.apiKey?.id ?? null,
+        signal: abort.signal,
+      })
+    } catch (err) {
+      if (!(err instanceof CallerGone)) throw err
+      // Nobody to answer: not a provider failure, so no warning and no error reply.
+      request.log.info({ reqId: request.id, provider: request.params.provider }, 'proxy: caller went away before the answer')
+      reply.hijack()
+      reply.raw.destroy()
+      return reply
+    }
     void reply.code(answer.status).headers(answer.headers)
     return reply.send(answer.body)
   }
