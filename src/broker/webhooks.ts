@@ -266,11 +266,10 @@ export class Webhooks {
     for (const d of declared) {
       await this.#checkUrl(d.url, `webhooks.endpoints[${d.id}].url`)
       this.#checkEvents(d.events, `webhooks.endpoints[${d.id}].events`)
-      const existing = stored.find((e) => e.id === d.id)
+      let existing = stored.find((e) => e.id === d.id)
       if (!existing) {
-        const other = await this.store.getEndpoint(d.id)
-        if (other) throw new LatchkeyError('CONFLICT', `webhooks.endpoints: id ${d.id} is taken by an endpoint created through the API`)
-        await this.store.insertEndpoint({
+        // Idempotent: another process starting at the same time may insert it first.
+        const inserted = await this.store.insertEndpointIfAbsent({
           id: d.id,
           url: d.url,
           events: d.events,
@@ -284,7 +283,11 @@ export class Webhooks {
           created_at: now,
           updated_at: now,
         })
-        continue
+        if (inserted) continue
+        existing = await this.store.getEndpoint(d.id)
+        if (!existing) continue
+        if (existing.source !== 'config')
+          throw new LatchkeyError('CONFLICT', `webhooks.endpoints: id ${d.id} is taken by an endpoint created through the API`)
       }
       const secret = this.ctx.vault.open({ table: 'webhook_endpoints', id: d.id, field: 'secret' }, existing.secret_enc)
       const same =

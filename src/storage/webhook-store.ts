@@ -101,6 +101,19 @@ export class WebhookStore {
       .execute()
   }
 
+  /**
+   * Inserts the endpoint unless one with its id exists (`ON CONFLICT DO NOTHING`); false when it
+   * did. Two processes syncing latchkey.yaml at once both succeed, one of them inserting.
+   */
+  async insertEndpointIfAbsent(row: WebhookEndpointRow): Promise<boolean> {
+    const r = await this.db
+      .insertInto('webhook_endpoints')
+      .values({ ...row, events: JSON.stringify(row.events) })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst()
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0
+  }
+
   async updateEndpoint(id: string, patch: WebhookEndpointPatch): Promise<boolean> {
     const { events, ...rest } = patch
     const set = { ...rest, ...(events !== undefined ? { events: JSON.stringify(events) } : {}) }

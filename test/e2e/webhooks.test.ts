@@ -299,6 +299,24 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect((await admin(x, 'DELETE', '/v1/admin/webhooks/from-config')).status).toBe(409)
     })
 
+    it('syncs config endpoints idempotently when two starts race', async () => {
+      const cfgSecret = `whsec_${Buffer.from('d'.repeat(32)).toString('base64')}`
+      const x = await start({
+        config: {
+          webhooks: {
+            ...(await import('../../src/config.js')).loadConfig({ env: {} }).webhooks,
+            endpoints: [{ id: 'raced', url: receiver.url, secret: cfgSecret, events: ['*'], description: null }],
+          },
+        },
+      })
+      const hooks = x.latchkey.webhooks
+      // As if neither process had synced yet: both see no row, both insert.
+      await hooks.store.deleteEndpoint('raced')
+      await Promise.all([hooks.syncConfigEndpoints(), hooks.syncConfigEndpoints(), hooks.syncConfigEndpoints()])
+      const rows = (await hooks.store.listEndpoints()).filter((e) => e.id === 'raced')
+      expect(rows.map((e) => e.source)).toEqual(['config'])
+    })
+
     it('documents every event with an example payload in the OpenAPI document', async () => {
       const x = await start()
       // biome-ignore lint/suspicious/noExplicitAny: the document is read field by field
