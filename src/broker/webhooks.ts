@@ -66,9 +66,17 @@ export function generateSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(24).toString('base64')}`
 }
 
+/** Decoded HMAC keys by secret: decoded once per secret, not once per delivery. */
+const signingKeys = new Map<string, Buffer>()
+
 /** The Standard Webhooks signature (`v1,<base64>`) of one message. */
 export function signMessage(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64')
+  let key = signingKeys.get(secret)
+  if (key === undefined) {
+    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64')
+    if (signingKeys.size > 1000) signingKeys.clear()
+    signingKeys.set(secret, key)
+  }
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`
 }
 
@@ -446,6 +454,7 @@ export class Webhooks {
       this.#again = false
       while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
         if (this.#stopped) return
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
       await this.#pump()
     } while (this.#again && !this.#stopped)
@@ -465,6 +474,9 @@ export class Webhooks {
       // Deliveries sent but not yet recorded are still leased to us: record them first, so the
       // next one of the same connection becomes due.
       await this.#flush()
+      // Yield between batches: request handling runs before the next claim (a refresh storm
+      // is not starved by its own deliveries).
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
       if (batch.length === 0) {
         if (this.#inflight === 0) return

@@ -224,55 +224,56 @@ export class WebhookStore {
    * order key on its endpoint.
    */
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    return await this.db.transaction().execute(async (tx) => {
-      const lock = this.dialect === 'postgres' ? sql`for update of d skip locked` : sql``
-      const { rows } = await sql<{ id: string }>`select d.id from webhook_deliveries d
+    // One statement leases the batch (atomic on its own: no transaction, one round trip); a
+    // second reads what sending needs. PostgreSQL: SKIP LOCKED keeps two processes off one row.
+    const lock = this.dialect === 'postgres' ? sql`for update of d skip locked` : sql``
+    const { rows } = await sql<{ id: string }>`update webhook_deliveries set lease_owner = ${owner}, lease_until = ${now + leaseMs}
+      where id in (select d.id from webhook_deliveries d
         join webhook_endpoints e on e.id = d.endpoint_id
         where d.status = 'pending' and e.status = 'enabled' and d.next_attempt_at <= ${now}
           and (d.lease_until is null or d.lease_until < ${now})
           and not exists (select 1 from webhook_deliveries p where p.endpoint_id = d.endpoint_id
             and p.order_key = d.order_key and p.status = 'pending' and p.event_seq < d.event_seq)
-        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock}`.execute(tx)
-      if (rows.length === 0) return []
-      const ids = rows.map((r) => r.id)
-      await tx
-        .updateTable('webhook_deliveries')
-        .set({ lease_owner: owner, lease_until: now + leaseMs })
-        .where('id', 'in', ids)
-        .execute()
-      const claimed = await tx
-        .selectFrom('webhook_deliveries as d')
-        .innerJoin('webhook_events as v', 'v.id', 'd.event_id')
-        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-        .select([
-          'd.id',
-          'd.endpoint_id',
-          'd.event_id',
-          'd.event_type',
-          'd.attempts',
-          'd.created_at',
-          'v.payload',
-          'e.url',
-          'e.secret_enc',
-          'e.previous_secret_enc',
-          'e.previous_secret_expires_at',
-        ])
-        .where('d.id', 'in', ids)
-        .orderBy('d.event_seq')
-        .execute()
-      return claimed.map((c) => ({
-        ...c,
-        attempts: Number(c.attempts),
-        created_at: Number(c.created_at),
-        previous_secret_expires_at: c.previous_secret_expires_at === null ? null : Number(c.previous_secret_expires_at),
-      }))
-    })
+        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock})
+      returning id`.execute(this.db)
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const claimed = await this.db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as v', 'v.id', 'd.event_id')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select([
+        'd.id',
+        'd.endpoint_id',
+        'd.event_id',
+        'd.event_type',
+        'd.attempts',
+        'd.created_at',
+        'v.payload',
+        'e.url',
+        'e.secret_enc',
+        'e.previous_secret_enc',
+        'e.previous_secret_expires_at',
+      ])
+      .where('d.id', 'in', ids)
+      .orderBy('d.event_seq')
+      .execute()
+    return claimed.map((c) => ({
+      ...c,
+      attempts: Number(c.attempts),
+      created_at: Number(c.created_at),
+      previous_secret_expires_at: c.previous_secret_expires_at === null ? null : Number(c.previous_secret_expires_at),
+    }))
   }
 
   /** Records 2xx answers; only rows still leased to `owner` are written. */
   async markDelivered(owner: string, results: ReadonlyArray<{ id: string; status: number }>, now: number): Promise<void> {
     const byStatus = new Map<number, string[]>()
-    for (const r of results) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r.id])
+    for (const r of results) {
+      const ids = byStatus.get(r.status)
+      if (ids) ids.push(r.id)
+      else byStatus.set(r.status, [r.id])
+    }
     for (const [status, ids] of byStatus) {
       for (let i = 0; i < ids.length; i += 500) {
         await this.db
