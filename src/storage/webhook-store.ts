@@ -13,6 +13,7 @@
  * which keeps each connection's events in order per endpoint.
  */
 import { randomBytes } from 'node:crypto'
+import type { FlowFailureCode } from '@latchkey/client'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema.js'
 
@@ -399,6 +400,41 @@ export class WebhookStore {
     ])
     const times = [ev?.at, del?.at].filter((t) => t !== null && t !== undefined).map(Number)
     return times.length === 0 ? undefined : Math.min(...times)
+  }
+
+  // ------------------------------------------------------------ flows that expire unobserved
+
+  /**
+   * Fails up to `limit` pending flows whose link expired (`error: expired`), with their events in
+   * the same transaction, so a flow nobody polls still announces `authorization.failed` — once:
+   * only a row still pending is written. A callback in progress is left to the interrupted-
+   * callback sweep. Returns the flows it failed.
+   */
+  async failExpiredFlows(
+    now: number,
+    limit: number,
+    reason: { error: FlowFailureCode; error_description: string },
+    events: (flow: { id: string; user_id: string; provider_id: string }) => OutboxEvent[],
+  ): Promise<Array<{ id: string; user_id: string; provider_id: string }>> {
+    return await this.db.transaction().execute(async (tx) => {
+      let due = tx
+        .selectFrom('flows')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .where((eb) => eb.or([eb('callback_at', 'is', null), eb('grant_enc', 'is not', null)]))
+        .limit(limit)
+      if (this.dialect === 'postgres') due = due.forUpdate().skipLocked()
+      const rows = await tx
+        .updateTable('flows')
+        .set({ status: 'failed', error: reason.error, error_description: reason.error_description, grant_enc: null })
+        .where('id', 'in', due)
+        .where('status', '=', 'pending')
+        .returning(['id', 'user_id', 'provider_id'])
+        .execute()
+      if (rows.length > 0) await writeOutbox(tx, rows.flatMap(events))
+      return rows
+    })
   }
 
   // ------------------------------------------------------------ refresh-token expiry notices

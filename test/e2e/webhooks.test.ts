@@ -171,6 +171,27 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect(types().every((t) => t.startsWith('authorization.'))).toBe(true)
     })
 
+    it('announces a flow that expired with nobody looking, once', async () => {
+      const x = await start()
+      await endpoint(x, { events: ['authorization.failed'] })
+      const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
+      const started = await client.auth.start('carol', 'test-idp', { scopes: SCOPES })
+      await x.latchkey.store.updateFlow(started.id!, { expires_at: Date.now() - 1000 })
+      expect(await x.latchkey.webhooks.sweep()).toBe(1)
+      expect(await x.latchkey.webhooks.sweep()).toBe(0)
+      await receiver.until(() => types().includes('authorization.failed'))
+      const failed = receiver.received.filter((r) => r.event.type === 'authorization.failed')
+      expect(failed.map((r) => r.event.data)).toEqual([
+        expect.objectContaining({ authorization_id: started.id, user_id: 'carol', reason: 'expired', error: 'expired' }),
+      ])
+      expect((await x.latchkey.store.getFlow(started.id!))?.status).toBe('failed')
+      // A status call afterwards reports the expiry and emits nothing more.
+      expect((await client.auth.status({ id: started.id! })).status).toBe('failed')
+      await x.latchkey.webhooks.sweep()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(receiver.received.filter((r) => r.event.type === 'authorization.failed')).toHaveLength(1)
+    })
+
     it("writes no event on a connected user's authorize (the hot path)", async () => {
       const x = await start()
       await endpoint(x)
