@@ -192,6 +192,22 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect(receiver.received.filter((r) => r.event.type === 'authorization.failed')).toHaveLength(1)
     })
 
+    it('announces an open flow that a new authorize finds about to expire', async () => {
+      const x = await start()
+      await endpoint(x, { events: ['authorization.failed'] })
+      const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
+      const first = await client.auth.start('dave', 'test-idp', { scopes: SCOPES })
+      // Less than the minute a reused link keeps: the next start fails it and opens a new one.
+      await x.latchkey.store.updateFlow(first.id!, { expires_at: Date.now() + 30_000 })
+      const second = await client.auth.start('dave', 'test-idp', { scopes: SCOPES })
+      expect(second.id).not.toBe(first.id)
+      await receiver.until(() => types().includes('authorization.failed'))
+      const failed = receiver.received.filter((r) => r.event.type === 'authorization.failed')
+      expect(failed.map((r) => r.event.data)).toEqual([
+        expect.objectContaining({ authorization_id: first.id, user_id: 'dave', reason: 'expired' }),
+      ])
+    })
+
     it("writes no event on a connected user's authorize (the hot path)", async () => {
       const x = await start()
       await endpoint(x)
