@@ -227,15 +227,19 @@ export class WebhookStore {
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
     // One statement leases the batch (atomic on its own: no transaction, one round trip); a
     // second reads what sending needs. PostgreSQL: SKIP LOCKED keeps two processes off one row.
-    const lock = this.dialect === 'postgres' ? sql`for update of d skip locked` : sql``
+    const pg = this.dialect === 'postgres'
+    const lock = pg ? sql`for update of d skip locked` : sql``
+    // PostgreSQL: `= any(array(…))`, not `in (…)`, which it plans as a hash semi-join over a seq
+    // scan of every delivery (settled ones are kept for the retention period).
+    const [open, close] = pg ? [sql`= any(array(`, sql`))`] : [sql`in (`, sql`)`]
     const { rows } = await sql<{ id: string }>`update webhook_deliveries set lease_owner = ${owner}, lease_until = ${now + leaseMs}
-      where id in (select d.id from webhook_deliveries d
+      where id ${open}select d.id from webhook_deliveries d
         join webhook_endpoints e on e.id = d.endpoint_id
         where d.status = 'pending' and e.status = 'enabled' and d.next_attempt_at <= ${now}
           and (d.lease_until is null or d.lease_until < ${now})
           and not exists (select 1 from webhook_deliveries p where p.endpoint_id = d.endpoint_id
             and p.order_key = d.order_key and p.status = 'pending' and p.event_seq < d.event_seq)
-        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock})
+        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock}${close}
       returning id`.execute(this.db)
     if (rows.length === 0) return []
     const ids = rows.map((r) => r.id)
