@@ -3,10 +3,13 @@
  * storm. In this process: Latchkey (SQLite file; PostgreSQL too when reachable), the test IdP and
  * a plain HTTP receiver on loopback answering 204.
  *
- * 1. Delivery: BENCH_WEBHOOK_EVENTS (default 10,000) events written to the outbox in transactions
- *    of 100 (as state changes write them) and announced the way a commit is; measures deliveries/s
- *    and the time from the write (the event's timestamp) to its arrival, p50 / p99.
- * 2. Refresh storm: BENCH_REFRESH_CONNECTIONS (default 300) connections expired and refreshed, 50
+ * 1. Throughput: BENCH_WEBHOOK_EVENTS (default 10,000) events written to the outbox at once, in
+ *    transactions of 100 (as state changes write them) and announced the way a commit is;
+ *    measures deliveries/s (a burst's latency is its backlog, so it is shown, not a goal).
+ * 2. Latency: events produced at BENCH_WEBHOOK_RATE per second (default 500, a rate the receiver
+ *    keeps up with) for BENCH_WEBHOOK_PACED_SECONDS (default 10), 10 per commit; the time from the
+ *    write (the event's timestamp) to its arrival, p50 / p99. This is what the p99 goal means.
+ * 3. Refresh storm: BENCH_REFRESH_CONNECTIONS (default 300) connections expired and refreshed, 50
  *    at a time, without an endpoint and then with one (every refresh then also writes and delivers a
  *    `connection.refreshed` event); the ratio of refreshes/s.
  * Goals: ≥ 1,000 deliveries/s, p99 ≤ 1 s, refresh throughput with an endpoint within 10 %.
@@ -56,6 +59,8 @@ function target(name: string, description: string, perSecond: number, total: num
 }
 
 async function run(database: 'sqlite' | 'postgres', events: number, n: number, log: (m: string) => void) {
+  const rate = Number(process.env['BENCH_WEBHOOK_RATE'] ?? 500)
+  const pacedSeconds = Number(process.env['BENCH_WEBHOOK_PACED_SECONDS'] ?? 10)
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-webhooks-bench-'))
   const pg = database === 'postgres' ? await createTestDatabase() : undefined
   const port = await freePort()
@@ -140,13 +145,40 @@ async function run(database: 'sqlite' | 'postgres', events: number, n: number, l
     }
     await waitFor(() => arrivals.length >= events, 300_000)
     const seconds = (performance.now() - t0) / 1000
+    const burst = arrivals.map((a) => a.lagMs)
+
+    // Latency: a steady rate the receiver keeps up with, 10 events per commit.
+    arrivals.length = 0
+    const paced = Math.round(rate * pacedSeconds)
+    log(`  ${database}: ${paced} events at ${rate}/s`)
+    const p0 = performance.now()
+    for (let i = 0; i < paced; i += 10) {
+      const dueAt = p0 + (i / rate) * 1000
+      const wait = dueAt - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      const batch = Array.from({ length: Math.min(10, paced - i) }, (_, k) =>
+        outboxEvent('connection.refreshed', `con_paced_${(i + k) % 1000}`, { connection_id: `con_paced_${(i + k) % 1000}` }),
+      )
+      await lk.store.db.transaction().execute((tx) => writeOutbox(tx, batch))
+      await lk.store.publish({ channel: 'connection', id: 'bench' })
+    }
+    await waitFor(() => arrivals.length >= paced, 120_000)
+    const pacedElapsed = (performance.now() - p0) / 1000
     return {
       delivery: target(
         `deliveries-${database}`,
-        `${events} events written and delivered (latency: write → arrival)`,
+        `${events} events written at once and delivered (latency: write → arrival, includes the backlog)`,
         events / seconds,
         events,
         seconds,
+        burst,
+      ),
+      latency: target(
+        `latency-${database}`,
+        `${paced} events at ${rate}/s (latency: write → arrival)`,
+        paced / pacedElapsed,
+        paced,
+        pacedElapsed,
         arrivals.map((a) => a.lagMs),
       ),
       without,
@@ -185,10 +217,10 @@ export default defineScenario({
         met: r.delivery.requestsPerSecond >= 1000,
       },
       {
-        description: `${r.db}: p99 write → arrival ≤ 1,000 ms`,
-        value: r.delivery.latencyMs.p99,
+        description: `${r.db}: p99 write → arrival ≤ 1,000 ms at a rate the receiver keeps up with`,
+        value: r.latency.latencyMs.p99,
         threshold: 1000,
-        met: r.delivery.latencyMs.p99 <= 1000,
+        met: r.latency.latencyMs.p99 <= 1000,
       },
       {
         description: `${r.db}: refreshes/s with an endpoint ≥ 90 % of without`,
@@ -200,7 +232,7 @@ export default defineScenario({
     return {
       scenario: 'webhooks',
       description: this.description,
-      targets: runs.map((r) => r.delivery),
+      targets: runs.flatMap((r) => [r.delivery, r.latency]),
       ratios: Object.fromEntries(runs.map((r) => [`refresh-with-endpoint/without (${r.db})`, r.withEndpoint / r.without])),
       goals,
       notes: runs.map((r) => `${r.db}: refreshes/s without an endpoint ${r.without.toFixed(0)}, with one ${r.withEndpoint.toFixed(0)}`),

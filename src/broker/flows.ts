@@ -176,7 +176,9 @@ async function openFlow(
     connection_target: target?.connection_target ?? null,
   }
   try {
-    return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser)
+    return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser, (open) => [
+      flowFailedEvent(open, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired', now),
+    ])
   } catch (err) {
     if (!(err instanceof OpenFlowLimitError)) throw err
     ctx.metrics.authorizations.inc({ provider: provider.id, outcome: 'limited' })

@@ -19,13 +19,14 @@
  *   with node:crypto; after a rotation the previous secret signs too until its grace ends.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { LatchkeyError } from '../errors.js'
 import { postForStatus } from '../oauth/http.js'
 import { OutboundRefused } from '../oauth/outbound-guard.js'
 import { isLoopbackUrl } from '../providers/compile-provider.js'
 import type { ClaimedDelivery, WebhookDeliveryRow, WebhookEndpointRow, WebhookStore } from '../storage/webhook-store.js'
 import type { BrokerServices } from './services.js'
-import { endpointFailingEvent, eventMatches, isEventFilter, refreshTokenExpiringEvent } from './webhook-events.js'
+import { endpointFailingEvent, eventMatches, flowFailedEvent, isEventFilter, refreshTokenExpiringEvent } from './webhook-events.js'
 
 export const SECRET_PREFIX = 'whsec_'
 
@@ -66,9 +67,17 @@ export function generateSecret(): string {
   return `${SECRET_PREFIX}${randomBytes(24).toString('base64')}`
 }
 
+/** Decoded HMAC keys by secret: decoded once per secret, not once per delivery. */
+const signingKeys = new Map<string, Buffer>()
+
 /** The Standard Webhooks signature (`v1,<base64>`) of one message. */
 export function signMessage(secret: string, id: string, timestampSeconds: number, body: string): string {
-  const key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64')
+  let key = signingKeys.get(secret)
+  if (key === undefined) {
+    key = Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64')
+    if (signingKeys.size > 1000) signingKeys.clear()
+    signingKeys.set(secret, key)
+  }
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`
 }
 
@@ -266,11 +275,10 @@ export class Webhooks {
     for (const d of declared) {
       await this.#checkUrl(d.url, `webhooks.endpoints[${d.id}].url`)
       this.#checkEvents(d.events, `webhooks.endpoints[${d.id}].events`)
-      const existing = stored.find((e) => e.id === d.id)
+      let existing = stored.find((e) => e.id === d.id)
       if (!existing) {
-        const other = await this.store.getEndpoint(d.id)
-        if (other) throw new LatchkeyError('CONFLICT', `webhooks.endpoints: id ${d.id} is taken by an endpoint created through the API`)
-        await this.store.insertEndpoint({
+        // Idempotent: another process starting at the same time may insert it first.
+        const inserted = await this.store.insertEndpointIfAbsent({
           id: d.id,
           url: d.url,
           events: d.events,
@@ -284,7 +292,11 @@ export class Webhooks {
           created_at: now,
           updated_at: now,
         })
-        continue
+        if (inserted) continue
+        existing = await this.store.getEndpoint(d.id)
+        if (!existing) continue
+        if (existing.source !== 'config')
+          throw new LatchkeyError('CONFLICT', `webhooks.endpoints: id ${d.id} is taken by an endpoint created through the API`)
       }
       const secret = this.ctx.vault.open({ table: 'webhook_endpoints', id: d.id, field: 'secret' }, existing.secret_enc)
       const same =
@@ -443,6 +455,7 @@ export class Webhooks {
       this.#again = false
       while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
         if (this.#stopped) return
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
       await this.#pump()
     } while (this.#again && !this.#stopped)
@@ -462,6 +475,9 @@ export class Webhooks {
       // Deliveries sent but not yet recorded are still leased to us: record them first, so the
       // next one of the same connection becomes due.
       await this.#flush()
+      // Yield between batches: request handling runs before the next claim (a refresh storm
+      // is not starved by its own deliveries).
+      await new Promise<void>((resolve) => setImmediate(resolve))
       const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
       if (batch.length === 0) {
         if (this.#inflight === 0) return
@@ -582,9 +598,31 @@ export class Webhooks {
         if (due.length < 500) break
       }
     }
+    announced += await this.#failExpiredFlows(now)
     await this.store.deleteSettledBefore(now - this.#cfg.retentionMs)
     if (announced > 0) this.kick()
     return announced
+  }
+
+  /** Pending flows whose link expired with nobody looking: failed (expired), announced once. */
+  async #failExpiredFlows(now: number): Promise<number> {
+    const description = 'the authorization expired before it was completed'
+    let total = 0
+    for (;;) {
+      const failed = await this.store.failExpiredFlows(
+        now,
+        500,
+        { error: FLOW_FAILURE_CODES.EXPIRED, error_description: description },
+        (f) => [flowFailedEvent(f, FLOW_FAILURE_CODES.EXPIRED, description, now)],
+      )
+      for (const f of failed) {
+        this.ctx.metrics.flowFailed(f.provider_id, FLOW_FAILURE_CODES.EXPIRED)
+        // Waiters on any process wake to the failure.
+        await this.ctx.store.publish({ channel: 'flow', id: f.id })
+      }
+      total += failed.length
+      if (failed.length < 500) return total
+    }
   }
 
   /** Age in seconds of the oldest event not yet delivered (the `latchkey_outbox_lag_seconds` gauge). */

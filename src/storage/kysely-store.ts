@@ -240,7 +240,12 @@ export class KyselyStore implements Store {
 
   // ---------------------------------------------------------------- flows
 
-  async createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser = Infinity): Promise<{ flow: FlowRow; created: boolean }> {
+  async createOrReuseFlow(
+    row: FlowRow,
+    now: number,
+    maxOpenPerUser = Infinity,
+    expiredEvents?: (flow: FlowRow) => OutboxEvent[],
+  ): Promise<{ flow: FlowRow; created: boolean }> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const open = await this.db
         .selectFrom('flows')
@@ -256,13 +261,12 @@ export class KyselyStore implements Store {
       if (open) {
         // Leave a minute of validity so a reused link does not die in the user's hands.
         if (open.expires_at > now + 60_000) return { flow: decodeFlow(open), created: false }
-        const expired = await this.db
-          .updateTable('flows')
-          .set({ status: 'failed', error: 'expired', error_description: 'the authorization link expired' })
-          .where('id', '=', open.id)
-          .where('status', '=', 'pending')
-          .executeTakeFirst()
-        if (Number(expired.numUpdatedRows) > 0) await this.publish({ channel: 'flow', id: open.id })
+        // Webhooks (0008): its authorization.failed commits with it (updateFlow publishes).
+        await this.updateFlow(
+          open.id,
+          { status: 'failed', error: 'expired', error_description: 'the authorization link expired' },
+          expiredEvents?.(decodeFlow(open)),
+        )
       }
       if (maxOpenPerUser !== Infinity) {
         // Served by the flows_one_open index (it leads with user_id). Not atomic with the insert:

@@ -119,7 +119,13 @@ export interface Store {
    * concurrency across processes (a partial unique index decides). A new flow is refused with
    * `OpenFlowLimitError` when the user already has `maxOpenPerUser` open flows (reuse never is).
    */
-  createOrReuseFlow(row: FlowRow, now: number, maxOpenPerUser?: number): Promise<{ flow: FlowRow; created: boolean }>
+  createOrReuseFlow(
+    row: FlowRow,
+    now: number,
+    maxOpenPerUser?: number,
+    /** Events of an open flow found expired (and failed) on the way, written in its transaction. */
+    expiredEvents?: (flow: FlowRow) => OutboxEvent[],
+  ): Promise<{ flow: FlowRow; created: boolean }>
   getFlow(id: string): Promise<FlowRow | undefined>
   /** By `crypto/state-hash`'s hash of the state the callback carries. */
   getFlowByStateHash(stateHash: string): Promise<FlowRow | undefined>

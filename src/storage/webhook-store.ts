@@ -13,6 +13,7 @@
  * which keeps each connection's events in order per endpoint.
  */
 import { randomBytes } from 'node:crypto'
+import type { FlowFailureCode } from '@latchkey/client'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import type { Database, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema.js'
 
@@ -99,6 +100,19 @@ export class WebhookStore {
       .insertInto('webhook_endpoints')
       .values({ ...row, events: JSON.stringify(row.events) })
       .execute()
+  }
+
+  /**
+   * Inserts the endpoint unless one with its id exists (`ON CONFLICT DO NOTHING`); false when it
+   * did. Two processes syncing latchkey.yaml at once both succeed, one of them inserting.
+   */
+  async insertEndpointIfAbsent(row: WebhookEndpointRow): Promise<boolean> {
+    const r = await this.db
+      .insertInto('webhook_endpoints')
+      .values({ ...row, events: JSON.stringify(row.events) })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst()
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0
   }
 
   async updateEndpoint(id: string, patch: WebhookEndpointPatch): Promise<boolean> {
@@ -211,55 +225,60 @@ export class WebhookStore {
    * order key on its endpoint.
    */
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    return await this.db.transaction().execute(async (tx) => {
-      const lock = this.dialect === 'postgres' ? sql`for update of d skip locked` : sql``
-      const { rows } = await sql<{ id: string }>`select d.id from webhook_deliveries d
+    // One statement leases the batch (atomic on its own: no transaction, one round trip); a
+    // second reads what sending needs. PostgreSQL: SKIP LOCKED keeps two processes off one row.
+    const pg = this.dialect === 'postgres'
+    const lock = pg ? sql`for update of d skip locked` : sql``
+    // PostgreSQL: `= any(array(…))`, not `in (…)`, which it plans as a hash semi-join over a seq
+    // scan of every delivery (settled ones are kept for the retention period).
+    const [open, close] = pg ? [sql`= any(array(`, sql`))`] : [sql`in (`, sql`)`]
+    const { rows } = await sql<{ id: string }>`update webhook_deliveries set lease_owner = ${owner}, lease_until = ${now + leaseMs}
+      where id ${open}select d.id from webhook_deliveries d
         join webhook_endpoints e on e.id = d.endpoint_id
         where d.status = 'pending' and e.status = 'enabled' and d.next_attempt_at <= ${now}
           and (d.lease_until is null or d.lease_until < ${now})
           and not exists (select 1 from webhook_deliveries p where p.endpoint_id = d.endpoint_id
             and p.order_key = d.order_key and p.status = 'pending' and p.event_seq < d.event_seq)
-        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock}`.execute(tx)
-      if (rows.length === 0) return []
-      const ids = rows.map((r) => r.id)
-      await tx
-        .updateTable('webhook_deliveries')
-        .set({ lease_owner: owner, lease_until: now + leaseMs })
-        .where('id', 'in', ids)
-        .execute()
-      const claimed = await tx
-        .selectFrom('webhook_deliveries as d')
-        .innerJoin('webhook_events as v', 'v.id', 'd.event_id')
-        .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-        .select([
-          'd.id',
-          'd.endpoint_id',
-          'd.event_id',
-          'd.event_type',
-          'd.attempts',
-          'd.created_at',
-          'v.payload',
-          'e.url',
-          'e.secret_enc',
-          'e.previous_secret_enc',
-          'e.previous_secret_expires_at',
-        ])
-        .where('d.id', 'in', ids)
-        .orderBy('d.event_seq')
-        .execute()
-      return claimed.map((c) => ({
-        ...c,
-        attempts: Number(c.attempts),
-        created_at: Number(c.created_at),
-        previous_secret_expires_at: c.previous_secret_expires_at === null ? null : Number(c.previous_secret_expires_at),
-      }))
-    })
+        order by d.next_attempt_at, d.event_seq limit ${limit} ${lock}${close}
+      returning id`.execute(this.db)
+    if (rows.length === 0) return []
+    const ids = rows.map((r) => r.id)
+    const claimed = await this.db
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_events as v', 'v.id', 'd.event_id')
+      .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
+      .select([
+        'd.id',
+        'd.endpoint_id',
+        'd.event_id',
+        'd.event_type',
+        'd.attempts',
+        'd.created_at',
+        'v.payload',
+        'e.url',
+        'e.secret_enc',
+        'e.previous_secret_enc',
+        'e.previous_secret_expires_at',
+      ])
+      .where('d.id', 'in', ids)
+      .orderBy('d.event_seq')
+      .execute()
+    return claimed.map((c) => ({
+      ...c,
+      attempts: Number(c.attempts),
+      created_at: Number(c.created_at),
+      previous_secret_expires_at: c.previous_secret_expires_at === null ? null : Number(c.previous_secret_expires_at),
+    }))
   }
 
   /** Records 2xx answers; only rows still leased to `owner` are written. */
   async markDelivered(owner: string, results: ReadonlyArray<{ id: string; status: number }>, now: number): Promise<void> {
     const byStatus = new Map<number, string[]>()
-    for (const r of results) byStatus.set(r.status, [...(byStatus.get(r.status) ?? []), r.id])
+    for (const r of results) {
+      const ids = byStatus.get(r.status)
+      if (ids) ids.push(r.id)
+      else byStatus.set(r.status, [r.id])
+    }
     for (const [status, ids] of byStatus) {
       for (let i = 0; i < ids.length; i += 500) {
         await this.db
@@ -385,6 +404,41 @@ export class WebhookStore {
     ])
     const times = [ev?.at, del?.at].filter((t) => t !== null && t !== undefined).map(Number)
     return times.length === 0 ? undefined : Math.min(...times)
+  }
+
+  // ------------------------------------------------------------ flows that expire unobserved
+
+  /**
+   * Fails up to `limit` pending flows whose link expired (`error: expired`), with their events in
+   * the same transaction, so a flow nobody polls still announces `authorization.failed` — once:
+   * only a row still pending is written. A callback in progress is left to the interrupted-
+   * callback sweep. Returns the flows it failed.
+   */
+  async failExpiredFlows(
+    now: number,
+    limit: number,
+    reason: { error: FlowFailureCode; error_description: string },
+    events: (flow: { id: string; user_id: string; provider_id: string }) => OutboxEvent[],
+  ): Promise<Array<{ id: string; user_id: string; provider_id: string }>> {
+    return await this.db.transaction().execute(async (tx) => {
+      let due = tx
+        .selectFrom('flows')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('expires_at', '<=', now)
+        .where((eb) => eb.or([eb('callback_at', 'is', null), eb('grant_enc', 'is not', null)]))
+        .limit(limit)
+      if (this.dialect === 'postgres') due = due.forUpdate().skipLocked()
+      const rows = await tx
+        .updateTable('flows')
+        .set({ status: 'failed', error: reason.error, error_description: reason.error_description, grant_enc: null })
+        .where('id', 'in', due)
+        .where('status', '=', 'pending')
+        .returning(['id', 'user_id', 'provider_id'])
+        .execute()
+      if (rows.length > 0) await writeOutbox(tx, rows.flatMap(events))
+      return rows
+    })
   }
 
   // ------------------------------------------------------------ refresh-token expiry notices

@@ -171,6 +171,43 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect(types().every((t) => t.startsWith('authorization.'))).toBe(true)
     })
 
+    it('announces a flow that expired with nobody looking, once', async () => {
+      const x = await start()
+      await endpoint(x, { events: ['authorization.failed'] })
+      const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
+      const started = await client.auth.start('carol', 'test-idp', { scopes: SCOPES })
+      await x.latchkey.store.updateFlow(started.id!, { expires_at: Date.now() - 1000 })
+      expect(await x.latchkey.webhooks.sweep()).toBe(1)
+      expect(await x.latchkey.webhooks.sweep()).toBe(0)
+      await receiver.until(() => types().includes('authorization.failed'))
+      const failed = receiver.received.filter((r) => r.event.type === 'authorization.failed')
+      expect(failed.map((r) => r.event.data)).toEqual([
+        expect.objectContaining({ authorization_id: started.id, user_id: 'carol', reason: 'expired', error: 'expired' }),
+      ])
+      expect((await x.latchkey.store.getFlow(started.id!))?.status).toBe('failed')
+      // A status call afterwards reports the expiry and emits nothing more.
+      expect((await client.auth.status({ id: started.id! })).status).toBe('failed')
+      await x.latchkey.webhooks.sweep()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(receiver.received.filter((r) => r.event.type === 'authorization.failed')).toHaveLength(1)
+    })
+
+    it('announces an open flow that a new authorize finds about to expire', async () => {
+      const x = await start()
+      await endpoint(x, { events: ['authorization.failed'] })
+      const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
+      const first = await client.auth.start('dave', 'test-idp', { scopes: SCOPES })
+      // Less than the minute a reused link keeps: the next start fails it and opens a new one.
+      await x.latchkey.store.updateFlow(first.id!, { expires_at: Date.now() + 30_000 })
+      const second = await client.auth.start('dave', 'test-idp', { scopes: SCOPES })
+      expect(second.id).not.toBe(first.id)
+      await receiver.until(() => types().includes('authorization.failed'))
+      const failed = receiver.received.filter((r) => r.event.type === 'authorization.failed')
+      expect(failed.map((r) => r.event.data)).toEqual([
+        expect.objectContaining({ authorization_id: first.id, user_id: 'dave', reason: 'expired' }),
+      ])
+    })
+
     it("writes no event on a connected user's authorize (the hot path)", async () => {
       const x = await start()
       await endpoint(x)
@@ -297,6 +334,24 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect(change.status).toBe(409)
       expect(change.body.name).toBe('WEBHOOK_READ_ONLY')
       expect((await admin(x, 'DELETE', '/v1/admin/webhooks/from-config')).status).toBe(409)
+    })
+
+    it('syncs config endpoints idempotently when two starts race', async () => {
+      const cfgSecret = `whsec_${Buffer.from('d'.repeat(32)).toString('base64')}`
+      const x = await start({
+        config: {
+          webhooks: {
+            ...(await import('../../src/config.js')).loadConfig({ env: {} }).webhooks,
+            endpoints: [{ id: 'raced', url: receiver.url, secret: cfgSecret, events: ['*'], description: null }],
+          },
+        },
+      })
+      const hooks = x.latchkey.webhooks
+      // As if neither process had synced yet: both see no row, both insert.
+      await hooks.store.deleteEndpoint('raced')
+      await Promise.all([hooks.syncConfigEndpoints(), hooks.syncConfigEndpoints(), hooks.syncConfigEndpoints()])
+      const rows = (await hooks.store.listEndpoints()).filter((e) => e.id === 'raced')
+      expect(rows.map((e) => e.source)).toEqual(['config'])
     })
 
     it('documents every event with an example payload in the OpenAPI document', async () => {
