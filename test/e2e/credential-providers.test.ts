@@ -84,7 +84,9 @@ beforeAll(async () => {
       (req.url === '/v1/models' && req.headers['x-api-key'] === KEY) ||
       (req.url === `/2010-04-01/Accounts/${SID}.json` && req.headers.authorization === BASIC)
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
-    res.end(ok ? '{"data":[]}' : '{"error":"invalid credentials"}')
+    // The account resource says who the credential is (as Twilio's does).
+    const account = { sid: SID, friendly_name: 'Ned’s shop', status: 'active' }
+    res.end(ok ? JSON.stringify(req.url === '/v1/models' ? { data: [] } : account) : '{"error":"invalid credentials"}')
   })
   base = `http://127.0.0.1:${await listenInRange(service)}`
   receiver = await startReceiver()
@@ -101,7 +103,12 @@ beforeAll(async () => {
         headers: { 'x-api-version': '2024-01' },
         validation_url: `${base}/v1/models`,
       },
-      { id: 'yaml-basic', type: 'basic', validation_url: `${base}/2010-04-01/Accounts/{{username}}.json` },
+      {
+        id: 'yaml-basic',
+        type: 'basic',
+        validation_url: `${base}/2010-04-01/Accounts/{{username}}.json`,
+        validation_identity: { id: 'sid', label: 'friendly_name' },
+      },
       { id: 'openai-work', service: 'openai', description: 'OpenAI (work)' },
     ],
   })
@@ -252,7 +259,9 @@ describe('the proxy with credential providers', () => {
   })
 
   it('adds Basic credentials as Authorization: Basic base64(username:password); the caller never sees them', async () => {
-    await connect('ned', 'yaml-basic', { username: SID, secret: TOKEN })
+    const done = await connect('ned', 'yaml-basic', { username: SID, secret: TOKEN })
+    // The account as the validation response names it.
+    expect(done.account).toMatchObject({ id: SID, label: 'Ned’s shop' })
     echoed.length = 0
     const res = await proxy('yaml-basic', 'ned')
     const text = await res.text()

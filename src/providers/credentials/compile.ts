@@ -36,6 +36,10 @@ export const credentialEntrySchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   api_origin: z.string().optional(),
   validation_url: z.string().optional(),
+  /** Dotted paths in the validation response (JSON) to the account's id and label. */
+  validation_identity: z
+    .strictObject({ id: z.string().min(1).max(200).optional(), label: z.string().min(1).max(200).optional() })
+    .optional(),
 })
 export type CredentialEntry = z.infer<typeof credentialEntrySchema>
 
@@ -87,8 +91,9 @@ export function compileCredentialEntry(raw: unknown, ctx: CredentialCompileConte
     } catch (err) {
       fail('validation_url', (err as Error).message)
     }
-    credential.validation = { url: validationUrl }
-  }
+    const identity = e.validation_identity ?? (e.validation_url === undefined ? base?.credential.validation?.identity : undefined)
+    credential.validation = { url: validationUrl, ...(identity ? { identity } : {}) }
+  } else if (e.validation_identity !== undefined) fail('validation_identity', 'needs a validation_url')
   const apiOrigin =
     e.api_origin ?? base?.apiOrigin ?? (validationUrl ? new URL(validationUrl.replace(/\{\{[^}]*\}\}/g, 'x')).origin : undefined)
   if (!apiOrigin) fail('api_origin', 'is required when there is no validation_url')
