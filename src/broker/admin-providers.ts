@@ -8,6 +8,7 @@
 import { ConfigError } from '../config.js'
 import { LatchkeyError } from '../errors.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
+import { isCredentialEntry } from '../providers/credentials/compile.js'
 import { compileProviderEntry } from '../providers/provider-config.js'
 import type { ProviderRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
@@ -131,6 +132,9 @@ export class ProviderAdmin {
     actor: string | null,
     action: 'provider.created' | 'provider.updated',
   ): Promise<ConfiguredProvider> {
+    // An API-key or Basic provider holds no secret of its own (each person enters theirs):
+    // stored as given, validated by the same compiler as latchkey.yaml's entries.
+    if (isCredentialEntry(raw)) return this.#store(id, raw, undefined, this.#compile(raw, id), actor, action)
     const oauth2 = (raw['oauth2'] ?? {}) as Record<string, unknown>
     // Arcade's admin API puts credentials under `oauth2`; they win over stored top-level ones (a PATCH rotating them).
     const secret = (oauth2['client_secret'] ?? raw['client_secret']) as string | undefined
@@ -138,6 +142,17 @@ export class ProviderAdmin {
     delete entry['client_secret']
     if (entry['oauth2']) entry['oauth2'] = { ...oauth2, client_secret: undefined, client_id: undefined }
     const compiled = this.#compile({ ...entry, ...(secret !== undefined ? { client_secret: secret } : {}) }, id)
+    return this.#store(id, entry, secret, compiled, actor, action)
+  }
+
+  async #store(
+    id: string,
+    entry: Record<string, unknown>,
+    secret: string | undefined,
+    compiled: ConfiguredProvider,
+    actor: string | null,
+    action: 'provider.created' | 'provider.updated',
+  ): Promise<ConfiguredProvider> {
     const now = Date.now()
     const existing = await this.ctx.store.getProvider(id)
     await this.ctx.store.upsertProvider({

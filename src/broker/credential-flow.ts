@@ -81,10 +81,11 @@ export async function submitCredential(
   } catch {
     return credentialForm(flow, provider, presented, undefined, 'unavailable')
   }
-  ctx.metrics.callbacks.inc({ provider: flow.provider_id, outcome: verdict === 'invalid' ? 'credential_rejected' : 'credential' })
-  if (verdict === 'invalid') return credentialForm(flow, provider, presented, undefined, 'rejected')
+  ctx.metrics.callbacks.inc({ provider: flow.provider_id, outcome: verdict.verdict === 'invalid' ? 'credential_rejected' : 'credential' })
+  if (verdict.verdict === 'invalid') return credentialForm(flow, provider, presented, undefined, 'rejected')
   // Single use, like an OAuth callback: a second submit of the same page finds the flow consumed.
   if (!(await ctx.store.consumeFlowCallback(flow.id, Date.now()))) return { kind: 'replayed' }
+  const who = verdict.identity
   await storeGrant(ctx, provider, flow, {
     tokens: {
       accessToken: secret,
@@ -96,12 +97,13 @@ export async function submitCredential(
       idToken: undefined,
       kept: {},
     },
-    // Basic: the username names the account. An API key has no account the service tells us of;
-    // the hint the app asked with labels it, so selecting by that hint finds it again.
+    // The account the validation response names (Twilio's account sid and friendly name), else:
+    // Basic, the username; an API key, the hint the app asked with (so selecting by that hint
+    // finds it again).
     info:
       username !== undefined
-        ? { accountId: username, accountLabel: username, userInfo: { username } }
-        : { accountId: undefined, accountLabel: flow.account_hint ?? undefined, userInfo: {} },
+        ? { accountId: who?.id ?? username, accountLabel: who?.label ?? username, userInfo: { username } }
+        : { accountId: who?.id, accountLabel: who?.label ?? flow.account_hint ?? undefined, userInfo: {} },
   })
   return { kind: 'connected', provider: provider.description, verificationOff: false }
 }

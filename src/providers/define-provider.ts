@@ -82,7 +82,16 @@ export interface CredentialDefinition {
    * A cheap request that succeeds only with a valid credential (`{username}` may appear in the
    * URL: Twilio's account SID). 401/403 means the credential is wrong; other failures are outages.
    */
-  validation?: { method?: 'GET'; url: string }
+  validation?: {
+    method?: 'GET'
+    url: string
+    /**
+     * Where the validation response (JSON) says who the credential belongs to: dotted paths to the
+     * account's id and a human label (Twilio's account: `sid`, `friendly_name`). Absent: the
+     * username (Basic) or the app's account hint (API key) name the account.
+     */
+    identity?: { id?: string | undefined; label?: string | undefined }
+  }
 }
 // ---- end non-OAuth credentials ----
 

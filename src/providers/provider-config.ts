@@ -10,6 +10,7 @@ import type { OutboundGuard } from '../oauth/outbound-guard.js'
 import { arcadeFieldName, fromArcadeOauth2, providerEntrySchema } from './arcade-entry.js'
 import { checkApiBaseUrl, checkEndpoint, endpointsOf, expressionsOf, fillDefinition, resolveSettings } from './compile-provider.js'
 import type { ConfiguredProvider } from './configured-provider.js'
+import { compileCredentialEntry, isCredentialEntry } from './credentials/compile.js'
 import type { ProviderDefinition } from './define-provider.js'
 import { compileMcpEntry } from './mcp-entry.js'
 
@@ -30,6 +31,8 @@ export interface CompileContext {
 
 /** Validates and compiles one provider entry; errors name the entry and the field. */
 export function compileProviderEntry(raw: unknown, ctx: CompileContext): ConfiguredProvider {
+  // API-key and Basic providers (`type: api_key|basic`, or `service: openai`): no client, no secret here.
+  if (isCredentialEntry(raw)) return compileCredentialEntry(raw, ctx)
   const parsed = providerEntrySchema.safeParse(raw)
   if (!parsed.success) {
     throw new ConfigError(`${ctx.where}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`)

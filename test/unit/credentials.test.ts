@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { matchAccount } from '../../src/broker/select-connection.js'
-import { credentialHeaderValues } from '../../src/oauth/credential.js'
+import { credentialHeaderValues, identityOf } from '../../src/oauth/credential.js'
 import { credentialCatalog } from '../../src/providers/credentials/catalog.js'
 import { compileCredentialEntry } from '../../src/providers/credentials/compile.js'
 import type { ConnectionRow } from '../../src/storage/store.js'
@@ -53,5 +53,30 @@ describe('matchAccount', () => {
     expect(matchAccount(rows, 'work')?.id).toBe('cn_1')
     expect(matchAccount(rows, 'ann@home.EXAMPLE')?.id).toBe('cn_2')
     expect(matchAccount(rows, 'someone@else.example')).toBeUndefined()
+  })
+})
+
+describe('credential identity from the validation response', () => {
+  it('reads the dotted paths; ignores missing, non-string and over-long values', () => {
+    const twilio = credentialCatalog['twilio']!.credential.validation!.identity!
+    expect(identityOf({ sid: 'AC1', friendly_name: ' Shop ' }, twilio)).toEqual({ id: 'AC1', label: 'Shop' })
+    expect(identityOf({ account: { id: 42, name: 'x'.repeat(300) } }, { id: 'account.id', label: 'account.name' })).toEqual({
+      id: '42',
+      label: undefined,
+    })
+    expect(identityOf(undefined, twilio)).toEqual({ id: undefined, label: undefined })
+    expect(identityOf({ sid: { nested: true }, friendly_name: ['a'] }, twilio)).toEqual({ id: undefined, label: undefined })
+    expect(identityOf({ toString: 'x' }, { id: 'constructor' })).toEqual({ id: undefined, label: undefined })
+  })
+
+  it('a custom entry may say where; not without a validation URL', () => {
+    const p = compileCredentialEntry(
+      { id: 'x', type: 'basic', validation_url: 'https://a.example/me', validation_identity: { id: 'id', label: 'name' } },
+      ctx,
+    )
+    expect(p.def.credential!.validation).toEqual({ url: 'https://a.example/me', identity: { id: 'id', label: 'name' } })
+    expect(() =>
+      compileCredentialEntry({ id: 'x', type: 'api_key', api_origin: 'https://a.example', validation_identity: { id: 'id' } }, ctx),
+    ).toThrow(/validation_identity/)
   })
 })

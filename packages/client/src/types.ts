@@ -130,6 +130,10 @@ export interface ProviderCatalog {
     pkce: string
     refresh_tokens: string
     revocation: boolean
+    /** `oauth2`, or a credential the person enters on Latchkey's page (`api_key`, `basic`). */
+    kind: string
+    /** For `api_key` and `basic` services: the form's field labels and the API the credential is for. */
+    credential?: { labels: { secret?: string | undefined; username?: string | undefined }; api_origin: string } | undefined
   }>
   configured: Array<{ id: string; type: string; description: string; enabled: boolean; source: string; api_base_urls: string[] }>
 }

@@ -12,6 +12,8 @@ import type { BrokerContext } from '../../broker/context.js'
 import { LatchkeyError } from '../../errors.js'
 import { providerEntrySchema } from '../../providers/arcade-entry.js'
 import type { ConfiguredProvider } from '../../providers/configured-provider.js'
+import { type CredentialService, credentialCatalog } from '../../providers/credentials/catalog.js'
+import { credentialEntrySchema } from '../../providers/credentials/compile.js'
 import type { ProviderDefinition } from '../../providers/define-provider.js'
 import { defineRoute, register } from '../route-spec.js'
 import { offsetPage } from '../schema.js'
@@ -51,6 +53,20 @@ const catalogItem = z
     pkce: z.enum(['required', 'supported', 'unsupported']),
     refresh_tokens: z.enum(['rotating', 'static', 'none']),
     revocation: z.boolean(),
+    kind: z
+      .enum(['oauth2', 'api_key', 'basic'])
+      .meta({
+        description: 'How a person connects: an OAuth 2.0 sign-in, or a credential entered on Latchkey’s page (API key, HTTP Basic).',
+      }),
+    credential: z
+      .object({
+        labels: z
+          .object({ secret: z.string().optional(), username: z.string().optional() })
+          .meta({ description: 'What the credential page calls each field (`Account SID`, `Auth Token`).' }),
+        api_origin: z.string().meta({ description: 'The API the credential is for (what the proxy forwards to).' }),
+      })
+      .optional()
+      .meta({ description: 'For `api_key` and `basic` services only.' }),
   })
   .meta({ id: 'CatalogProvider' })
 
@@ -78,7 +94,9 @@ const authProvider = z
     id: z.string(),
     description: z.string(),
     provider_id: z.string().optional().meta({ description: 'The catalog type (`google`); absent for a custom OAuth 2.0 provider.' }),
-    type: z.literal('oauth2'),
+    type: z
+      .enum(['oauth2', 'api_key', 'basic'])
+      .meta({ description: 'Arcade knows `oauth2`; Latchkey adds `api_key` and `basic` (credential providers, which have no client).' }),
     status: z.enum(['active', 'inactive']),
     binding: z.object({ type: z.literal('static') }),
     source,
@@ -93,6 +111,19 @@ const authProvider = z
       refresh_request: endpoint.optional(),
       user_info_request: endpoint.optional(),
     }),
+    credential: z
+      .object({
+        kind: z.enum(['api_key', 'basic']),
+        service: z.string().optional().meta({ description: 'The credential catalog service (`openai`); absent for a custom one.' }),
+        api_origin: z.string(),
+        header: z.string().meta({ description: 'The header the credential goes in (its value is never shown).' }),
+        validation_url: z.string().optional(),
+      })
+      .optional()
+      .meta({
+        description:
+          'Latchkey extension: an API-key or Basic provider (entry `type: api_key|basic` or `service:`). It has no client: `oauth2` holds placeholders (the API origin).',
+      }),
     mcp: z
       .object({ server_url: z.string(), resource_parameter: z.boolean(), scopes: z.array(z.string()).optional() })
       .optional()
@@ -146,10 +177,11 @@ export const createAuthProviderRoute = defineRoute({
   operationId: 'createAuthProvider',
   summary: 'Add a provider (an engine.yaml `auth.providers` entry)',
   description:
-    'A catalog provider by `provider_id`, or a custom OAuth 2.0 provider by its `oauth2` block. The client secret is stored encrypted and never shown again.',
+    'A catalog provider by `provider_id`, or a custom OAuth 2.0 provider by its `oauth2` block. The client secret is stored encrypted and never shown again. ' +
+    'Latchkey extension: an API-key or Basic provider by `service` (a credential catalog service such as `openai`) or `type: api_key|basic` with its header, format and validation URL; it holds no secret (each person enters theirs).',
   tag: ADMIN_PROVIDERS,
   access: 'admin',
-  body: providerEntrySchema,
+  body: z.union([providerEntrySchema, credentialEntrySchema]),
   responses: { 201: { description: 'The new provider.', schema: authProvider } },
   errors: ['BAD_REQUEST', 'CONFLICT'],
 })
@@ -163,7 +195,7 @@ export const patchAuthProviderRoute = defineRoute({
   tag: ADMIN_PROVIDERS,
   access: 'admin',
   params: providerIdParams,
-  body: providerEntrySchema.partial(),
+  body: z.union([providerEntrySchema.partial(), credentialEntrySchema.partial()]),
   responses: { 200: { description: 'The changed provider.', schema: authProvider } },
   errors: ['BAD_REQUEST', 'PROVIDER_UNKNOWN'],
 })
@@ -207,16 +239,38 @@ export function catalogView(def: ProviderDefinition, configured: ConfiguredProvi
     pkce: def.pkce,
     refresh_tokens: def.refreshTokens,
     revocation: def.revocationEndpoint !== undefined,
+    kind: 'oauth2',
+  }
+}
+
+/** A credential catalog service (API key, Basic): configured when some provider has it as its type (there is no client secret). */
+export function credentialCatalogView(service: CredentialService, configured: ConfiguredProvider[]): z.infer<typeof catalogItem> {
+  const ids = configured.filter((p) => p.type === service.id && p.def.credential).map((p) => p.id)
+  return {
+    id: service.id,
+    display_name: service.displayName,
+    docs_url: service.docsUrl,
+    api_base_urls: [service.apiOrigin],
+    configured: ids.length > 0,
+    configured_ids: ids,
+    settings: {},
+    scope_delimiter: ' ',
+    pkce: 'unsupported',
+    refresh_tokens: 'none',
+    revocation: false,
+    kind: service.credential.kind,
+    credential: { labels: { ...service.credential.labels }, api_origin: service.apiOrigin },
   }
 }
 
 export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer<typeof authProvider> {
   const d = p.def
+  const c = d.credential
   return {
     id: p.id,
     description: p.description,
-    provider_id: p.type === 'oauth2' || p.mcp ? undefined : p.type,
-    type: 'oauth2',
+    provider_id: p.type === 'oauth2' || p.mcp || (c && p.entry['service'] === undefined) ? undefined : p.type,
+    type: c ? c.kind : 'oauth2',
     status: p.enabled ? 'active' : 'inactive',
     binding: { type: 'static' },
     source: p.source,
@@ -231,6 +285,17 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer
       ...(p.refreshEnabled ? { refresh_request: { endpoint: d.refreshEndpoint ?? d.tokenEndpoint } } : {}),
       ...(d.userInfo ? { user_info_request: { endpoint: d.userInfo.endpoint } } : {}),
     },
+    ...(c
+      ? {
+          credential: {
+            kind: c.kind,
+            ...(typeof p.entry['service'] === 'string' ? { service: p.entry['service'] } : {}),
+            api_origin: d.apiBaseUrls?.[0] ?? d.authorizationEndpoint,
+            header: c.header,
+            ...(c.validation ? { validation_url: c.validation.url } : {}),
+          },
+        }
+      : {}),
     ...(p.mcp
       ? {
           mcp: {
@@ -247,7 +312,10 @@ export function providerView(ctx: BrokerContext, p: ConfiguredProvider): z.infer
 export function catalogAnswer(ctx: BrokerContext) {
   const configured = ctx.registry.list()
   return {
-    items: Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
+    items: [
+      ...Object.values(ctx.registry.catalog).map((def) => catalogView(def, configured)),
+      ...Object.values(credentialCatalog).map((service) => credentialCatalogView(service, configured)),
+    ],
     configured: configured.map((p) => ({
       id: p.id,
       type: p.type,

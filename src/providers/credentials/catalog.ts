@@ -72,7 +72,11 @@ export const credentialCatalog: Readonly<Record<string, CredentialService>> = {
       header: 'authorization',
       format: 'Basic {{secret}}',
       labels: { username: 'Account SID', secret: 'Auth Token' },
-      validation: { url: 'https://api.twilio.com/2010-04-01/Accounts/{{username}}.json' },
+      // The Account resource: "sid" (the account's unique id) and "friendly_name" (its name).
+      validation: {
+        url: 'https://api.twilio.com/2010-04-01/Accounts/{{username}}.json',
+        identity: { id: 'sid', label: 'friendly_name' },
+      },
     },
   },
 }

@@ -18,6 +18,15 @@ export const credentialEntrySchema = z.strictObject({
   /** A catalog service (`openai`); without it the entry is a custom service and needs `kind`. */
   service: z.string().optional(),
   description: z.string().optional(),
+  /**
+   * As an ordinary `auth.providers` entry (latchkey.yaml or the admin API): `type: api_key` or
+   * `type: basic` (the same as `kind`), or `service: openai` alone.
+   */
+  type: z.enum(['api_key', 'basic']).optional(),
+  enabled: z
+    .union([z.boolean(), z.enum(['true', 'false'])])
+    .transform((v) => v === true || v === 'true')
+    .optional(),
   kind: z.enum(['api_key', 'basic']).optional(),
   header: z
     .string()
@@ -27,6 +36,10 @@ export const credentialEntrySchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   api_origin: z.string().optional(),
   validation_url: z.string().optional(),
+  /** Dotted paths in the validation response (JSON) to the account's id and label. */
+  validation_identity: z
+    .strictObject({ id: z.string().min(1).max(200).optional(), label: z.string().min(1).max(200).optional() })
+    .optional(),
 })
 export type CredentialEntry = z.infer<typeof credentialEntrySchema>
 
@@ -34,6 +47,15 @@ export interface CredentialCompileContext {
   allowInsecureLoopback: boolean
   guard?: OutboundGuard | undefined
   where: string
+  /** Where the entry comes from (default `config`). */
+  source?: ConfiguredProvider['source']
+}
+
+/** A provider entry that is a credential provider: `type: api_key|basic`, or a catalog `service`. */
+export function isCredentialEntry(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return false
+  const r = raw as Record<string, unknown>
+  return r['type'] === 'api_key' || r['type'] === 'basic' || r['service'] !== undefined
 }
 
 export function compileCredentialEntry(raw: unknown, ctx: CredentialCompileContext): ConfiguredProvider {
@@ -50,8 +72,9 @@ export function compileCredentialEntry(raw: unknown, ctx: CredentialCompileConte
     base = credentialCatalog[e.service]
     if (!base)
       fail('service', `unknown credential service ${JSON.stringify(e.service)} (known: ${Object.keys(credentialCatalog).join(', ')})`)
-  } else if (!e.kind) fail('kind', 'is required for a custom credential provider (api_key or basic)')
-  const kind = e.kind ?? base!.credential.kind
+  } else if (!e.kind && !e.type) fail('kind', 'is required for a custom credential provider (api_key or basic)')
+  if (e.kind !== undefined && e.type !== undefined && e.kind !== e.type) fail('kind', `contradicts type: ${e.type}`)
+  const kind = e.kind ?? e.type ?? base!.credential.kind
   const credential: CredentialDefinition = {
     kind,
     header: kind === 'basic' ? 'authorization' : (e.header ?? base?.credential.header ?? 'authorization'),
@@ -68,8 +91,9 @@ export function compileCredentialEntry(raw: unknown, ctx: CredentialCompileConte
     } catch (err) {
       fail('validation_url', (err as Error).message)
     }
-    credential.validation = { url: validationUrl }
-  }
+    const identity = e.validation_identity ?? (e.validation_url === undefined ? base?.credential.validation?.identity : undefined)
+    credential.validation = { url: validationUrl, ...(identity ? { identity } : {}) }
+  } else if (e.validation_identity !== undefined) fail('validation_identity', 'needs a validation_url')
   const apiOrigin =
     e.api_origin ?? base?.apiOrigin ?? (validationUrl ? new URL(validationUrl.replace(/\{\{[^}]*\}\}/g, 'x')).origin : undefined)
   if (!apiOrigin) fail('api_origin', 'is required when there is no validation_url')
@@ -93,8 +117,8 @@ export function compileCredentialEntry(raw: unknown, ctx: CredentialCompileConte
     id: e.id,
     type: e.service ?? kind,
     description: displayName,
-    enabled: true,
-    source: 'config',
+    enabled: e.enabled ?? true,
+    source: ctx.source ?? 'config',
     clientId: '',
     clientSecret: undefined,
     settings: {},
