@@ -53,11 +53,9 @@ const catalogItem = z
     pkce: z.enum(['required', 'supported', 'unsupported']),
     refresh_tokens: z.enum(['rotating', 'static', 'none']),
     revocation: z.boolean(),
-    kind: z
-      .enum(['oauth2', 'api_key', 'basic'])
-      .meta({
-        description: 'How a person connects: an OAuth 2.0 sign-in, or a credential entered on Latchkey’s page (API key, HTTP Basic).',
-      }),
+    kind: z.enum(['oauth2', 'api_key', 'basic']).meta({
+      description: 'How a person connects: an OAuth 2.0 sign-in, or a credential entered on Latchkey’s page (API key, HTTP Basic).',
+    }),
     credential: z
       .object({
         labels: z
