@@ -15,10 +15,15 @@ import { startUpstreamApi, type UpstreamApi } from '../helpers/upstream-api.js'
 const SIZE = 100 * 1024 * 1024
 const CHUNK = Buffer.alloc(64 * 1024, 7)
 /**
- * A buffered body would add at least SIZE. Streaming adds socket buffers and not yet collected
- * chunks: measured about 30 MB for the upload (client, Latchkey and the API share this process)
- * and 3 MB for the download, the same with 300 MB bodies, so growth does not follow the size.
+ * The upload is 400 MB: a buffered body would add at least that. Streaming adds socket buffers and
+ * not yet collected chunks, which the allocator keeps for a while: the client, Latchkey and the API
+ * share this process, and on Node 24 a 100 MB upload straight to the API (no proxy) already grows
+ * the RSS by ~50 MB, through the proxy by 30–96 MB depending on the runtime and GC timing. So the
+ * bound is well below the body and well above that noise: growth must not follow the size.
  */
+const UPLOAD_SIZE = 400 * 1024 * 1024
+const MAX_UPLOAD_GROWTH = 160 * 1024 * 1024
+/** The download: measured about 3 MB of growth for 100 MB (and the same for 300 MB). */
 const MAX_GROWTH = 50 * 1024 * 1024
 
 let h: Harness
@@ -86,20 +91,20 @@ function upload(size: number): Promise<number> {
 }
 
 describe('proxy streaming', () => {
-  it('uploads 100 MB with flat memory', async () => {
+  it('uploads 400 MB with flat memory', async () => {
     // Warm-up: the first transfer allocates pools and buffers once.
     expect(await upload(4 * 1024 * 1024)).toBe(200)
-    const sha = expectedSha(SIZE)
+    const sha = expectedSha(UPLOAD_SIZE)
     let status = 0
     const growth = await peakRssGrowth(async () => {
-      status = await upload(SIZE)
+      status = await upload(UPLOAD_SIZE)
     })
     expect(status).toBe(200)
     const got = up.received.at(-1)!
-    expect(got.bodyBytes).toBe(SIZE)
+    expect(got.bodyBytes).toBe(UPLOAD_SIZE)
     expect(got.bodySha256).toBe(sha)
     expect(got.headers['transfer-encoding']).toBe('chunked')
-    expect(growth).toBeLessThan(MAX_GROWTH)
+    expect(growth).toBeLessThan(MAX_UPLOAD_GROWTH)
   })
 
   it('downloads 100 MB with flat memory', async () => {
