@@ -12,8 +12,8 @@
 import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { buildAuthorizationUrl } from '../oauth/authorization-url.js'
 import { bindingMatches, hashBinding, type PresentedBinding } from './browser-binding.js'
-import { type BindBrowser, type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
-import { existingScopes, failFlow } from './complete-flow.js'
+import type { BindBrowser, BrowserOutcome } from './browser-outcomes.js'
+import { existingScopes, failFlow, pendingFlowFor } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import { credentialForm } from './credential-flow.js'
 import { describeScopes } from './scope-descriptions.js'
@@ -24,14 +24,9 @@ export async function openAuthorizationLink(
   presentedFor: PresentedBinding,
   method: 'GET' | 'POST',
 ): Promise<BrowserOutcome> {
-  const flow = await ctx.store.getFlow(flowId)
-  if (!flow) return { kind: 'unknown_link' }
-  const final = finalOutcome(flow)
-  if (final) return final
-  if (flow.expires_at <= Date.now()) {
-    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired before it was used')
-    return { kind: 'expired', stage: 'link' }
-  }
+  const pending = await pendingFlowFor(ctx, flowId, 'link', 'the authorization link expired before it was used')
+  if ('outcome' in pending) return pending.outcome
+  const { flow } = pending
   if (flow.callback_at !== null) return { kind: 'link_used' }
   const provider = ctx.registry.get(flow.provider_id)
   if (!provider?.enabled) return { kind: 'provider_unavailable' }

@@ -4,10 +4,11 @@
  * `confirm_user` in custom verification), or a failure the app is told about.
  */
 
-import type { FlowFailureCode } from '@latchkey/client'
+import { FLOW_FAILURE_CODES, type FlowFailureCode } from '@latchkey/client'
 import { randomId } from '../crypto/api-keys.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { FlowRow } from '../storage/store.js'
+import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import type { BrokerContext } from './context.js'
 import { CONNECTION_ID_PREFIX } from './flows.js'
 import { connectionFromGrant, type Grant } from './grant.js'
@@ -62,4 +63,26 @@ export async function failFlow(ctx: BrokerContext, flow: FlowRow, error: FlowFai
     provider_id: flow.provider_id,
     detail: { flow_id: flow.id, error },
   })
+}
+
+/**
+ * The flow a browser page acts on, while it is still pending: the shared start of the link, the
+ * credential form and the confirmation. An unknown id, a flow already completed or failed, and one
+ * past its expiry (failed here, once, with `expiredBecause`) answer with their outcome instead.
+ */
+export async function pendingFlowFor(
+  ctx: BrokerContext,
+  flowId: string,
+  stage: 'link' | 'sign_in',
+  expiredBecause: string,
+): Promise<{ flow: FlowRow } | { outcome: BrowserOutcome }> {
+  const flow = await ctx.store.getFlow(flowId)
+  if (!flow) return { outcome: { kind: 'unknown_link' } }
+  const final = finalOutcome(flow)
+  if (final) return { outcome: final }
+  if (flow.expires_at <= Date.now()) {
+    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, expiredBecause)
+    return { outcome: { kind: 'expired', stage } }
+  }
+  return { flow }
 }

@@ -21,8 +21,8 @@ import { LatchkeyError } from '../errors.js'
 import { confirmPath } from '../paths.js'
 import type { FlowRow } from '../storage/store.js'
 import { bindingMatches, type PresentedBinding } from './browser-binding.js'
-import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
-import { failFlow, storeGrant } from './complete-flow.js'
+import type { BrowserOutcome } from './browser-outcomes.js'
+import { failFlow, pendingFlowFor, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { HeldGrant } from './grant.js'
 import { flowFailedEvent } from './webhook-events.js'
@@ -114,14 +114,9 @@ export async function confirmUser(
 
 /** `GET /oauth/confirm/:id`: stores the confirmed grant when the browser that consented arrives. */
 export async function finishConfirmation(ctx: BrokerContext, flowId: string, presentedFor: PresentedBinding): Promise<BrowserOutcome> {
-  const flow = await ctx.store.getFlow(flowId)
-  if (!flow) return { kind: 'unknown_link' }
-  const final = finalOutcome(flow)
-  if (final) return final
-  if (flow.expires_at <= Date.now()) {
-    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the sign-in was not confirmed before the authorization expired')
-    return { kind: 'expired', stage: 'sign_in' }
-  }
+  const pending = await pendingFlowFor(ctx, flowId, 'sign_in', 'the sign-in was not confirmed before the authorization expired')
+  if ('outcome' in pending) return pending.outcome
+  const { flow } = pending
   const grant = held(ctx, flow)
   if (!grant || grant.confirmedAt === undefined) return { kind: 'not_confirmed' }
   if (!bindingMatches(flow, presentedFor(flow.id))) {

@@ -11,14 +11,13 @@
  */
 
 import { createHash } from 'node:crypto'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { constantTimeEqual } from '../crypto/api-keys.js'
 import { validateCredential } from '../oauth/credential.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { FlowRow } from '../storage/store.js'
 import { bindingMatches, type PresentedBinding } from './browser-binding.js'
-import { type BindBrowser, type BrowserOutcome, type CredentialForm, type CredentialFormError, finalOutcome } from './browser-outcomes.js'
-import { failFlow, storeGrant } from './complete-flow.js'
+import type { BindBrowser, BrowserOutcome, CredentialForm, CredentialFormError } from './browser-outcomes.js'
+import { pendingFlowFor, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 
 /** The form's CSRF token: bound to the browser's binding value, never stored. */
@@ -55,14 +54,9 @@ export async function submitCredential(
   presentedFor: PresentedBinding,
   form: SubmittedCredential,
 ): Promise<BrowserOutcome> {
-  const flow = await ctx.store.getFlow(flowId)
-  if (!flow) return { kind: 'unknown_link' }
-  const final = finalOutcome(flow)
-  if (final) return final
-  if (flow.expires_at <= Date.now()) {
-    await failFlow(ctx, flow, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired before it was used')
-    return { kind: 'expired', stage: 'link' }
-  }
+  const pending = await pendingFlowFor(ctx, flowId, 'link', 'the authorization link expired before it was used')
+  if ('outcome' in pending) return pending.outcome
+  const { flow } = pending
   const provider = ctx.registry.get(flow.provider_id)
   const def = provider?.def.credential
   if (!provider?.enabled || !def) return { kind: 'provider_unavailable' }
