@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { listenOnFreePort } from '../../test/helpers/ports.js'
 
 export interface TokenEndpoint {
   url: string
@@ -62,7 +63,7 @@ export async function startTokenEndpoint(options: { accessTokenTtlSeconds?: numb
     })
   })
   server.keepAliveTimeout = 60_000
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  await listenOnFreePort(server)
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     url,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../test/helpers/latchkey.js'
+import { freePort } from '../../test/helpers/ports.js'
 import { defineScenario, type TargetResult } from '../lib/types.js'
 
 const GOAL_MS = 1000

@@ -4,6 +4,7 @@
  */
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { listenOnFreePort } from '../../test/helpers/ports.js'
 import { serveChild } from '../lib/child.js'
 
 export interface BareInfo {
@@ -20,7 +21,7 @@ serveChild<BareInfo>(async () => {
       res.end(body)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await listenOnFreePort(server)
   const { port } = server.address() as AddressInfo
   return {
     info: { url: `http://127.0.0.1:${port}` },

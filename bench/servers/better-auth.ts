@@ -22,6 +22,7 @@ import { getMigrations } from 'better-auth/db/migration'
 import { toNodeHandler } from 'better-auth/node'
 import { genericOAuth } from 'better-auth/plugins/generic-oauth'
 import Database from 'better-sqlite3'
+import { listenOnFreePort } from '../../test/helpers/ports.js'
 import { childArgs, serveChild } from '../lib/child.js'
 
 export interface BetterAuthArgs {
@@ -44,7 +45,7 @@ serveChild<BetterAuthInfo>(async () => {
   const sqlite = new Database(join(dir, 'auth.sqlite'))
   sqlite.pragma('journal_mode = WAL')
   const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await listenOnFreePort(server)
   const { port } = server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`
   const options = {

@@ -10,6 +10,7 @@ import { Latchkey } from '@latchkey/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { listenOnFreePort } from '../helpers/ports.js'
 import { type Receiver, startReceiver } from '../helpers/webhook-receiver.js'
 
 const KEY = 'sk-yaml-good-0123456789'
@@ -23,18 +24,6 @@ const echoed: IncomingHttpHeaders[] = []
 let h: Harness
 let client: Latchkey
 let receiver: Receiver
-
-async function listenInRange(server: Server): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 24_000 + Math.floor(Math.random() * 1000)
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => resolve(true))
-    })
-    if (ok) return port
-  }
-  throw new Error('no free port in 24000–24999')
-}
 
 /** Every response header as text, for leak checks. */
 function headersText(res: Response): string {
@@ -88,7 +77,7 @@ beforeAll(async () => {
     const account = { sid: SID, friendly_name: 'Ned’s shop', status: 'active' }
     res.end(ok ? JSON.stringify(req.url === '/v1/models' ? { data: [] } : account) : '{"error":"invalid credentials"}')
   })
-  base = `http://127.0.0.1:${await listenInRange(service)}`
+  base = `http://127.0.0.1:${await listenOnFreePort(service)}`
   receiver = await startReceiver()
   h = await startHarness({
     env: { LATCHKEY_WEBHOOK_RETRY_BASE_MS: '50' },

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { listenOnFreePort } from '../helpers/ports.js'
 
 const GOOD_KEY = 'sk-good-0123456789'
 const ROTATED_KEY = 'sk-rotated-9876543210'
@@ -20,19 +21,6 @@ let servicePort: number
 const seen: IncomingHttpHeaders[] = []
 let h: Harness
 let client: Latchkey
-
-/** A port in this suite's range (24000–24999) that is free now. */
-async function listenInRange(server: Server): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 24_000 + Math.floor(Math.random() * 1000)
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => resolve(true))
-    })
-    if (ok) return port
-  }
-  throw new Error('no free port in 24000–24999')
-}
 
 beforeAll(async () => {
   // The fake service: its models list answers 200 for the good key only; its account resource for the SID's Basic credential.
@@ -45,7 +33,7 @@ beforeAll(async () => {
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
     res.end(ok ? '{"data":[]}' : '{"error":"invalid credentials"}')
   })
-  servicePort = await listenInRange(service)
+  servicePort = await listenOnFreePort(service)
   const base = `http://127.0.0.1:${servicePort}`
   h = await startHarness({
     config: {

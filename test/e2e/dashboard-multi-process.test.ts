@@ -9,6 +9,7 @@ import { Latchkey } from '@latchkey/client'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 
 describePostgres('dashboard sessions across processes on PostgreSQL', () => {
@@ -18,8 +19,8 @@ describePostgres('dashboard sessions across processes on PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase()
     const encryptionKeys = `1:${Keyring.generateKey()}`
-    a = await startHarness({ port: 21_000 + Math.floor(Math.random() * 500), databaseUrl: db.url, encryptionKeys })
-    b = await startHarness({ port: 21_500 + Math.floor(Math.random() * 500), databaseUrl: db.url, encryptionKeys })
+    a = await startHarness({ port: await freePort(), databaseUrl: db.url, encryptionKeys })
+    b = await startHarness({ port: await freePort(), databaseUrl: db.url, encryptionKeys })
   }, 60_000)
   afterAll(async () => {
     await a?.close()

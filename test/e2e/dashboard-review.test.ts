@@ -9,8 +9,7 @@ import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
-
-const port = () => 27_000 + Math.floor(Math.random() * 1000)
+import { freePort } from '../helpers/ports.js'
 
 async function signIn(h: Harness, key = h.apiKey, previous?: string): Promise<{ cookie: string; csrf: string }> {
   const r = await fetch(`${h.baseURL}/dashboard/session`, {
@@ -25,7 +24,7 @@ async function signIn(h: Harness, key = h.apiKey, previous?: string): Promise<{ 
 describe('dashboard session rate limit', () => {
   let h: Harness
   beforeAll(async () => {
-    h = await startHarness({ port: port(), env: { LATCHKEY_RATE_LIMIT_PER_MINUTE: '4' } })
+    h = await startHarness({ port: await freePort(), env: { LATCHKEY_RATE_LIMIT_PER_MINUTE: '4' } })
   })
   afterAll(async () => h?.close())
 
@@ -48,7 +47,7 @@ describe('dashboard session rate limit', () => {
 describe('responses to the session cookie', () => {
   let h: Harness
   beforeAll(async () => {
-    h = await startHarness({ port: port() })
+    h = await startHarness({ port: await freePort() })
   })
   afterAll(async () => h?.close())
 
@@ -82,7 +81,7 @@ describe('responses to the session cookie', () => {
 describe('refresh now', () => {
   let h: Harness
   beforeAll(async () => {
-    h = await startHarness({ port: port() })
+    h = await startHarness({ port: await freePort() })
   }, 60_000)
   afterAll(async () => h?.close())
 

@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 const require = createRequire(import.meta.url)
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 const SCREENSHOTS = process.env['DASHBOARD_SCREENSHOTS'] === '1'
-const port = () => 21_000 + Math.floor(Math.random() * 1000)
 
 let h: Harness
 let browser: Browser
@@ -41,7 +41,7 @@ async function connect(user: string) {
 }
 
 beforeAll(async () => {
-  h = await startHarness({ port: port() })
+  h = await startHarness({ port: await freePort() })
   client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })
   adminKeyId = /^lk_([a-z0-9]{12})_/.exec(h.apiKey)![1]!
   secrets.push(h.apiKey, h.idp.clientSecret)
@@ -131,7 +131,7 @@ async function startReceiver() {
       res.writeHead(200).end()
     })
   })
-  const p = port()
+  const p = await freePort()
   await new Promise<void>((resolve) => server.listen(p, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${p}/hooks`,
@@ -559,7 +559,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await page.getByLabel('MCP server URL').fill('ftp://mcp.acme.example/mcp')
     await page.getByRole('button', { name: 'Add provider' }).click()
     await page.getByRole('alert').filter({ hasText: 'mcp.server_url' }).waitFor()
-    const serverUrl = `http://127.0.0.1:${port()}/mcp`
+    const serverUrl = `http://127.0.0.1:${await freePort()}/mcp`
     await page.getByLabel('MCP server URL').fill(serverUrl)
     await page.getByRole('button', { name: 'Add provider' }).click()
     await page.getByRole('heading', { level: 1, name: 'Providers' }).waitFor()
@@ -686,7 +686,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
 
 describe('dashboard switched off', () => {
   it('LATCHKEY_DASHBOARD=false serves no page and no session routes, and the admin API stays', async () => {
-    const off = await startHarness({ port: port(), env: { LATCHKEY_DASHBOARD: 'false' } })
+    const off = await startHarness({ port: await freePort(), env: { LATCHKEY_DASHBOARD: 'false' } })
     try {
       expect((await fetch(`${off.baseURL}/dashboard`)).status).toBe(404)
       const r = await fetch(`${off.baseURL}/dashboard/session`, {
@@ -705,7 +705,7 @@ describe('dashboard switched off', () => {
 
 describe('dashboard sign-in limits', () => {
   it('counts failed sign-ins per address like failed API keys (429 once over the limit, even for a good key)', async () => {
-    const hl = await startHarness({ port: port(), env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '2' } })
+    const hl = await startHarness({ port: await freePort(), env: { LATCHKEY_AUTH_FAILURES_PER_MINUTE: '2' } })
     try {
       const attempt = (key: string) =>
         fetch(`${hl.baseURL}/dashboard/session`, {
@@ -728,7 +728,7 @@ describe('dashboard sign-in limits', () => {
 
 describe('dashboard on https', () => {
   it('sets a __Host- cookie with Secure, HttpOnly, SameSite=Strict', async () => {
-    const hs = await startHarness({ port: port(), config: { publicUrl: 'https://latchkey.example' } })
+    const hs = await startHarness({ port: await freePort(), config: { publicUrl: 'https://latchkey.example' } })
     try {
       const r = await fetch(`${hs.baseURL}/dashboard/session`, {
         method: 'POST',

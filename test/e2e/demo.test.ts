@@ -16,7 +16,7 @@ import { createLogger } from '../../src/log.js'
 import { createLatchkey, type Latchkey as Server } from '../../src/server.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
-import { freePort } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 let server: Server
 let baseURL: string

@@ -18,7 +18,7 @@ import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
 import { createLatchkey, type Latchkey as Server } from '../../src/server.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
-import { freePort } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 const SHOTS = process.env['LATCHKEY_SCREENSHOTS']
 // The screenshots show a plain name; the tests proper, a name with markup in it.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 let child: ChildProcess

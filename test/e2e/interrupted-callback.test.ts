@@ -17,8 +17,8 @@ import { Keyring } from '../../src/crypto/keyring.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { TestBrowser } from '../helpers/browser.js'
-import { freePort } from '../helpers/latchkey.js'
 import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
+import { freePort } from '../helpers/ports.js'
 import { type ServerProcess, startServerProcess } from '../helpers/processes.js'
 
 // Deadline 2 × 5 s + 5 s = 15 s after the callback: longer than the second process takes to start,

@@ -11,7 +11,7 @@ import { RotationRefused, rotateEncryption } from '../../src/broker/rotate-encry
 import { Vault } from '../../src/broker/vault.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { openStore } from '../../src/storage/open-store.js'
-import { freePort } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 import { type ServerProcess, startServerProcess } from '../helpers/processes.js'
 
 const k1 = Keyring.generateKey()

@@ -20,8 +20,8 @@ import { createLatchkey, type Latchkey } from '../../src/server.js'
 import { openStore } from '../../src/storage/open-store.js'
 import type { Store } from '../../src/storage/store.js'
 import { TestBrowser } from '../helpers/browser.js'
-import { freePort } from '../helpers/latchkey.js'
 import { startTestIdp, type TestIdp } from '../helpers/oidc-server.js'
+import { freePort } from '../helpers/ports.js'
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 const TABLES = ['connections', 'flows', 'providers'] as const

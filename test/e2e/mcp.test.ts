@@ -15,8 +15,9 @@ import { rotateEncryption } from '../../src/broker/rotate-encryption.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
 import { TestBrowser } from '../helpers/browser.js'
-import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
+import { type Harness, startHarness } from '../helpers/latchkey.js'
 import { type McpTestOptions, type McpTestServer, startMcpServer } from '../helpers/mcp-server.js'
+import { freePort } from '../helpers/ports.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 
 const cleanups: Array<() => Promise<void>> = []

@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
+import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 import { connectionRow, flowRow } from '../storage/store.conformance.js'
 

@@ -15,7 +15,8 @@ import { createOutbound, providerFetch } from '../../src/oauth/http.js'
 import { ProviderError } from '../../src/oauth/provider-error.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js'
-import { freePort, type Harness, startHarness } from '../helpers/latchkey.js'
+import { type Harness, startHarness } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 async function connectUser(h: Harness, user: string): Promise<void> {
   const client = new Latchkey({ apiKey: h.apiKey, baseURL: h.baseURL, maxRetries: 0 })

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
-import { freePort } from './latchkey.js'
+import { freePort } from './ports.js'
 
 export interface ConnectProxy {
   url: string

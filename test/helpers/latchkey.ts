@@ -2,7 +2,6 @@
  * Starts a real Latchkey server (HTTP on 127.0.0.1, real storage) wired to a real oidc-provider
  * test IdP, and returns what a test needs: the base URL, an admin API key and both servers.
  */
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { Writable } from 'node:stream'
 import { type Config, loadConfig } from '../../src/config.js'
@@ -10,29 +9,7 @@ import { Keyring } from '../../src/crypto/keyring.js'
 import { createLogger } from '../../src/log.js'
 import { createLatchkey, type Latchkey } from '../../src/server.js'
 import { startTestIdp, type TestIdp } from './oidc-server.js'
-
-const handedOut = new Set<number>()
-
-/**
- * A port to listen on later. Ports are drawn below Linux's ephemeral range (32768–60999): a port
- * the OS picked with `listen(0)` and released can be taken by any outgoing connection's local end
- * before the server binds it (seen as EADDRINUSE under parallel test files).
- */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000)
-    if (handedOut.has(port)) continue
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    if (free) {
-      handedOut.add(port)
-      return port
-    }
-  }
-}
+import { freePort } from './ports.js'
 
 export interface Harness {
   latchkey: Latchkey
@@ -55,7 +32,7 @@ export interface HarnessOptions {
   fetch?: typeof fetch
   /** The outbound guard's resolver (a name that resolves where the test says). */
   resolve?: import('../../src/oauth/outbound-guard.js').ResolveHost
-  /** A fixed port (a test file's own range) instead of a random free one. */
+  /** A port from `freePort()` the test needs to know before the server starts. */
   port?: number
 }
 

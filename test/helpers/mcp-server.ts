@@ -18,7 +18,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import Provider from 'oidc-provider'
 import { z } from 'zod'
-import { freePort } from './latchkey.js'
+import { freePort } from './ports.js'
 
 export interface McpTestOptions {
   dcr?: boolean

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createDemoIdp, type DemoIdp } from '../../src/demo/demo-idp.js'
+import { listenOnFreePort } from './ports.js'
 
 export interface TestIdp {
   issuer: string
@@ -53,7 +54,7 @@ export async function startTestIdp(options: {
     }
     handler(req, res)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await listenOnFreePort(server)
   const port = (server.address() as AddressInfo).port
   const issuer = `http://127.0.0.1:${port}`
   const clientId = 'latchkey-test'

@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { freePort } from './latchkey.js'
+import { freePort } from './ports.js'
 
 const run = promisify(execFile)
 const bin = process.env['LATCHKEY_TEST_PG_BIN'] || '/usr/lib/postgresql/15/bin'

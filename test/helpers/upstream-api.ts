@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { listenOnFreePort } from './ports.js'
 
 export interface Received {
   method: string
@@ -124,19 +125,7 @@ export async function startUpstreamApi(userinfoUrl: () => string, host = '127.0.
       res.end(String(err))
     })
   })
-  let port = 0
-  for (let attempt = 0; ; attempt++) {
-    const candidate = 25_000 + Math.floor(Math.random() * 1000)
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(candidate, host, () => resolve(true))
-    })
-    if (ok) {
-      port = candidate
-      break
-    }
-    if (attempt > 50) throw new Error('no free port in 25000–25999')
-  }
+  const port = await listenOnFreePort(server, host)
   return {
     base: `http://${host}:${port}`,
     received,

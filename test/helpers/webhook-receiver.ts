@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { Webhook } from 'standardwebhooks'
+import { freePort } from './ports.js'
 
 export interface Received {
   id: string
@@ -32,24 +33,8 @@ export interface Receiver {
   close(): Promise<void>
 }
 
-/** Ports of this suite's range (20000–20999), handed out once per process. */
-const used = new Set<number>()
-async function pickPort(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 1000)
-    if (used.has(port)) continue
-    used.add(port)
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-}
-
 export async function startReceiver(): Promise<Receiver> {
-  const port = await pickPort()
+  const port = await freePort()
   const waiters: Array<() => void> = []
   let server: Server | undefined
   const receiver: Receiver = {

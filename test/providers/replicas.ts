@@ -18,6 +18,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import type { ConfiguredProvider } from '../../src/providers/configured-provider.js'
 import type { ProviderDefinition } from '../../src/providers/define-provider.js'
+import { listenOnFreePort } from '../helpers/ports.js'
 
 export const CLIENT_ID = 'replica-client'
 export const CLIENT_SECRET = `replica-secret-${randomBytes(8).toString('hex')}`
@@ -157,7 +158,7 @@ async function startReplica(name: string, routes: (state: OAuthState) => Record<
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await listenOnFreePort(server)
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
     name,

@@ -14,7 +14,7 @@ import {
 } from '../../src/broker/mcp-providers.js'
 import { createOutbound } from '../../src/oauth/http.js'
 import { cacheMaxAge, canonicalServerUri, discoverMcpServer, parseBearerChallenge } from '../../src/oauth/mcp-discovery.js'
-import { freePort } from '../helpers/latchkey.js'
+import { freePort } from '../helpers/ports.js'
 
 const http = {
   timeoutMs: 5000,
