@@ -540,8 +540,9 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'gina · test-idp' }).waitFor()
     expect(await page.locator('#default-account').textContent()).toBe('no: apps reach it with account gina-work')
     expect(page.url()).toContain(second.id)
+    // Both details carry the same heading, so wait for the content, not the heading, to change.
     await goto(page, `#/connections/${work.id}`, 'gina · test-idp')
-    expect(await page.locator('#default-account').textContent()).toMatch(/^yes/)
+    await expect.poll(() => page.locator('#default-account').textContent()).toMatch(/^yes/)
     await check(page, 'desktop')
     expect(cspErrors).toEqual([])
     await context.close()
