@@ -2,8 +2,8 @@
  * @module route-durations
  * `latchkey_http_request_duration_seconds{route, status_class}`: a Prometheus histogram kept in
  * plain arrays. prom-client's `Histogram.observe` (also through `labels(...)`) hashes the label
- * values on every call; here a request costs one Map lookup by the route pattern (a string
- * Fastify already holds), an array index by status class and a short bucket scan. The series are
+ * values on every call; here a request costs an array index by status class and a short bucket
+ * scan on series its route found once, when it was registered (`recorder`). The series are
  * rendered at scrape time. Labels are bounded: route patterns come from the registered routes
  * (unmatched URLs are `route="unmatched"`), never the raw URL.
  */
@@ -25,21 +25,26 @@ export class RouteDurations {
 
   /** Records one response; `route` is Fastify's route pattern (undefined when no route matched). */
   observe(route: string | undefined, statusCode: number, ms: number): void {
+    record(this.#classes(route), statusCode, ms)
+  }
+
+  /**
+   * The recorder of one route pattern, resolved once (at route registration): what a request
+   * pays is then only the status class and the bucket scan, not a lookup by its route.
+   */
+  recorder(route: string | undefined): (statusCode: number, ms: number) => void {
+    const classes = this.#classes(route)
+    return (statusCode, ms) => record(classes, statusCode, ms)
+  }
+
+  #classes(route: string | undefined): Array<Series | undefined> {
     const key = route ?? 'unmatched'
     let classes = this.#byRoute.get(key)
     if (classes === undefined) {
       classes = [undefined, undefined, undefined, undefined, undefined]
       this.#byRoute.set(key, classes)
     }
-    const c = Math.min(4, Math.max(0, Math.floor(statusCode / 100) - 1))
-    let s = classes[c]
-    if (s === undefined) classes[c] = s = { buckets: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 }
-    const seconds = ms / 1000
-    let i = 0
-    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
-    s.buckets[i]!++
-    s.sum += seconds
-    s.count++
+    return classes
   }
 
   /** Registers the histogram on a prom-client registry (rendered from the arrays at each scrape). */
@@ -70,7 +75,22 @@ export class RouteDurations {
       type: 'histogram',
       aggregator: 'sum',
       get: async () => ({ name: NAME, help, type: 'histogram', values: values(), aggregator: 'sum' }),
-      reset: () => this.#byRoute.clear(),
+      // In place: recorders hold their route's array.
+      reset: () => {
+        for (const classes of this.#byRoute.values()) classes.fill(undefined)
+      },
     } as unknown as Parameters<Registry['registerMetric']>[0])
   }
+}
+
+function record(classes: Array<Series | undefined>, statusCode: number, ms: number): void {
+  const c = Math.min(4, Math.max(0, Math.floor(statusCode / 100) - 1))
+  let s = classes[c]
+  if (s === undefined) classes[c] = s = { buckets: new Float64Array(BUCKETS.length + 1), sum: 0, count: 0 }
+  const seconds = ms / 1000
+  let i = 0
+  while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++
+  s.buckets[i]!++
+  s.sum += seconds
+  s.count++
 }

@@ -19,7 +19,7 @@ type FromChild<T> =
   | { type: 'profiled'; file: string; error?: string }
 type ToChild =
   | { type: 'stop' }
-  | { type: 'cpu'; seq: number }
+  | { type: 'cpu'; seq: number; stats?: boolean }
   | { type: 'profile-start'; intervalUs: number }
   | { type: 'profile-stop'; file: string }
 
@@ -93,7 +93,9 @@ export async function forkServer<T>(entry: string, options: ForkOptions = {}): P
   let stopping: Promise<void> | undefined
   const send = (m: ToChild) => child.send(m)
   let seq = 0
-  const ask = () => {
+  // Stats only when asked for: a server's stats may run a full GC (long-polls' heap figures),
+  // whose CPU must not land in the measured window that a cpuUsage() probe opens.
+  const ask = (withStats: boolean) => {
     const mine = ++seq
     return new Promise<Extract<FromChild<T>, { type: 'cpu' }>>((resolve) => {
       const onMessage = (m: FromChild<T>) => {
@@ -102,17 +104,17 @@ export async function forkServer<T>(entry: string, options: ForkOptions = {}): P
         resolve(m)
       }
       child.on('message', onMessage)
-      send({ type: 'cpu', seq: mine })
+      send({ type: 'cpu', seq: mine, stats: withStats })
     })
   }
   return {
     info,
     pid: child.pid!,
     cpuUsage() {
-      return ask().then((m) => m.usage)
+      return ask(false).then((m) => m.usage)
     },
     stats() {
-      return ask().then((m) => m.stats ?? {})
+      return ask(true).then((m) => m.stats ?? {})
     },
     startProfile(intervalUs = 250) {
       return new Promise((resolve, reject) => {
@@ -175,7 +177,8 @@ export function serveChild<T>(start: () => Promise<{ info: T; close(): Promise<v
       let session: Session | undefined
       process.on('message', (m: ToChild) => {
         if (m?.type === 'stop') shutdown()
-        else if (m?.type === 'cpu') send({ type: 'cpu', seq: m.seq, usage: process.cpuUsage(), ...(stats ? { stats: stats() } : {}) })
+        else if (m?.type === 'cpu')
+          send({ type: 'cpu', seq: m.seq, usage: process.cpuUsage(), ...(stats && m.stats ? { stats: stats() } : {}) })
         else if (m?.type === 'profile-start') {
           const s = new Session()
           session = s

@@ -7,6 +7,8 @@
  * capacity ratio if both were server-bound; req/s on a shared 2-core machine is often limited by
  * the load generator or a neighbour).
  * A one-route Fastify app is measured too, to split the gap into framework and Latchkey's work.
+ * With BENCH_BASELINE_DIST (another build's dist/), that build runs as a fourth target in the same
+ * alternating rounds (a before/after ratio on a busy machine); the better-auth peer row is then left out.
  */
 import { startBare, startFastify } from '../lib/bare.js'
 import { startBetterAuth } from '../lib/better-auth.js'
@@ -23,9 +25,11 @@ export default defineScenario({
   description: 'POST /v1/auth/authorize for a connected user vs a bare node:http JSON route (same request)',
   async run(settings) {
     settings.log('Latchkey (SQLite file) with a user connected through the test IdP; bare node:http; one-route Fastify')
+    const baselineDist = process.env['BENCH_BASELINE_DIST']
     const lk = await startConnectedLatchkey()
     const servers: Array<ChildServer<unknown>> = []
     const endpoint = await startTokenEndpoint()
+    let baseline: Awaited<ReturnType<typeof startConnectedLatchkey>> | undefined
     try {
       const bare = await startBare()
       servers.push(bare as ChildServer<unknown>)
@@ -33,53 +37,65 @@ export default defineScenario({
       servers.push(fastify as ChildServer<unknown>)
       const request = lk.authorizeRequest()
       const path = new URL(request.url).pathname
-      // Peer row: better-auth answering the same request with auth.api.getAccessToken (token not due).
-      const userId = (JSON.parse(request.body) as { user_id: string }).user_id
-      const betterAuth = await startBetterAuth(endpoint, {
-        providerId: 'bench-local',
-        apiKey: request.headers['authorization']!,
-        userId,
-        due: false,
-      })
-      servers.push(betterAuth as ChildServer<unknown>)
-      const [bareRounds, fastifyRounds, latchkeyRounds, betterAuthRounds] = await measureRounds(
-        [
-          {
-            name: 'bare',
-            description: 'node:http: reads the body, answers a small JSON',
-            ...request,
-            url: `${bare.info.url}${path}`,
-            server: bare as ChildServer<unknown>,
-          },
-          {
-            name: 'fastify',
-            description: 'Fastify defaults, one POST route parsing the body and returning small JSON',
-            ...request,
-            url: `${fastify.info.url}${path}`,
-            server: fastify as ChildServer<unknown>,
-          },
-          {
-            name: 'latchkey',
-            description: 'POST /v1/auth/authorize, connected user → completed + token',
-            ...request,
-            verifyBody: (body) => body.includes('"status":"completed"'),
-            server: lk.server as ChildServer<unknown>,
-          },
-          {
-            name: 'better-auth',
-            description: 'better-auth 1.7 on SQLite, encrypted tokens: auth.api.getAccessToken behind the same key check',
-            ...request,
-            url: `${betterAuth.info.url}${path}`,
-            verifyBody: (body) => body.includes('"status":"completed"'),
-            server: betterAuth as ChildServer<unknown>,
-          },
-        ],
-        settings,
-        settings.rounds,
-      )
-      const targets = [combine(bareRounds!), combine(fastifyRounds!), combine(latchkeyRounds!), combine(betterAuthRounds!)]
+      const lkTarget = {
+        name: 'latchkey',
+        description: 'POST /v1/auth/authorize, connected user → completed + token',
+        ...request,
+        verifyBody: (body: string) => body.includes('"status":"completed"'),
+        server: lk.server as ChildServer<unknown>,
+      }
+      const common = [
+        {
+          name: 'bare',
+          description: 'node:http: reads the body, answers a small JSON',
+          ...request,
+          url: `${bare.info.url}${path}`,
+          server: bare as ChildServer<unknown>,
+        },
+        {
+          name: 'fastify',
+          description: 'Fastify defaults, one POST route parsing the body and returning small JSON',
+          ...request,
+          url: `${fastify.info.url}${path}`,
+          server: fastify as ChildServer<unknown>,
+        },
+        lkTarget,
+      ]
+      let peer: (typeof common)[number]
+      if (baselineDist) {
+        settings.log(`  baseline build: ${baselineDist}`)
+        baseline = await startConnectedLatchkey({ dist: baselineDist })
+        const b = baseline.authorizeRequest()
+        peer = {
+          name: 'baseline',
+          description: `the same request to the build in ${baselineDist}`,
+          ...b,
+          verifyBody: lkTarget.verifyBody,
+          server: baseline.server as ChildServer<unknown>,
+        }
+      } else {
+        // Peer row: better-auth answering the same request with auth.api.getAccessToken (token not due).
+        const userId = (JSON.parse(request.body) as { user_id: string }).user_id
+        const betterAuth = await startBetterAuth(endpoint, {
+          providerId: 'bench-local',
+          apiKey: request.headers['authorization']!,
+          userId,
+          due: false,
+        })
+        servers.push(betterAuth as ChildServer<unknown>)
+        peer = {
+          name: 'better-auth',
+          description: 'better-auth 1.7 on SQLite, encrypted tokens: auth.api.getAccessToken behind the same key check',
+          ...request,
+          url: `${betterAuth.info.url}${path}`,
+          verifyBody: lkTarget.verifyBody,
+          server: betterAuth as ChildServer<unknown>,
+        }
+      }
+      const [bareRounds, fastifyRounds, latchkeyRounds, peerRounds] = await measureRounds([...common, peer], settings, settings.rounds)
+      const targets = [combine(bareRounds!), combine(fastifyRounds!), combine(latchkeyRounds!), combine(peerRounds!)]
       type Row = ReturnType<typeof combine>
-      const [b, f, l, ba] = targets as [Row, Row, Row, Row]
+      const [b, f, l, p] = targets as [Row, Row, Row, Row]
       const rps = (r: { requestsPerSecond: number }) => r.requestsPerSecond
       const ratio = l.requestsPerSecond / b.requestsPerSecond
       const cpuRatio = b.cpuMicrosPerRequest / l.cpuMicrosPerRequest
@@ -96,9 +112,9 @@ export default defineScenario({
           'latchkey/fastify': l.requestsPerSecond / f.requestsPerSecond,
           // Capacity if both were server-bound: bare's CPU cost per request over Latchkey's.
           'latchkey/bare (cpu per request)': cpuRatio,
-          'better-auth/bare': ba.requestsPerSecond / b.requestsPerSecond,
-          'better-auth/bare (cpu per request)': b.cpuMicrosPerRequest / ba.cpuMicrosPerRequest,
-          'latchkey/better-auth (cpu per request)': ba.cpuMicrosPerRequest / l.cpuMicrosPerRequest,
+          [`${p.target}/bare`]: p.requestsPerSecond / b.requestsPerSecond,
+          [`${p.target}/bare (cpu per request)`]: b.cpuMicrosPerRequest / p.cpuMicrosPerRequest,
+          [`latchkey/${p.target} (cpu per request)`]: p.cpuMicrosPerRequest / l.cpuMicrosPerRequest,
         },
         goals: [
           {
@@ -123,6 +139,7 @@ export default defineScenario({
       }
     } finally {
       for (const s of servers) await s.stop()
+      await baseline?.stop()
       await lk.stop()
       await endpoint.close()
     }

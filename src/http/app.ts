@@ -5,7 +5,15 @@
  * runtime API behind a runtime key, admin API behind an admin key), plus the demo provider.
  */
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify'
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type onRequestHookHandler,
+  type onResponseHookHandler,
+} from 'fastify'
 import secureJson from 'secure-json-parse'
 import type { ProviderAdmin } from '../broker/admin-providers.js'
 import type { ApiKeys } from '../broker/api-keys.js'
@@ -38,6 +46,8 @@ import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 import { proxyRoutes } from './routes/proxy.js'
 
 const reqIdPrefix = randomUUID().slice(0, 8)
+// secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
+const JSON_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
 let reqIdSeq = 0
 
 /** The dashboard's queries (admin API endpoints) and its sessions (absent when the dashboard is switched off). */
@@ -114,43 +124,69 @@ export function buildApp(
     const text = (body as string).trim()
     if (text === '') return done(null, undefined)
     try {
-      // secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
-      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }))
+      done(null, secureJson.parse(text, undefined, JSON_OPTIONS))
     } catch {
       done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
     }
   })
   app.setErrorHandler(errorHandler)
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
-  })
-  app.addHook('onRequest', (request, reply, done) => {
+
+  // What every request checks first. Each request runs one onRequest hook: the API scopes'
+  // key guard does this too (`guarded`), the other scopes and the 404 handler run it alone, so
+  // the hot path does not pay a second hook.
+  const common = (request: FastifyRequest, reply: FastifyReply): Error | undefined => {
     // No id, state or filter contains NUL, and PostgreSQL cannot compare text with it (an error, not "no match").
-    if (request.url.includes('%00')) return done(new LatchkeyError('BAD_REQUEST', 'the URL must not contain a NUL character (%00)'))
+    if (request.url.includes('%00')) return new LatchkeyError('BAD_REQUEST', 'the URL must not contain a NUL character (%00)')
     // Token-bearing JSON must never be cached by a proxy or browser (pages set the same).
     void reply.header('cache-control', 'no-store')
-    done()
-  })
+    return undefined
+  }
+  const commonHook: onRequestHookHandler = (request, reply, done) => done(common(request, reply))
+  const guarded = (guard: onRequestHookHandler): onRequestHookHandler =>
+    function (request, reply, done) {
+      const err = common(request, reply)
+      if (err) return done(err)
+      guard.call(this, request, reply, done)
+    }
+
   // Request durations by route pattern and status class: the one per-request addition for
-  // metrics, an array increment on series found by the route pattern (see route-durations.ts);
-  // Fastify measures elapsedTime anyway.
+  // metrics, an array increment on the route's series (see route-durations.ts), found once per
+  // route here rather than per request (Fastify's request.routeOptions builds an object on
+  // every access); Fastify measures elapsedTime anyway.
   const durations = ctx.metrics.durations
-  if (ctx.log.isLevelEnabled('debug')) {
-    app.addHook('onResponse', (request, reply, done) => {
-      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
+  const debug = ctx.log.isLevelEnabled('debug')
+  const onResponseFor = (route: string | undefined): onResponseHookHandler => {
+    const record = durations.recorder(route)
+    if (!debug) {
+      return (_request, reply, done) => {
+        record(reply.statusCode, reply.elapsedTime)
+        done()
+      }
+    }
+    // Requests are logged at debug level (with secrets redacted).
+    return (request, reply, done) => {
+      record(reply.statusCode, reply.elapsedTime)
       request.log.debug({ req: request, res: reply, reqId: request.id, ms: Math.round(reply.elapsedTime) }, 'request')
       done()
-    })
-  } else {
-    app.addHook('onResponse', (request, reply, done) => {
-      durations.observe(request.routeOptions.url, reply.statusCode, reply.elapsedTime)
-      done()
-    })
+    }
   }
+  app.addHook('onRoute', (route) => {
+    const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]
+    route.onResponse = [...own, onResponseFor(route.url)]
+  })
+  // The 404 handler's context takes lifecycle hooks from its options like a route (Fastify's
+  // four-oh-four.js concatenates every lifecycle hook given here; its types name two).
+  const notFoundOptions = { onRequest: commonHook, onResponse: onResponseFor(undefined) } as unknown as Parameters<
+    typeof app.setNotFoundHandler
+  >[0]
+  app.setNotFoundHandler(notFoundOptions, (request, reply) => {
+    void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
+  })
 
   const limiter = new RateLimiter(config.rateLimit.perMinute)
   const failures = new AuthFailures(config.authFailuresPerMinute)
   app.register(async (publicScope) => {
+    publicScope.addHook('onRequest', commonHook)
     healthRoutes(publicScope, ctx)
     if (metricsOnPublicPort(config)) metricsRoute(publicScope, ctx.metrics.registry, config.metrics.token)
     openApiRoutes(publicScope)
@@ -168,7 +204,7 @@ export function buildApp(
   app.register(async (runtime) => {
     runtime.decorateRequest('apiKey', undefined)
     // Authenticate (and rate-limit) before the body is read or parsed.
-    runtime.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
+    runtime.addHook('onRequest', guarded(requireKey(apiKeys, limiter, failures, 'runtime')))
     authRoutes(runtime, ctx)
     accountRoutes(runtime, ctx)
     providerRoutes(runtime, ctx)
@@ -176,7 +212,7 @@ export function buildApp(
   // The proxy: its own scope (an unparsed, streamed body), behind the runtime key and the same per-key limit.
   app.register(async (proxyScope) => {
     proxyScope.decorateRequest('apiKey', undefined)
-    proxyScope.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'runtime'))
+    proxyScope.addHook('onRequest', guarded(requireKey(apiKeys, limiter, failures, 'runtime')))
     proxyRoutes(proxyScope, ctx)
   })
   app.register(async (admin) => {
@@ -188,7 +224,7 @@ export function buildApp(
       cookieName: dashboardCookieName(config.publicUrl.startsWith('https:')),
       origin: new URL(config.publicUrl).origin,
     }
-    admin.addHook('onRequest', requireKey(apiKeys, limiter, failures, 'admin', dashboardGuard))
+    admin.addHook('onRequest', guarded(requireKey(apiKeys, limiter, failures, 'admin', dashboardGuard)))
     adminConnectionRoutes(admin, ctx)
     adminProviderRoutes(admin, ctx, providerAdmin)
     adminKeyRoutes(admin, ctx, apiKeys)
@@ -197,6 +233,14 @@ export function buildApp(
     if (dashboard) adminDashboardRoutes(admin, ctx, dashboard.store)
     if (webhooks) adminWebhookRoutes(admin, webhooks)
   })
-  if (demo) app.register(mountDemoIdp(demo), { prefix: DEMO_IDP_PREFIX })
+  if (demo) {
+    app.register(
+      async (demoScope) => {
+        demoScope.addHook('onRequest', commonHook)
+        await demoScope.register(mountDemoIdp(demo))
+      },
+      { prefix: DEMO_IDP_PREFIX },
+    )
+  }
   return app
 }

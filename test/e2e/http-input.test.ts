@@ -322,6 +322,10 @@ describe('routing', () => {
     expectError(await call('GET', `/v1/auth/status?id=${completedFlowId}&id=${failedFlowId}`), 400, 'BAD_REQUEST')
     expectError(await call('GET', `/v1/auth/status?id=${completedFlowId}&wait=1&wait=2`), 400, 'BAD_REQUEST')
     expectError(await call('GET', '/v1/auth/status?id=%00'), 400, 'BAD_REQUEST')
+    // Every scope runs the same first check: a public route, an unmatched path, an admin route.
+    expectError(await call('GET', '/oauth/authorize/ac_x%00', { auth: null }), 400, 'BAD_REQUEST')
+    expectError(await call('GET', '/v1/nope?q=%00', { auth: null }), 400, 'BAD_REQUEST')
+    expectError(await call('GET', '/v1/admin/user_connections?user_id=%00'), 400, 'BAD_REQUEST')
     expectError(await call('GET', '/v1/admin/user_connections?limit=abc'), 400, 'BAD_REQUEST')
   })
 
