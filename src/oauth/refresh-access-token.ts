@@ -8,10 +8,10 @@
 import * as oauth from 'oauth4webapi'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { oauthContext, templateValues } from './as-client.js'
-import type { ProviderHttpOptions } from './http.js'
-import { asProviderError } from './provider-error.js'
+import { type ProviderAnswer, type ProviderHttpOptions, providerAnswer } from './http.js'
+import { asProviderError, ProviderError } from './provider-error.js'
 import { fillPlaceholders } from './templates.js'
-import { parseTokenResponse, type TokenSet } from './token-response.js'
+import { parseTokenAnswer, type TokenSet } from './token-response.js'
 
 /** `scopes`: the connection's granted scopes, for a `{{scopes}}` placeholder in the provider's refresh params. */
 export async function refreshAccessToken(
@@ -25,14 +25,26 @@ export async function refreshAccessToken(
   const additionalParameters = Object.fromEntries(
     Object.entries(p.def.refreshRequestParams ?? {}).map(([k, v]) => [k, fillPlaceholders(v, values)]),
   )
-  let response: Response
+  // oauth4webapi builds the request (the form, client authentication, headers); it is sent by
+  // `providerAnswer`, which reads the answer without a `Response` (the refresh hot path).
+  // oauth4webapi does nothing with the refresh grant's response but return it: the placeholder
+  // is never read, the answer is taken from `send`.
+  const send = providerAnswer(http, { jsonBody: p.def.tokenRequestContentType === 'json' })
+  let answer: ProviderAnswer | undefined
   try {
-    response = await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, ctx.clientAuth, refreshToken, {
+    await oauth.refreshTokenGrantRequest(ctx.as, ctx.client, ctx.clientAuth, refreshToken, {
       ...ctx.options,
+      [oauth.customFetch]: async (url: string, init: RequestInit) => {
+        answer = await send(url, init)
+        return SENT
+      },
       additionalParameters,
     })
   } catch (err) {
     throw asProviderError(err)
   }
-  return parseTokenResponse(response, p.def.refreshResponse ?? p.def.tokenResponse)
+  if (!answer) throw new ProviderError('protocol', 'the refresh request was not sent')
+  return parseTokenAnswer(answer, p.def.refreshResponse ?? p.def.tokenResponse)
 }
+
+const SENT = new Response(null, { status: 204 })
