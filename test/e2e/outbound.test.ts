@@ -67,9 +67,11 @@ describe('token requests read without a Response (providerAnswer)', () => {
       req.on('data', (c: Buffer) => chunks.push(c))
       req.on('end', () => {
         seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
-        if (req.url === '/redirect') return res.writeHead(302, { location: 'http://169.254.169.254/' }).end()
-        if (req.url === '/big') return res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(1024 * 1024 + 1))
-        res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"invalid_grant"}')
+        if (req.url === '/redirect') res.writeHead(302, { location: 'http://169.254.169.254/' }).end()
+        else if (req.url === '/big') res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(1024 * 1024 + 1))
+        else if (req.url === '/silent')
+          res.writeHead(200).flushHeaders() // headers only: the body never comes
+        else res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"invalid_grant"}')
       })
     })
     const port = await freePort()
@@ -80,10 +82,10 @@ describe('token requests read without a Response (providerAnswer)', () => {
     server.closeAllConnections()
     await new Promise((r) => server.close(r))
   })
-  const send = (jsonBody = false) =>
+  const send = (jsonBody = false, timeoutMs = 5000) =>
     providerAnswer(
       {
-        timeoutMs: 5000,
+        timeoutMs,
         outbound: createOutbound({ allowPrivate: ['127.0.0.1'], proxy: { http: undefined, https: undefined, noProxy: undefined } }),
       },
       { jsonBody },
@@ -114,6 +116,12 @@ describe('token requests read without a Response (providerAnswer)', () => {
   it('follows no redirect and refuses a body over 1 MiB', async () => {
     await expect(send()(`${base}/redirect`, { method: 'POST', body: 'x' })).rejects.toThrow(/redirects are not followed/)
     await expect(send()(`${base}/big`, { method: 'POST', body: 'x' })).rejects.toThrow(/larger than 1 MiB/)
+  })
+
+  it('gives up after the timeout, also on a body that never ends', async () => {
+    const err = await send(false, 200)(`${base}/silent`, { method: 'POST', body: 'x' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProviderError)
+    expect(err).toMatchObject({ kind: 'transient', message: 'provider did not answer within 200 ms' })
   })
 })
 
