@@ -9,7 +9,7 @@
  */
 import type { TokenField, ValueExpression } from '../providers/define-provider.js'
 import { evaluate } from './expressions.js'
-import { readBody } from './http.js'
+import { type ProviderAnswer, readBody } from './http.js'
 import { ProviderError } from './provider-error.js'
 
 export interface TokenSet {
@@ -33,8 +33,14 @@ export interface ResponseSpec {
 }
 
 export async function parseTokenResponse(response: Response, spec: ResponseSpec = {}): Promise<TokenSet> {
-  const text = await readBody(response)
-  const body = parseBody(text, spec.format, response.headers.get('content-type'))
+  const body = await readBody(response)
+  return parseTokenAnswer({ status: response.status, contentType: response.headers.get('content-type'), body }, spec)
+}
+
+/** `parseTokenResponse` of an answer already read (`providerAnswer`: the refresh path). */
+export function parseTokenAnswer(answer: ProviderAnswer, spec: ResponseSpec = {}): TokenSet {
+  const response = { status: answer.status, ok: answer.status >= 200 && answer.status < 300 }
+  const body = parseBody(answer.body, spec.format, answer.contentType)
   const errorCode = typeof body?.['error'] === 'string' ? body['error'] : undefined
   const failed = !response.ok || body === undefined || errorCode !== undefined || body['ok'] === false
   if (failed) {

@@ -11,6 +11,7 @@ import type { FlowFailureCode } from '@latchkey/client'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { LatchkeyError } from '../errors.js'
 import type { StoreStats } from '../metrics.js'
+import { encodePatch } from './connection-patch.js'
 import { migrateToLatest } from './migrations.js'
 import type { PreparedLease } from './prepared-lease.js'
 import type { PreparedReads } from './prepared-reads.js'
@@ -138,6 +139,7 @@ export class KyselyStore implements Store {
           .where((eb) => eb.or([eb('refresh_lease_until', 'is', null), eb('refresh_lease_until', '<', now)]))
           .returningAll()
           .executeTakeFirst(),
+      write: (id, patch, generation, events) => withOutbox(this.db, events, (db) => updateConnectionIn(db, id, patch, generation)),
     }
     this.#lease = options.preparedLease ? options.preparedLease(kyselyLease) : kyselyLease
   }
@@ -639,13 +641,11 @@ export class KyselyStore implements Store {
       return await fn({
         current,
         update: async (patch, events) => {
-          const done = await withOutbox(this.db, events, (db) =>
-            updateConnectionIn(
-              db,
-              connectionId,
-              released ? patch : { ...patch, refresh_lease_owner: null, refresh_lease_until: null },
-              current.generation,
-            ),
+          const done = await this.#lease.write(
+            connectionId,
+            released ? patch : { ...patch, refresh_lease_owner: null, refresh_lease_until: null },
+            current.generation,
+            events,
           )
           released ||= done
           return done
@@ -908,13 +908,9 @@ async function deleteConnectionIn(db: Db, id: string, expectGeneration?: number)
 }
 
 async function updateConnectionIn(db: Db, id: string, patch: ConnectionPatch, expectGeneration?: number): Promise<boolean> {
-  const { scopes, user_info, ...rest } = patch
-  const set: Record<string, unknown> = { ...rest }
-  if (scopes !== undefined) set['scopes'] = JSON.stringify(scopes)
-  if (user_info !== undefined) set['user_info'] = user_info === null ? null : JSON.stringify(user_info)
-  const tokensChanged = 'access_token_enc' in patch || 'refresh_token_enc' in patch
-  // An empty SET is a syntax error: nothing to write is a no-op.
-  if (!tokensChanged && Object.values(set).every((v) => v === undefined)) return false
+  const encoded = encodePatch(patch)
+  if (!encoded) return false
+  const { set, tokensChanged } = encoded
   let q = db
     .updateTable('connections')
     .set({ ...(set as object), ...(tokensChanged ? { generation: sql<number>`generation + 1` } : {}) })

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Latchkey } from '@latchkey/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOutbound, providerFetch } from '../../src/oauth/http.js'
+import { createOutbound, providerAnswer, providerFetch } from '../../src/oauth/http.js'
 import { ProviderError } from '../../src/oauth/provider-error.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js'
@@ -54,6 +54,74 @@ describe('egress proxy (HTTP_PROXY / NO_PROXY)', () => {
     } finally {
       await h.close()
     }
+  })
+})
+
+describe('token requests read without a Response (providerAnswer)', () => {
+  let server: Server
+  let base: string
+  const seen: Array<{ headers: Record<string, unknown>; body: string }> = []
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        seen.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+        if (req.url === '/redirect') res.writeHead(302, { location: 'http://169.254.169.254/' }).end()
+        else if (req.url === '/big') res.writeHead(200, { 'content-type': 'application/json' }).end('x'.repeat(1024 * 1024 + 1))
+        else if (req.url === '/silent')
+          res.writeHead(200).flushHeaders() // headers only: the body never comes
+        else res.writeHead(400, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"invalid_grant"}')
+      })
+    })
+    const port = await freePort()
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+  })
+  const send = (jsonBody = false, timeoutMs = 5000) =>
+    providerAnswer(
+      {
+        timeoutMs,
+        outbound: createOutbound({ allowPrivate: ['127.0.0.1'], proxy: { http: undefined, https: undefined, noProxy: undefined } }),
+      },
+      { jsonBody },
+    )
+
+  it('sends the form (or its JSON form) with a User-Agent and returns status, content type and body', async () => {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r1' })
+    expect(await send()(`${base}/token`, { method: 'POST', body: form, headers: { Accept: 'application/json' } })).toEqual({
+      status: 400,
+      contentType: 'application/json; charset=utf-8',
+      body: '{"error":"invalid_grant"}',
+    })
+    expect(seen.at(-1)).toMatchObject({
+      body: 'grant_type=refresh_token&refresh_token=r1',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded;charset=UTF-8',
+        accept: 'application/json',
+        'user-agent': expect.stringMatching(/^Latchkey\//),
+      },
+    })
+    await send(true)(`${base}/token`, { method: 'POST', body: form })
+    expect(seen.at(-1)).toMatchObject({
+      body: '{"grant_type":"refresh_token","refresh_token":"r1"}',
+      headers: { 'content-type': 'application/json' },
+    })
+  })
+
+  it('follows no redirect and refuses a body over 1 MiB', async () => {
+    await expect(send()(`${base}/redirect`, { method: 'POST', body: 'x' })).rejects.toThrow(/redirects are not followed/)
+    await expect(send()(`${base}/big`, { method: 'POST', body: 'x' })).rejects.toThrow(/larger than 1 MiB/)
+  })
+
+  it('gives up after the timeout, also on a body that never ends', async () => {
+    const err = await send(false, 200)(`${base}/silent`, { method: 'POST', body: 'x' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProviderError)
+    expect(err).toMatchObject({ kind: 'transient', message: 'provider did not answer within 200 ms' })
   })
 })
 
@@ -110,6 +178,19 @@ describe('SSRF guard', () => {
     // The allow-list lets it through, and the listener sees that connection.
     expect((await call(`http://rebind.test:${port}/token`, ['127.0.0.1'])).status).toBe(200)
     expect(connections).toBe(before + 1)
+  })
+
+  it('refuses the same for a token request (providerAnswer: the refresh grant), also at connect time', async () => {
+    const before = connections
+    const answer = (url: string, allowPrivate: string[], resolve = resolver('127.0.0.1')) =>
+      providerAnswer({ timeoutMs: 5000, outbound: createOutbound({ allowPrivate, proxy: noProxy, resolve }) })(url, { method: 'POST' })
+    await expect(answer('http://169.254.169.254/latest/meta-data/', [])).rejects.toThrow(/^outbound request refused: .*linkLocal/)
+    await expect(answer(`http://127.0.0.1:${port}/token`, [])).rejects.toThrow(/127\.0\.0\.1 is a loopback address/)
+    await expect(answer(`http://rebind.test:${port}/token`, [], resolver('93.184.215.14', '127.0.0.1'))).rejects.toThrow(
+      /^outbound request refused: rebind\.test resolves to 127\.0\.0\.1 is a loopback address/,
+    )
+    expect(connections).toBe(before)
+    expect(await answer(`http://rebind.test:${port}/token`, ['127.0.0.1'])).toMatchObject({ status: 200, body: '{}' })
   })
 
   it('checks the address the connection resolves, not only the first answer (DNS rebinding)', async () => {

@@ -43,8 +43,12 @@ describe('refresh', () => {
     expect(connection.refresh_token_enc).not.toBeNull()
     await expire(h, connection.id)
     h.idp.tokenDelayMs = 150
+    const misses = h.latchkey.ctx.connectionCache.misses
     const results = await Promise.all(Array.from({ length: 50 }, () => client.auth.start('alice', 'test-idp', { scopes: ['openid'] })))
     expect(refreshCalls(h)).toBe(1)
+    // One database read: the first caller's. The others find its row in the connection cache and
+    // wait on its refresh in process (the refresher's single flight), without touching the database.
+    expect(h.latchkey.ctx.connectionCache.misses - misses).toBe(1)
     const tokens = new Set(results.map((r) => r.context?.token))
     expect(tokens.size).toBe(1)
     const fresh = [...tokens][0]!

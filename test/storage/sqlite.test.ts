@@ -49,6 +49,89 @@ describe('SQLite store: delete under the lease', () => {
   })
 })
 
+describe("SQLite store: the lease holder's write (prepared statements)", () => {
+  const event = (id: string) => ({ id, type: 'connection.refreshed', order_key: 'k', payload: '{}', created_at: T0 })
+  const outbox = (store: KyselyStore) => store.db.selectFrom('webhook_events').select('id').orderBy('seq').execute()
+
+  it('writes the tokens, JSON columns and outbox rows together, clears the lease and moves the generation', async () => {
+    const store = await openMigrated(':memory:')
+    try {
+      const c = await seedConnection(store)
+      const wrote = await store.withRefreshLock(c.id, ({ update }) =>
+        update({ access_token_enc: 'enc:refreshed', scopes: ['a', 'b'], user_info: { plan: 'pro' }, refresh_failures: 0 }, [
+          event('msg_1'),
+          event('msg_2'),
+        ]),
+      )
+      expect(wrote).toBe(true)
+      const after = await store.getConnectionById(c.id)
+      expect(after).toMatchObject({
+        access_token_enc: 'enc:refreshed',
+        scopes: ['a', 'b'],
+        user_info: { plan: 'pro' },
+        generation: c.generation + 1,
+        refresh_lease_owner: null,
+        refresh_lease_until: null,
+      })
+      expect(await outbox(store)).toEqual([{ id: 'msg_1' }, { id: 'msg_2' }])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('commits nothing when an outbox row cannot be written, and releases the lease', async () => {
+    const store = await openMigrated(':memory:')
+    try {
+      const c = await seedConnection(store)
+      await store.db
+        .insertInto('webhook_events')
+        .values({ ...event('msg_taken'), dispatched_at: null })
+        .execute()
+      await expect(
+        store.withRefreshLock(c.id, ({ update }) => update({ access_token_enc: 'enc:lost' }, [event('msg_new'), event('msg_taken')])),
+      ).rejects.toThrow()
+      const after = await store.getConnectionById(c.id)
+      expect(after).toMatchObject({ access_token_enc: c.access_token_enc, generation: c.generation, refresh_lease_owner: null })
+      expect(await outbox(store)).toEqual([{ id: 'msg_taken' }])
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('writes nothing when a grant landed meanwhile, and waits for a transaction Kysely holds', async () => {
+    const store = await openMigrated(':memory:')
+    try {
+      const c = await seedConnection(store)
+      const lost = await store.withRefreshLock(c.id, async ({ update }) => {
+        await store.updateConnection(c.id, { access_token_enc: 'enc:new-grant' })
+        return update({ access_token_enc: 'enc:stale-refresh' }, [event('msg_stale')])
+      })
+      expect(lost).toBe(false)
+      expect((await store.getConnectionById(c.id))?.access_token_enc).toBe('enc:new-grant')
+      expect(await outbox(store)).toEqual([])
+      // The holder writes while Kysely holds the connection in a transaction: it goes through Kysely, after it.
+      const inside = latch()
+      const finish = latch()
+      const tx = store.db.transaction().execute(async (t) => {
+        await t
+          .insertInto('webhook_events')
+          .values({ ...event('msg_tx'), dispatched_at: null })
+          .execute()
+        inside.resolve()
+        await finish.promise
+      })
+      await inside.promise
+      const refresh = store.withRefreshLock(c.id, ({ update }) => update({ access_token_enc: 'enc:after-tx' }, [event('msg_refresh')]))
+      setTimeout(() => finish.resolve(), 20)
+      await within(Promise.all([tx, refresh]), 5000, 'the refresh write after the transaction')
+      expect((await store.getConnectionById(c.id))?.access_token_enc).toBe('enc:after-tx')
+      expect(await outbox(store)).toEqual([{ id: 'msg_tx' }, { id: 'msg_refresh' }])
+    } finally {
+      await store.close()
+    }
+  })
+})
+
 describe('SQLite store: upgrades', () => {
   itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
   itUpgradesTo0010Accounts(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
