@@ -26,12 +26,15 @@
  * Latchkey and PostgreSQL CPU are read over the whole measured span (the idle bare rounds
  * included, so work a process defers — audit and last-use batches — is counted).
  *
+ * BENCH_CPU_PROF=1 profiles process A over the first round.
+ *
  * Checks (goals): each due connection read was refreshed exactly once across the two processes
  * (provider refresh grants = due connections read, no refresh token presented twice, both reads
  * got the same token); every flow whose callback answered "connected" has its connection, read
  * back on the other process with the token the code exchange issued; no request failed.
  */
 import { loadavg } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { Pool } from 'undici'
@@ -42,6 +45,7 @@ import { startBare } from '../lib/bare.js'
 import { type ChildServer, forkServer } from '../lib/child.js'
 import { backendCpuBetween, postgresBackendCpu } from '../lib/fleet-postgres-cpu.js'
 import { seedFleetConnections } from '../lib/fleet-seed.js'
+import { formatProfile, summarizeProfile } from '../lib/profile.js'
 import { startTokenEndpoint, type TokenEndpoint } from '../lib/token-endpoint.js'
 import { type BenchSettings, defineScenario, type ScenarioResult, type TargetResult } from '../lib/types.js'
 import type { BareInfo } from '../servers/bare.js'
@@ -433,6 +437,9 @@ async function runFleet(settings: BenchSettings): Promise<ScenarioResult> {
     const spanStart = performance.now()
     let fleetSeconds = 0
     for (let round = 0; round < rounds; round++) {
+      // BENCH_CPU_PROF=1: process A over the first round (B runs the same code on the same mix).
+      const profiling = settings.cpuProfile && round === 0
+      if (profiling) await procs[0]!.server.startProfile()
       recording = true
       const t0 = performance.now()
       const before = KINDS.reduce((s, k) => s + stats[k].requests, 0)
@@ -440,6 +447,11 @@ async function runFleet(settings: BenchSettings): Promise<ScenarioResult> {
       const spent = (performance.now() - t0) / 1000
       fleetSeconds += spent
       recording = false
+      if (profiling) {
+        const file = join(settings.resultsDir, 'profiles', 'fleet-latchkey-A.cpuprofile')
+        await procs[0]!.server.stopProfile(file)
+        settings.log(formatProfile('fleet latchkey A', summarizeProfile(file)))
+      }
       const done = KINDS.reduce((s, k) => s + stats[k].requests, 0) - before
       settings.log(`    round ${round + 1}/${rounds} fleet: ${(done / spent).toFixed(0)} req/s`)
       if (bare) {
