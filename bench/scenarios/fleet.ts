@@ -2,7 +2,7 @@
  * Fleet: two Latchkey processes on one PostgreSQL database (a fresh one on the test server) under a
  * mixed load spread round-robin across them, as a load balancer without affinity would:
  *
- * - hot reads: `authorize` for one of BENCH_FLEET_HOT_USERS (20) connected users (cache hits);
+ * - hot reads: `authorize` for one of BENCH_FLEET_HOT_USERS (5) connected users (cache hits);
  * - cold reads: `authorize` for one of BENCH_FLEET_COLD_USERS (20,000) at random (cache misses);
  * - new flows: `authorize` for a new user → pending + link, then the link's Continue (POST) →
  *   303 to the provider's real authorization URL with state and PKCE challenge (two requests);
@@ -177,7 +177,7 @@ async function runFleet(settings: BenchSettings): Promise<ScenarioResult> {
   const seconds = num('BENCH_FLEET_SECONDS', 30)
   const rounds = Math.max(1, Math.round(num('BENCH_FLEET_ROUNDS', 3)))
   const bareSeconds = num('BENCH_FLEET_BARE_SECONDS', 3)
-  const hotN = Math.max(1, Math.round(num('BENCH_FLEET_HOT_USERS', 20)))
+  const hotN = Math.max(1, Math.round(num('BENCH_FLEET_HOT_USERS', 5)))
   const coldN = Math.max(1, Math.round(num('BENCH_FLEET_COLD_USERS', 20_000)))
   const dueN = Math.round(num('BENCH_FLEET_DUE', 4000))
   const workers = Math.max(1, settings.connections)
