@@ -184,13 +184,15 @@ async function runFleet(settings: BenchSettings): Promise<ScenarioResult> {
   const loadBefore = loadavg()
 
   const db = await createTestDatabase()
-  const endpoint = await startTokenEndpoint()
   const encryptionKeys = `1:${Keyring.generateKey()}`
+  let endpointToClose: TokenEndpoint | undefined
   let procs: Proc[] = []
   let bare: ChildServer<BareInfo> | undefined
   let barePool: Pool | undefined
   let observer: pg.Client | undefined
   try {
+    const endpoint = await startTokenEndpoint()
+    endpointToClose = endpoint
     settings.log('  starting two Latchkey processes on one PostgreSQL database')
     const tStart = performance.now()
     procs = await startFleet(db, endpoint, encryptionKeys)
@@ -591,7 +593,7 @@ async function runFleet(settings: BenchSettings): Promise<ScenarioResult> {
       await p.pool.close()
       await p.server.stop()
     }
-    await endpoint.close()
+    await endpointToClose?.close()
     await db.drop()
   }
 }
