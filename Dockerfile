@@ -22,8 +22,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY packages/client/tsconfig.json ./packages/client/tsconfig.json
 COPY packages/client/src ./packages/client/src
 COPY src ./src
+# --omit=optional: oidc-provider serves only the demo of `serve --dev`, which production refuses.
 RUN npm run build \
-  && npm prune --omit=dev --no-audit --no-fund
+  && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production \

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { expect, it } from 'vitest'
 import { freePort } from '../helpers/ports.js'
 
@@ -55,4 +55,31 @@ process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.
   expect(loaded.some((f) => f.includes('/node_modules/fastify/'))).toBe(true)
   const packages = new Set(loaded.map((f) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]))
   expect([...packages].filter((p) => p === 'yaml' || p === 'pg' || p === 'ajv')).toEqual([])
+}, 40_000)
+
+it('serve --dev without the optional dependency oidc-provider says what to install, and exits 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lk-no-oidc-'))
+  // A resolve hook that answers for oidc-provider as Node does for a package that is not installed.
+  const hooks = join(dir, 'hooks.mjs')
+  writeFileSync(
+    hooks,
+    `export async function resolve(specifier, context, next) {
+  if (specifier === 'oidc-provider') throw Object.assign(new Error("Cannot find package 'oidc-provider' imported from " + context.parentURL), { code: 'ERR_MODULE_NOT_FOUND' })
+  return next(specifier, context)
+}
+`,
+  )
+  const register = join(dir, 'register.mjs')
+  writeFileSync(register, `import { register } from 'node:module'\nregister(${JSON.stringify(pathToFileURL(hooks).href)})\n`)
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', register, main, 'serve', '--dev'], {
+    env: { PATH: process.env['PATH'], LATCHKEY_DATA_DIR: join(dir, 'data'), LATCHKEY_HOST: '127.0.0.1', LATCHKEY_PORT: String(port) },
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+  expect(stderr).toContain("latchkey: --dev needs the demo provider's optional dependency oidc-provider, which is not installed")
+  expect(code).toBe(1)
 }, 40_000)
