@@ -171,7 +171,7 @@ async function assemble(
     const { createDemoIdp } = await import('./demo/demo-idp.js').catch((err: unknown) => {
       if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes("'oidc-provider'")) {
         throw new ConfigError(
-          '--dev needs the demo provider\'s optional dependency oidc-provider, which is not installed: run `npm install` (without --omit=optional)',
+          "--dev needs the demo provider's optional dependency oidc-provider, which is not installed: run `npm install` (without --omit=optional)",
         )
       }
       throw err

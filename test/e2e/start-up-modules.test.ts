@@ -44,7 +44,10 @@ process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.
   const deadline = Date.now() + 30_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`serve exited early:\n${stderr}`)
-    const ready = await fetch(`http://127.0.0.1:${port}/v1/health/ready`).then((r) => r.status === 200, () => false)
+    const ready = await fetch(`http://127.0.0.1:${port}/v1/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    )
     if (ready) break
     if (Date.now() > deadline) throw new Error(`serve not ready:\n${stderr}`)
     await new Promise((r) => setTimeout(r, 50))
