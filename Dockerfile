@@ -22,8 +22,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY packages/client/tsconfig.json ./packages/client/tsconfig.json
 COPY packages/client/src ./packages/client/src
 COPY src ./src
+# --omit=optional: oidc-provider serves only the demo of `serve --dev`, which production refuses.
 RUN npm run build \
-  && npm prune --omit=dev --no-audit --no-fund
+  && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production \
@@ -32,7 +33,7 @@ ENV NODE_ENV=production \
     LATCHKEY_DATA_DIR=/app/data
 WORKDIR /app
 # Application files stay owned by root (read-only to the process); only data/ is writable, for a
-# SQLite file in a single-process setup. With PostgreSQL nothing is written there.
+# SQLite file in a single-process setup, and Node's compile cache (data/compile-cache, start-up time).
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -5,8 +5,9 @@
  * Start-up fails with one message that names every bad setting (file, entry and field).
  */
 import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import type * as Yaml from 'yaml'
 import { z } from 'zod'
 import { type Branding, brandingInput, mergeBranding, NO_BRANDING } from './branding.js'
 import { strictEnum, strictObject } from './strict-schema.js'
@@ -290,6 +291,11 @@ export interface LoadConfigOptions {
   /** Flags from the CLI; they win over the environment. */
   overrides?: Partial<Config>
   cwd?: string
+}
+
+/** yaml (~70 modules) is loaded only when there is a configuration file to read (start-up time). */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)('yaml') as typeof Yaml).parse(text)
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): Config {

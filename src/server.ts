@@ -167,8 +167,15 @@ async function assemble(
   if (config.dev) {
     const issuer = `${config.publicUrl}${DEMO_IDP_PREFIX}`
     const secret = randomBytes(24).toString('base64url')
-    // Loaded only in dev mode: oidc-provider is a development dependency of the demo alone.
-    const { createDemoIdp } = await import('./demo/demo-idp.js')
+    // Loaded only in dev mode: oidc-provider is an optional dependency, of the demo alone.
+    const { createDemoIdp } = await import('./demo/demo-idp.js').catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes("'oidc-provider'")) {
+        throw new ConfigError(
+          "--dev needs the demo provider's optional dependency oidc-provider, which is not installed: run `npm install` (without --omit=optional)",
+        )
+      }
+      throw err
+    })
     demo = createDemoIdp({ issuer, clients: [{ client_id: 'latchkey-demo', client_secret: secret, redirect_uris: [redirectUri] }] })
     const def = demoDefinition(issuer)
     registry.set({

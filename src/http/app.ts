@@ -27,6 +27,7 @@ import type { DashboardStore } from '../storage/dashboard-store.js'
 import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
 import { type DashboardGuard, RateLimiter, requireKey } from './guard.js'
+import { lazySchemaCompilers } from './lazy-compilers.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
 import { accountRoutes } from './routes/accounts.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
@@ -74,6 +75,8 @@ export function buildApp(
     routerOptions: { maxParamLength: 200 },
     // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
+    // Compiled on first use, not before listening (start-up time).
+    schemaController: lazySchemaCompilers(),
     // The request line and headers must arrive within the headers timeout, the whole request
     // within the request timeout; both end once the request has arrived, so a 59 s long-poll is
     // not cut. Node enforces them only when it walks its connection list, every

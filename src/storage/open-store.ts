@@ -7,9 +7,10 @@ import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import { guardDialect, guardReads } from './guarded-dialect.js'
 import { countQueryErrors, KyselyStore, type StoreStats } from './kysely-store.js'
+import { loadPg } from './load-pg.js'
 import { PostgresEventBridge } from './postgres-events.js'
 import { sqlitePreparedLease } from './prepared-lease.js'
 import { postgresPreparedReads, sqlitePreparedReads } from './prepared-reads.js'
@@ -37,6 +38,7 @@ export function isPostgresUrl(url: string): boolean {
 export function openStore(location: StoreLocation): KyselyStore {
   const monitor = new OutageMonitor(location.onAvailability)
   if (isPostgresUrl(location.url)) {
+    const pg = loadPg()
     // bigint (int8) columns hold unix milliseconds, well inside Number's exact range.
     const types = {
       getTypeParser: (oid: number, format?: string) =>

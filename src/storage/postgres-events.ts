@@ -4,8 +4,9 @@
  * re-opened with backoff when it drops (a restarted database, a network blip). While it is
  * down, waiters still time out normally and re-read state, so nothing is lost, only delayed.
  */
-import pg from 'pg'
+import type pg from 'pg'
 import type { EventBridge } from './kysely-store.js'
+import { loadPg } from './load-pg.js'
 
 export class PostgresEventBridge implements EventBridge {
   readonly #url: string
@@ -35,7 +36,7 @@ export class PostgresEventBridge implements EventBridge {
     // A bounded connect: a server that does not answer (partition) must not stop the reconnect loop.
     // Keep-alive probes, so a connection that died without a FIN (a dropped network path) is
     // noticed and reported as lost instead of silently delivering nothing.
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true })
+    const client = new (loadPg().Client)({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true })
     client.on('notification', (msg) => {
       if (msg.channel === this.#channel && msg.payload) this.#onMessage?.(msg.payload)
     })
@@ -85,7 +86,7 @@ export class PostgresEventBridge implements EventBridge {
 
   async #publishNow(payload: string): Promise<void> {
     if (!this.#publisher) {
-      const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000 })
+      const client = new (loadPg().Client)({ connectionString: this.#url, connectionTimeoutMillis: 5000 })
       client.on('error', () => {
         if (this.#publisher === client) this.#publisher = undefined
       })

@@ -213,6 +213,8 @@ describe('Dockerfile', () => {
     expect(pkg.scripts['build']).toBeDefined()
     // Dev dependencies are pruned after the build and before the final stage copies node_modules.
     expect(commands.indexOf('npm prune --omit=dev')).toBeGreaterThan(commands.indexOf('npm run build'))
+    // …and the optional demo-only dependency (oidc-provider) with them.
+    expect(commands).toContain('npm prune --omit=dev --omit=optional')
     expect(final!.some((i) => i.op === 'COPY' && i.args === '--from=build /app/node_modules ./node_modules')).toBe(true)
     expect(runs(final)).not.toMatch(/npm (ci|install)|apt-get/)
   })
