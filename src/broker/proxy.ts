@@ -17,7 +17,7 @@
  */
 import { Readable } from 'node:stream'
 import { LatchkeyError } from '../errors.js'
-import { providerStream, type StreamResponse } from '../oauth/http.js'
+import { type CancelSignal, providerStream, type StreamResponse } from '../oauth/http.js'
 import { ProviderError } from '../oauth/provider-error.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
@@ -41,7 +41,7 @@ export interface ProxyCall {
   body: Readable | undefined
   actor: string | null
   /** Aborted when the caller goes away: the upstream call is cancelled. */
-  signal: AbortSignal
+  signal: CancelSignal
 }
 
 /** `Latchkey-Connection-Id` and `Latchkey-Account`: both, when given, must name the same connection. */

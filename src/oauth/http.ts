@@ -9,6 +9,7 @@
  * The `undici` package's own fetch is used with its dispatcher (its version is the one Node 20
  * bundles), rather than handing a dispatcher of one undici copy to the other's global fetch.
  */
+import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { OutboundGuard, OutboundRefused, type ResolveHost } from './outbound-guard.js'
@@ -193,8 +194,15 @@ export interface StreamRequest {
   headers: Record<string, string | string[]>
   /** A stream is sent as it is read (chunked unless a content-length header says otherwise). */
   body?: Readable | Buffer | undefined
-  signal?: AbortSignal | undefined
+  signal?: CancelSignal | undefined
 }
+
+/**
+ * What cancels a streamed request: an `AbortSignal`, or an EventEmitter that emits `abort` and says
+ * `aborted` (undici takes either; the emitter costs a fraction of an AbortController and its two
+ * EventTarget listeners per call).
+ */
+export type CancelSignal = AbortSignal | (EventEmitter & { readonly aborted: boolean })
 
 export interface StreamResponse {
   status: number
