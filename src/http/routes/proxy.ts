@@ -89,7 +89,8 @@ function single(request: FastifyRequest, name: string, max: number): string | un
 /**
  * Aborted when the caller goes away or the server closes, and then the upstream call is
  * cancelled: an EventEmitter, which undici takes as a signal (`CancelSignal`), rather than an
- * AbortController and its EventTarget listeners (3–5 % of a proxied GET's CPU, alternating rounds).
+ * AbortController and its EventTarget listeners (3–5 % of a proxied GET's CPU in alternating
+ * rounds at load 14–21, about this machine's noise: an A/A comparison read 4 %).
  */
 class Cancel extends EventEmitter {
   aborted = false
