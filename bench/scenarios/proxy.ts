@@ -4,14 +4,19 @@
  * calling the same local upstream directly — the bare `node:http` JSON server, the same request
  * path. Measured in alternating rounds (direct, proxy, direct, …) with BENCH_PROXY_CONNECTIONS
  * (default 10) connections, so queueing in a saturated server does not stand in for the
- * proxy's own cost. Goals (issue 14): the proxy adds ≤ 1 ms at p50 and ≤ 5 ms at p99, taken as
- * the median over rounds of (proxy − direct).
+ * proxy's own cost. Also measured in the same rounds: `node proxy` (bench/servers/bare-proxy.ts,
+ * node:http forwarding with undici and nothing else), the floor any Node.js proxy pays; and,
+ * with BENCH_BASELINE_DIST (another build's dist/), that build proxying to the same upstream, for
+ * before/after ratios of CPU per proxied request. Goals (issue 14): the proxy adds ≤ 1 ms at p50
+ * and ≤ 5 ms at p99, taken as the median over rounds of (proxy − direct).
  */
+import { fileURLToPath } from 'node:url'
 import { startBare } from '../lib/bare.js'
-import type { ChildServer } from '../lib/child.js'
+import { type ChildServer, forkServer } from '../lib/child.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
-import { combine, measureRounds } from '../lib/load.js'
+import { combine, measureRounds, medianRatio } from '../lib/load.js'
 import { defineScenario } from '../lib/types.js'
+import type { BareProxyArgs, BareProxyInfo } from '../servers/bare-proxy.js'
 
 const P50_GOAL_MS = 1
 const P99_GOAL_MS = 5
@@ -30,10 +35,15 @@ export default defineScenario({
     const upstream = await startBare()
     const servers: Array<ChildServer<unknown>> = [upstream as ChildServer<unknown>]
     try {
+      const args: BareProxyArgs = { upstream: upstream.info.url }
+      const floor = await forkServer<BareProxyInfo>(fileURLToPath(new URL('../servers/bare-proxy.ts', import.meta.url)), { args })
+      servers.push(floor as ChildServer<unknown>)
+      const baseline = process.env['BENCH_BASELINE_DIST']
       const lk = await startConnectedLatchkey({ apiBaseUrls: [upstream.info.url] })
+      const before = baseline ? await startConnectedLatchkey({ apiBaseUrls: [upstream.info.url], dist: baseline }) : undefined
       try {
         const path = '/repos/octo/hello/issues'
-        const [directRounds, proxyRounds] = await measureRounds(
+        const [directRounds, proxyRounds, floorRounds, baselineRounds] = await measureRounds(
           [
             {
               name: 'direct',
@@ -52,11 +62,38 @@ export default defineScenario({
               connections,
               server: lk.server as ChildServer<unknown>,
             },
+            {
+              name: 'node proxy',
+              description: 'the same GET through a bare node:http server forwarding with undici (bench/servers/bare-proxy.ts): the floor',
+              url: `${floor.info.url}${path}`,
+              headers: { accept: 'application/json' },
+              verifyBody: (body) => body.includes('"healthy":true'),
+              connections,
+              server: floor as ChildServer<unknown>,
+            },
+            ...(before
+              ? [
+                  {
+                    name: 'baseline',
+                    description: `the same proxied GET on the build in ${baseline}`,
+                    url: `${before.url}/v1/proxy/test-idp${path}`,
+                    headers: { authorization: before.runtimeKey, 'latchkey-user-id': before.userId, accept: 'application/json' },
+                    verifyBody: (body: string) => body.includes('"healthy":true'),
+                    connections,
+                    server: before.server as ChildServer<unknown>,
+                  },
+                ]
+              : []),
           ],
           settings,
           settings.rounds,
         )
-        const targets = [combine(directRounds!), combine(proxyRounds!)]
+        const targets = [
+          combine(directRounds!),
+          combine(proxyRounds!),
+          combine(floorRounds!),
+          ...(baselineRounds ? [combine(baselineRounds)] : []),
+        ]
         const added = (q: 'p50' | 'p99') => median(proxyRounds!.map((r, i) => r.latencyMs[q] - directRounds![i]!.latencyMs[q]))
         const p50 = added('p50')
         const p99 = added('p99')
@@ -69,6 +106,15 @@ export default defineScenario({
             'proxy/direct (req/s)': targets[1]!.requestsPerSecond / targets[0]!.requestsPerSecond,
             'added p50 ms (median of rounds)': p50,
             'added p99 ms (median of rounds)': p99,
+            ...(baselineRounds
+              ? {
+                  'CPU per request, this build / baseline (median of rounds)': medianRatio(
+                    proxyRounds!,
+                    baselineRounds,
+                    (r) => r.cpuMicrosPerRequest,
+                  ),
+                }
+              : {}),
           },
           goals: [
             {
@@ -87,6 +133,15 @@ export default defineScenario({
           notes: [
             `added p50 by round (ms): ${proxyRounds!.map((r, i) => (r.latencyMs.p50 - directRounds![i]!.latencyMs.p50).toFixed(2)).join(', ')}`,
             `added p99 by round (ms): ${proxyRounds!.map((r, i) => (r.latencyMs.p99 - directRounds![i]!.latencyMs.p99).toFixed(2)).join(', ')}`,
+            `node proxy (the floor) added p50 by round (ms): ${floorRounds!.map((r, i) => (r.latencyMs.p50 - directRounds![i]!.latencyMs.p50).toFixed(2)).join(', ')}`,
+            `node proxy (the floor) added p99 by round (ms): ${floorRounds!.map((r, i) => (r.latencyMs.p99 - directRounds![i]!.latencyMs.p99).toFixed(2)).join(', ')}`,
+            `CPU per request, proxy / node proxy (median of rounds): ${medianRatio(proxyRounds!, floorRounds!, (r) => r.cpuMicrosPerRequest).toFixed(2)}`,
+            ...(baselineRounds
+              ? [
+                  `baseline added p50 by round (ms): ${baselineRounds.map((r, i) => (r.latencyMs.p50 - directRounds![i]!.latencyMs.p50).toFixed(2)).join(', ')}`,
+                  `baseline added p99 by round (ms): ${baselineRounds.map((r, i) => (r.latencyMs.p99 - directRounds![i]!.latencyMs.p99).toFixed(2)).join(', ')}`,
+                ]
+              : []),
             ...unhealthy.map(
               (t) => `${t.target}: ${t.non2xx} non-2xx, ${t.errors} errors, ${t.timeouts} timeouts, ${t.mismatches} unexpected bodies`,
             ),
@@ -94,6 +149,7 @@ export default defineScenario({
         }
       } finally {
         await lk.stop()
+        await before?.stop()
       }
     } finally {
       for (const s of servers) await s.stop()

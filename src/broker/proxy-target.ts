@@ -31,6 +31,12 @@ export function upstreamUrl(bases: readonly string[], chosen: string | undefined
     for (const [i, segment] of segments.entries()) {
       // One trailing slash is part of some APIs' paths; an empty segment anywhere else is not.
       if (segment === '' && i !== segments.length - 1) refuse('empty path segments (//) are not allowed')
+      // Without an escape the segment is its own decoding, and the checks above already refused
+      // backslashes and control characters: only dot segments are left to refuse.
+      if (!segment.includes('%')) {
+        if (segment === '.' || segment === '..') refuse('dot segments (. and ..) are not allowed')
+        continue
+      }
       let decoded = ''
       try {
         decoded = decodeURIComponent(segment)
@@ -43,13 +49,27 @@ export function upstreamUrl(bases: readonly string[], chosen: string | undefined
       if (/[\u0000-\u001f\u007f]/.test(decoded)) refuse('control characters are not allowed')
     }
   }
-  const root = new URL(base)
+  const root = rootOf(base)
   const url = new URL(`${base}${path === '' ? '' : `/${path}`}${query === '' ? '' : `?${query}`}`)
-  const basePath = root.pathname.replace(/\/+$/, '')
+  const basePath = root.path
   if (url.origin !== root.origin || (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))) {
     refuse(`the URL would leave ${base}`)
   }
   return url
+}
+
+/** A base URL's origin and path (no trailing slash), parsed once per base rather than per call. */
+const roots = new Map<string, { origin: string; path: string }>()
+function rootOf(base: string): { origin: string; path: string } {
+  let root = roots.get(base)
+  if (root === undefined) {
+    const url = new URL(base)
+    root = { origin: url.origin, path: url.pathname.replace(/\/+$/, '') }
+    // Bases are declared ones, or a connection's origin under the provider's host patterns; bounded anyway.
+    if (roots.size >= 1_000) roots.clear()
+    roots.set(base, root)
+  }
+  return root
 }
 
 /**
@@ -134,7 +154,8 @@ export function upstreamHeaders(incoming: Headers, injected: Record<string, stri
     if (n in injected) continue
     out[n] = value
   }
-  return { ...out, ...injected }
+  for (const name in injected) out[name] = injected[name]!
+  return out
 }
 
 /**
@@ -159,6 +180,7 @@ export function downstreamHeaders(incoming: Headers, secrets: readonly string[])
 const WORD = /^[A-Za-z._-]*$/
 /** `v1`, `v2beta1`, `2.0`: API versions, not ids. */
 const VERSION = /^(v\d{1,3}([a-z]+\d{0,3})?|\d{1,2}\.\d{1,2})$/
+const QUERY_NAME = /^[A-Za-z0-9._\-[\]]{1,64}$/
 
 /**
  * What the audit trail records of a path: words (letters, `.`, `_`, `-`) and version segments
@@ -169,7 +191,9 @@ const VERSION = /^(v\d{1,3}([a-z]+\d{0,3})?|\d{1,2}\.\d{1,2})$/
  */
 export function pathTemplate(url: URL): string {
   const segments = url.pathname.split('/').map((s) => (s.length <= 64 && (WORD.test(s) || VERSION.test(s)) ? s : '*'))
-  const names = [...new Set([...url.searchParams.keys()])].map((k) => (/^[A-Za-z0-9._\-[\]]{1,64}$/.test(k) ? k : '*'))
   const path = segments.join('/').slice(0, 512)
+  // Most calls have no query: no URLSearchParams is made for them.
+  if (url.search === '') return path
+  const names = [...new Set([...url.searchParams.keys()])].map((k) => (QUERY_NAME.test(k) ? k : '*'))
   return names.length === 0 ? path : `${path}?${names.join('&')}`
 }

@@ -17,9 +17,8 @@
  */
 import { Readable } from 'node:stream'
 import { LatchkeyError } from '../errors.js'
-import { providerStream, type StreamResponse } from '../oauth/http.js'
+import { type CancelSignal, providerStream, type StreamResponse } from '../oauth/http.js'
 import { ProviderError } from '../oauth/provider-error.js'
-import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import type { ConnectionRow } from '../storage/store.js'
 import type { BrokerContext } from './context.js'
 import { credentialHeadersFor } from './credential-headers.js'
@@ -42,7 +41,7 @@ export interface ProxyCall {
   body: Readable | undefined
   actor: string | null
   /** Aborted when the caller goes away: the upstream call is cancelled. */
-  signal: AbortSignal
+  signal: CancelSignal
 }
 
 /** `Latchkey-Connection-Id` and `Latchkey-Account`: both, when given, must name the same connection. */
@@ -122,14 +121,12 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
       detail: { method, host: url.host, path: template, status, ...extra },
     })
 
-  const send = (c: ConnectionRow, token: string) =>
-    upstream(ctx, {
-      url,
-      method,
-      headers: upstreamHeaders(call.headers, credentialHeadersFor(provider, c, token)),
-      body,
-      signal: call.signal,
-    })
+  // The credential's headers of the last call sent: added upstream, and what no answer header may carry.
+  let injected: Record<string, string> = {}
+  const send = (c: ConnectionRow, token: string) => {
+    injected = credentialHeadersFor(provider, c, token)
+    return upstream(ctx, { url, method, headers: upstreamHeaders(call.headers, injected), body, signal: call.signal })
+  }
 
   let used = { connection: handed.connection, token: handed.token }
   let res: StreamResponse
@@ -152,7 +149,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
           used = fresh
           res = await send(used.connection, used.token)
           audit(res.status, { retried: true })
-          return answer(res, secretsOf(provider, used))
+          return answer(res, secretsOf(used.token, injected))
         }
       }
     }
@@ -161,7 +158,7 @@ export async function proxy(ctx: BrokerContext, call: ProxyCall): Promise<ProxyA
     throw err
   }
   audit(res.status)
-  return answer(res, secretsOf(provider, used))
+  return answer(res, secretsOf(used.token, injected))
 }
 
 /** The connection the selector names (see `select-connection.ts`); a connection id and an account must agree. */
@@ -178,8 +175,8 @@ function answer(res: StreamResponse, secrets: string[]): ProxyAnswer {
 }
 
 /** What no answer header may carry: the token itself and every injected header value (a Basic pair, an API key's format). */
-function secretsOf(provider: ConfiguredProvider, used: { connection: ConnectionRow; token: string }): string[] {
-  return [used.token, ...Object.values(credentialHeadersFor(provider, used.connection, used.token))]
+function secretsOf(token: string, injected: Record<string, string>): string[] {
+  return [token, ...Object.values(injected)]
 }
 
 /** The outbound call, its failures as the API's error codes. */

@@ -41,6 +41,10 @@ export interface Outbound {
   guard: OutboundGuard
   /** The connection pool (with the proxy, if any), made on the first outbound request. */
   dispatcher(): Promise<Dispatcher>
+  /** The pool once made (so a caller on the hot path need not await `dispatcher()`), else undefined. */
+  current(): Dispatcher | undefined
+  /** Host → until when its pre-send resolution check stands (`providerStream`). */
+  readonly resolvedRecently: Map<string, number>
   /** Closes the pool, if one was made. */
   close(): Promise<void>
 }
@@ -57,21 +61,26 @@ const loadUndici = (): Promise<Undici> => {
 export function createOutbound(settings: OutboundSettings): Outbound {
   const guard = new OutboundGuard(settings.allowPrivate, settings.resolve)
   let made: Promise<Dispatcher> | undefined
+  let pool: Dispatcher | undefined
   const dispatcher = () => {
     made ??= loadUndici().then(({ Agent, EnvHttpProxyAgent }) => {
       // Direct connections resolve through the guard; proxied ones are resolved by the proxy.
       const connect = { lookup: guard.connectLookup() }
       const { http, https, noProxy } = settings.proxy
-      return http || https
-        ? // Empty strings, not undefined: undici would otherwise read process.env itself.
-          new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
-        : new Agent({ connect })
+      pool =
+        http || https
+          ? // Empty strings, not undefined: undici would otherwise read process.env itself.
+            new EnvHttpProxyAgent({ httpProxy: http ?? '', httpsProxy: https ?? '', noProxy: noProxy ?? '', connect })
+          : new Agent({ connect })
+      return pool
     })
     return made
   }
   return {
     guard,
     dispatcher,
+    current: () => pool,
+    resolvedRecently: new Map(),
     async close() {
       if (made) await (await made).close()
     },
@@ -302,8 +311,15 @@ export interface StreamRequest {
   headers: Record<string, string | string[]>
   /** A stream is sent as it is read (chunked unless a content-length header says otherwise). */
   body?: Readable | Buffer | undefined
-  signal?: AbortSignal | undefined
+  signal?: CancelSignal | undefined
 }
+
+/**
+ * What cancels a streamed request: an `AbortSignal`, or an EventEmitter that emits `abort` and says
+ * `aborted` (undici takes either; the emitter costs a fraction of an AbortController and its two
+ * EventTarget listeners per call).
+ */
+export type CancelSignal = AbortSignal | (EventEmitter & { readonly aborted: boolean })
 
 export interface StreamResponse {
   status: number
@@ -321,16 +337,16 @@ export interface StreamResponse {
  * chunks, not the whole transfer (a 100 MB download takes as long as it takes). Nothing logged.
  */
 export async function providerStream(options: ProviderHttpOptions, request: StreamRequest): Promise<StreamResponse> {
-  const { guard } = options.outbound
   try {
-    await guard.check(request.url)
+    const pending = checkBeforeStream(options.outbound, request.url)
+    if (pending !== undefined) await pending
   } catch (err) {
     throw refused(err)
   }
   const headers = { ...request.headers }
   if (headers['user-agent'] === undefined) headers['user-agent'] = USER_AGENT
   try {
-    const dispatcher = await options.outbound.dispatcher()
+    const dispatcher = options.outbound.current() ?? (await options.outbound.dispatcher())
     const answer = await dispatcher.request({
       origin: request.url.origin,
       path: `${request.url.pathname}${request.url.search}`,
@@ -352,6 +368,37 @@ export async function providerStream(options: ProviderHttpOptions, request: Stre
       { cause: err },
     )
   }
+}
+
+/** How long a host's pre-send resolution check stands for the proxy (`checkBeforeStream`). */
+const RESOLVED_TTL_MS = 5_000
+/** Hosts remembered at most (they come from declared API base URLs, so few); past it the map starts over. */
+const RESOLVED_MAX = 1_000
+
+/**
+ * The guard's check before a proxied call, its name resolution done at most once per host every
+ * 5 s: a proxied call otherwise paid a `getaddrinfo` (a libuv thread-pool job) for every request.
+ * What this does not weaken: the URL's own checks (credentials, blocked names, literal
+ * addresses) run on every call, and the check that stops DNS rebinding is the connect-time
+ * lookup of the dispatcher, which is not cached — every new connection resolves again and is
+ * refused if any address is; a kept-alive connection stays on the address already checked.
+ * Only a refusal's early, clearer error may come up to 5 s late for a name that changed (and,
+ * behind an egress proxy, where the proxy connects, the same 5 s is the window that check had
+ * anyway between it and the proxy's own lookup). Refusals and failures are never remembered.
+ * Undefined when nothing is left to wait for.
+ */
+function checkBeforeStream(outbound: Outbound, url: URL): Promise<void> | undefined {
+  const host = url.hostname
+  const until = outbound.resolvedRecently.get(host)
+  if (until !== undefined && until > Date.now()) {
+    outbound.guard.checkUrl(url)
+    return undefined
+  }
+  return outbound.guard.check(url).then(() => {
+    const recent = outbound.resolvedRecently
+    if (recent.size >= RESOLVED_MAX) recent.clear()
+    recent.set(host, Date.now() + RESOLVED_TTL_MS)
+  })
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304])

@@ -259,6 +259,46 @@ describe('proxy', () => {
     expect(await name(await call(harness, 'x'))).toEqual([409, 'CONNECTION_REAUTH_REQUIRED'])
   })
 
+  it('resolves an API host once per 5 s before sending, and still refuses a name that rebinds at connect time', async () => {
+    const first = await startUpstreamApi(() => `${harness.idp.issuer}/me`)
+    up = first
+    const other = await startUpstreamApi(() => `${harness.idp.issuer}/me`, '127.0.0.2')
+    let address = '127.0.0.1'
+    let lookups = 0
+    const harness = await startHarness({
+      env: { LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.1' },
+      resolve: async (host) => {
+        if (host !== 'localhost') return systemResolve(host)
+        lookups++
+        return [{ address, family: 4 }]
+      },
+      providerEntries: (idp) => [
+        { ...idp.entry(), api_base_urls: [`http://localhost:${new URL(first.base).port}`, `http://localhost:${new URL(other.base).port}`] },
+      ],
+    })
+    h = harness
+    try {
+      const client = new Latchkey({ apiKey: harness.apiKey, baseURL: harness.baseURL, maxRetries: 0 })
+      const started = await client.auth.start('alice', 'test-idp', { scopes: ['openid', 'offline_access'] })
+      await new TestBrowser().authorize(started.url!, { login: 'alice' })
+      await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+
+      for (let i = 0; i < 3; i++) expect((await call(harness, 'me')).status).toBe(200)
+      // One check before the first call and one lookup when its connection opened; the other two calls none.
+      expect(lookups).toBe(2)
+
+      // The name now resolves to an address the guard refuses. The check before sending is still
+      // remembered, but a new connection (another port) resolves again and is refused.
+      address = '127.0.0.2'
+      const rebound = await call(harness, 'me', { headers: { 'latchkey-api-base': `http://localhost:${new URL(other.base).port}` } })
+      expect(rebound.status).toBe(502)
+      expect(((await rebound.json()) as { name: string }).name).toBe('UPSTREAM_REFUSED')
+      expect(other.received).toEqual([])
+    } finally {
+      await other.close()
+    }
+  })
+
   it('refuses, when the configuration loads, an API base URL that is not https or is a literal private address', async () => {
     const entry = (urls: string[]) => (idp: { entry(): Record<string, unknown> }) => [{ ...idp.entry(), api_base_urls: urls }]
     await expect(

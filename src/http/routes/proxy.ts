@@ -6,6 +6,7 @@
  * (a catch-all content-type parser that reads nothing), and the scope adds no hook to any other
  * route. The API key and rate limit are those of the runtime API.
  */
+import { EventEmitter } from 'node:events'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { BrokerContext } from '../../broker/context.js'
@@ -85,6 +86,21 @@ function single(request: FastifyRequest, name: string, max: number): string | un
   return v
 }
 
+/**
+ * Aborted when the caller goes away or the server closes, and then the upstream call is
+ * cancelled: an EventEmitter, which undici takes as a signal (`CancelSignal`), rather than an
+ * AbortController and its EventTarget listeners (3–5 % of a proxied GET's CPU in alternating
+ * rounds at load 14–21, about this machine's noise: an A/A comparison read 4 %).
+ */
+class Cancel extends EventEmitter {
+  aborted = false
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.emit('abort')
+  }
+}
+
 export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   // The body is the provider's business: read by nobody here, streamed upstream as it arrives.
   app.removeAllContentTypeParsers()
@@ -92,7 +108,7 @@ export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
 
   // Calls in flight, cancelled when the server closes: a provider stream (SSE, a watch) would
   // otherwise hold app.close() until it ends, as an unanswered long-poll would.
-  const inFlight = new Set<AbortController>()
+  const inFlight = new Set<Cancel>()
   app.addHook('preClose', (done) => {
     for (const c of inFlight) c.abort()
     done()
@@ -108,7 +124,7 @@ export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
     const path = rest.slice(rest.indexOf('/') + 1)
     const h = request.headers
     const hasBody = h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0')
-    const abort = new AbortController()
+    const abort = new Cancel()
     inFlight.add(abort)
     const onClose = () => {
       inFlight.delete(abort)
@@ -130,7 +146,7 @@ export function proxyRoutes(app: FastifyInstance, ctx: BrokerContext): void {
         headers: h,
         body: hasBody ? request.raw : undefined,
         actor: request.apiKey?.id ?? null,
-        signal: abort.signal,
+        signal: abort,
       })
     } catch (err) {
       if (!(err instanceof CallerGone)) throw err
