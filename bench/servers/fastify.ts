@@ -4,6 +4,7 @@
  * Latchkey, Latchkey's own work.
  */
 import Fastify from 'fastify'
+import { freePort } from '../../test/helpers/ports.js'
 import { serveChild } from '../lib/child.js'
 
 export interface FastifyInfo {
@@ -14,6 +15,6 @@ serveChild<FastifyInfo>(async () => {
   const app = Fastify({ logger: false })
   app.post('/v1/auth/authorize', async () => ({ healthy: true }))
   app.get('/', async () => ({ healthy: true }))
-  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = await app.listen({ host: '127.0.0.1', port: await freePort() })
   return { info: { url }, close: () => app.close() }
 })

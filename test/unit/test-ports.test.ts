@@ -43,12 +43,14 @@ describe('test ports', () => {
     }
   }, 60_000)
 
-  it('no test or bench file picks a port of its own (random ranges or listen(0))', () => {
+  it('no test or bench file picks a port of its own (random ranges, listen(0) or port: 0)', () => {
     const offenders = [...files(join(root, 'test')), ...files(join(root, 'bench'))]
       .filter((f) => !f.endsWith('test/helpers/ports.ts') && !f.endsWith('test/unit/test-ports.test.ts'))
       .filter((f) => {
         const text = readFileSync(f, 'utf8')
-        return /\d_?\d{3} \+ Math\.floor\(Math\.random\(\)/.test(text) || /\.listen\(0[,)]/.test(text)
+        return (
+          /\d_?\d{3} \+ Math\.floor\(Math\.random\(\)/.test(text) || /\.listen\(0[,)]/.test(text) || /listen\(\{[^}]*port: 0\b/.test(text)
+        )
       })
       .map((f) => f.slice(root.length))
     expect(offenders).toEqual([])
