@@ -468,7 +468,7 @@ export class Webhooks {
     for (;;) {
       if (this.#stopped) return
       const room = this.#cfg.concurrency - this.#inflight
-      if (room < Math.max(1, this.#cfg.concurrency / 4)) {
+      if (room < Math.max(1, this.#cfg.concurrency / 2)) {
         await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
