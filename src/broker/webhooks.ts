@@ -453,13 +453,18 @@ export class Webhooks {
   async #run(): Promise<void> {
     do {
       this.#again = false
-      while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
-        if (this.#stopped) return
-        await new Promise<void>((resolve) => setImmediate(resolve))
-      }
+      await this.#dispatchAll()
       await this.#pump()
     } while (this.#again && !this.#stopped)
     await this.#drain()
+  }
+
+  /** Fans the whole outbox out into deliveries, 1,000 events per transaction. */
+  async #dispatchAll(): Promise<void> {
+    while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
+      if (this.#stopped) return
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
   }
 
   /** Claims and sends while there is work, keeping at most `concurrency` attempts in flight. */
@@ -478,6 +483,12 @@ export class Webhooks {
       // Yield between batches: request handling runs before the next claim (a refresh storm
       // is not starved by its own deliveries).
       await new Promise<void>((resolve) => setImmediate(resolve))
+      // Events committed while sending: dispatched now, not once everything in flight is done
+      // (under a steady rate that wait was most of an event's latency).
+      if (this.#again) {
+        this.#again = false
+        await this.#dispatchAll()
+      }
       const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
       if (batch.length === 0) {
         if (this.#inflight === 0) return
