@@ -138,6 +138,7 @@ export class Webhooks {
   #doneWaiters: Array<() => void> = []
   #delivered: Array<{ id: string; status: number }> = []
   #flushing: Promise<void> | undefined
+  #dispatching: Promise<void> | undefined
   readonly #secrets = new Map<string, string>()
 
   constructor(
@@ -483,15 +484,28 @@ export class Webhooks {
       // Yield between batches: request handling runs before the next claim (a refresh storm
       // is not starved by its own deliveries).
       await new Promise<void>((resolve) => setImmediate(resolve))
-      // Events committed while sending: dispatched now, not once everything in flight is done
-      // (under a steady rate that wait was most of an event's latency).
-      if (this.#again) {
+      // Events committed while sending are dispatched now, not once everything in flight is done
+      // (under a steady rate that wait was most of an event's latency), and beside the sends, not
+      // before the next claim (on PostgreSQL a dispatch is ~7 round trips).
+      if (this.#again && !this.#dispatching) {
         this.#again = false
-        await this.#dispatchAll()
+        this.#dispatching = this.#dispatchAll()
+          .catch((err: unknown) => {
+            // Dispatched at the next kick or poll.
+            if (!this.ctx.store.unavailable) this.ctx.log.warn({ err: (err as Error).message }, 'webhook dispatch failed')
+          })
+          .finally(() => {
+            this.#dispatching = undefined
+            this.#wake()
+          })
       }
       const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
       if (batch.length === 0) {
-        if (this.#inflight === 0) return
+        if (this.#inflight === 0) {
+          if (!this.#dispatching) return
+          await this.#dispatching
+          continue
+        }
         await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
@@ -499,14 +513,20 @@ export class Webhooks {
         this.#inflight++
         void this.#attempt(d).finally(() => {
           this.#inflight--
-          for (const w of this.#doneWaiters.splice(0)) w()
+          this.#wake()
         })
       }
     }
   }
 
+  /** Wakes the pump waiting for a send (or a dispatch) to finish. */
+  #wake(): void {
+    for (const w of this.#doneWaiters.splice(0)) w()
+  }
+
   async #drain(): Promise<void> {
     while (this.#inflight > 0) await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
+    await this.#dispatching
     await this.#flush()
   }
 
