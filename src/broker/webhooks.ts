@@ -417,6 +417,8 @@ export class Webhooks {
     if (this.#stopped) return
     if (this.#running) {
       this.#again = true
+      // A pump waiting for a send to finish dispatches the new events now.
+      this.#wake()
       return
     }
     this.#running = true
