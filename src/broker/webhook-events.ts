@@ -6,8 +6,8 @@
  * A payload is the Standard Webhooks shape `{type, timestamp, data}`; `data` carries ids, the
  * user id, the provider, the status and reasons: never a token, a secret or user-info claims.
  */
-import { randomBytes } from 'node:crypto'
 import { FLOW_FAILURE_CODES, type FlowFailureCode } from '@latchkey/client'
+import { orderedId } from '../storage/ordered-id.js'
 import type { ConnectionRow, FlowRow, OutboxEvent } from '../storage/store.js'
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -73,7 +73,7 @@ export function isEventFilter(f: string): boolean {
 
 export function outboxEvent(type: WebhookEventType, orderKey: string, data: Record<string, unknown>, now = Date.now()): OutboxEvent {
   return {
-    id: `msg_${randomBytes(16).toString('base64url')}`,
+    id: orderedId('msg_', now),
     type,
     order_key: orderKey,
     payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data }),

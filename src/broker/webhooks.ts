@@ -138,6 +138,7 @@ export class Webhooks {
   #doneWaiters: Array<() => void> = []
   #delivered: Array<{ id: string; status: number }> = []
   #flushing: Promise<void> | undefined
+  #dispatching: Promise<void> | undefined
   readonly #secrets = new Map<string, string>()
 
   constructor(
@@ -416,6 +417,8 @@ export class Webhooks {
     if (this.#stopped) return
     if (this.#running) {
       this.#again = true
+      // A pump waiting for a send to finish dispatches the new events now.
+      this.#wake()
       return
     }
     this.#running = true
@@ -453,13 +456,18 @@ export class Webhooks {
   async #run(): Promise<void> {
     do {
       this.#again = false
-      while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
-        if (this.#stopped) return
-        await new Promise<void>((resolve) => setImmediate(resolve))
-      }
+      await this.#dispatchAll()
       await this.#pump()
     } while (this.#again && !this.#stopped)
     await this.#drain()
+  }
+
+  /** Fans the whole outbox out into deliveries, 1,000 events per transaction. */
+  async #dispatchAll(): Promise<void> {
+    while ((await this.store.dispatch(Date.now(), 1000, eventMatches)) > 0) {
+      if (this.#stopped) return
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
   }
 
   /** Claims and sends while there is work, keeping at most `concurrency` attempts in flight. */
@@ -468,7 +476,7 @@ export class Webhooks {
     for (;;) {
       if (this.#stopped) return
       const room = this.#cfg.concurrency - this.#inflight
-      if (room < Math.max(1, this.#cfg.concurrency / 4)) {
+      if (room < Math.max(1, this.#cfg.concurrency / 2)) {
         await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
@@ -478,9 +486,28 @@ export class Webhooks {
       // Yield between batches: request handling runs before the next claim (a refresh storm
       // is not starved by its own deliveries).
       await new Promise<void>((resolve) => setImmediate(resolve))
+      // Events committed while sending are dispatched now, not once everything in flight is done
+      // (under a steady rate that wait was most of an event's latency), and beside the sends, not
+      // before the next claim (on PostgreSQL a dispatch is ~7 round trips).
+      if (this.#again && !this.#dispatching) {
+        this.#again = false
+        this.#dispatching = this.#dispatchAll()
+          .catch((err: unknown) => {
+            // Dispatched at the next kick or poll.
+            if (!this.ctx.store.unavailable) this.ctx.log.warn({ err: (err as Error).message }, 'webhook dispatch failed')
+          })
+          .finally(() => {
+            this.#dispatching = undefined
+            this.#wake()
+          })
+      }
       const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
       if (batch.length === 0) {
-        if (this.#inflight === 0) return
+        if (this.#inflight === 0) {
+          if (!this.#dispatching) return
+          await this.#dispatching
+          continue
+        }
         await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
@@ -488,14 +515,20 @@ export class Webhooks {
         this.#inflight++
         void this.#attempt(d).finally(() => {
           this.#inflight--
-          for (const w of this.#doneWaiters.splice(0)) w()
+          this.#wake()
         })
       }
     }
   }
 
+  /** Wakes the pump waiting for a send (or a dispatch) to finish. */
+  #wake(): void {
+    for (const w of this.#doneWaiters.splice(0)) w()
+  }
+
   async #drain(): Promise<void> {
     while (this.#inflight > 0) await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
+    await this.#dispatching
     await this.#flush()
   }
 

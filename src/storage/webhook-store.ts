@@ -12,9 +12,9 @@
  * older delivery with the same order key (connection, or flow) is still pending for its endpoint,
  * which keeps each connection's events in order per endpoint.
  */
-import { randomBytes } from 'node:crypto'
 import type { FlowFailureCode } from '@latchkey/client'
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { orderedId } from './ordered-id.js'
 import type { Database, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema.js'
 
 type Db = Kysely<Database> | Transaction<Database>
@@ -179,7 +179,7 @@ export class WebhookStore {
         for (const endpoint of endpoints) {
           if (!matches(endpoint.events, e.type)) continue
           deliveries.push({
-            id: `whd_${randomBytes(12).toString('base64url')}`,
+            id: orderedId('whd_', now),
             endpoint_id: endpoint.id,
             event_id: e.id,
             event_seq: Number(e.seq),

@@ -8,7 +8,9 @@
 import { Latchkey } from '@latchkey/client'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { outboxEvent } from '../../src/broker/webhook-events.js'
 import { signMessage } from '../../src/broker/webhooks.js'
+import { writeOutbox } from '../../src/storage/webhook-store.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, type HarnessOptions, startHarness } from '../helpers/latchkey.js'
 import { createTestDatabase, describePostgres } from '../helpers/postgres.js'
@@ -225,6 +227,41 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       const before = await count()
       for (let i = 0; i < 20; i++) expect((await client.auth.start('alice', 'test-idp', { scopes: ['openid'] })).status).toBe('completed')
       expect(await count()).toBe(before)
+    })
+
+    it('delivers an event committed while another is in flight without waiting for it', async () => {
+      const x = await start()
+      await endpoint(x)
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      let slowArrived = false
+      receiver.respond = async (r) => {
+        if (r.event.data['connection_id'] === 'con_slow') {
+          slowArrived = true
+          await gate
+        }
+        return 200
+      }
+      const store = x.latchkey.store
+      const write = async (id: string) => {
+        await store.db.transaction().execute((tx) => writeOutbox(tx, [outboxEvent('connection.refreshed', id, { connection_id: id })]))
+        await store.publish({ channel: 'connection', id })
+      }
+      try {
+        await write('con_slow')
+        for (let i = 0; !slowArrived; i++) {
+          if (i > 500) throw new Error('the first delivery never arrived')
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+        // Less than the attempt timeout (10 s): the held delivery is still in flight throughout.
+        await write('con_fast')
+        await receiver.until((rs) => rs.some((r) => r.event.data['connection_id'] === 'con_fast'), 5_000)
+      } finally {
+        release()
+      }
+      await receiver.until((rs) => rs.some((r) => r.event.data['connection_id'] === 'con_slow'))
     })
 
     it('retries while the receiver is down and delivers once it is up', async () => {

@@ -21,6 +21,7 @@ export * from './errors.js'
 export * from './failure-codes.js'
 export * from './mcp.js'
 export type * from './types.js'
+export * from './webhook-events.js'
 export * from './webhooks.js'
 
 export interface LatchkeyClientOptions {

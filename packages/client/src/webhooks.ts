@@ -8,19 +8,26 @@
  * WebCrypto only (no Node import), so it runs wherever the SDK runs: Node 19+ (global `crypto`),
  * Deno, Bun and edge runtimes. `crypto.subtle.verify` compares in constant time.
  */
+import type { WebhookEventDataMap, WebhookEventType } from './webhook-events.js'
 
 /** A verified event: the parsed body, plus the id to deduplicate on (deliveries are at least once). */
-export interface WebhookEvent<Data = Record<string, unknown>> {
+export interface WebhookEvent<Data = Record<string, unknown>, Type extends string = string> {
   /** `webhook-id`: the same for every attempt of one event. */
   id: string
   /** When the event was signed (`webhook-timestamp`). */
   timestamp: Date
   /** The event type, e.g. `connection.reauth_required`. */
-  type: string
+  type: Type
   data: Data
   /** The whole parsed body. */
   payload: Record<string, unknown>
 }
+
+/**
+ * An event Latchkey sends, discriminated by `type` (`switch (event.type)` narrows `data`). A newer
+ * server may send a type this SDK does not know yet: keep a `default` branch.
+ */
+export type LatchkeyWebhookEvent = { [T in WebhookEventType]: WebhookEvent<WebhookEventDataMap[T], T> }[WebhookEventType]
 
 export class WebhookVerificationError extends Error {
   override name = 'WebhookVerificationError'
@@ -65,16 +72,16 @@ const keyOf = (secret: string): Promise<CryptoKey> => {
  * Checks a delivery's signature and timestamp and returns the parsed event; throws
  * `WebhookVerificationError` otherwise. Pass the **raw** body exactly as received (re-serialized
  * JSON does not verify), and every secret currently valid for the endpoint (old and new during a
- * rotation).
+ * rotation). The event is typed by its `type` (`LatchkeyWebhookEvent`).
  *
  * @see https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
  */
-export async function verifyWebhook<Data = Record<string, unknown>>(
+export async function verifyWebhook(
   body: string | Uint8Array,
   headers: HeaderBag,
   secret: string | readonly string[],
   options: VerifyWebhookOptions = {},
-): Promise<WebhookEvent<Data>> {
+): Promise<LatchkeyWebhookEvent> {
   const id = header(headers, 'webhook-id')
   const timestamp = header(headers, 'webhook-timestamp')
   const signatures = header(headers, 'webhook-signature')
@@ -118,11 +125,12 @@ export async function verifyWebhook<Data = Record<string, unknown>>(
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
     throw new WebhookVerificationError('the body is not a JSON object')
   const p = payload as Record<string, unknown>
+  // The signature proves Latchkey sent it; the shape is what that server version sends.
   return {
     id,
     timestamp: new Date(seconds * 1000),
     type: typeof p['type'] === 'string' ? p['type'] : '',
-    data: (p['data'] ?? {}) as Data,
+    data: p['data'] ?? {},
     payload: p,
-  }
+  } as LatchkeyWebhookEvent
 }
