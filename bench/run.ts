@@ -79,10 +79,13 @@ function print(r: ScenarioResult): void {
     ]),
   )
   for (const [name, v] of Object.entries(r.ratios)) console.log(`ratio ${name}: ${fmt(v * 100, 1)} %`)
-  for (const g of r.goals)
-    console.log(
-      `goal ${g.met ? 'MET   ' : 'MISSED'} ${g.description}: ${fmt(g.value * 100, 1)} % (threshold ${fmt(g.threshold * 100, 0)} %)`,
-    )
+  for (const g of r.goals) {
+    const [value, threshold] =
+      g.unit === undefined
+        ? [`${fmt(g.value * 100, 1)} %`, `${fmt(g.threshold * 100, 0)} %`]
+        : [`${fmt(g.value, 1)} ${g.unit}`, `${fmt(g.threshold, 0)} ${g.unit}`]
+    console.log(`goal ${g.met ? 'MET   ' : 'MISSED'} ${g.description}: ${value} (threshold ${threshold})`)
+  }
   for (const n of r.notes) console.log(`note: ${n}`)
 }
 

@@ -54,6 +54,8 @@ export interface GoalResult {
   value: number
   threshold: number
   met: boolean
+  /** What value and threshold are in (`ms`, `deliveries/s`); without it they are ratios, printed as %. */
+  unit?: string
 }
 
 export interface ScenarioResult {

@@ -122,12 +122,14 @@ export default defineScenario({
               value: p50,
               threshold: P50_GOAL_MS,
               met: p50 <= P50_GOAL_MS && unhealthy.length === 0,
+              unit: 'ms',
             },
             {
               description: `proxy adds ≤ ${P99_GOAL_MS} ms at p99`,
               value: p99,
               threshold: P99_GOAL_MS,
               met: p99 <= P99_GOAL_MS && unhealthy.length === 0,
+              unit: 'ms',
             },
           ],
           notes: [

@@ -234,12 +234,14 @@ export default defineScenario({
         value: r.delivery.requestsPerSecond,
         threshold: 1000,
         met: r.delivery.requestsPerSecond >= 1000,
+        unit: 'deliveries/s',
       },
       {
         description: `${r.db}: p99 write → arrival ≤ 1,000 ms at a rate the receiver keeps up with`,
         value: r.latency.latencyMs.p99,
         threshold: 1000,
         met: r.latency.latencyMs.p99 <= 1000,
+        unit: 'ms',
       },
       {
         description: `${r.db}: refreshes/s with an endpoint ≥ 90 % of without`,
