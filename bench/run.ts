@@ -152,6 +152,9 @@ async function main(): Promise<void> {
   console.log(`\nresults written to ${file}`)
   const missed = results.flatMap((r) => r.goals.filter((g) => !g.met).map((g) => `${r.scenario}: ${g.description}`))
   if (missed.length > 0) console.log(`goals missed:\n  ${missed.join('\n  ')}`)
+  // Repeated at the end: a failure's stack is printed where it happened, easily lost in a long run.
+  if (failures.length > 0)
+    console.log(`scenarios failed:\n  ${failures.map((f) => `${f.scenario}: ${f.error.split('\n')[0]}`).join('\n  ')}`)
   if (failures.length > 0 || missed.length > 0) process.exitCode = 1
 }
 

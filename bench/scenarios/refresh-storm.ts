@@ -34,7 +34,13 @@ async function storm(
   const idp = await startTestIdp({ redirectUri: `${publicUrl}/oauth/callback` })
   const config = loadConfig({
     cwd: dir,
-    env: { LATCHKEY_BACKGROUND_REFRESH: 'false', LATCHKEY_VERIFICATION: 'browser', LATCHKEY_RATE_LIMIT_PER_MINUTE: '0' },
+    env: {
+      LATCHKEY_BACKGROUND_REFRESH: 'false',
+      LATCHKEY_VERIFICATION: 'browser',
+      LATCHKEY_RATE_LIMIT_PER_MINUTE: '0',
+      // The OAuth server listens on loopback, which the outbound guard refuses unless allowed.
+      LATCHKEY_OUTBOUND_ALLOW_PRIVATE: '127.0.0.0/8',
+    },
     overrides: {
       host: '127.0.0.1',
       port,
