@@ -12,7 +12,6 @@
  * Goals, by CPU per request: SQLite ≥ 40 % of bare, PostgreSQL ≥ 25 % (database CPU included).
  */
 import { randomUUID } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { Vault } from '../../src/broker/vault.js'
 import { Keyring } from '../../src/crypto/keyring.js'
@@ -22,6 +21,7 @@ import { startBare } from '../lib/bare.js'
 import type { ChildServer } from '../lib/child.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
 import { combine, measureRounds } from '../lib/load.js'
+import { backendCpuBetween, postgresBackendCpu } from '../lib/postgres-cpu.js'
 import { type BenchSettings, defineScenario, type GoalResult, type TargetResult } from '../lib/types.js'
 
 const GOALS = { sqlite: 0.4, postgres: 0.25 }
@@ -62,24 +62,6 @@ async function seed(databaseUrl: string, encryptionKeys: string, userId: string,
   }
 }
 
-/** User + system CPU (µs) of PostgreSQL's backends connected to this database, by pid. */
-async function postgresCpu(observer: pg.Client): Promise<Map<number, number>> {
-  const r = await observer.query<{ pid: number }>(
-    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-  )
-  const ticks = 100 // USER_HZ on Linux
-  const out = new Map<number, number>()
-  for (const { pid } of r.rows) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      out.set(pid, ((Number(fields[11]) + Number(fields[12])) / ticks) * 1e6)
-    } catch {
-      // Gone meanwhile, or not on this machine.
-    }
-  }
-  return out
-}
-
 async function run(
   database: 'sqlite' | 'postgres',
   settings: BenchSettings,
@@ -103,7 +85,7 @@ async function run(
       await observer.connect()
     }
     const statsBefore = await lk.server.stats()
-    const cpuBefore = observer && (await postgresCpu(observer))
+    const cpuBefore = observer && (await postgresBackendCpu(observer))
     const [bareRounds, lkRounds] = await measureRounds(
       [
         {
@@ -126,7 +108,7 @@ async function run(
       settings,
       settings.rounds,
     )
-    const cpuAfter = observer && (await postgresCpu(observer))
+    const cpuAfter = observer && (await postgresBackendCpu(observer))
     const statsAfter = await lk.server.stats()
     const b = combine(bareRounds!)
     const l = combine(lkRounds!)
@@ -138,8 +120,7 @@ async function run(
     ]
     let dbCpuPerRequest = 0
     if (cpuBefore && cpuAfter) {
-      let total = 0
-      for (const [pid, after] of cpuAfter) total += after - (cpuBefore.get(pid) ?? 0)
+      const total = backendCpuBetween(cpuBefore, cpuAfter)
       // The backends also served the warm-up of each round's Latchkey target; spread it over
       // every Latchkey request sent (warm-up included) to stay honest about per-request cost.
       const sent = lkRequests + l.requestsPerSecond * settings.warmupSeconds

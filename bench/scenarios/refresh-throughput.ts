@@ -4,7 +4,8 @@
  * token endpoint in this process that rotates refresh tokens and accepts each exactly once), so
  * the figure is Latchkey's refresh path — authorize → cache miss → lock → re-read → provider
  * call through the outbound guard → seal → write → audit → response — not an authorization
- * server's. Goal: ≥ 500 refreshes/s, with exactly one provider call per connection.
+ * server's. Goal: ≥ 500 refreshes/s, with exactly one provider call per connection (on SQLite; the
+ * same run on PostgreSQL, when reachable, is printed beside it with its backends' CPU).
  *
  * Seeding: BENCH_REFRESH_THROUGHPUT_CONNECTIONS (default 4,000) connections copied from one made
  * through the real flow, each with its own refresh token issued by the endpoint and an access
@@ -15,11 +16,14 @@
  */
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
+import pg from 'pg'
 import { Pool } from 'undici'
 import { Vault } from '../../src/broker/vault.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { openStore } from '../../src/storage/open-store.js'
+import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../test/helpers/postgres.js'
 import { type ConnectedLatchkey, startConnectedLatchkey } from '../lib/latchkey.js'
+import { backendCpuBetween, postgresBackendCpu } from '../lib/postgres-cpu.js'
 import { formatProfile, summarizeProfile } from '../lib/profile.js'
 import { startTokenEndpoint } from '../lib/token-endpoint.js'
 import { defineScenario, type TargetResult } from '../lib/types.js'
@@ -69,7 +73,11 @@ export async function seed(
 
 interface Runner {
   name: string
+  database: 'sqlite' | 'postgres'
   lk: ConnectedLatchkey
+  /** PostgreSQL runs: a connection to its database, to read its backends' CPU. */
+  observer?: pg.Client
+  dbCpuMicros: number
   pool: Pool
   warm: string[]
   users: string[]
@@ -91,18 +99,36 @@ export default defineScenario({
     const rounds = Math.max(1, Math.min(settings.rounds, 6))
     const endpoint = await startTokenEndpoint()
     const runners: Runner[] = []
+    const databases: TestDatabase[] = []
+    // This build on SQLite; the baseline build beside it (BENCH_BASELINE_DIST), or else this build
+    // on PostgreSQL when it is reachable (its backends' CPU counted separately).
+    const plan: Array<[string, string | undefined, 'sqlite' | 'postgres']> = [['latchkey', undefined, 'sqlite']]
+    if (baseline) plan.push(['baseline', baseline, 'sqlite'])
+    else if (await postgresAvailable()) plan.push(['latchkey-postgres', undefined, 'postgres'])
     try {
-      for (const [name, dist] of [['latchkey', undefined], ...(baseline ? [['baseline', baseline]] : [])] as Array<
-        [string, string | undefined]
-      >) {
-        const lk = await startConnectedLatchkey({ providers: [endpoint.entry(PROVIDER)], ...(dist ? { dist } : {}) })
+      for (const [name, dist, database] of plan) {
+        const db = database === 'postgres' ? await createTestDatabase() : undefined
+        if (db) databases.push(db)
+        const lk = await startConnectedLatchkey({
+          providers: [endpoint.entry(PROVIDER)],
+          ...(dist ? { dist } : {}),
+          ...(db ? { databaseUrl: db.url } : {}),
+        })
+        let observer: pg.Client | undefined
+        if (db) {
+          observer = new pg.Client({ connectionString: db.url })
+          await observer.connect()
+        }
         const pool = new Pool(lk.url, { connections: settings.connections * 2, pipelining: 1 })
         settings.log(`  ${name}: seeding ${warm} + ${n} connections whose access tokens expired`)
         const warmUsers = await seed(lk.databaseUrl, lk.encryptionKeys, lk.userId, warm, endpoint.issue, 'warm')
         const users = await seed(lk.databaseUrl, lk.encryptionKeys, lk.userId, n, endpoint.issue, 'due')
         runners.push({
           name,
+          database,
           lk,
+          ...(observer ? { observer } : {}),
+          dbCpuMicros: 0,
           pool,
           warm: warmUsers,
           users,
@@ -159,12 +185,14 @@ export default defineScenario({
           const profiling = settings.cpuProfile && round === 0
           if (profiling) await r.lk.server.startProfile()
           const before = endpoint.refreshes
+          const dbBefore = r.observer && (await postgresBackendCpu(r.observer))
           const cpuBefore = await r.lk.server.cpuUsage()
           const t0 = performance.now()
           await drive(r, slice)
           r.seconds += (performance.now() - t0) / 1000
           const cpuAfter = await r.lk.server.cpuUsage()
           r.cpuMicros += cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
+          if (r.observer && dbBefore) r.dbCpuMicros += backendCpuBetween(dbBefore, await postgresBackendCpu(r.observer))
           r.refreshes += endpoint.refreshes - before
           if (profiling) {
             const file = join(settings.resultsDir, 'profiles', `refresh-throughput-${r.name}.cpuprofile`)
@@ -184,7 +212,7 @@ export default defineScenario({
         const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!
         const rate = n / r.seconds
         targets.push({
-          target: `${r.name} refresh (sqlite)`,
+          target: `${r.name} refresh (${r.database})`,
           description: `${n} due connections, each asked for twice at once`,
           connections: settings.connections * 2,
           seconds: r.seconds,
@@ -208,6 +236,17 @@ export default defineScenario({
           // Per saturated core: what this process would do with a core of its own (refreshes/s ÷ its CPU share).
           `${r.name}: ${rate.toFixed(0)} refreshes/s at ${(r.cpuMicros / 1e4 / r.seconds).toFixed(0)} % of a core = ${(1e6 / (r.cpuMicros / n)).toFixed(0)} refreshes/s per saturated core, ${(r.cpuMicros / n).toFixed(0)} µs CPU per refresh; ${r.refreshes} provider refresh calls for ${n} connections (${2 * n} authorize calls), ${r.failed} failed calls; one token per connection: ${oneTokenEach ? 'yes' : 'NO'}`,
         )
+        if (r.database === 'postgres') {
+          goals.push({
+            description: 'postgres: exactly one provider call per connection, one token per connection',
+            value: exactlyOnce ? 1 : 0,
+            threshold: 1,
+            met: exactlyOnce,
+          })
+          notes.push(
+            `${r.name}: PostgreSQL's backends for its database used ${(r.dbCpuMicros / n).toFixed(0)} µs CPU per refresh (PostgreSQL is not pinned)`,
+          )
+        }
         if (r.name === 'latchkey') {
           goals.push(
             { description: `≥ ${GOAL} refreshes/s (value: share of the goal)`, value: rate / GOAL, threshold: 1, met: rate >= GOAL },
@@ -223,16 +262,18 @@ export default defineScenario({
       notes.push(`refresh tokens presented twice at the endpoint (any target): ${endpoint.reused}`)
       notes.push('req/s column = refreshes per second; cpu µs/req = Latchkey CPU per refresh (two authorize calls)')
       const ratios: Record<string, number> = {}
-      if (runners.length === 2) {
+      if (runners[1]?.name === 'baseline') {
         ratios['latchkey/baseline refreshes per second'] = runners[1]!.seconds / runners[0]!.seconds
         ratios['baseline/latchkey cpu per refresh'] = runners[1]!.cpuMicros / runners[0]!.cpuMicros
       }
       return { scenario: 'refresh-throughput', description: this.description, targets, ratios, goals, notes }
     } finally {
       for (const r of runners) {
+        await r.observer?.end()
         await r.pool.close()
         await r.lk.stop()
       }
+      for (const db of databases) await db.drop()
       await endpoint.close()
     }
   },
