@@ -43,8 +43,12 @@ export interface Outbound {
   dispatcher(): Promise<Dispatcher>
   /** The pool once made (so a caller on the hot path need not await `dispatcher()`), else undefined. */
   current(): Dispatcher | undefined
-  /** Host → until when its pre-send resolution check stands (`providerStream`). */
-  readonly resolvedRecently: Map<string, number>
+  /**
+   * Host → until when (monotonic ms) its pre-send resolution check stands (`providerStream`).
+   * Undefined with an egress proxy: the proxy resolves the name, so no connect-time lookup of
+   * ours runs and the pre-send check is the only one — it must run on every call.
+   */
+  readonly resolvedRecently: Map<string, number> | undefined
   /** Closes the pool, if one was made. */
   close(): Promise<void>
 }
@@ -80,7 +84,7 @@ export function createOutbound(settings: OutboundSettings): Outbound {
     guard,
     dispatcher,
     current: () => pool,
-    resolvedRecently: new Map(),
+    resolvedRecently: settings.proxy.http || settings.proxy.https ? undefined : new Map(),
     async close() {
       if (made) await (await made).close()
     },
@@ -382,22 +386,24 @@ const RESOLVED_MAX = 1_000
  * addresses) run on every call, and the check that stops DNS rebinding is the connect-time
  * lookup of the dispatcher, which is not cached — every new connection resolves again and is
  * refused if any address is; a kept-alive connection stays on the address already checked.
- * Only a refusal's early, clearer error may come up to 5 s late for a name that changed (and,
- * behind an egress proxy, where the proxy connects, the same 5 s is the window that check had
- * anyway between it and the proxy's own lookup). Refusals and failures are never remembered.
- * Undefined when nothing is left to wait for.
+ * Only a refusal's early, clearer error may come up to 5 s late for a name that changed.
+ * Behind an egress proxy there is no connect-time lookup of ours (the proxy resolves the name),
+ * so there nothing is cached and the check runs on every call. Refusals and failures are never
+ * remembered. The clock is monotonic, so a wall-clock step cannot stretch the 5 s. Undefined when
+ * nothing is left to wait for.
  */
 function checkBeforeStream(outbound: Outbound, url: URL): Promise<void> | undefined {
+  const recent = outbound.resolvedRecently
+  if (recent === undefined) return outbound.guard.check(url)
   const host = url.hostname
-  const until = outbound.resolvedRecently.get(host)
-  if (until !== undefined && until > Date.now()) {
+  const until = recent.get(host)
+  if (until !== undefined && until > performance.now()) {
     outbound.guard.checkUrl(url)
     return undefined
   }
   return outbound.guard.check(url).then(() => {
-    const recent = outbound.resolvedRecently
     if (recent.size >= RESOLVED_MAX) recent.clear()
-    recent.set(host, Date.now() + RESOLVED_TTL_MS)
+    recent.set(host, performance.now() + RESOLVED_TTL_MS)
   })
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Latchkey } from '@latchkey/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createOutbound, providerAnswer, providerFetch } from '../../src/oauth/http.js'
+import { createOutbound, providerAnswer, providerFetch, providerStream } from '../../src/oauth/http.js'
 import { ProviderError } from '../../src/oauth/provider-error.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js'
@@ -53,6 +53,37 @@ describe('egress proxy (HTTP_PROXY / NO_PROXY)', () => {
       expect(proxy.tunnels.length).toBe(before)
     } finally {
       await h.close()
+    }
+  })
+})
+
+describe('proxied API calls behind an egress proxy', () => {
+  it('check every call: a name that rebinds to loopback within seconds is refused, not cached as safe', async () => {
+    // Behind an egress proxy the proxy resolves the name, so no connect-time lookup of ours runs:
+    // the pre-send check is the only one, and a cached "this host was fine" would let a rebound
+    // name through for the cache's lifetime (review finding on the 5 s pre-send cache).
+    const proxy = await startConnectProxy()
+    const upstream = createServer((_req, res) => res.end('internal secret'))
+    const port = await freePort()
+    await new Promise<void>((resolve) => upstream.listen(port, '127.0.0.1', resolve))
+    let address = '93.184.216.34' // public: passes the guard
+    const outbound = createOutbound({
+      allowPrivate: [],
+      proxy: { http: proxy.url, https: undefined, noProxy: undefined },
+      resolve: async () => [{ address, family: 4 }],
+    })
+    const call = () =>
+      providerStream({ timeoutMs: 3000, outbound }, { url: new URL(`http://localhost:${port}/x`), method: 'GET', headers: {} })
+    try {
+      const first = await call()
+      expect(first.status).toBe(200)
+      await first.body.resume()
+      address = '127.0.0.1'
+      await expect(call()).rejects.toThrow(/loopback/)
+    } finally {
+      await outbound.close()
+      await proxy.close()
+      await new Promise<void>((resolve) => upstream.close(() => resolve()))
     }
   })
 })
