@@ -136,6 +136,8 @@ export class Webhooks {
   #unsubscribe: (() => void) | undefined
   #idle: Promise<void> = Promise.resolve()
   #doneWaiters: Array<() => void> = []
+  /** How many times #wake ran: a wake-up while no one waited is still seen (#pump). */
+  #wakes = 0
   #delivered: Array<{ id: string; status: number }> = []
   #flushing: Promise<void> | undefined
   #dispatching: Promise<void> | undefined
@@ -486,6 +488,9 @@ export class Webhooks {
       // Yield between batches: request handling runs before the next claim (a refresh storm
       // is not starved by its own deliveries).
       await new Promise<void>((resolve) => setImmediate(resolve))
+      // A kick, or a dispatch that finishes, while nothing waits in #doneWaiters (the claim below
+      // is in flight) wakes no one; the count lets the pump see it instead of waiting for a send.
+      const wakes = this.#wakes
       // Events committed while sending are dispatched now, not once everything in flight is done
       // (under a steady rate that wait was most of an event's latency), and beside the sends, not
       // before the next claim (on PostgreSQL a dispatch is ~7 round trips).
@@ -508,7 +513,7 @@ export class Webhooks {
           await this.#dispatching
           continue
         }
-        await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
+        if (this.#wakes === wakes) await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
       for (const d of batch) {
@@ -523,6 +528,7 @@ export class Webhooks {
 
   /** Wakes the pump waiting for a send (or a dispatch) to finish. */
   #wake(): void {
+    this.#wakes++
     for (const w of this.#doneWaiters.splice(0)) w()
   }
 
