@@ -44,6 +44,7 @@ import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../
 import { startBare } from '../lib/bare.js'
 import { type ChildServer, forkServer } from '../lib/child.js'
 import { seedFleetConnections } from '../lib/fleet-seed.js'
+import { latencyStats } from '../lib/latency.js'
 import { backendCpuBetween, postgresBackendCpu } from '../lib/postgres-cpu.js'
 import { formatProfile, summarizeProfile } from '../lib/profile.js'
 import { startTokenEndpoint, type TokenEndpoint } from '../lib/token-endpoint.js'
@@ -108,11 +109,7 @@ interface PendingFlow {
   cookie: string
 }
 
-const quantile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
-
 function row(target: string, description: string, latencies: number[], requests: number, seconds: number, connections: number) {
-  const sorted = [...latencies].sort((a, b) => a - b)
   return {
     target,
     description,
@@ -120,13 +117,7 @@ function row(target: string, description: string, latencies: number[], requests:
     seconds,
     requestsPerSecond: requests / seconds,
     totalRequests: requests,
-    latencyMs: {
-      p50: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
-      max: sorted.at(-1) ?? NaN,
-    },
+    latencyMs: latencyStats(latencies),
     cpuMicrosPerRequest: NaN,
     serverCpuPercent: NaN,
     non2xx: 0,

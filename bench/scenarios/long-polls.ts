@@ -9,6 +9,7 @@
 import { Agent, get } from 'node:http'
 import { TestBrowser } from '../../test/helpers/browser.js'
 import { startConnectedLatchkey } from '../lib/latchkey.js'
+import { latencyStats } from '../lib/latency.js'
 import { defineScenario } from '../lib/types.js'
 
 const GOAL_MIB = 64
@@ -118,8 +119,7 @@ export default defineScenario({
         )
       }
       const early = flows.slice(callbacks).filter((f) => answered.has(f.id)).length
-      latencies.sort((a, b) => a - b)
-      const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN
+      const wake = latencyStats(latencies)
       // Release the rest: close the server (long-polls answer with their current state).
       await lk.stop()
       await Promise.allSettled(pending)
@@ -136,13 +136,7 @@ export default defineScenario({
             seconds: NaN,
             requestsPerSecond: NaN,
             totalRequests: callbacks,
-            latencyMs: {
-              p50: q(0.5),
-              p90: q(0.9),
-              p99: q(0.99),
-              mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-              max: latencies.at(-1) ?? NaN,
-            },
+            latencyMs: wake,
             cpuMicrosPerRequest: NaN,
             serverCpuPercent: NaN,
             non2xx: 0,
@@ -164,7 +158,7 @@ export default defineScenario({
         notes: [
           `after a full GC: RSS +${rssAbove.toFixed(1)} MiB, JS heap +${mib('heapUsed').toFixed(1)} MiB, external +${mib('external').toFixed(1)} MiB with ${polls} long-polls open (${((rssAbove * 1024) / polls).toFixed(1)} KiB RSS, ${((mib('heapUsed') * 1024) / polls).toFixed(2)} KiB heap per long-poll)`,
           `server RSS: ${rssBefore.toFixed(0)} MiB before, ${rssWith.toFixed(0)} MiB with ${polls} long-polls open (${(((rssWith - rssBefore) * 1024) / polls).toFixed(1)} KiB per long-poll)`,
-          `wake-up latency = from sending the callback (which exchanges the code with the provider) to the waiting long-poll's response: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms`,
+          `wake-up latency = from sending the callback (which exchanges the code with the provider) to the waiting long-poll's response: p50 ${wake.p50.toFixed(1)} ms, p99 ${wake.p99.toFixed(1)} ms`,
           `${early} long-polls of other users answered early (must be 0)`,
         ],
       }

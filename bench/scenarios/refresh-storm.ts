@@ -20,6 +20,7 @@ import { TestBrowser } from '../../test/helpers/browser.js'
 import { startTestIdp } from '../../test/helpers/oidc-server.js'
 import { freePort } from '../../test/helpers/ports.js'
 import { createTestDatabase, postgresAvailable } from '../../test/helpers/postgres.js'
+import { latencyStats } from '../lib/latency.js'
 import { defineScenario, type TargetResult } from '../lib/types.js'
 
 async function storm(
@@ -96,8 +97,6 @@ async function storm(
     for (const e of audit.items) perConnection.set(e.connection_id!, (perConnection.get(e.connection_id!) ?? 0) + 1)
     const completed = results.filter((r) => r.status === 'completed').length
     const exactlyOnce = refreshes === n && ids.every((id) => perConnection.get(id) === 1) && completed === 2 * n
-    latencies.sort((a, b) => a - b)
-    const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!
     return {
       exactlyOnce,
       note: `${database}: ${refreshes} provider refresh calls for ${n} connections (${2 * n} requests); ${completed} completed; every connection refreshed exactly once: ${exactlyOnce ? 'yes' : 'NO'}`,
@@ -108,13 +107,7 @@ async function storm(
         seconds,
         requestsPerSecond: n / seconds,
         totalRequests: 2 * n,
-        latencyMs: {
-          p50: q(0.5),
-          p90: q(0.9),
-          p99: q(0.99),
-          mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
-          max: latencies.at(-1)!,
-        },
+        latencyMs: latencyStats(latencies),
         cpuMicrosPerRequest: NaN,
         serverCpuPercent: NaN,
         non2xx: 2 * n - completed,

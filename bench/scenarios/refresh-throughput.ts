@@ -23,6 +23,7 @@ import { Keyring } from '../../src/crypto/keyring.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { createTestDatabase, postgresAvailable, type TestDatabase } from '../../test/helpers/postgres.js'
 import { type ConnectedLatchkey, startConnectedLatchkey } from '../lib/latchkey.js'
+import { latencyStats } from '../lib/latency.js'
 import { backendCpuBetween, postgresBackendCpu } from '../lib/postgres-cpu.js'
 import { formatProfile, summarizeProfile } from '../lib/profile.js'
 import { startTokenEndpoint } from '../lib/token-endpoint.js'
@@ -208,8 +209,6 @@ export default defineScenario({
       for (const r of runners) {
         const oneTokenEach = r.users.every((u) => r.tokens.get(u)?.size === 1)
         const exactlyOnce = r.refreshes === n && endpoint.reused === 0 && r.failed === 0 && oneTokenEach
-        r.latencies.sort((a, b) => a - b)
-        const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!
         const rate = n / r.seconds
         targets.push({
           target: `${r.name} refresh (${r.database})`,
@@ -218,13 +217,7 @@ export default defineScenario({
           seconds: r.seconds,
           requestsPerSecond: rate,
           totalRequests: 2 * n,
-          latencyMs: {
-            p50: q(0.5),
-            p90: q(0.9),
-            p99: q(0.99),
-            mean: r.latencies.reduce((a, b) => a + b, 0) / r.latencies.length,
-            max: r.latencies.at(-1)!,
-          },
+          latencyMs: latencyStats(r.latencies),
           cpuMicrosPerRequest: r.cpuMicros / n,
           serverCpuPercent: r.cpuMicros / 1e4 / r.seconds,
           non2xx: r.failed,

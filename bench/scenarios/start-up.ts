@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { freePort } from '../../test/helpers/ports.js'
+import { latencyStats } from '../lib/latency.js'
 import { defineScenario, type TargetResult } from '../lib/types.js'
 
 const GOAL_MS = 1000
@@ -82,7 +83,7 @@ export default defineScenario({
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
     const targets: TargetResult[] = bins.map(([name]) => {
-      const xs = [...times.get(name)!].sort((a, b) => a - b)
+      const xs = times.get(name)!
       return {
         target: `${name} start-up`,
         description: 'spawn → ready (ms in the latency columns)',
@@ -90,13 +91,7 @@ export default defineScenario({
         seconds: xs.reduce((a, b) => a + b, 0) / 1000,
         requestsPerSecond: NaN,
         totalRequests: xs.length,
-        latencyMs: {
-          p50: median(xs),
-          p90: xs[Math.floor(xs.length * 0.9)]!,
-          p99: xs.at(-1)!,
-          mean: xs.reduce((a, b) => a + b, 0) / xs.length,
-          max: xs.at(-1)!,
-        },
+        latencyMs: latencyStats(xs),
         cpuMicrosPerRequest: NaN,
         serverCpuPercent: NaN,
         non2xx: 0,

@@ -30,12 +30,10 @@ import { TestBrowser } from '../../test/helpers/browser.js'
 import { startTestIdp } from '../../test/helpers/oidc-server.js'
 import { freePort } from '../../test/helpers/ports.js'
 import { createTestDatabase, postgresAvailable } from '../../test/helpers/postgres.js'
+import { latencyStats } from '../lib/latency.js'
 import { defineScenario, type GoalResult, type TargetResult } from '../lib/types.js'
 
-const quantile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN
-
 function target(name: string, description: string, perSecond: number, total: number, seconds: number, lat: number[]): TargetResult {
-  lat.sort((a, b) => a - b)
   return {
     target: name,
     description,
@@ -43,13 +41,7 @@ function target(name: string, description: string, perSecond: number, total: num
     seconds,
     requestsPerSecond: perSecond,
     totalRequests: total,
-    latencyMs: {
-      p50: quantile(lat, 0.5),
-      p90: quantile(lat, 0.9),
-      p99: quantile(lat, 0.99),
-      mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length),
-      max: lat.at(-1) ?? NaN,
-    },
+    latencyMs: latencyStats(lat),
     cpuMicrosPerRequest: NaN,
     serverCpuPercent: NaN,
     non2xx: 0,
