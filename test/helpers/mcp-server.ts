@@ -13,12 +13,12 @@
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import Provider from 'oidc-provider'
 import { z } from 'zod'
-import { freePort } from './ports.js'
+import { listenOnFreePort } from './ports.js'
 
 export interface McpTestOptions {
   dcr?: boolean
@@ -55,18 +55,6 @@ export interface McpTestServer {
 
 const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1)
 
-/** Test ports stay below 32768 (project rule): take one from the shared helper, not port 0. */
-async function listen(server: Server): Promise<number> {
-  for (;;) {
-    const port = await freePort()
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => resolve(true))
-    })
-    if (ok) return (server.address() as AddressInfo).port
-  }
-}
-
 function tracked(server: Server): () => Promise<void> {
   const sockets = new Set<Socket>()
   server.on('connection', (s) => {
@@ -87,8 +75,8 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
   let mcpHandler: (req: IncomingMessage, res: ServerResponse) => void = () => {}
   const asServer = createServer((req, res) => asHandler(req, res))
   const mcpServer = createServer((req, res) => mcpHandler(req, res))
-  const asPort = await listen(asServer)
-  const mcpPort = await listen(mcpServer)
+  const asPort = await listenOnFreePort(asServer)
+  const mcpPort = await listenOnFreePort(mcpServer)
   const issuer = `http://127.0.0.1:${asPort}`
   const url = `http://127.0.0.1:${mcpPort}/mcp`
 

@@ -14,7 +14,7 @@ import {
 } from '../../src/broker/mcp-providers.js'
 import { createOutbound } from '../../src/oauth/http.js'
 import { cacheMaxAge, canonicalServerUri, discoverMcpServer, parseBearerChallenge } from '../../src/oauth/mcp-discovery.js'
-import { freePort } from '../helpers/ports.js'
+import { listenOnFreePort } from '../helpers/ports.js'
 
 const http = {
   timeoutMs: 5000,
@@ -42,8 +42,7 @@ async function serve(
     if (control.cacheControl) headers['cache-control'] = control.cacheControl
     res.writeHead(200, headers).end(JSON.stringify(body))
   })
-  const port = await freePort()
-  await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve))
+  const port = await listenOnFreePort(server!)
   const origin = `http://127.0.0.1:${port}`
   table = routes(origin)
   return { origin, asked, control }
