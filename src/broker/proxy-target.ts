@@ -5,6 +5,7 @@
  * direction, and the path template the audit trail records instead of the path.
  */
 import { LatchkeyError } from '../errors.js'
+import { isLoopbackUrl } from '../providers/compile-provider.js'
 
 /**
  * The upstream URL for `rawPath` (the request path after `/v1/proxy/<provider>/`, still
@@ -96,7 +97,7 @@ export function connectionApiBase(
   } catch {
     return refuse('is not a URL')
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]' || url.hostname === 'localhost'
+  const loopback = isLoopbackUrl(url)
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && allowInsecureLoopback)) refuse('is not https')
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || url.pathname !== '/') {
     refuse('must be an origin (no credentials, path, query or fragment)')

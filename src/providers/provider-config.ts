@@ -66,11 +66,13 @@ export function compileProviderEntry(raw: unknown, ctx: CompileContext): Configu
           'for other endpoints (a sandbox, a regional endpoint, a proxy) declare a custom provider under the same id: remove provider_id and give the full oauth2 block (authorize_request, token_request, …)',
       )
     }
-    if (entry.api_base_urls !== undefined || entry.connection_api_base !== undefined) {
-      fail(
-        'api_base_urls',
-        `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's API base URLs; declare a custom provider for others`,
-      )
+    for (const field of ['api_base_urls', 'connection_api_base'] as const) {
+      if (entry[field] !== undefined) {
+        fail(
+          field,
+          `a built-in provider (provider_id: ${entry.provider_id}) uses the catalog's API hosts and cannot take ${field}; declare a custom provider for others`,
+        )
+      }
     }
     def = base!
     type = entry.provider_id

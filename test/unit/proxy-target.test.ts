@@ -129,7 +129,20 @@ describe('api_base_urls in a provider entry', () => {
         { id: 'github', provider_id: 'github', client_id: 'c', client_secret: 's', api_base_urls: ['https://x.example'] },
         ctx,
       ),
-    ).toThrow(/api_base_urls.*catalog's API base URLs/)
+    ).toThrow(/api_base_urls.*cannot take api_base_urls/)
+    // The error names the field that was given, not its neighbour.
+    expect(() =>
+      compileProviderEntry(
+        {
+          id: 'salesforce',
+          provider_id: 'salesforce',
+          client_id: 'c',
+          client_secret: 's',
+          connection_api_base: { user_info: 'instance_url', hosts: ['*.example'] },
+        } as never,
+        ctx,
+      ),
+    ).toThrow(/connection_api_base.*cannot take connection_api_base/)
     expect(() => compileProviderEntry({ ...custom, api_base_urls: ['https://api.acme.example/a/../b'] }, ctx)).toThrow(/api_base_urls\[0\]/)
     expect(() => compileProviderEntry({ ...custom, api_base_urls: ['https://user:pw@api.acme.example'] }, ctx)).toThrow(
       /api_base_urls\[0\]/,
@@ -182,5 +195,7 @@ describe('connectionApiBase', () => {
       'UPSTREAM_REFUSED',
     )
     expect(connectionApiBase({ userInfo: 'u', hosts: ['127.0.0.1'] }, { u: 'http://127.0.0.1:9' }, true)).toBe('http://127.0.0.1:9')
+    // Any 127.0.0.0/8 address is loopback, as everywhere else the project decides it (isLoopbackUrl).
+    expect(connectionApiBase({ userInfo: 'u', hosts: ['127.0.0.2'] }, { u: 'http://127.0.0.2:9' }, true)).toBe('http://127.0.0.2:9')
   })
 })
