@@ -23,11 +23,6 @@ interface Series {
 export class RouteDurations {
   #byRoute = new Map<string, Array<Series | undefined>>()
 
-  /** Records one response; `route` is Fastify's route pattern (undefined when no route matched). */
-  observe(route: string | undefined, statusCode: number, ms: number): void {
-    record(this.#classes(route), statusCode, ms)
-  }
-
   /**
    * The recorder of one route pattern, resolved once (at route registration): what a request
    * pays is then only the status class and the bucket scan, not a lookup by its route.

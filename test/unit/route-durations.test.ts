@@ -1,6 +1,6 @@
 /**
- * Request durations kept in plain arrays: a route's recorder (found once, at registration) and
- * `observe` by pattern write the same series, a scrape renders them as a Prometheus histogram,
+ * Request durations kept in plain arrays: route recorders (found once, at registration) of one
+ * pattern write the same series, a scrape renders them as a Prometheus histogram,
  * and a registry reset starts them again without the recorders going stale.
  */
 import { Registry } from 'prom-client'
@@ -14,7 +14,7 @@ async function scrape(registry: Registry): Promise<string> {
 }
 
 describe('RouteDurations', () => {
-  it('records through a route recorder and by pattern into one series per route and status class', async () => {
+  it('records through route recorders into one series per route and status class', async () => {
     const registry = new Registry()
     const durations = new RouteDurations()
     durations.register(registry)
@@ -22,8 +22,9 @@ describe('RouteDurations', () => {
     durations.recorder('/v1/never/called')
     authorize(200, 0.5)
     authorize(200, 3)
-    durations.observe('/v1/auth/authorize', 201, 20)
-    durations.observe('/v1/auth/authorize', 429, 1)
+    // A second recorder of the same pattern writes the same series.
+    durations.recorder('/v1/auth/authorize')(201, 20)
+    durations.recorder('/v1/auth/authorize')(429, 1)
     durations.recorder(undefined)(404, 1)
     const text = await scrape(registry)
     expect(text).toContain(`${NAME}_count{route="/v1/auth/authorize",status_class="2xx"} 3`)
