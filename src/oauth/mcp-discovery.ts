@@ -121,8 +121,8 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
     candidates.push(`${server.origin}/.well-known/oauth-protected-resource`)
   }
   const prmAnswer = await firstJson(f, candidates)
-  const prm = prmAnswer?.json
-  if (!prmAnswer || !prm) throw discoveryError(`no protected-resource metadata found for ${serverUrl} (tried ${candidates.join(', ')})`)
+  if (!prmAnswer) throw discoveryError(`no protected-resource metadata found for ${serverUrl} (tried ${candidates.join(', ')})`)
+  const prm = prmAnswer.json
   const resource = typeof prm['resource'] === 'string' ? prm['resource'] : serverUrl
   if (!coversResource(resource, serverUrl)) {
     throw discoveryError(`the protected-resource metadata names resource ${resource}, which is not ${serverUrl}`)
@@ -175,8 +175,8 @@ async function discoverAuthorizationServer(
       ]
     : [`${url.origin}/.well-known/oauth-authorization-server`, `${url.origin}/.well-known/openid-configuration`]
   const answer = await firstJson(f, candidates)
-  const json = answer?.json
-  if (!answer || !json) throw discoveryError(`no authorization-server metadata for ${issuer} (tried ${candidates.join(', ')})`)
+  if (!answer) throw discoveryError(`no authorization-server metadata for ${issuer} (tried ${candidates.join(', ')})`)
+  const json = answer.json
   // RFC 8414 §3.3 / SEP: compared as an exact string, no normalization.
   if (json['issuer'] !== issuer) {
     throw discoveryError(
