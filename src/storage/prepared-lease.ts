@@ -36,6 +36,7 @@ export interface PreparedLease {
 }
 
 const TAKE = `update connections set refresh_lease_owner = ?, refresh_lease_until = ? where id = ? and (refresh_lease_until is null or refresh_lease_until < ?) returning ${COLUMNS.join(', ')}`
+// The columns of an OutboxEvent, as writeOutbox (webhook-store.ts) inserts them: change both together.
 const INSERT_EVENT = 'insert into webhook_events (id, type, order_key, payload, created_at, dispatched_at) values (?, ?, ?, ?, ?, null)'
 const WRITABLE = new Set<string>(COLUMNS)
 /** Distinct column sets a process writes through the lease: a handful (refresh, failure, reauth). */

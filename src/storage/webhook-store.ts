@@ -64,7 +64,10 @@ export interface ClaimedDelivery {
   previous_secret_expires_at: number | null
 }
 
-/** Writes outbox rows; called inside the transaction of the change they announce. */
+/**
+ * Writes outbox rows; called inside the transaction of the change they announce. The SQLite
+ * refresh write inserts the same columns with its own prepared statement (prepared-lease.ts).
+ */
 export async function writeOutbox(db: Db, events: readonly OutboxEvent[]): Promise<void> {
   // 5 columns per row: 500 rows stay far below SQLite's 32,766 variables.
   for (let i = 0; i < events.length; i += 500) {
