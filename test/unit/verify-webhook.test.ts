@@ -58,6 +58,11 @@ describe('verifyWebhook', () => {
     }
   })
 
+  it('refuses a signed body that is not an event (no type)', async () => {
+    const untyped = JSON.stringify({ data: { connection_id: 'c1' } })
+    await expect(verifyWebhook(untyped, delivery([secretA], new Date(), untyped), secretA)).rejects.toThrow(/no event type/)
+  })
+
   it('honours a wider tolerance when asked', async () => {
     const at = new Date(Date.now() - 10 * 60_000)
     await expect(verifyWebhook(body, delivery([secretA], at), secretA, { toleranceSeconds: 900 })).resolves.toMatchObject({

@@ -125,11 +125,14 @@ export async function verifyWebhook(
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload))
     throw new WebhookVerificationError('the body is not a JSON object')
   const p = payload as Record<string, unknown>
+  // Every Latchkey event names its type; without one the body is not an event (the union type
+  // below would otherwise claim a type that is not there).
+  if (typeof p['type'] !== 'string' || p['type'] === '') throw new WebhookVerificationError('the body has no event type')
   // The signature proves Latchkey sent it; the shape is what that server version sends.
   return {
     id,
     timestamp: new Date(seconds * 1000),
-    type: typeof p['type'] === 'string' ? p['type'] : '',
+    type: p['type'],
     data: p['data'] ?? {},
     payload: p,
   } as LatchkeyWebhookEvent
