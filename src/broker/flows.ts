@@ -13,7 +13,7 @@ import { LatchkeyError } from '../errors.js'
 import { usesPkce } from '../oauth/authorization-url.js'
 import { linkPath } from '../paths.js'
 import type { ConfiguredProvider } from '../providers/configured-provider.js'
-import { type ConnectionRow, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
+import { type ConnectionRow, EXPIRED_FLOW, type FlowRow, OpenFlowLimitError } from '../storage/store.js'
 import type { AuthorizationResponse, BrokerContext } from './context.js'
 import { interruptedAt, settleIfInterrupted } from './interrupted-callbacks.js'
 import { dynamicMcpProvider, dynamicMcpServer } from './mcp-dynamic.js'
@@ -177,7 +177,7 @@ async function openFlow(
   }
   try {
     return await ctx.store.createOrReuseFlow(row, now, ctx.config.maxPendingFlowsPerUser, (open) => [
-      flowFailedEvent(open, FLOW_FAILURE_CODES.EXPIRED, 'the authorization link expired', now),
+      flowFailedEvent(open, EXPIRED_FLOW.error, EXPIRED_FLOW.error_description, now),
     ])
   } catch (err) {
     if (!(err instanceof OpenFlowLimitError)) throw err
@@ -274,12 +274,7 @@ export async function status(
         flow = await settleIfInterrupted(ctx, flow)
         if (flow.status === 'pending' && flow.expires_at <= Date.now()) {
           // An unconfirmed grant expires with its flow.
-          const expired = {
-            status: 'failed',
-            error: FLOW_FAILURE_CODES.EXPIRED,
-            error_description: 'the authorization expired before it was completed',
-            grant_enc: null,
-          } as const
+          const expired = { status: 'failed', ...EXPIRED_FLOW, grant_enc: null } as const
           if (await ctx.store.updateFlow(id, expired, [flowFailedEvent(flow, expired.error, expired.error_description)]))
             ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
           flow = { ...flow, ...expired }

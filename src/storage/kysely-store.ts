@@ -34,7 +34,7 @@ import type {
   Store,
   StoreEvent,
 } from './store.js'
-import { OpenFlowLimitError } from './store.js'
+import { EXPIRED_FLOW, OpenFlowLimitError } from './store.js'
 import type { OutageMonitor } from './unavailable.js'
 import { type OutboxEvent, writeOutbox } from './webhook-store.js'
 
@@ -264,11 +264,7 @@ export class KyselyStore implements Store {
         // Leave a minute of validity so a reused link does not die in the user's hands.
         if (open.expires_at > now + 60_000) return { flow: decodeFlow(open), created: false }
         // Webhooks (0008): its authorization.failed commits with it (updateFlow publishes).
-        await this.updateFlow(
-          open.id,
-          { status: 'failed', error: 'expired', error_description: 'the authorization link expired' },
-          expiredEvents?.(decodeFlow(open)),
-        )
+        await this.updateFlow(open.id, { status: 'failed', ...EXPIRED_FLOW }, expiredEvents?.(decodeFlow(open)))
       }
       if (maxOpenPerUser !== Infinity) {
         // Served by the flows_one_open index (it leads with user_id). Not atomic with the insert:

@@ -248,6 +248,12 @@ export interface ConnectionTarget {
 }
 // ---- end 0010-accounts ----
 
+/**
+ * How a pending flow that outlived its link is failed, wherever that is noticed (reused on a new
+ * authorize, read by a status poll, swept): one reason, so the app and its webhook see the same.
+ */
+export const EXPIRED_FLOW = { error: 'expired', error_description: 'the authorization expired before it was completed' } as const
+
 /** Thrown by `createOrReuseFlow` when the user has as many open flows as allowed. */
 export class OpenFlowLimitError extends Error {
   constructor(readonly open: number) {
