@@ -18,6 +18,7 @@ import { BackgroundRefresher } from './broker/background-refresh.js'
 import { ConnectionCache } from './broker/connection-cache.js'
 import type { BrokerContext } from './broker/context.js'
 import { DashboardSessions } from './broker/dashboard-sessions.js'
+import { sweepExpiredFlows } from './broker/expired-flows.js'
 import { sweepInterruptedCallbacks } from './broker/interrupted-callbacks.js'
 import { LastUse } from './broker/last-use.js'
 import { McpProviders } from './broker/mcp-providers.js'
@@ -77,6 +78,8 @@ export interface Latchkey {
   providerAdmin: ProviderAdmin
   /** Webhook endpoints and this process's deliverer. */
   webhooks: Webhooks
+  /** Settles interrupted callbacks and fails expired flows now (also every 15 s); returns the expired ones. */
+  sweepFlows(): Promise<number>
   listen(): Promise<string>
   close(): Promise<void>
 }
@@ -242,7 +245,8 @@ async function assemble(
     store: dashboardStore,
     sessions: config.dashboard.enabled ? new DashboardSessions(dashboardStore, apiKeys, audit, config.dashboard) : undefined,
   }
-  const hooks = new Webhooks(base, new WebhookStore(store.db, store.dialect), options.webhooks)
+  const webhookStore = new WebhookStore(store.db, store.dialect)
+  const hooks = new Webhooks(base, webhookStore, options.webhooks)
   webhooks = hooks
   try {
     await hooks.syncConfigEndpoints()
@@ -259,10 +263,17 @@ async function assemble(
   const retention = new RetentionSweeper(store, config.retention, log)
   retention.start()
   // Flows whose callback's process died mid-exchange, for apps that are not polling them.
+  // And flows that expired with nobody looking, on every process (delivering webhooks or not).
+  const sweepFlows = async (): Promise<number> => {
+    await sweepInterruptedCallbacks(ctx)
+    const expired = await sweepExpiredFlows(ctx, webhookStore)
+    if (expired > 0) hooks.kick()
+    return expired
+  }
   const interrupted = setInterval(() => {
-    sweepInterruptedCallbacks(ctx).catch((err: unknown) => {
+    sweepFlows().catch((err: unknown) => {
       // During a database outage (logged once by the store) the next run retries.
-      if (!store.unavailable) log.warn({ err: (err as Error).message }, 'interrupted-callback sweep failed')
+      if (!store.unavailable) log.warn({ err: (err as Error).message }, 'flow sweep failed')
     })
   }, 15_000)
   interrupted.unref()
@@ -283,6 +294,7 @@ async function assemble(
     background,
     providerAdmin,
     webhooks: hooks,
+    sweepFlows,
     async listen() {
       if (config.metrics.listen !== undefined) {
         const started = await startMetricsListener(config.metrics.listen, metrics.registry, config.metrics.token)

@@ -19,14 +19,13 @@
  *   with node:crypto; after a rotation the previous secret signs too until its grace ends.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
-import { FLOW_FAILURE_CODES } from '@latchkey/client'
 import { LatchkeyError } from '../errors.js'
 import { postForStatus } from '../oauth/http.js'
 import { OutboundRefused } from '../oauth/outbound-guard.js'
 import { isLoopbackUrl } from '../providers/compile-provider.js'
 import type { ClaimedDelivery, WebhookDeliveryRow, WebhookEndpointRow, WebhookStore } from '../storage/webhook-store.js'
 import type { BrokerServices } from './services.js'
-import { endpointFailingEvent, eventMatches, flowFailedEvent, isEventFilter, refreshTokenExpiringEvent } from './webhook-events.js'
+import { endpointFailingEvent, eventMatches, isEventFilter, refreshTokenExpiringEvent } from './webhook-events.js'
 
 export const SECRET_PREFIX = 'whsec_'
 
@@ -637,31 +636,9 @@ export class Webhooks {
         if (due.length < 500) break
       }
     }
-    announced += await this.#failExpiredFlows(now)
     await this.store.deleteSettledBefore(now - this.#cfg.retentionMs)
     if (announced > 0) this.kick()
     return announced
-  }
-
-  /** Pending flows whose link expired with nobody looking: failed (expired), announced once. */
-  async #failExpiredFlows(now: number): Promise<number> {
-    const description = 'the authorization expired before it was completed'
-    let total = 0
-    for (;;) {
-      const failed = await this.store.failExpiredFlows(
-        now,
-        500,
-        { error: FLOW_FAILURE_CODES.EXPIRED, error_description: description },
-        (f) => [flowFailedEvent(f, FLOW_FAILURE_CODES.EXPIRED, description, now)],
-      )
-      for (const f of failed) {
-        this.ctx.metrics.flowFailed(f.provider_id, FLOW_FAILURE_CODES.EXPIRED)
-        // Waiters on any process wake to the failure.
-        await this.ctx.store.publish({ channel: 'flow', id: f.id })
-      }
-      total += failed.length
-      if (failed.length < 500) return total
-    }
   }
 
   /** Age in seconds of the oldest event not yet delivered (the `latchkey_outbox_lag_seconds` gauge). */

@@ -179,8 +179,8 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
       const started = await client.auth.start('carol', 'test-idp', { scopes: SCOPES })
       await x.latchkey.store.updateFlow(started.id!, { expires_at: Date.now() - 1000 })
-      expect(await x.latchkey.webhooks.sweep()).toBe(1)
-      expect(await x.latchkey.webhooks.sweep()).toBe(0)
+      expect(await x.latchkey.sweepFlows()).toBe(1)
+      expect(await x.latchkey.sweepFlows()).toBe(0)
       await receiver.until(() => types().includes('authorization.failed'))
       const failed = receiver.received.filter((r) => r.event.type === 'authorization.failed')
       expect(failed.map((r) => r.event.data)).toEqual([
@@ -189,11 +189,21 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       expect((await x.latchkey.store.getFlow(started.id!))?.status).toBe('failed')
       // A status call afterwards reports the expiry and emits nothing more.
       expect((await client.auth.status({ id: started.id! })).status).toBe('failed')
-      await x.latchkey.webhooks.sweep()
+      await x.latchkey.sweepFlows()
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(receiver.received.filter((r) => r.event.type === 'authorization.failed')).toHaveLength(1)
     })
 
+    it('a process that does not deliver still fails an expired flow, for another process to announce', async () => {
+      // Flow lifecycle is not the deliverer's: with delivery off the flow is still failed, its
+      // event written to the outbox (any delivering process sends it), its failure counted.
+      const x = await start({ env: { LATCHKEY_WEBHOOK_DELIVERY: 'false' } })
+      const client = new Latchkey({ apiKey: x.apiKey, baseURL: x.baseURL, maxRetries: 0 })
+      const started = await client.auth.start('dora', 'test-idp', { scopes: SCOPES })
+      await x.latchkey.store.updateFlow(started.id!, { expires_at: Date.now() - 1000 })
+      expect(await x.latchkey.sweepFlows()).toBe(1)
+      expect(await x.latchkey.store.getFlow(started.id!)).toMatchObject({ status: 'failed', error: 'expired' })
+    })
     it('announces an open flow that a new authorize finds about to expire', async () => {
       const x = await start()
       await endpoint(x, { events: ['authorization.failed'] })
