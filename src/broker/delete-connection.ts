@@ -42,7 +42,6 @@ export async function deleteConnection(ctx: BrokerContext, c: ConnectionRow, act
     result = { deleted: await ctx.store.deleteConnection(c.id, [deletedEvent(c, 'failed')]), providerRevocation: 'failed' }
   }
   if (result.deleted) {
-    if (ctx.registry.get(c.provider_id)?.mcp) await ctx.mcp.unbind(c.id)
     ctx.audit.record({
       actor,
       action: 'connection.revoked',

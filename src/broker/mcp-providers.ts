@@ -213,11 +213,6 @@ export class McpProviders {
     return revokeToken(r.provider, tokens, this.deps.http)
   }
 
-  /** Drops a deleted connection's binding. */
-  async unbind(connectionId: string): Promise<void> {
-    await this.deps.store.dropBinding(connectionId)
-  }
-
   /** Forgets a client the AS no longer knows (and the discovery that led to it). */
   async invalidateClient(p: ConfiguredProvider, issuer: string, clientId: string): Promise<void> {
     this.forgetDiscovery(p)

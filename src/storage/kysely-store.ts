@@ -900,6 +900,10 @@ async function deleteConnectionIn(db: Db, id: string, expectGeneration?: number)
       .where('id', '=', (eb) => eb.selectFrom(next.as('n')).select('n.id'))
       .execute()
   }
+  // 0009-mcp: which MCP client a connection's grant belongs to (keyed by connection id) goes
+  // with it, in the same transaction, whichever path deleted it and whether or not its provider
+  // is still registered.
+  if (gone) await sql`delete from mcp_grant_bindings where id = ${id}`.execute(db)
   return gone !== undefined
 }
 

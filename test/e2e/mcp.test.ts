@@ -371,6 +371,9 @@ describePostgres('MCP registrations on PostgreSQL', () => {
     expect((await store.addRegistration({ ...row, client_id: 'other' })).client_id).toBe(row.client_id)
     expect(await store.dropRegistration(mcp.issuer, 'other')).toBe(false)
     expect(await store.dropRegistration(mcp.issuer, row.client_id)).toBe(true)
+    // The binding goes with its connection, in the store's own delete (any path that deletes it).
+    expect(await h.latchkey.store.deleteConnection(connection.id)).toBe(true)
+    expect(await store.getBinding(connection.id)).toBeUndefined()
   })
 })
 
