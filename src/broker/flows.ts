@@ -73,16 +73,37 @@ export function authorize(ctx: BrokerContext, input: AuthorizeInput): string | P
 function authorizeWith(ctx: BrokerContext, input: AuthorizeInput, provider: ConfiguredProvider): string | Promise<AuthorizationResponse> {
   const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
   const nextUri = checkNextUri(ctx, input.nextUri)
+  return preparedFor(ctx, input, input.actor, provider, requested) ?? authorizeFromStore(ctx, input, provider, requested, nextUri)
+}
+
+/**
+ * The serialized `completed` answer when `authorize` would give it at once (a cached default
+ * connection covering the scopes, its token not due), else undefined — and then it has done
+ * nothing: no audit, no last-use, no metric, so the caller may run the whole `authorize` next
+ * (`http/fast-authorize.ts`). Throws what `authorize` throws for the same input.
+ */
+export function preparedAnswer(ctx: BrokerContext, input: Omit<AuthorizeInput, 'actor'>, actor: string | null): string | undefined {
+  if (input.mcpServerUrl !== undefined || input.account !== undefined) return undefined
+  const provider = ctx.registry.resolve(input.provider)
+  const requested = normalizeScopes(input.scopes.length > 0 ? input.scopes : (provider.def.defaultScopes ?? []))
+  checkNextUri(ctx, input.nextUri)
+  return preparedFor(ctx, input, actor, provider, requested)
+}
+
+function preparedFor(
+  ctx: BrokerContext,
+  input: Omit<AuthorizeInput, 'actor'>,
+  actor: string | null,
+  provider: ConfiguredProvider,
+  requested: string[],
+): string | undefined {
   // An account selector goes to the store (the cache holds the default connections only).
   const c = input.account === undefined ? ctx.connectionCache.peek(input.userId, provider.id) : undefined
-  if (c !== undefined && covers(c.scopes, requested, provider.def.scopeAliases)) {
-    const token = handOutNow(ctx, c, input.actor)
-    if (token !== undefined) {
-      ctx.metrics.countCompleted(provider.id)
-      return ctx.connectionCache.answer(c, () => JSON.stringify(completedResponse(c, token)))
-    }
-  }
-  return authorizeFromStore(ctx, input, provider, requested, nextUri)
+  if (c === undefined || !covers(c.scopes, requested, provider.def.scopeAliases)) return undefined
+  const token = handOutNow(ctx, c, actor)
+  if (token === undefined) return undefined
+  ctx.metrics.countCompleted(provider.id)
+  return ctx.connectionCache.answer(c, () => JSON.stringify(completedResponse(c, token)))
 }
 
 async function authorizeFromStore(
