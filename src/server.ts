@@ -61,6 +61,8 @@ export interface LatchkeyOptions {
   bootstrapApiKey?: boolean
   /** Webhook deliverer tuning: the idle fallback poll. */
   webhooks?: { pollMs?: number }
+  /** The authorize fast path in front of Fastify (default true; tests compare answers without it). */
+  fastPaths?: boolean
 }
 
 export interface Latchkey {
@@ -257,7 +259,7 @@ async function assemble(
   }
   if (config.webhooks.deliver) hooks.start()
 
-  const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard, hooks)
+  const app = buildApp(ctx, apiKeys, providerAdmin, demo, dashboard, hooks, { fastPaths: options.fastPaths !== false })
   const background = new BackgroundRefresher(ctx)
   if (config.backgroundRefresh.enabled) background.start()
   const retention = new RetentionSweeper(store, config.retention, log)

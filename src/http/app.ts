@@ -4,12 +4,13 @@
  * malformed HTTP, the JSON body parser, and the three encapsulated scopes (public pages,
  * runtime API behind a runtime key, admin API behind an admin key), plus the demo provider.
  */
-import { randomUUID } from 'node:crypto'
+import { createServer, type Server, type ServerOptions } from 'node:http'
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerOptions,
   LogController,
   type onRequestHookHandler,
   type onResponseHookHandler,
@@ -19,6 +20,7 @@ import type { ProviderAdmin } from '../broker/admin-providers.js'
 import type { ApiKeys } from '../broker/api-keys.js'
 import type { BrokerContext } from '../broker/context.js'
 import type { DashboardSessions } from '../broker/dashboard-sessions.js'
+import { preparedAnswer } from '../broker/flows.js'
 import type { Webhooks } from '../broker/webhooks.js'
 import type { DemoIdp } from '../demo/demo-idp.js'
 import { LatchkeyError } from '../errors.js'
@@ -26,9 +28,11 @@ import { DEMO_IDP_PREFIX } from '../paths.js'
 import type { DashboardStore } from '../storage/dashboard-store.js'
 import { AuthFailures } from './auth-failures.js'
 import { errorHandler } from './error-handler.js'
+import { type Handler, withFastAuthorize } from './fast-authorize.js'
 import { type DashboardGuard, RateLimiter, requireKey } from './guard.js'
-import { lazySchemaCompilers } from './lazy-compilers.js'
+import { AJV_OPTIONS, lazySchemaCompilers } from './lazy-compilers.js'
 import { metricsOnPublicPort, metricsRoute } from './metrics-endpoint.js'
+import { nextRequestId } from './request-id.js'
 import { accountRoutes } from './routes/accounts.js'
 import { adminAuditRoutes } from './routes/admin-audit.js'
 import { adminBrandingRoutes } from './routes/admin-branding.js'
@@ -36,7 +40,7 @@ import { adminConnectionRoutes } from './routes/admin-connections.js'
 import { adminDashboardRoutes } from './routes/admin-dashboard.js'
 import { adminKeyRoutes } from './routes/admin-keys.js'
 import { adminWebhookRoutes } from './routes/admin-webhooks.js'
-import { authRoutes } from './routes/auth.js'
+import { authorizeBodySchema, authorizeRoute, authRoutes } from './routes/auth.js'
 import { browserRoutes } from './routes/browser.js'
 import { dashboardCookieName, dashboardRoutes } from './routes/dashboard.js'
 import { mountDemoIdp } from './routes/demo-idp.js'
@@ -46,15 +50,18 @@ import { openApiRoutes } from './routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 import { proxyRoutes } from './routes/proxy.js'
 
-const reqIdPrefix = randomUUID().slice(0, 8)
 // secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
 const JSON_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
-let reqIdSeq = 0
 
 /** The dashboard's queries (admin API endpoints) and its sessions (absent when the dashboard is switched off). */
 export interface DashboardParts {
   sessions: DashboardSessions | undefined
   store: DashboardStore
+}
+
+export interface AppOptions {
+  /** Answer a connected user's authorize before Fastify (`fast-authorize.ts`); default true. Tests compare both. */
+  fastPaths?: boolean
 }
 
 export function buildApp(
@@ -64,17 +71,44 @@ export function buildApp(
   demo: DemoIdp | undefined,
   dashboard?: DashboardParts,
   webhooks?: Webhooks,
+  options: AppOptions = {},
 ): FastifyInstance {
   const { config } = ctx
+  const limiter = new RateLimiter(config.rateLimit.perMinute)
+  const failures = new AuthFailures(config.authFailuresPerMinute)
+  const durations = ctx.metrics.durations
+  const debug = ctx.log.isLevelEnabled('debug')
+  let closing = false
+  const fast = options.fastPaths !== false
   const app = Fastify({
+    ...(fast && {
+      serverFactory: (handler: Handler, opts: FastifyServerOptions & { http?: ServerOptions }) =>
+        httpServer(
+          opts,
+          withFastAuthorize(
+            {
+              prepared: (input, actor) => preparedAnswer(ctx, input, actor),
+              log: ctx.log,
+              apiKeys,
+              limiter,
+              bodyLimit: config.bodyLimitBytes,
+              bodySchema: authorizeBodySchema,
+              record: durations.recorder(authorizeRoute.path),
+              closing: () => closing,
+              debug,
+              trustProxy: config.trustProxy,
+            },
+            handler,
+          ),
+        ),
+    }),
     loggerInstance: ctx.log as unknown as FastifyBaseLogger,
     // Requests are logged at debug level by our onResponse hook (with secrets redacted).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
     routerOptions: { maxParamLength: 200 },
-    // Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed.
-    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
+    ajv: AJV_OPTIONS,
     // Compiled on first use, not before listening (start-up time).
     schemaController: lazySchemaCompilers(),
     // The request line and headers must arrive within the headers timeout, the whole request
@@ -93,7 +127,7 @@ export function buildApp(
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     // Request ids only tie log lines together: a random per-process prefix and a counter.
-    genReqId: () => `${reqIdPrefix}${(++reqIdSeq).toString(36)}`,
+    genReqId: nextRequestId,
     // One shared logger instead of a pino child per request (a measurable cost on the hot path);
     // log lines that concern a request carry its id explicitly.
     childLoggerFactory: (logger) => logger,
@@ -156,8 +190,6 @@ export function buildApp(
   // metrics, an array increment on the route's series (see route-durations.ts), found once per
   // route here rather than per request (Fastify's request.routeOptions builds an object on
   // every access); Fastify measures elapsedTime anyway.
-  const durations = ctx.metrics.durations
-  const debug = ctx.log.isLevelEnabled('debug')
   const onResponseFor = (route: string | undefined): onResponseHookHandler => {
     const record = durations.recorder(route)
     if (!debug) {
@@ -186,8 +218,10 @@ export function buildApp(
     void reply.status(404).send({ name: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` })
   })
 
-  const limiter = new RateLimiter(config.rateLimit.perMinute)
-  const failures = new AuthFailures(config.authFailuresPerMinute)
+  app.addHook('preClose', (done) => {
+    closing = true
+    done()
+  })
   app.register(async (publicScope) => {
     publicScope.addHook('onRequest', commonHook)
     healthRoutes(publicScope, ctx)
@@ -246,4 +280,14 @@ export function buildApp(
     )
   }
   return app
+}
+
+/** What Fastify does with its server options when it creates the HTTP server itself (`fastify/lib/server.js`). */
+function httpServer(opts: FastifyServerOptions & { http?: ServerOptions }, handler: Handler): Server {
+  const server = createServer(opts.http ?? {}, handler)
+  server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000
+  server.requestTimeout = opts.requestTimeout ?? 0
+  server.setTimeout(opts.connectionTimeout ?? 0)
+  if ((opts.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = opts.maxRequestsPerSocket!
+  return server
 }

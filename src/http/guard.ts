@@ -3,6 +3,7 @@
  * API-key authentication, role check, per-key rate limit and the per-address limit on failed
  * attempts, as one onRequest hook factory for the API scopes. The hosted pages and the OAuth callback are outside these scopes.
  */
+import type { IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiKeyRole, ApiKeys, VerifiedKey } from '../broker/api-keys.js'
 import type { DashboardSession, DashboardSessions } from '../broker/dashboard-sessions.js'
@@ -26,6 +27,13 @@ export interface DashboardGuard {
 }
 
 export const CSRF_HEADER = 'x-latchkey-csrf'
+
+/**
+ * Set by the fast path (`fast-authorize.ts`) on a runtime request it admitted — key found in the
+ * verified-key cache, rate limit counted — and then handed to Fastify: the guard admits it as is.
+ */
+export const ADMITTED = Symbol('latchkey.admitted')
+export type AdmittedRequest = IncomingMessage & { [ADMITTED]?: VerifiedKey }
 
 /** The value of cookie `name` in a Cookie header (first occurrence), without parsing the rest. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -116,6 +124,13 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
   // this process verified before still passes a blocked address: an app behind the same NAT as a
   // key-guesser keeps working when its cache entry lapses.
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
+    // Only runtime routes are fast (any key's role may call them), so no role check here.
+    const admitted = (request.raw as AdmittedRequest)[ADMITTED]
+    if (admitted !== undefined) {
+      request.apiKey = admitted
+      done()
+      return
+    }
     const header = request.headers.authorization
     // The dashboard's cookie is looked at only on admin routes and only without an API key.
     if (dashboard && header === undefined) {

@@ -21,6 +21,27 @@ type Validate = ((...args: unknown[]) => unknown) & { errors?: unknown }
 // Resolved from Fastify's own folder: the exact compiler packages this Fastify depends on.
 const fromFastify = () => createRequire(createRequire(import.meta.url).resolve('fastify'))
 
+/** Route schemas validate exactly what they say: no type coercion, no defaults, nothing removed. */
+export const AJV_OPTIONS = {
+  customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false },
+} as const
+
+/**
+ * A body validator compiled by Fastify's own compiler with the app's ajv options: what the fast
+ * path (`fast-authorize.ts`) checks is what the route's schema checks. Compiled on first call.
+ */
+export function bodyValidator(schema: Record<string, unknown>, method: string, url: string): (body: unknown) => boolean {
+  let compiled: Validate | undefined
+  return (body) => {
+    if (compiled === undefined) {
+      const build = fromFastify()('@fastify/ajv-compiler') as () => BuildValidator
+      const compile = build()({}, AJV_OPTIONS as never) as unknown as (route: unknown) => Validate
+      compiled = compile({ schema, method, url, httpPart: 'body' })
+    }
+    return compiled(body) === true
+  }
+}
+
 export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaController']> {
   let defaultValidator: BuildValidator | undefined
   let defaultSerializer: BuildSerializer | undefined

@@ -179,7 +179,7 @@ export const authRouteSpecs = [authorizeRoute, statusRoute, confirmUserRoute, ve
  * handler runs: measured on the load test, a zod parse per call cost about as much as the rest
  * of the handler. The zod schema stays the one definition (and the TypeScript type).
  */
-const authorizeBodySchema = jsonSchema(authorizeBody)
+export const authorizeBodySchema = jsonSchema(authorizeBody)
 
 export function authRoutes(app: FastifyInstance, ctx: BrokerContext): void {
   register(
