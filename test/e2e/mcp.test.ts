@@ -239,6 +239,58 @@ describe('MCP server as a provider', () => {
     expect(await callTool(mcp.url, again.context!.token!, 'whoami')).toBe('you are erin')
   })
 
+  it('a purged registration does not block new sign-ins: two new users → one re-registration, both connected', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'uma')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const before = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    mcp.purgeClients()
+    // Both links opened at once: Latchkey notices the purge before sending anyone to the AS.
+    const [a, b] = await Promise.all([client.auth.start('val', 'acme-mcp'), client.auth.start('wes', 'acme-mcp')])
+    const browsers = [new TestBrowser(), new TestBrowser()]
+    const [toAsA, toAsB] = await Promise.all([browsers[0]!.openLink(a.url!), browsers[1]!.openLink(b.url!)])
+    expect(mcp.counts.get('registration')).toBe(2)
+    const after = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    expect(after).not.toBe(before)
+    for (const [i, toAs, started, login] of [
+      [0, toAsA, a, 'val'],
+      [1, toAsB, b, 'wes'],
+    ] as const) {
+      expect(new URL(toAs.location!).searchParams.get('client_id')).toBe(after)
+      expect((await browsers[i]!.authorize(toAs.location!, { login })).body).toContain('Connected')
+      const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+      expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe(`you are ${login}`)
+    }
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('purged between consent and code exchange: invalid_client fails that flow (try again), the next sign-in re-registers once', async () => {
+    const { mcp, client } = await setup()
+    await signIn(client, 'xia')
+    const [a, b] = await Promise.all([client.auth.start('yan', 'acme-mcp'), client.auth.start('zed', 'acme-mcp')])
+    // Both people reach the AS with the old client; it is purged just before the first code exchange.
+    const browsers = [new TestBrowser(), new TestBrowser()]
+    const toAs = await Promise.all([browsers[0]!.openLink(a.url!), browsers[1]!.openLink(b.url!)])
+    mcp.purgeBeforeNextTokenRequest()
+    const pages = await Promise.all([
+      browsers[0]!.authorize(toAs[0]!.location!, { login: 'yan' }),
+      browsers[1]!.authorize(toAs[1]!.location!, { login: 'zed' }),
+    ])
+    for (const page of pages) expect(page.body).not.toContain('Connected')
+    for (const started of [a, b]) {
+      const failed = (await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)) as {
+        reason: string
+        message: string
+      }
+      expect(failed.reason).toBe('exchange_failed')
+      expect(failed.message).toMatch(/no longer knows Latchkey's registration.*start the sign-in again/)
+    }
+    expect(mcp.counts.get('registration')).toBe(1)
+    // The next people: one new registration between them, and they sign in.
+    await Promise.all([signIn(client, 'yan'), signIn(client, 'zed')])
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
   it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
     const { mcp, h, client } = await setup()
     const token = await signIn(client, 'fay')
@@ -277,9 +329,10 @@ describe('MCP server as a provider', () => {
     expect(tokens.size).toBe(1)
     expect(tokens.has(first)).toBe(false)
     expect(mcp.counts.get('grant:refresh_token')).toBe(1)
-    expect(mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')).toEqual([
-      { endpoint: 'token:refresh_token', resource: mcp.url },
-    ])
+    // Every refresh-token request carried resource (the sign-in's registration check is one too).
+    const refreshes = mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')
+    expect(refreshes.length).toBeGreaterThan(0)
+    expect(refreshes.every((r) => r.resource === mcp.url)).toBe(true)
     expect(await callTool(mcp.url, [...tokens][0]!, 'whoami')).toBe('you are gus')
   })
 
