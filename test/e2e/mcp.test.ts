@@ -223,20 +223,46 @@ describe('MCP server as a provider', () => {
     expect(served.headers.get('cache-control')).toBe('public, max-age=300')
   })
 
-  it('a server that purged our registration: invalid_client → one re-registration, the grant survives', async () => {
+  it('a purged registration re-issued with the same client_id: invalid_client → one re-registration, the grant survives', async () => {
+    // ASes that derive client ids from the metadata re-issue the same id, so the grant still matches.
     const { mcp, h, client } = await setup({ deterministicIds: true })
     await signIn(client, 'erin')
     expect(mcp.counts.get('registration')).toBe(1)
     mcp.purgeClients()
     const connection = (await h.latchkey.store.getConnection('erin', 'acme-mcp'))!
-    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
-    expect(outcome.kind).toBe('fresh')
+    // Due now: the refresh runs through authorize, as an agent's call would make it.
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const refreshed = await client.auth.start('erin', 'acme-mcp')
+    expect(refreshed.status).toBe('completed')
     expect(mcp.counts.get('registration')).toBe(2)
     expect(mcp.counts.get('grant:refresh_token')).toBe(1)
     // The user was not asked again: the refreshed token works at once.
     const again = await client.auth.start('erin', 'acme-mcp')
     expect(again.status).toBe('completed')
     expect(await callTool(mcp.url, again.context!.token!, 'whoami')).toBe('you are erin')
+  })
+
+  it('a purged registration, new client_id (the usual case): the old refresh token is invalid_grant → the user is asked again', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'ivo')
+    mcp.purgeClients()
+    // The token is due: authorize refreshes it, the AS rejects our client, Latchkey registers again
+    // (a new client_id), and the grant, issued to the old client, is refused with it.
+    const connection = (await h.latchkey.store.getConnection('ivo', 'acme-mcp'))!
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const again = await client.auth.start('ivo', 'acme-mcp')
+    expect(again.status).toBe('pending')
+    expect(mcp.counts.get('registration')).toBe(2)
+    expect(mcp.counts.get('grant:refresh_token')).toBeUndefined()
+    expect((await h.latchkey.store.getConnection('ivo', 'acme-mcp'))!.status).toBe('reauth_required')
+    // The person signs in once more, with the new registration; the tool works.
+    const page = await new TestBrowser().authorize(again.url!, { login: 'ivo' })
+    expect(page.body).toContain('Connected')
+    const done = await client.auth.waitForCompletion(again, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are ivo')
+    expect(mcp.counts.get('registration')).toBe(2)
   })
 
   it('a purged registration does not block new sign-ins: two new users → one re-registration, both connected', async () => {
