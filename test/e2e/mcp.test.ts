@@ -318,14 +318,15 @@ describe('MCP server as a provider', () => {
   })
 
   it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
-    const { mcp, h, client } = await setup()
+    // The challenge names only the missing scope: mcp:read (granted) must come from Latchkey's union.
+    const { mcp, h, client } = await setup({ stepUpChallenge: 'mcp:write' })
     const token = await signIn(client, 'fay')
     await expect(callTool(mcp.url, token, 'write', { text: 'x' })).rejects.toThrow()
     expect(mcp.counts.get('mcp:403')).toBe(1)
 
     // The documented recipe: the SDK's fetch helper turns the 403 into a step-up authorization.
     const { latchkeyMcpFetch, McpAuthorizationRequired } = await import('@latchkey/client')
-    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp')
+    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp', { serverUrl: mcp.url })
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
     const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
     const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
@@ -341,6 +342,59 @@ describe('MCP server as a provider', () => {
     const ok = await f(mcp.url, init)
     expect(ok.status).toBe(200)
     void h
+  })
+
+  it('latchkeyMcpFetch gives up after maxStepUps step-ups when the server keeps asking for a scope never granted', async () => {
+    // The AS does not know mcp:admin: a step-up for it completes without it, and the server asks again.
+    const { mcp, client } = await setup({ writeScope: 'mcp:admin', stepUpChallenge: 'mcp:admin' })
+    await signIn(client, 'gil')
+    const { latchkeyMcpFetch, McpAuthorizationRequired, McpStepUpLimitExceeded } = await import('@latchkey/client')
+    const f = latchkeyMcpFetch(client, 'gil', 'acme-mcp', { serverUrl: mcp.url, maxStepUps: 2 })
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
+    const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
+    const ids = new Set<string>()
+    for (let i = 0; i < 2; i++) {
+      const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+      expect(err).toBeInstanceOf(McpAuthorizationRequired)
+      // Retried before the person finished: the same authorization, not another step-up.
+      const retried = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+      expect(retried.authorization.id).toBe(err.authorization.id)
+      ids.add(err.authorization.id!)
+      await new TestBrowser().authorize(err.authorization.url!, { login: 'gil' })
+      await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 }).catch(() => undefined)
+    }
+    expect(ids.size).toBe(2)
+    const limit = await f(mcp.url, init).catch((e: unknown) => e)
+    expect(limit).toBeInstanceOf(McpStepUpLimitExceeded)
+    expect((limit as Error).message).toMatch(/mcp:admin after 2 step-up authorizations; giving up/)
+  })
+
+  it('latchkeyMcpFetch sends the token only to its MCP server: another origin or path throws, nothing is sent', async () => {
+    const { mcp, client } = await setup()
+    await signIn(client, 'hub')
+    const { latchkeyMcpFetch } = await import('@latchkey/client')
+    const seen: string[] = []
+    const spy: typeof fetch = async (input, init) => {
+      seen.push(String(input))
+      return fetch(input, init)
+    }
+    const f = latchkeyMcpFetch(client, 'hub', 'acme-mcp', { serverUrl: mcp.url, fetch: spy })
+    const origin = new URL(mcp.url).origin
+    for (const elsewhere of [
+      'http://127.0.0.1:1/mcp',
+      `${origin}/other`,
+      `${origin}/mcpx`,
+      `http://localhost:${new URL(mcp.url).port}/mcp`,
+    ]) {
+      await expect(f(elsewhere, { method: 'POST' })).rejects.toThrow(/refusing to send acme-mcp's token to .* not the MCP server/)
+    }
+    expect(seen).toEqual([])
+    // Its own URL (and below it, and as a Request) works.
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+    expect((await f(mcp.url, { method: 'POST', body, headers })).status).toBe(200)
+    expect((await f(new Request(mcp.url, { method: 'POST', body, headers }))).status).toBe(200)
+    expect((await f(`${mcp.url}/sub`, { method: 'POST', body, headers })).status).not.toBe(401)
   })
 
   it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
