@@ -397,6 +397,20 @@ describe('MCP server as a provider', () => {
     expect((await f(`${mcp.url}/sub`, { method: 'POST', body, headers })).status).not.toBe(401)
   })
 
+  it("discovery follows the challenge's resource_metadata (not a well-known path); its scope, else scopes_supported, is asked for", async () => {
+    const opts = { prmPath: '/meta/acme-prm.json', prmScopes: ['mcp:read', 'mcp:write'] }
+    const asked = async (o: McpTestOptions, user: string) => {
+      const { mcp, client } = await setup({ ...opts, ...o })
+      const started = await client.auth.start(user, 'acme-mcp')
+      const toAs = await new TestBrowser().openLink(started.url!)
+      // Only the URL the challenge named was asked (the well-known paths answer 404 here).
+      expect(mcp.counts.get('prm:/meta/acme-prm.json')).toBe(1)
+      return new URL(toAs.location!).searchParams.get('scope')!.split(' ').sort()
+    }
+    expect(await asked({ challengeScope: 'mcp:read' }, 'ann')).toEqual(['mcp:read', 'offline_access'])
+    expect(await asked({ challengeScope: null }, 'ben')).toEqual(['mcp:read', 'mcp:write', 'offline_access'])
+  })
+
   it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
     const { mcp, h, client } = await setup({ rotateRefreshToken: true })
     const first = await signIn(client, 'gus')
