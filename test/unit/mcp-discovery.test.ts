@@ -121,6 +121,45 @@ describe('discovery order', () => {
     expect(d.scopes).toEqual(['files.read'])
   })
 
+  it('follows a resource_metadata URL on another origin (RFC 9728 §5.1), still requiring the resource to be the server', async () => {
+    // The metadata host: another origin (port) than the MCP server, answering for it.
+    let mcpOrigin = ''
+    const metaHost = createServer((req, res) => {
+      const body =
+        req.url === '/prm/good'
+          ? { resource: `${mcpOrigin}/mcp`, authorization_servers: [mcpOrigin] }
+          : req.url === '/prm/other'
+            ? { resource: 'https://elsewhere.example/mcp', authorization_servers: [mcpOrigin] }
+            : undefined
+      if (!body) return void res.writeHead(404).end()
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+    const metaOrigin = `http://127.0.0.1:${await listenOnFreePort(metaHost)}`
+    try {
+      let path = '/prm/good'
+      const { origin, asked } = await serve(
+        (o) => ({ '/.well-known/oauth-authorization-server': asMetadata(o) }),
+        () => `Bearer resource_metadata="${metaOrigin}${path}"`,
+      )
+      mcpOrigin = origin
+      const d = await discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })
+      expect(d.resource).toBe(`${origin}/mcp`)
+      expect(asked).toEqual(['POST /mcp', 'GET /.well-known/oauth-authorization-server'])
+      path = '/prm/other'
+      await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(/names resource/)
+    } finally {
+      await new Promise<void>((resolve) => metaHost.close(() => resolve()))
+    }
+  })
+
+  it('refuses protected-resource metadata without resource (REQUIRED, RFC 9728 §2)', async () => {
+    const { origin } = await serve((o) => ({
+      '/.well-known/oauth-protected-resource/mcp': { authorization_servers: [o] },
+      '/.well-known/oauth-authorization-server': asMetadata(o),
+    }))
+    await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(/no resource/)
+  })
+
   it("a challenge without scope: the metadata's scopes_supported", async () => {
     const { origin } = await serve(
       (o) => ({
