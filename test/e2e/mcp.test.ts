@@ -535,6 +535,24 @@ describe('MCP mix-ups', () => {
     expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
   })
 
+  it('iss advertised (authorization_response_iss_parameter_supported) but absent from the response: refused', async () => {
+    const { mcp, h, client } = await setup({ dropIss: true })
+    const resolved = await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)
+    expect(resolved.discovery.as.authorization_response_iss_parameter_supported).toBe(true)
+    const started = await client.auth.start('lou', 'acme-mcp')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(started.url!)
+    const back = await browser.authorize(toAs.location!, { login: 'lou', stopAt: (u) => u.pathname === '/oauth/callback' })
+    const callback = new URL(back.location!)
+    expect(callback.searchParams.get('code')).toBeTruthy()
+    expect(callback.searchParams.has('iss')).toBe(false)
+    const page = await browser.request(callback.toString())
+    expect(page.body).not.toContain('Connected')
+    const failed = (await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)) as { reason?: string }
+    expect(failed.reason).toBe('exchange_failed')
+    expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
+  })
+
   it('a server that now names another authorization server: the refresh token is not sent there', async () => {
     const { mcp, h, client } = await setup()
     await signIn(client, 'kim')
