@@ -8,9 +8,10 @@
  *
  * Hand-written rather than the MCP SDK's `discover*` functions or oauth4webapi's
  * `processDiscoveryResponse`: every request must go through `providerFetch` (the SSRF guard,
- * timeout, body cap, no redirects), oauth4webapi compares issuers after URL normalization where
+ * timeout, body cap, no redirects); oauth4webapi compares issuers after URL normalization where
  * the spec wants an exact string, and it knows neither the OIDC path-insertion order nor the
- * MCP-specific checks (PKCE advertised, endpoints on the issuer's origin).
+ * MCP-specific checks (PKCE advertised, endpoints on the issuer's origin); the SDK's (1.32) take
+ * a fetch but check no issuer, and its `startAuthorization` goes ahead without advertised PKCE.
  * @see https://www.rfc-editor.org/rfc/rfc9728
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.1
  */
