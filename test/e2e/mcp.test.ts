@@ -7,6 +7,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Arcade from '@arcadeai/arcadejs'
 import { Latchkey as LatchkeyClient } from '@latchkey/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -460,6 +461,44 @@ describe('MCP providers through the admin API and on PostgreSQL', () => {
     await new TestBrowser().authorize(started.url!, { login: 'lee' })
     const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
     expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are lee')
+  })
+})
+
+describe("Arcade's JS SDK against an MCP provider", () => {
+  it('auth.start → pending → waitForCompletion → completed; the token works with the MCP client; again completed at once', async () => {
+    const { mcp, h } = await setup()
+    const arcade = new Arcade({ apiKey: h.apiKey, baseURL: h.baseURL })
+    const started = await arcade.auth.start('arc@example.com', 'acme-mcp')
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toBe('acme-mcp')
+    const waiting = arcade.auth.waitForCompletion(started)
+    expect((await new TestBrowser().authorize(started.url!, { login: 'arc' })).body).toContain('Connected')
+    const done = await waiting
+    expect(done.status).toBe('completed')
+    expect(done.scopes).toEqual(expect.arrayContaining(['mcp:read']))
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are arc')
+    const again = await arcade.auth.start('arc@example.com', 'acme-mcp')
+    expect(again.status).toBe('completed')
+    expect(again.context?.token).toBe(done.context!.token)
+  })
+
+  it('auth.authorize with auth_requirement.mcp.server_url (a dynamic server) goes through the SDK unchanged', async () => {
+    const mcp = await startMcpServer()
+    cleanups.push(() => mcp.close())
+    const h = await startHarness({ env: { LATCHKEY_MCP_DYNAMIC_ORIGINS: new URL(mcp.url).origin }, providerEntries: () => [] })
+    cleanups.push(() => h.close())
+    const arcade = new Arcade({ apiKey: h.apiKey, baseURL: h.baseURL })
+    // Arcade's types do not list `mcp`; the SDK sends the body as given.
+    const auth_requirement = { provider_type: 'oauth2', mcp: { server_url: mcp.url } } as Parameters<
+      typeof arcade.auth.authorize
+    >[0]['auth_requirement']
+    const started = await arcade.auth.authorize({ user_id: 'dyn@example.com', auth_requirement })
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toMatch(/^mcp-[0-9a-f]{24}$/)
+    const waiting = arcade.auth.waitForCompletion(started)
+    await new TestBrowser().authorize(started.url!, { login: 'dyn' })
+    const done = await waiting
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are dyn')
   })
 })
 
