@@ -8,8 +8,10 @@
  *
  * Knobs: `cimd` (the AS accepts a client ID metadata document URL as client_id and fetches it),
  * `dcr`, `deterministicIds` (a re-registration with the same metadata gets the same client_id,
- * as ASes that derive ids from metadata do), `purgeClients()`, `rejectResource`, and hostile
- * metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
+ * as ASes that derive ids from metadata do), `purgeClients()` / `purgeBeforeNextTokenRequest()`,
+ * `rejectResource`, `dropIss`, where the protected-resource metadata lives and which scopes the
+ * challenges and metadata name (`prmPath`, `prmScopes`, `challengeScope`, `stepUpChallenge`,
+ * `writeScope`), and hostile metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
