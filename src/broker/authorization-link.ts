@@ -72,7 +72,7 @@ export async function openAuthorizationLink(
   if (provider.mcp) {
     // The MCP server's authorization server, as discovered now; the flow is bound to it.
     try {
-      const resolved = await ctx.mcp.resolve(provider)
+      const resolved = await ctx.mcp.forSignIn(provider)
       await ctx.mcp.bind(flow.id, resolved)
       target = resolved.provider
     } catch (err) {

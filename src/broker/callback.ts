@@ -27,6 +27,7 @@ import { type BrowserOutcome, finalOutcome } from './browser-outcomes.js'
 import { existingScopes, failFlow, storeGrant } from './complete-flow.js'
 import type { BrokerContext } from './context.js'
 import type { Grant } from './grant.js'
+import { type McpResolution, purgedRegistrationMessage } from './mcp-providers.js'
 
 export async function handleCallback(ctx: BrokerContext, query: URLSearchParams, presentedFor: PresentedBinding): Promise<BrowserOutcome> {
   const state = query.get('state')
@@ -79,9 +80,11 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
   }
 
   let grant: Grant
+  let mcp: McpResolution | undefined
   try {
     // An MCP server's endpoints and client: the ones this flow was sent to (mcp-providers.ts).
-    const target = provider.mcp ? (await ctx.mcp.forCallback(provider, flow.id)).provider : provider
+    if (provider.mcp) mcp = await ctx.mcp.forCallback(provider, flow.id)
+    const target = mcp ? mcp.provider : provider
     const params = oauth.validateAuthResponse(
       {
         issuer: expectedIssuer(target.def, query.get('iss')),
@@ -113,16 +116,22 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
       { flow: flow.id, provider: provider.id, kind: e.kind, error: e.error, status: e.httpStatus },
       `code exchange failed: ${e.message}`,
     )
+    // An MCP authorization server that purged our dynamic registration after the person consented:
+    // the registration is dropped (once, whoever notices first) so the next sign-in registers
+    // again, and this flow fails asking the person to start again — not a misconfiguration.
+    const purged = e.kind === 'invalid_client' && mcp?.method === 'dcr'
+    if (purged) await ctx.mcp.invalidateClient(provider, mcp!.issuer, mcp!.clientId)
+    const misconfigured = e.kind === 'invalid_client' && !purged
     await failFlow(
       ctx,
       flow,
-      e.kind === 'invalid_client' ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED,
-      e.message.slice(0, 300),
+      misconfigured ? FLOW_FAILURE_CODES.PROVIDER_MISCONFIGURED : FLOW_FAILURE_CODES.EXCHANGE_FAILED,
+      (purged ? purgedRegistrationMessage(mcp!.issuer) : e.message).slice(0, 300),
     )
     return {
       kind: 'exchange_failed',
       provider: provider.description,
-      misconfigured: e.kind === 'invalid_client',
+      misconfigured,
       error: e.error,
       nextUri: flow.next_uri ?? undefined,
     }

@@ -17,7 +17,14 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
 import { LatchkeyError } from '../errors.js'
-import { type ClientIdentity, chooseRegistration, type RegisteredClient, registerClient } from '../oauth/client-registration.js'
+import {
+  type ClientIdentity,
+  chooseRegistration,
+  clientStillRegistered,
+  type RegisteredClient,
+  type RegistrationMethod,
+  registerClient,
+} from '../oauth/client-registration.js'
 import type { ProviderHttpOptions } from '../oauth/http.js'
 import { discoverMcpServer, type McpDiscovery } from '../oauth/mcp-discovery.js'
 import { asProviderError, ProviderError } from '../oauth/provider-error.js'
@@ -54,8 +61,15 @@ export interface McpResolution {
   provider: ConfiguredProvider
   issuer: string
   clientId: string
+  /** How the client was obtained: only a dynamic registration (`dcr`) can be purged and replaced. */
+  method: RegistrationMethod
   resource: string
   discovery: McpDiscovery
+}
+
+/** Why a sign-in failed when the AS no longer knows our registration; the next sign-in registers again. */
+export function purgedRegistrationMessage(issuer: string): string {
+  return `the authorization server ${issuer} no longer knows Latchkey's registration (it purged it); Latchkey registers again: start the sign-in again`
 }
 
 export interface McpDeps {
@@ -81,6 +95,7 @@ export class McpProviders {
   readonly #failed = new Map<string, { error: unknown; until: number }>()
   readonly #discovering = new Map<string, Promise<McpDiscovery>>()
   readonly #registering = new Map<string, Promise<RegisteredClient>>()
+  readonly #checking = new Map<string, Promise<boolean>>()
 
   constructor(private readonly deps: McpDeps) {}
 
@@ -139,6 +154,32 @@ export class McpProviders {
     return this.#concrete(p, discovery, client)
   }
 
+  /**
+   * The resolution a person is sent to the authorization endpoint with. A dynamic registration
+   * is checked first (`clientStillRegistered`; one check at a time per client, shared by every
+   * sign-in opened meanwhile): when the AS purged it, it is dropped and replaced by one new
+   * registration, so the person signs in instead of meeting the AS's "unknown client" page.
+   * @throws LatchkeyError as `resolve`
+   */
+  async forSignIn(p: ConfiguredProvider): Promise<McpResolution> {
+    try {
+      const r = await this.#resolve(p)
+      if (r.method !== 'dcr') return r
+      const key = `${r.issuer}\n${r.clientId}`
+      let check = this.#checking.get(key)
+      if (!check) {
+        check = clientStillRegistered(r.provider, this.deps.http).finally(() => this.#checking.delete(key))
+        this.#checking.set(key, check)
+      }
+      if (await check) return r
+      this.deps.log.warn({ provider: p.id, issuer: r.issuer }, 'the MCP authorization server no longer knows our client; registering again')
+      await this.invalidateClient(p, r.issuer, r.clientId)
+      return await this.#resolve(p)
+    } catch (err) {
+      throw asLatchkeyError(p, err)
+    }
+  }
+
   /** Binds a flow or connection id to the resolution it was sent with. */
   async bind(id: string, r: Pick<McpResolution, 'issuer' | 'clientId' | 'resource'>): Promise<void> {
     await this.deps.store.putBinding({ id, issuer: r.issuer, client_id: r.clientId, resource: r.resource, updated_at: Date.now() })
@@ -157,15 +198,20 @@ export class McpProviders {
    * refusal when the server's authorization server or our client there changed meanwhile.
    */
   async forCallback(p: ConfiguredProvider, flowId: string): Promise<McpResolution> {
-    const r = await this.resolve(p)
-    const b = await this.deps.store.getBinding(flowId)
-    if (!b || b.issuer !== r.issuer || b.client_id !== r.clientId || b.resource !== r.resource) {
-      throw new ProviderError(
-        'protocol',
-        `the MCP server's authorization server or our client there changed during this sign-in; start again`,
-      )
+    try {
+      const d = await this.discover(p)
+      const b = await this.deps.store.getBinding(flowId)
+      if (!b || b.issuer !== d.as.issuer || b.resource !== d.resource) {
+        throw new ProviderError('protocol', `the MCP server's authorization server changed during this sign-in; start the sign-in again`)
+      }
+      // Never registers here: a registration dropped meanwhile (purged, noticed by another
+      // sign-in) is replaced by the next sign-in, not by a callback whose code it cannot redeem.
+      const client = await this.#client(p, d, { register: false })
+      if (!client || client.clientId !== b.client_id) throw new ProviderError('protocol', purgedRegistrationMessage(d.as.issuer))
+      return this.#concrete(p, d, client)
+    } catch (err) {
+      throw asLatchkeyError(p, err)
     }
-    return r
   }
 
   /**
@@ -227,7 +273,13 @@ export class McpProviders {
     }
   }
 
-  async #client(p: ConfiguredProvider, d: McpDiscovery): Promise<RegisteredClient> {
+  async #client(p: ConfiguredProvider, d: McpDiscovery): Promise<RegisteredClient>
+  async #client(p: ConfiguredProvider, d: McpDiscovery, options: { register: false }): Promise<RegisteredClient | undefined>
+  async #client(
+    p: ConfiguredProvider,
+    d: McpDiscovery,
+    options: { register: boolean } = { register: true },
+  ): Promise<RegisteredClient | undefined> {
     const identity = this.identity
     const method = chooseRegistration(d.as, identity, p.clientId || undefined)
     if (method === 'static') {
@@ -260,6 +312,7 @@ export class McpProviders {
         await this.deps.store.dropRegistration(issuer, stored.client_id)
       }
     }
+    if (!options.register) return undefined
     const running = this.#registering.get(issuer)
     if (running) return running
     const run = (async () => {
@@ -331,7 +384,7 @@ export class McpProviders {
         refreshRequestParams: resourceParams,
       },
     }
-    return { provider, issuer: d.as.issuer, clientId: client.clientId, resource: d.resource, discovery: d }
+    return { provider, issuer: d.as.issuer, clientId: client.clientId, method: client.method, resource: d.resource, discovery: d }
   }
 }
 

@@ -9,10 +9,13 @@
  * The RFC 7591 request goes through oauth4webapi with our guarded fetch.
  * @see https://www.rfc-editor.org/rfc/rfc7591
  */
+import { randomBytes } from 'node:crypto'
 import * as oauth from 'oauth4webapi'
+import type { ConfiguredProvider } from '../providers/configured-provider.js'
 import { type ProviderHttpOptions, providerFetch } from './http.js'
 import type { AuthorizationServerMetadata } from './mcp-discovery.js'
 import { asProviderError, ProviderError } from './provider-error.js'
+import { refreshAccessToken } from './refresh-access-token.js'
 
 export type RegistrationMethod = 'static' | 'cimd' | 'dcr'
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none'
@@ -112,5 +115,25 @@ export async function registerClient(
     clientId: registered.client_id,
     clientSecret: typeof registered.client_secret === 'string' ? registered.client_secret : undefined,
     authMethod: method,
+  }
+}
+
+/**
+ * Whether the AS still knows a dynamically registered client, asked before a person is sent to
+ * its authorization endpoint. An AS that purged the client shows the person an error page there
+ * (the redirect URI of an unknown client cannot be trusted, so it does not redirect back): Latchkey
+ * would never learn of it and every new sign-in would fail. There is no standard "does this client
+ * exist" request (RFC 7592's read needs a registration access token most ASes never issue), so
+ * this sends a refresh-token grant with a random token, authenticated as the client: RFC 6749
+ * §5.2 answers `invalid_client` when the client is unknown and `invalid_grant` for the token.
+ * Only `invalid_client` counts as purged; any other answer (or none) is taken as "still known",
+ * so an AS that answers oddly is never refused because of the check.
+ */
+export async function clientStillRegistered(provider: ConfiguredProvider, http: ProviderHttpOptions): Promise<boolean> {
+  try {
+    await refreshAccessToken(provider, `latchkey-registration-check-${randomBytes(16).toString('base64url')}`, [], http)
+    return true
+  } catch (err) {
+    return asProviderError(err).kind !== 'invalid_client'
   }
 }

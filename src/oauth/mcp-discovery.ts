@@ -8,9 +8,10 @@
  *
  * Hand-written rather than the MCP SDK's `discover*` functions or oauth4webapi's
  * `processDiscoveryResponse`: every request must go through `providerFetch` (the SSRF guard,
- * timeout, body cap, no redirects), oauth4webapi compares issuers after URL normalization where
+ * timeout, body cap, no redirects); oauth4webapi compares issuers after URL normalization where
  * the spec wants an exact string, and it knows neither the OIDC path-insertion order nor the
- * MCP-specific checks (PKCE advertised, endpoints on the issuer's origin).
+ * MCP-specific checks (PKCE advertised, endpoints on the issuer's origin); the SDK's (1.32) take
+ * a fetch but check no issuer, and its `startAuthorization` goes ahead without advertised PKCE.
  * @see https://www.rfc-editor.org/rfc/rfc9728
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.1
  */
@@ -112,9 +113,18 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
   // 2. Protected-resource metadata: the challenge's URL, else path-inserted, then root.
   const candidates: string[] = []
   if (challenge?.resourceMetadata) {
-    const named = new URL(challenge.resourceMetadata, serverUrl)
-    // A metadata URL on another origin could name any resource and server: not followed.
-    if (named.origin !== server.origin) throw discoveryError(`the resource_metadata URL ${named} is not on the MCP server's origin`)
+    // Followed wherever it is (RFC 9728 §5.1 and the MCP spec allow metadata hosted on another
+    // origin, e.g. a gateway's; the SDK follows it too). Not a way around the checks: the fetch
+    // goes through the outbound guard like every other, and the document must still name this
+    // server as its resource (below), so it cannot speak for another one. The server that sent
+    // the challenge could serve the same document at its own origin anyway.
+    let named: URL
+    try {
+      named = new URL(challenge.resourceMetadata, serverUrl)
+    } catch {
+      throw discoveryError(`the resource_metadata ${JSON.stringify(challenge.resourceMetadata)} is not a URL`)
+    }
+    if (named.protocol !== 'https:' && named.protocol !== 'http:') throw discoveryError(`the resource_metadata URL ${named} is not http(s)`)
     candidates.push(named.toString())
   } else {
     if (server.pathname !== '/') candidates.push(`${server.origin}/.well-known/oauth-protected-resource${server.pathname}`)
@@ -123,7 +133,9 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
   const prmAnswer = await firstJson(f, candidates)
   if (!prmAnswer) throw discoveryError(`no protected-resource metadata found for ${serverUrl} (tried ${candidates.join(', ')})`)
   const prm = prmAnswer.json
-  const resource = typeof prm['resource'] === 'string' ? prm['resource'] : serverUrl
+  // REQUIRED (RFC 9728 §2): without it the document does not say which resource it is for.
+  if (typeof prm['resource'] !== 'string') throw discoveryError(`the protected-resource metadata for ${serverUrl} has no resource`)
+  const resource = prm['resource']
   if (!coversResource(resource, serverUrl)) {
     throw discoveryError(`the protected-resource metadata names resource ${resource}, which is not ${serverUrl}`)
   }

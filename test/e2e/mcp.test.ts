@@ -7,6 +7,7 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Arcade from '@arcadeai/arcadejs'
 import { Latchkey as LatchkeyClient } from '@latchkey/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -223,14 +224,18 @@ describe('MCP server as a provider', () => {
     expect(served.headers.get('cache-control')).toBe('public, max-age=300')
   })
 
-  it('a server that purged our registration: invalid_client → one re-registration, the grant survives', async () => {
+  it('a purged registration re-issued with the same client_id: invalid_client → one re-registration, the grant survives', async () => {
+    // ASes that derive client ids from the metadata re-issue the same id, so the grant still matches.
     const { mcp, h, client } = await setup({ deterministicIds: true })
     await signIn(client, 'erin')
     expect(mcp.counts.get('registration')).toBe(1)
     mcp.purgeClients()
     const connection = (await h.latchkey.store.getConnection('erin', 'acme-mcp'))!
-    const outcome = await h.latchkey.ctx.refresher.refresh(connection.id, { force: true })
-    expect(outcome.kind).toBe('fresh')
+    // Due now: the refresh runs through authorize, as an agent's call would make it.
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const refreshed = await client.auth.start('erin', 'acme-mcp')
+    expect(refreshed.status).toBe('completed')
     expect(mcp.counts.get('registration')).toBe(2)
     expect(mcp.counts.get('grant:refresh_token')).toBe(1)
     // The user was not asked again: the refreshed token works at once.
@@ -239,15 +244,90 @@ describe('MCP server as a provider', () => {
     expect(await callTool(mcp.url, again.context!.token!, 'whoami')).toBe('you are erin')
   })
 
-  it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
+  it('a purged registration, new client_id (the usual case): the old refresh token is invalid_grant → the user is asked again', async () => {
     const { mcp, h, client } = await setup()
+    await signIn(client, 'ivo')
+    mcp.purgeClients()
+    // The token is due: authorize refreshes it, the AS rejects our client, Latchkey registers again
+    // (a new client_id), and the grant, issued to the old client, is refused with it.
+    const connection = (await h.latchkey.store.getConnection('ivo', 'acme-mcp'))!
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const again = await client.auth.start('ivo', 'acme-mcp')
+    expect(again.status).toBe('pending')
+    expect(mcp.counts.get('registration')).toBe(2)
+    expect(mcp.counts.get('grant:refresh_token')).toBeUndefined()
+    expect((await h.latchkey.store.getConnection('ivo', 'acme-mcp'))!.status).toBe('reauth_required')
+    // The person signs in once more, with the new registration; the tool works.
+    const page = await new TestBrowser().authorize(again.url!, { login: 'ivo' })
+    expect(page.body).toContain('Connected')
+    const done = await client.auth.waitForCompletion(again, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are ivo')
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('a purged registration does not block new sign-ins: two new users → one re-registration, both connected', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'uma')
+    expect(mcp.counts.get('registration')).toBe(1)
+    const before = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    mcp.purgeClients()
+    // Both links opened at once: Latchkey notices the purge before sending anyone to the AS.
+    const [a, b] = await Promise.all([client.auth.start('val', 'acme-mcp'), client.auth.start('wes', 'acme-mcp')])
+    const browsers = [new TestBrowser(), new TestBrowser()]
+    const [toAsA, toAsB] = await Promise.all([browsers[0]!.openLink(a.url!), browsers[1]!.openLink(b.url!)])
+    expect(mcp.counts.get('registration')).toBe(2)
+    const after = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    expect(after).not.toBe(before)
+    for (const [i, toAs, started, login] of [
+      [0, toAsA, a, 'val'],
+      [1, toAsB, b, 'wes'],
+    ] as const) {
+      expect(new URL(toAs.location!).searchParams.get('client_id')).toBe(after)
+      expect((await browsers[i]!.authorize(toAs.location!, { login })).body).toContain('Connected')
+      const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+      expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe(`you are ${login}`)
+    }
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('purged between consent and code exchange: invalid_client fails that flow (try again), the next sign-in re-registers once', async () => {
+    const { mcp, client } = await setup()
+    await signIn(client, 'xia')
+    const [a, b] = await Promise.all([client.auth.start('yan', 'acme-mcp'), client.auth.start('zed', 'acme-mcp')])
+    // Both people reach the AS with the old client; it is purged just before the first code exchange.
+    const browsers = [new TestBrowser(), new TestBrowser()]
+    const toAs = await Promise.all([browsers[0]!.openLink(a.url!), browsers[1]!.openLink(b.url!)])
+    mcp.purgeBeforeNextTokenRequest()
+    const pages = await Promise.all([
+      browsers[0]!.authorize(toAs[0]!.location!, { login: 'yan' }),
+      browsers[1]!.authorize(toAs[1]!.location!, { login: 'zed' }),
+    ])
+    for (const page of pages) expect(page.body).not.toContain('Connected')
+    for (const started of [a, b]) {
+      const failed = (await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)) as {
+        reason: string
+        message: string
+      }
+      expect(failed.reason).toBe('exchange_failed')
+      expect(failed.message).toMatch(/no longer knows Latchkey's registration.*start the sign-in again/)
+    }
+    expect(mcp.counts.get('registration')).toBe(1)
+    // The next people: one new registration between them, and they sign in.
+    await Promise.all([signIn(client, 'yan'), signIn(client, 'zed')])
+    expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
+    // The challenge names only the missing scope: mcp:read (granted) must come from Latchkey's union.
+    const { mcp, h, client } = await setup({ stepUpChallenge: 'mcp:write' })
     const token = await signIn(client, 'fay')
     await expect(callTool(mcp.url, token, 'write', { text: 'x' })).rejects.toThrow()
     expect(mcp.counts.get('mcp:403')).toBe(1)
 
     // The documented recipe: the SDK's fetch helper turns the 403 into a step-up authorization.
     const { latchkeyMcpFetch, McpAuthorizationRequired } = await import('@latchkey/client')
-    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp')
+    const f = latchkeyMcpFetch(client, 'fay', 'acme-mcp', { serverUrl: mcp.url })
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
     const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
     const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
@@ -265,6 +345,73 @@ describe('MCP server as a provider', () => {
     void h
   })
 
+  it('latchkeyMcpFetch gives up after maxStepUps step-ups when the server keeps asking for a scope never granted', async () => {
+    // The AS does not know mcp:admin: a step-up for it completes without it, and the server asks again.
+    const { mcp, client } = await setup({ writeScope: 'mcp:admin', stepUpChallenge: 'mcp:admin' })
+    await signIn(client, 'gil')
+    const { latchkeyMcpFetch, McpAuthorizationRequired, McpStepUpLimitExceeded } = await import('@latchkey/client')
+    const f = latchkeyMcpFetch(client, 'gil', 'acme-mcp', { serverUrl: mcp.url, maxStepUps: 2 })
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'write', arguments: { text: 'x' } } })
+    const init = { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }
+    const ids = new Set<string>()
+    for (let i = 0; i < 2; i++) {
+      const err = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+      expect(err).toBeInstanceOf(McpAuthorizationRequired)
+      // Retried before the person finished: the same authorization, not another step-up.
+      const retried = (await f(mcp.url, init).catch((e: unknown) => e)) as InstanceType<typeof McpAuthorizationRequired>
+      expect(retried.authorization.id).toBe(err.authorization.id)
+      ids.add(err.authorization.id!)
+      await new TestBrowser().authorize(err.authorization.url!, { login: 'gil' })
+      await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 }).catch(() => undefined)
+    }
+    expect(ids.size).toBe(2)
+    const limit = await f(mcp.url, init).catch((e: unknown) => e)
+    expect(limit).toBeInstanceOf(McpStepUpLimitExceeded)
+    expect((limit as Error).message).toMatch(/mcp:admin after 2 step-up authorizations; giving up/)
+  })
+
+  it('latchkeyMcpFetch sends the token only to its MCP server: another origin or path throws, nothing is sent', async () => {
+    const { mcp, client } = await setup()
+    await signIn(client, 'hub')
+    const { latchkeyMcpFetch } = await import('@latchkey/client')
+    const seen: string[] = []
+    const spy: typeof fetch = async (input, init) => {
+      seen.push(String(input))
+      return fetch(input, init)
+    }
+    const f = latchkeyMcpFetch(client, 'hub', 'acme-mcp', { serverUrl: mcp.url, fetch: spy })
+    const origin = new URL(mcp.url).origin
+    for (const elsewhere of [
+      'http://127.0.0.1:1/mcp',
+      `${origin}/other`,
+      `${origin}/mcpx`,
+      `http://localhost:${new URL(mcp.url).port}/mcp`,
+    ]) {
+      await expect(f(elsewhere, { method: 'POST' })).rejects.toThrow(/refusing to send acme-mcp's token to .* not the MCP server/)
+    }
+    expect(seen).toEqual([])
+    // Its own URL (and below it, and as a Request) works.
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+    expect((await f(mcp.url, { method: 'POST', body, headers })).status).toBe(200)
+    expect((await f(new Request(mcp.url, { method: 'POST', body, headers }))).status).toBe(200)
+    expect((await f(`${mcp.url}/sub`, { method: 'POST', body, headers })).status).not.toBe(401)
+  })
+
+  it("discovery follows the challenge's resource_metadata (not a well-known path); its scope, else scopes_supported, is asked for", async () => {
+    const opts = { prmPath: '/meta/acme-prm.json', prmScopes: ['mcp:read', 'mcp:write'] }
+    const asked = async (o: McpTestOptions, user: string) => {
+      const { mcp, client } = await setup({ ...opts, ...o })
+      const started = await client.auth.start(user, 'acme-mcp')
+      const toAs = await new TestBrowser().openLink(started.url!)
+      // Only the URL the challenge named was asked (the well-known paths answer 404 here).
+      expect(mcp.counts.get('prm:/meta/acme-prm.json')).toBe(1)
+      return new URL(toAs.location!).searchParams.get('scope')!.split(' ').sort()
+    }
+    expect(await asked({ challengeScope: 'mcp:read' }, 'ann')).toEqual(['mcp:read', 'offline_access'])
+    expect(await asked({ challengeScope: null }, 'ben')).toEqual(['mcp:read', 'mcp:write', 'offline_access'])
+  })
+
   it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
     const { mcp, h, client } = await setup({ rotateRefreshToken: true })
     const first = await signIn(client, 'gus')
@@ -277,9 +424,10 @@ describe('MCP server as a provider', () => {
     expect(tokens.size).toBe(1)
     expect(tokens.has(first)).toBe(false)
     expect(mcp.counts.get('grant:refresh_token')).toBe(1)
-    expect(mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')).toEqual([
-      { endpoint: 'token:refresh_token', resource: mcp.url },
-    ])
+    // Every refresh-token request carried resource (the sign-in's registration check is one too).
+    const refreshes = mcp.resources.filter((r) => r.endpoint === 'token:refresh_token')
+    expect(refreshes.length).toBeGreaterThan(0)
+    expect(refreshes.every((r) => r.resource === mcp.url)).toBe(true)
     expect(await callTool(mcp.url, [...tokens][0]!, 'whoami')).toBe('you are gus')
   })
 
@@ -313,6 +461,44 @@ describe('MCP providers through the admin API and on PostgreSQL', () => {
     await new TestBrowser().authorize(started.url!, { login: 'lee' })
     const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
     expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are lee')
+  })
+})
+
+describe("Arcade's JS SDK against an MCP provider", () => {
+  it('auth.start → pending → waitForCompletion → completed; the token works with the MCP client; again completed at once', async () => {
+    const { mcp, h } = await setup()
+    const arcade = new Arcade({ apiKey: h.apiKey, baseURL: h.baseURL })
+    const started = await arcade.auth.start('arc@example.com', 'acme-mcp')
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toBe('acme-mcp')
+    const waiting = arcade.auth.waitForCompletion(started)
+    expect((await new TestBrowser().authorize(started.url!, { login: 'arc' })).body).toContain('Connected')
+    const done = await waiting
+    expect(done.status).toBe('completed')
+    expect(done.scopes).toEqual(expect.arrayContaining(['mcp:read']))
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are arc')
+    const again = await arcade.auth.start('arc@example.com', 'acme-mcp')
+    expect(again.status).toBe('completed')
+    expect(again.context?.token).toBe(done.context!.token)
+  })
+
+  it('auth.authorize with auth_requirement.mcp.server_url (a dynamic server) goes through the SDK unchanged', async () => {
+    const mcp = await startMcpServer()
+    cleanups.push(() => mcp.close())
+    const h = await startHarness({ env: { LATCHKEY_MCP_DYNAMIC_ORIGINS: new URL(mcp.url).origin }, providerEntries: () => [] })
+    cleanups.push(() => h.close())
+    const arcade = new Arcade({ apiKey: h.apiKey, baseURL: h.baseURL })
+    // Arcade's types do not list `mcp`; the SDK sends the body as given.
+    const auth_requirement = { provider_type: 'oauth2', mcp: { server_url: mcp.url } } as Parameters<
+      typeof arcade.auth.authorize
+    >[0]['auth_requirement']
+    const started = await arcade.auth.authorize({ user_id: 'dyn@example.com', auth_requirement })
+    expect(started.status).toBe('pending')
+    expect(started.provider_id).toMatch(/^mcp-[0-9a-f]{24}$/)
+    const waiting = arcade.auth.waitForCompletion(started)
+    await new TestBrowser().authorize(started.url!, { login: 'dyn' })
+    const done = await waiting
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are dyn')
   })
 })
 
@@ -385,6 +571,24 @@ describe('MCP mix-ups', () => {
     expect(page.body).not.toContain('Connected')
     const failed = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)
     expect((failed as { reason?: string }).reason).toBe('exchange_failed')
+    expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
+  })
+
+  it('iss advertised (authorization_response_iss_parameter_supported) but absent from the response: refused', async () => {
+    const { mcp, h, client } = await setup({ dropIss: true })
+    const resolved = await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)
+    expect(resolved.discovery.as.authorization_response_iss_parameter_supported).toBe(true)
+    const started = await client.auth.start('lou', 'acme-mcp')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(started.url!)
+    const back = await browser.authorize(toAs.location!, { login: 'lou', stopAt: (u) => u.pathname === '/oauth/callback' })
+    const callback = new URL(back.location!)
+    expect(callback.searchParams.get('code')).toBeTruthy()
+    expect(callback.searchParams.has('iss')).toBe(false)
+    const page = await browser.request(callback.toString())
+    expect(page.body).not.toContain('Connected')
+    const failed = (await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)) as { reason?: string }
+    expect(failed.reason).toBe('exchange_failed')
     expect(mcp.counts.get('grant:authorization_code')).toBeUndefined()
   })
 

@@ -8,8 +8,10 @@
  *
  * Knobs: `cimd` (the AS accepts a client ID metadata document URL as client_id and fetches it),
  * `dcr`, `deterministicIds` (a re-registration with the same metadata gets the same client_id,
- * as ASes that derive ids from metadata do), `purgeClients()`, `rejectResource`, and hostile
- * metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
+ * as ASes that derive ids from metadata do), `purgeClients()` / `purgeBeforeNextTokenRequest()`,
+ * `rejectResource`, `dropIss`, where the protected-resource metadata lives and which scopes the
+ * challenges and metadata name (`prmPath`, `prmScopes`, `challengeScope`, `stepUpChallenge`,
+ * `writeScope`), and hostile metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -34,6 +36,18 @@ export interface McpTestOptions {
   prmAuthorizationServer?: string
   /** The `iss` the AS puts in its authorization responses (default: its issuer) — a mix-up attack. */
   responseIss?: string
+  /** The AS advertises `iss` (RFC 9207) but leaves it out of its authorization responses. */
+  dropIss?: boolean
+  /** Where the protected-resource metadata is served (default: the path-inserted well-known URL); the challenge names it. */
+  prmPath?: string
+  /** The PRM's `scopes_supported` (default `['mcp:read']`). */
+  prmScopes?: string[]
+  /** The scope of the 401 challenge (default `mcp:read`; null: none). */
+  challengeScope?: string | null
+  /** The scope of the `write` tool's 403 challenge (default `mcp:read mcp:write`). */
+  stepUpChallenge?: string
+  /** The scope the `write` tool needs (default `mcp:write`). */
+  writeScope?: string
 }
 
 export interface McpTestServer {
@@ -48,6 +62,8 @@ export interface McpTestServer {
   /** Documents the AS fetched as client ID metadata documents. */
   fetchedDocuments: Array<Record<string, unknown>>
   purgeClients(): void
+  /** Purges the clients just before the AS handles its next token request (after the person consented). */
+  purgeBeforeNextTokenRequest(): void
   /** From now on the protected-resource metadata names this authorization server. */
   moveTo(issuer: string): void
   close(): Promise<void>
@@ -175,8 +191,16 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
   provider.on('grant.error', (ctx) => count(counts, `grant_error:${String(ctx.oidc.params?.['grant_type'])}`))
   provider.on('registration_create.success', () => count(counts, 'registration'))
 
+  let purgeAtToken = false
+  const purge = () => {
+    for (const k of [...store.keys()]) if (k.startsWith('Client:')) store.delete(k)
+  }
   // Koa middleware in front of oidc-provider: records `resource`, plays hostile or quirky servers.
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token' && purgeAtToken) {
+      purgeAtToken = false
+      purge()
+    }
     if (ctx.path === '/auth') {
       const resource = (ctx.query['resource'] as string | undefined) ?? null
       resources.push({ endpoint: 'auth', resource })
@@ -195,6 +219,11 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
     if (options.responseIss && location.includes('iss=')) {
       const u = new URL(location)
       u.searchParams.set('iss', options.responseIss)
+      ctx.set('location', u.toString())
+    }
+    if (options.dropIss && location.includes('iss=')) {
+      const u = new URL(location)
+      u.searchParams.delete('iss')
       ctx.set('location', u.toString())
     }
     if (ctx.path === '/token/revocation' && ctx.status === 200) count(counts, 'revocation')
@@ -220,12 +249,13 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
   const prm = {
     resource: url,
     authorization_servers: [options.prmAuthorizationServer ?? issuer],
-    scopes_supported: ['mcp:read'],
+    scopes_supported: options.prmScopes ?? ['mcp:read'],
     bearer_methods_supported: ['header'],
   }
+  const prmPath = options.prmPath ?? '/.well-known/oauth-protected-resource/mcp'
   const challenge = (res: ServerResponse, status: number, extra = '') => {
     res.writeHead(status, {
-      'www-authenticate': `Bearer resource_metadata="http://127.0.0.1:${mcpPort}/.well-known/oauth-protected-resource/mcp"${extra}`,
+      'www-authenticate': `Bearer resource_metadata="http://127.0.0.1:${mcpPort}${prmPath}"${extra}`,
       'content-type': 'application/json',
     })
     res.end(JSON.stringify({ error: status === 401 ? 'invalid_token' : 'insufficient_scope' }))
@@ -233,7 +263,8 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
 
   mcpHandler = (req, res) => {
     const u = new URL(req.url ?? '/', url)
-    if (u.pathname === '/.well-known/oauth-protected-resource/mcp') {
+    if (u.pathname === prmPath) {
+      count(counts, `prm:${u.pathname}`)
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify(prm))
       return
@@ -250,15 +281,16 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
         const token = auth?.startsWith('Bearer ') ? await provider.AccessToken.find(auth.slice(7)) : undefined
         if (!token || token.isExpired || token.aud !== url) {
           count(counts, 'mcp:401')
-          challenge(res, 401, ', scope="mcp:read"')
+          const scope = options.challengeScope === undefined ? 'mcp:read' : options.challengeScope
+          challenge(res, 401, scope === null ? '' : `, scope="${scope}"`)
           return
         }
         const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : undefined
         const granted = String(token.scope ?? '').split(' ')
         const params = body?.['params'] as { name?: string } | undefined
-        if (body?.['method'] === 'tools/call' && params?.name === 'write' && !granted.includes('mcp:write')) {
+        if (body?.['method'] === 'tools/call' && params?.name === 'write' && !granted.includes(options.writeScope ?? 'mcp:write')) {
           count(counts, 'mcp:403')
-          challenge(res, 403, ', error="insufficient_scope", scope="mcp:read mcp:write"')
+          challenge(res, 403, `, error="insufficient_scope", scope="${options.stepUpChallenge ?? 'mcp:read mcp:write'}"`)
           return
         }
         count(counts, 'mcp:ok')
@@ -295,8 +327,9 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
     moveTo(other: string) {
       prm.authorization_servers = [other]
     },
-    purgeClients() {
-      for (const k of [...store.keys()]) if (k.startsWith('Client:')) store.delete(k)
+    purgeClients: purge,
+    purgeBeforeNextTokenRequest() {
+      purgeAtToken = true
     },
     async close() {
       await closeMcp()

@@ -29,12 +29,16 @@ afterEach(async () => {
 /** A server answering `routes` (path → JSON body) and 404 to anything else; returns its origin and the log. */
 async function serve(
   routes: (origin: string) => Record<string, unknown>,
+  challenge?: (origin: string) => string,
 ): Promise<{ origin: string; asked: string[]; control: { cacheControl?: string; status?: number } }> {
   const asked: string[] = []
   const control: { cacheControl?: string; status?: number } = {}
   let table: Record<string, unknown> = {}
+  let origin = ''
   server = createServer((req, res) => {
     asked.push(`${req.method} ${req.url}`)
+    // The MCP endpoint's unauthenticated answer: a 401 with this Bearer challenge.
+    if (challenge && req.method === 'POST') return void res.writeHead(401, { 'www-authenticate': challenge(origin) }).end()
     const body = table[req.url ?? '']
     if (body === undefined || req.method !== 'GET') return void res.writeHead(404).end()
     if (control.status) return void res.writeHead(control.status).end()
@@ -43,7 +47,7 @@ async function serve(
     res.writeHead(200, headers).end(JSON.stringify(body))
   })
   const port = await listenOnFreePort(server!)
-  const origin = `http://127.0.0.1:${port}`
+  origin = `http://127.0.0.1:${port}`
   table = routes(origin)
   return { origin, asked, control }
 }
@@ -99,6 +103,73 @@ describe('discovery order', () => {
     ])
     expect(d.as.issuer).toBe(`${origin}/tenant1`)
     expect(d.resource).toBe(origin)
+  })
+
+  it("the challenge's resource_metadata comes first, even where a well-known document exists; its scope beats scopes_supported", async () => {
+    const { origin, asked } = await serve(
+      (o) => ({
+        // A decoy at the well-known path names another AS: asking it would show in `asked` and the issuer.
+        '/.well-known/oauth-protected-resource/mcp': { resource: `${o}/mcp`, authorization_servers: [`${o}/decoy`] },
+        '/meta/acme.json': { resource: `${o}/mcp`, authorization_servers: [o], scopes_supported: ['files.read', 'files.write'] },
+        '/.well-known/oauth-authorization-server': asMetadata(o),
+      }),
+      (o) => `Bearer resource_metadata="${o}/meta/acme.json", scope="files.read"`,
+    )
+    const d = await discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })
+    expect(asked).toEqual(['POST /mcp', 'GET /meta/acme.json', 'GET /.well-known/oauth-authorization-server'])
+    expect(d.as.issuer).toBe(origin)
+    expect(d.scopes).toEqual(['files.read'])
+  })
+
+  it('follows a resource_metadata URL on another origin (RFC 9728 §5.1), still requiring the resource to be the server', async () => {
+    // The metadata host: another origin (port) than the MCP server, answering for it.
+    let mcpOrigin = ''
+    const metaHost = createServer((req, res) => {
+      const body =
+        req.url === '/prm/good'
+          ? { resource: `${mcpOrigin}/mcp`, authorization_servers: [mcpOrigin] }
+          : req.url === '/prm/other'
+            ? { resource: 'https://elsewhere.example/mcp', authorization_servers: [mcpOrigin] }
+            : undefined
+      if (!body) return void res.writeHead(404).end()
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+    const metaOrigin = `http://127.0.0.1:${await listenOnFreePort(metaHost)}`
+    try {
+      let path = '/prm/good'
+      const { origin, asked } = await serve(
+        (o) => ({ '/.well-known/oauth-authorization-server': asMetadata(o) }),
+        () => `Bearer resource_metadata="${metaOrigin}${path}"`,
+      )
+      mcpOrigin = origin
+      const d = await discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })
+      expect(d.resource).toBe(`${origin}/mcp`)
+      expect(asked).toEqual(['POST /mcp', 'GET /.well-known/oauth-authorization-server'])
+      path = '/prm/other'
+      await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(/names resource/)
+    } finally {
+      await new Promise<void>((resolve) => metaHost.close(() => resolve()))
+    }
+  })
+
+  it('refuses protected-resource metadata without resource (REQUIRED, RFC 9728 §2)', async () => {
+    const { origin } = await serve((o) => ({
+      '/.well-known/oauth-protected-resource/mcp': { authorization_servers: [o] },
+      '/.well-known/oauth-authorization-server': asMetadata(o),
+    }))
+    await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(/no resource/)
+  })
+
+  it("a challenge without scope: the metadata's scopes_supported", async () => {
+    const { origin } = await serve(
+      (o) => ({
+        '/meta/acme.json': { resource: `${o}/mcp`, authorization_servers: [o], scopes_supported: ['files.read', 'files.write'] },
+        '/.well-known/oauth-authorization-server': asMetadata(o),
+      }),
+      (o) => `Bearer resource_metadata="${o}/meta/acme.json"`,
+    )
+    const d = await discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })
+    expect(d.scopes).toEqual(['files.read', 'files.write'])
   })
 
   it('refuses metadata naming a resource on another origin, and an issuer differing by a trailing slash', async () => {

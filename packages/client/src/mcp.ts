@@ -55,33 +55,95 @@ export class McpAuthorizationRequired extends Error {
   }
 }
 
+/**
+ * Thrown by `latchkeyMcpFetch` when the MCP server keeps answering `403 insufficient_scope` after
+ * `maxStepUps` step-up authorizations without a successful answer in between (a server asking
+ * for scopes its authorization server never grants would otherwise ask the user forever).
+ */
+export class McpStepUpLimitExceeded extends Error {
+  /** The scopes asked for so far (granted and challenged). */
+  readonly scopes: string[]
+  constructor(scopes: string[], limit: number) {
+    super(
+      `the MCP server still needs scopes ${scopes.join(' ')} after ${limit} step-up authorization${limit === 1 ? '' : 's'}; giving up (the authorization server may never grant them)`,
+    )
+    this.name = 'McpStepUpLimitExceeded'
+    this.scopes = scopes
+  }
+}
+
 interface AuthorizesUsers {
   auth: { start(userId: string, provider: string, options?: { scopes?: string[] }): Promise<AuthorizationResponse> }
 }
 
+export interface LatchkeyMcpFetchOptions {
+  /**
+   * The MCP server's URL (the provider's `mcp.server_url`). The token is sent only to this
+   * origin, at this path or below it; any other URL throws before a token is fetched, so a
+   * transport pointed elsewhere (or a URL taken from a server's answer) never receives it.
+   */
+  serverUrl: string | URL
+  /** Scopes to ask for from the start (default: what the server's challenge or metadata names). */
+  scopes?: string[]
+  /** Step-up authorizations started without a successful answer in between before giving up (default 2). */
+  maxStepUps?: number
+  fetch?: typeof fetch
+}
+
 /**
  * A `fetch` for the transport's `fetch` option. Each request asks Latchkey for the user's token
- * (answered from memory while it is valid) and sends it. A `403 insufficient_scope` starts a
- * step-up authorization for the challenged scopes (Latchkey adds the ones granted before) and
- * throws `McpAuthorizationRequired` with it; after the user completes it, retry the call.
+ * (answered from memory while it is valid) and sends it, only to `serverUrl`. A `403
+ * insufficient_scope` starts a step-up authorization for the challenged scopes (Latchkey adds the
+ * ones granted before) and throws `McpAuthorizationRequired` with it; after the user completes
+ * it, retry the call. After `maxStepUps` step-ups without a successful answer, the next one
+ * throws `McpStepUpLimitExceeded` instead of asking the user again.
  */
 export function latchkeyMcpFetch(
   client: AuthorizesUsers,
   userId: string,
   provider: string,
-  options: { scopes?: string[]; fetch?: typeof fetch } = {},
+  options: LatchkeyMcpFetchOptions,
 ): typeof fetch {
   const base = options.fetch ?? globalThis.fetch.bind(globalThis)
+  const server = new URL(options.serverUrl)
+  const serverPath = server.pathname.replace(/\/$/, '')
+  const maxStepUps = options.maxStepUps ?? 2
   let scopes = options.scopes ?? []
+  // Step-up authorizations (by id: a retry before the user finished is the same one) since the last success.
+  const stepUps = new Set<string>()
+  const stepUp = (auth: AuthorizationResponse, reason: string): never => {
+    const id = auth.id ?? auth.url ?? String(stepUps.size)
+    if (!stepUps.has(id) && stepUps.size >= maxStepUps) throw new McpStepUpLimitExceeded(scopes, maxStepUps)
+    stepUps.add(id)
+    throw new McpAuthorizationRequired(auth, reason)
+  }
   return async (input, init) => {
+    const target = new URL(input instanceof Request ? input.url : String(input))
+    const path = target.pathname.replace(/\/$/, '')
+    if (target.origin !== server.origin || (path !== serverPath && !path.startsWith(`${serverPath}/`))) {
+      throw new Error(
+        `latchkeyMcpFetch: refusing to send ${provider}'s token to ${target.origin}${target.pathname}, which is not the MCP server ${server.origin}${server.pathname}`,
+      )
+    }
     const auth = await client.auth.start(userId, provider, { scopes })
-    if (auth.status !== 'completed' || !auth.context?.token) throw new McpAuthorizationRequired(auth, 'no token for this user yet')
-    const response = await base(input, mcpRequestInit(auth.context.token, init ?? {}))
+    if (auth.status !== 'completed' || !auth.context?.token) {
+      if (stepUps.size > 0) stepUp(auth, `the MCP server needs scopes ${scopes.join(' ')}`)
+      throw new McpAuthorizationRequired(auth, 'no token for this user yet')
+    }
+    // A Request's own headers are kept (init's headers would replace them otherwise).
+    const headers = new Headers(input instanceof Request ? input.headers : undefined)
+    new Headers(init?.headers).forEach((value, key) => {
+      headers.set(key, value)
+    })
+    const response = await base(input, mcpRequestInit(auth.context.token, { ...init, headers }))
     const wanted = insufficientScope(response)
-    if (wanted === undefined) return response
+    if (wanted === undefined) {
+      stepUps.clear()
+      return response
+    }
     scopes = [...new Set([...scopes, ...wanted])]
-    const stepUp = await client.auth.start(userId, provider, { scopes })
-    if (stepUp.status === 'completed') throw new McpAuthorizationRequired(stepUp, 'the server refused the granted scopes')
-    throw new McpAuthorizationRequired(stepUp, `the MCP server needs scopes ${wanted.join(' ')}`)
+    const more = await client.auth.start(userId, provider, { scopes })
+    if (more.status === 'completed') throw new McpAuthorizationRequired(more, 'the server refused the granted scopes')
+    return stepUp(more, `the MCP server needs scopes ${wanted.join(' ')}`)
   }
 }
