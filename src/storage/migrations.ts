@@ -340,6 +340,14 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0012-connection-requested-scopes': {
+    // What the last grant asked the provider for, on the connection itself: the flow that held it
+    // is deleted by the retention sweep a day after it expires. Null on rows granted before this
+    // column ("not recorded": nothing can tell what they asked for).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connections').addColumn('requested_scopes', 'text').execute()
+    },
+  },
 }
 
 // ---- 0010-accounts helpers ----

@@ -31,8 +31,8 @@ let aliceConnectionId: string
 /** Every secret Latchkey holds for this test: none may appear in any page's HTML. */
 const secrets: string[] = []
 
-async function connect(user: string) {
-  const started = await client.auth.start(user, 'test-idp', { scopes: ['openid', 'profile', 'offline_access'] })
+async function connect(user: string, scopes = ['openid', 'profile', 'offline_access']) {
+  const started = await client.auth.start(user, 'test-idp', { scopes })
   await new TestBrowser().authorize(started.url!, { login: user })
   await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
   const c = (await h.latchkey.store.getConnection(user, 'test-idp'))!
@@ -258,6 +258,79 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     expect(cspErrors).toEqual([])
     await context.close()
   }, 90_000)
+
+  it("a connection's page: requested vs granted scopes (kept after the flow is gone), identity, token expiries, audit entries", async () => {
+    // The IdP ignores a scope it does not know: it grants fewer than were asked for.
+    const c = await connect('ivan', ['openid', 'profile', 'email', 'offline_access', 'calendar.write'])
+    expect(c.scopes).not.toContain('calendar.write')
+    expect(c.requested_scopes).toEqual(['openid', 'profile', 'email', 'offline_access', 'calendar.write'])
+    // The retention sweep deletes the flow a day after it expires: what was asked stays on the connection.
+    await h.latchkey.store.db.deleteFrom('flows').where('connection_id', '=', c.id).execute()
+    const refreshExpiry = Date.now() + 30 * 86_400_000
+    await h.latchkey.store.updateConnection(c.id, { refresh_token_expires_at: refreshExpiry })
+    const view = await api('GET', `/v1/admin/user_connections/${c.id}`)
+    expect(view).toMatchObject({ scopes: c.scopes, requested_scopes: c.requested_scopes })
+
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+    await goto(page, `#/connections/${c.id}`, 'ivan · test-idp')
+    const scopes = page.getByRole('region', { name: 'Scopes' })
+    await scopes.getByRole('row').nth(1).waitFor()
+    const scopeRows = async () => (await scopes.getByRole('row').allInnerTexts()).map((r) => r.split('\t').map((x) => x.trim()))
+    expect(await scopeRows()).toEqual([
+      ['Scope', 'Requested', 'Granted'],
+      ...c.scopes.map((sc) => [sc, 'yes', 'granted']),
+      ['calendar.write', 'yes', 'no'],
+    ])
+    // Identity, access-token and refresh-token expiry, as the page shows them
+    const locale = (iso: string | number) => page.evaluate((x) => new Date(x).toLocaleString(), iso)
+    const props = async () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          Array.from(document.querySelectorAll('dl.props dt')).map((dt) => [dt.textContent, dt.nextElementSibling!.textContent]),
+        ),
+      )
+    let shown = await props()
+    expect(shown).toMatchObject({
+      User: 'ivan',
+      Account: `ivan@example.test · id ivan`,
+      'Identity: sub': 'ivan',
+      'Identity: email': 'ivan@example.test',
+      'Identity: name': 'ivan',
+      'Access token expires': await locale(c.expires_at!),
+      'Refresh token': `expires ${await locale(refreshExpiry)}`,
+    })
+    // The audit entries of this connection: its creation, then the operator's refresh, newest first
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.getByText('Refreshed: the token is new.').waitFor()
+    secrets.push(h.latchkey.ctx.vault.accessToken((await h.latchkey.store.getConnectionById(c.id))!))
+    const audit = page.getByRole('region', { name: 'Audit entries of this connection' })
+    const auditRows = (await audit.getByRole('row').allInnerTexts()).map((r) => r.split('\t').map((x) => x.trim()))
+    expect(auditRows[0]).toEqual(['When', 'Action', 'Actor', 'Detail'])
+    expect(auditRows.slice(1).map((r) => [r[1], r[2]])).toEqual(
+      expect.arrayContaining([
+        ['connection.refreshed', `dashboard:${adminKeyId}`],
+        ['connection.created', '—'],
+      ]),
+    )
+    const actions = auditRows.slice(1).map((r) => r[1])
+    expect(actions.indexOf('connection.refreshed')).toBeLessThan(actions.indexOf('connection.created'))
+    expect(auditRows.find((r) => r[1] === 'connection.created')![3]).toContain('"account_id":"ivan"')
+    shown = await props()
+    const after = (await h.latchkey.store.getConnectionById(c.id))!
+    expect(shown['Access token expires']).toBe(await locale(after.expires_at!))
+    await check(page, 'desktop')
+
+    // A connection granted before Latchkey recorded requested scopes: shown as not recorded, never as "no"
+    await h.latchkey.store.updateConnection(c.id, { requested_scopes: null })
+    await goto(page, '#/connections', 'Connections')
+    await goto(page, `#/connections/${c.id}`, 'ivan · test-idp')
+    await page.locator('#requested-unknown').waitFor()
+    expect((await scopeRows()).slice(1)).toEqual(c.scopes.map((sc) => [sc, 'not recorded', 'granted']))
+    await check(page, 'desktop')
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 60_000)
 
   it('desktop: authorizations, add a custom provider, disable it, create and revoke a key, audit export', async () => {
     const { context, page, cspErrors } = await newPage('desktop')

@@ -10,7 +10,16 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
-import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
+import {
+  describeStoreConformance,
+  flowRow,
+  itUpgradesFrom0001,
+  itUpgradesTo0012RequestedScopes,
+  latch,
+  seedConnection,
+  T0,
+  within,
+} from './store.conformance.js'
 
 async function openMigrated(url: string): Promise<KyselyStore> {
   const store = openStore({ url })
@@ -135,6 +144,7 @@ describe("SQLite store: the lease holder's write (prepared statements)", () => {
 describe('SQLite store: upgrades', () => {
   itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
   itUpgradesTo0010Accounts(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
+  itUpgradesTo0012RequestedScopes(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
 })
 
 describe('SQLite store: two instances on one file', () => {
