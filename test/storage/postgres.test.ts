@@ -12,6 +12,7 @@ import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
 import type { StoreEvent } from '../../src/storage/store.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
+import { describeDashboardSessions, itUpgradesTo0013SessionPrincipal } from './dashboard-sessions.conformance.js'
 import {
   describeStoreConformance,
   flowRow,
@@ -45,6 +46,7 @@ describePostgres('PostgreSQL store', () => {
 
   describeStoreConformance('conformance', openEmpty)
   describeAccountsConformance('several accounts per user and provider', openEmpty)
+  describeDashboardSessions('dashboard sessions and their principal', openEmpty)
 
   describe('upgrades', () => {
     itUpgradesFrom0001(async () => {
@@ -56,6 +58,10 @@ describePostgres('PostgreSQL store', () => {
       return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
     })
     itUpgradesTo0012RequestedScopes(async () => {
+      const fresh = await createTestDatabase()
+      return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
+    })
+    itUpgradesTo0013SessionPrincipal(async () => {
       const fresh = await createTestDatabase()
       return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
     })
