@@ -9,18 +9,15 @@
  */
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { createRequire } from 'node:module'
 import { Latchkey } from '@latchkey/client'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TestBrowser } from '../helpers/browser.js'
+import { axe, checkPage, TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 import { freePort } from '../helpers/ports.js'
 
-const require = createRequire(import.meta.url)
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 const SCREENSHOTS = process.env['DASHBOARD_SCREENSHOTS'] === '1'
 
 let h: Harness
@@ -78,33 +75,9 @@ async function signIn(page: Page, key = h.apiKey) {
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
 }
 
-/** axe-core's violations on the page as it is now (its source evaluated through the DevTools protocol, not an inline script). */
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE)
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }
-    const r = await w.axe.run()
-    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-  })
-  return violations
-}
-
-/** The page's HTML holds no secret, the page has no accessibility violation, and nothing overflows the viewport. */
+/** The shared page checks (test/helpers/browser.ts) with this suite's secrets, at the viewport's width. */
 async function check(page: Page, viewport: keyof typeof VIEWPORTS) {
-  const html = await page.content()
-  for (const secret of secrets) expect(html, 'a secret in the page').not.toContain(secret)
-  expect(await axe(page)).toEqual([])
-  // No missing value rendered as text ("null", "undefined")
-  const stray = await page.evaluate(() => {
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
-    const out: string[] = []
-    for (let n = walker.nextNode(); n; n = walker.nextNode())
-      if (/^(null|undefined|NaN)$/.test(n.textContent!.trim())) out.push(n.textContent!)
-    return out
-  })
-  expect(stray).toEqual([])
-  const width = await page.evaluate(() => document.documentElement.scrollWidth)
-  expect(width).toBeLessThanOrEqual(VIEWPORTS[viewport].width)
+  await checkPage(page, { width: VIEWPORTS[viewport].width, secrets })
 }
 
 async function shot(page: Page, name: string) {
