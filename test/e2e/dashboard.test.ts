@@ -4,7 +4,9 @@
  * admin key, finds a user's connection, sees why its refresh failed, revokes it, adds a custom
  * provider, creates a key, reads and exports the audit trail. Every page is checked by axe-core
  * and for secrets in its HTML; the session's security properties (cookie flags, CSRF, idle and
- * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level.
+ * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level. At
+ * 390 px the Connections filters are used and a connection is refreshed and revoked by keyboard
+ * alone (Tab order, Escape and Enter in the confirmation).
  * Ports 21000–21999. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
  */
 import { readFileSync } from 'node:fs'
@@ -114,6 +116,33 @@ async function startReceiver() {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** What has the keyboard focus: its accessible name (aria-label, else text) and where it sits. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement
+    return {
+      tag: el?.tagName.toLowerCase() ?? '',
+      name: (el?.getAttribute('aria-label') || el?.textContent || '').trim(),
+      inDialog: !!el?.closest('dialog'),
+      inNav: !!el?.closest('#nav'),
+    }
+  })
+
+/**
+ * Presses Tab (only Tab: no element is focused by script) until the focus is on an element named
+ * `name` that `where` accepts; fails with the focus path when it is not reached within `max` presses.
+ */
+async function tabTo(page: Page, name: string, where: (f: Awaited<ReturnType<typeof focused>>) => boolean = () => true, max = 60) {
+  const path: string[] = []
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab')
+    const f = await focused(page)
+    path.push(`${f.tag}:${f.name.slice(0, 30)}`)
+    if (f.name === name && where(f)) return
+  }
+  throw new Error(`Tab never reached "${name}"; the focus went ${path.join(' → ')}`)
 }
 
 const goto = async (page: Page, hash: string, heading: string | RegExp) => {
@@ -398,7 +427,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
-  it('390 px wide: every page is usable, accessible and free of secrets; a key can be created', async () => {
+  it('390 px wide: every page is usable and accessible; filters, a key, and by keyboard alone Refresh now and Revoke', async () => {
     const { context, page, cspErrors } = await newPage('mobile')
     await signIn(page)
     await check(page, 'mobile')
@@ -416,11 +445,67 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
       await goto(page, hash, heading)
       await check(page, 'mobile')
     }
+
+    // The Connections filters: provider, then provider and status
+    const ivan = (await h.latchkey.store.getConnection('ivan', 'test-idp'))!
+    await h.latchkey.store.updateConnection(ivan.id, { status: 'reauth_required' })
+    await goto(page, '#/connections', 'Connections')
+    const rows = page.getByRole('region', { name: 'Connections' }).getByRole('row')
+    await page.getByLabel('Provider', { exact: true }).selectOption('acme')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/provider_id=acme/)
+    await page.getByText('No connection matches.').waitFor()
+    await page.getByLabel('Provider', { exact: true }).selectOption('test-idp')
+    await page.getByLabel('Status', { exact: true }).selectOption('reauth_required')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/provider_id=test-idp&status=reauth_required/)
+    await expect.poll(() => rows.count()).toBe(2)
+    expect(await rows.nth(1).textContent()).toMatch(/^ivan.*reauth required/)
+    await check(page, 'mobile')
+    await page.getByLabel('Status', { exact: true }).selectOption('active')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/status=active/)
+    const active = (await api('GET', '/v1/admin/user_connections?provider_id=test-idp&status=active')).items as Array<{ user_id: string }>
+    expect(active.length).toBeGreaterThan(0)
+    await expect.poll(() => rows.count()).toBe(active.length + 1)
+    const texts = (await rows.allTextContents()).slice(1)
+    expect(texts.every((t) => /active/.test(t) && !t.startsWith('ivan'))).toBe(true)
+    await check(page, 'mobile')
+
     await goto(page, '#/connections', 'Connections')
     await page.getByRole('link', { name: 'bob' }).click()
     await page.getByRole('heading', { level: 1, name: 'bob · test-idp' }).waitFor()
     await check(page, 'mobile')
     await shot(page, 'connection-390')
+    const bob = (await h.latchkey.store.getConnection('bob', 'test-idp'))!
+
+    // Keyboard only, at 390 px: Tab through the page to Refresh now, Enter
+    await tabTo(page, 'Refresh now')
+    await page.keyboard.press('Enter')
+    await page.getByText('Refreshed: the token is new.').waitFor()
+    secrets.push(h.latchkey.ctx.vault.accessToken((await h.latchkey.store.getConnectionById(bob.id))!))
+    await check(page, 'mobile')
+    // Revoke: the confirmation takes the focus (on Cancel, the safe choice); Escape cancels it
+    await tabTo(page, 'Revoke', (f) => !f.inDialog)
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog', { name: 'Revoke this connection?' })
+    await dialog.waitFor()
+    expect(await focused(page)).toMatchObject({ name: 'Cancel', inDialog: true })
+    expect(await axe(page)).toEqual([])
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    expect(await h.latchkey.store.getConnectionById(bob.id)).toBeDefined()
+    // Again: Tab stays inside the modal dialog, to its Revoke, and Enter confirms
+    await tabTo(page, 'Revoke', (f) => !f.inDialog)
+    await page.keyboard.press('Enter')
+    await dialog.waitFor()
+    await tabTo(page, 'Revoke', (f) => f.inDialog, 3)
+    await page.keyboard.press('Enter')
+    await page.getByText('Connection revoked.').waitFor()
+    await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor()
+    expect(await h.latchkey.store.getConnectionById(bob.id)).toBeUndefined()
+    await check(page, 'mobile')
+
     await goto(page, '#/keys', 'API keys')
     await page.getByLabel('Name').fill('phone key')
     await page.getByRole('button', { name: 'Create key' }).click()
@@ -429,10 +514,12 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Done' }).click()
     await check(page, 'mobile')
     // Keyboard only: Tab reaches the navigation and Enter follows it
-    await page.keyboard.press('Tab')
-    await page.locator('#nav a').first().focus()
+    await tabTo(page, 'Overview', (f) => f.inNav)
     await page.keyboard.press('Enter')
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await h.latchkey.ctx.audit.flush()
+    const mine = (await h.latchkey.store.listAudit({ actor: `dashboard:${adminKeyId}`, connection_id: bob.id }, 10, 0)).items
+    expect(mine.map((e) => e.action)).toEqual(expect.arrayContaining(['connection.refreshed', 'connection.revoked']))
     expect(cspErrors).toEqual([])
     await context.close()
   }, 90_000)
