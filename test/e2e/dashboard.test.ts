@@ -347,6 +347,17 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     // Add a custom provider: an invalid one is refused with the config file's message
     await goto(page, '#/providers', 'Providers')
     await check(page, 'desktop')
+    // A provider from the configuration is shown with where it is defined, and offers no switch
+    const configured = page.getByRole('row', { name: /^test-idp / })
+    await configured.getByText(/^defined in (config|env)$/).waitFor()
+    expect(await configured.getByRole('button').count()).toBe(0)
+    const patch = await fetch(`${h.baseURL}/v1/admin/auth_providers/test-idp`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    })
+    expect(patch.status).toBe(400)
+    expect((await patch.json()).message).toMatch(/change it there/)
     await page.getByRole('link', { name: 'Add a provider' }).click()
     await page.getByRole('heading', { level: 1, name: 'Add a provider' }).waitFor()
     await page.getByLabel('Id', { exact: true }).fill('acme')
