@@ -827,6 +827,49 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     expect((await fetch(`${h.baseURL}/v1/providers`, { headers: { cookie: headers.cookie } })).status).toBe(401)
     await context.close()
   })
+
+  it('the hot path has no dashboard hook: /v1/auth/authorize ignores a live session cookie (401) and never reads the session', async () => {
+    const signedIn = await fetch(`${h.baseURL}/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: h.baseURL },
+      body: JSON.stringify({ api_key: h.apiKey }),
+    })
+    expect(signedIn.status).toBe(201)
+    const { csrf_token: csrf } = (await signedIn.json()) as { csrf_token: string }
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!
+    const db = h.latchkey.store.db as unknown as import('kysely').Kysely<{ dashboard_sessions: { id: string; last_seen_at: number } }>
+    // Seen a minute ago: any verification of the session would move last_seen_at to now.
+    const seen = async () =>
+      (await db.selectFrom('dashboard_sessions').select(['id', 'last_seen_at']).orderBy('id').execute()).map((r) => [
+        r.id,
+        Number(r.last_seen_at),
+      ])
+    await db
+      .updateTable('dashboard_sessions')
+      .set({ last_seen_at: Date.now() - 60_000 })
+      .execute()
+    const before = await seen()
+    const browserish = {
+      cookie,
+      'x-latchkey-csrf': csrf,
+      origin: h.baseURL,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/json',
+    }
+    const authorize = await fetch(`${h.baseURL}/v1/auth/authorize`, {
+      method: 'POST',
+      headers: browserish,
+      body: JSON.stringify({ user_id: 'mallory', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } }),
+    })
+    expect(authorize.status).toBe(401)
+    expect(await authorize.json()).toMatchObject({ name: 'UNAUTHENTICATED' })
+    expect((await fetch(`${h.baseURL}/v1/auth/status?id=ac_x`, { headers: browserish })).status).toBe(401)
+    expect(await seen()).toEqual(before)
+    expect(await h.latchkey.store.getConnection('mallory', 'test-idp')).toBeUndefined()
+    // The same cookie on the admin API is verified (and touches the session): the probe above works.
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie } })).status).toBe(200)
+    expect(await seen()).not.toEqual(before)
+  })
 })
 
 describe('dashboard switched off', () => {
