@@ -53,6 +53,7 @@ export async function seedFleetConnections(
             expires_at: due ? now - 1000 : now + 86_400_000,
             token_issued_at: due ? now - 3_600_000 : now,
             scopes: JSON.stringify(row.scopes),
+            requested_scopes: row.requested_scopes === null ? null : JSON.stringify(row.requested_scopes),
             user_info: row.user_info === null ? null : JSON.stringify(row.user_info),
             generation: 0,
           }

@@ -50,6 +50,7 @@ async function seed(databaseUrl: string, encryptionKeys: string, userId: string,
           expires_at: now + 86_400_000,
           token_issued_at: now,
           scopes: JSON.stringify(template.scopes),
+          requested_scopes: template.requested_scopes === null ? null : JSON.stringify(template.requested_scopes),
           user_info: template.user_info === null ? null : JSON.stringify(template.user_info),
           generation: 0,
         }

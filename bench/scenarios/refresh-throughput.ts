@@ -60,6 +60,7 @@ export async function seed(
           expires_at: now - 1000,
           token_issued_at: now - 3_600_000,
           scopes: JSON.stringify(template.scopes),
+          requested_scopes: template.requested_scopes === null ? null : JSON.stringify(template.requested_scopes),
           user_info: template.user_info === null ? null : JSON.stringify(template.user_info),
           generation: 0,
         }

@@ -86,6 +86,8 @@ export function connectionFromGrant(
     status: 'active',
     // Granted scopes: what the provider says it granted, else what was asked for.
     scopes: tokens.scope ?? flow.scopes,
+    // Requested: what this grant asked the provider for (kept here: the flow is deleted later).
+    requested_scopes: flow.scopes,
     ...tokenFields(id, tokens, def, same, now, vault),
     token_type: tokens.tokenType ?? null,
     account_id: info?.accountId ?? null,

@@ -47,7 +47,7 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /**
  * Admits a request carrying no Authorization header but a dashboard session cookie, as the
- * session's operator (`dashboard:<key id>`, an admin). A request that changes anything must also
+ * session's operator (its actor, `dashboard:<key id>` for an API-key session, an admin). A request that changes anything must also
  * carry the session's CSRF token in `x-latchkey-csrf` and, when the browser says where it comes
  * from, come from this origin.
  */
@@ -77,7 +77,8 @@ function admitSession(
       }
       request.dashboardSession = session
       // Rate-limited as its API key: signing in does not add a second allowance to the key's.
-      admit({ id: session.actor, role: 'admin' }, session.keyId)
+      // A session without a key (another principal) has its actor as its bucket.
+      admit({ id: session.actor, role: 'admin' }, session.keyId ?? session.actor)
     },
     (err: unknown) => done(err as Error),
   )

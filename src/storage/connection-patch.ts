@@ -17,7 +17,7 @@ export function encodePatch(patch: ConnectionPatch): EncodedPatch | undefined {
   const set: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue
-    set[k] = k === 'scopes' ? JSON.stringify(v) : k === 'user_info' && v !== null ? JSON.stringify(v) : v
+    set[k] = k === 'scopes' ? JSON.stringify(v) : (k === 'user_info' || k === 'requested_scopes') && v !== null ? JSON.stringify(v) : v
   }
   const tokensChanged = 'access_token_enc' in patch || 'refresh_token_enc' in patch
   if (!tokensChanged && Object.keys(set).length === 0) return undefined

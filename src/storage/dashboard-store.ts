@@ -9,19 +9,32 @@
 import { type Kysely, sql } from 'kysely'
 import type { AuditEntry } from './store.js'
 
+/**
+ * Who signed in (0013-dashboard-session-principal): an admin API key (`key_id` set, the session
+ * ends with the key), or the operator's own OIDC provider (`subject` set: its issuer and subject).
+ */
+export type DashboardPrincipal = 'api_key' | 'oidc'
+
 export interface DashboardSessionRow {
   /** SHA-256 (hex) of the cookie's secret. */
   id: string
-  key_id: string
+  principal: DashboardPrincipal
+  /** The admin API key signed in with (principal `api_key`), else null. */
+  key_id: string | null
+  /** The OIDC principal (principal `oidc`), else null. */
+  subject: string | null
   created_at: number
   last_seen_at: number
   expires_at: number
   revoked_at: number | null
 }
 
-/** A session joined with its API key's state: revoking or expiring the key ends its sessions. */
+/**
+ * A session joined with its API key's state, when it has one: revoking or expiring the key ends
+ * its sessions. `key_role` is null for a session without a key, or whose key row is gone.
+ */
 export interface DashboardSessionWithKey extends DashboardSessionRow {
-  key_role: 'admin' | 'runtime'
+  key_role: 'admin' | 'runtime' | null
   key_revoked_at: number | null
   key_expires_at: number | null
 }
@@ -84,10 +97,14 @@ export class DashboardStore {
   async getSession(id: string): Promise<DashboardSessionWithKey | undefined> {
     const r = await this.#db
       .selectFrom('dashboard_sessions as s')
-      .innerJoin('api_keys as k', 'k.id', 's.key_id')
+      // A left join: a session of another principal (OIDC) has no key. Whether a key session's key
+      // is still good is the caller's check (`DashboardSessions.verify`).
+      .leftJoin('api_keys as k', 'k.id', 's.key_id')
       .select([
         's.id',
+        's.principal',
         's.key_id',
+        's.subject',
         's.created_at',
         's.last_seen_at',
         's.expires_at',

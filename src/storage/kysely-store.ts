@@ -851,13 +851,19 @@ function decodeFlow(r: Database['flows']): FlowRow {
 }
 
 function encodeConnection(c: ConnectionRow): Database['connections'] {
-  return { ...c, scopes: JSON.stringify(c.scopes), user_info: c.user_info === null ? null : JSON.stringify(c.user_info) }
+  return {
+    ...c,
+    scopes: JSON.stringify(c.scopes),
+    requested_scopes: c.requested_scopes === null ? null : JSON.stringify(c.requested_scopes),
+    user_info: c.user_info === null ? null : JSON.stringify(c.user_info),
+  }
 }
 
 function decodeConnection(r: Database['connections']): ConnectionRow {
   return {
     ...r,
     scopes: JSON.parse(r.scopes) as string[],
+    requested_scopes: r.requested_scopes === null ? null : (JSON.parse(r.requested_scopes) as string[]),
     user_info: r.user_info === null ? null : (JSON.parse(r.user_info) as Record<string, unknown>),
   }
 }

@@ -340,7 +340,64 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
   },
+  '0012-connection-requested-scopes': {
+    // What the last grant asked the provider for, on the connection itself: the flow that held it
+    // is deleted by the retention sweep a day after it expires. Null on rows granted before this
+    // column ("not recorded": nothing can tell what they asked for).
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('connections').addColumn('requested_scopes', 'text').execute()
+    },
+  },
+  '0013-dashboard-session-principal': {
+    // A dashboard session names the kind of principal that signed in: 'api_key' (key_id set, the
+    // session ends with the key) or 'oidc' (the operator's own OIDC provider: subject set, no
+    // key). Existing sessions are API-key sessions. SQLite cannot drop a NOT NULL: the small table
+    // is rebuilt, its rows copied.
+    async up(db: Kysely<any>) {
+      const sqlite = db.getExecutor().adapter instanceof SqliteAdapter
+      if (sqlite) {
+        await db.transaction().execute(async (tx) => {
+          await sessionsTable(tx, 'dashboard_sessions_0013').execute()
+          await sql`insert into dashboard_sessions_0013 (id, principal, key_id, subject, created_at, last_seen_at, expires_at, revoked_at)
+            select id, 'api_key', key_id, null, created_at, last_seen_at, expires_at, revoked_at from dashboard_sessions`.execute(tx)
+          await tx.schema.dropTable('dashboard_sessions').execute()
+          await tx.schema.alterTable('dashboard_sessions_0013').renameTo('dashboard_sessions').execute()
+          await tx.schema.createIndex('dashboard_sessions_key').on('dashboard_sessions').column('key_id').execute()
+        })
+        return
+      }
+      await db.schema
+        .alterTable('dashboard_sessions')
+        .addColumn('principal', 'text', (c) => c.notNull().defaultTo('api_key'))
+        .execute()
+      await db.schema.alterTable('dashboard_sessions').addColumn('subject', 'text').execute()
+      await db.schema
+        .alterTable('dashboard_sessions')
+        .alterColumn('key_id', (c) => c.dropNotNull())
+        .execute()
+      await db.schema.alterTable('dashboard_sessions').addCheckConstraint('dashboard_sessions_principal', PRINCIPAL_CHECK).execute()
+    },
+  },
 }
+
+// ---- 0013-dashboard-session-principal helpers ----
+/** Each principal kind carries its own id, and only that one. */
+const PRINCIPAL_CHECK = sql`(principal = 'api_key' and key_id is not null and subject is null) or (principal = 'oidc' and key_id is null and subject is not null)`
+
+function sessionsTable(db: Kysely<any>, name: string) {
+  return db.schema
+    .createTable(name)
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('principal', 'text', (c) => c.notNull().defaultTo('api_key'))
+    .addColumn('key_id', 'text')
+    .addColumn('subject', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .addCheckConstraint('dashboard_sessions_principal', PRINCIPAL_CHECK)
+}
+// ---- end 0013-dashboard-session-principal helpers ----
 
 // ---- 0010-accounts helpers ----
 /** The connections columns as of 0002-token-issued-at (what 0010-accounts copies). */

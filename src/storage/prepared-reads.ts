@@ -33,6 +33,7 @@ export const COLUMNS = [
   'provider_id',
   'status',
   'scopes',
+  'requested_scopes',
   'access_token_enc',
   'refresh_token_enc',
   'token_type',

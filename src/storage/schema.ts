@@ -66,6 +66,12 @@ export interface ConnectionsTable {
   status: 'active' | 'reauth_required' | 'revoked'
   /** JSON array of granted scopes. */
   scopes: string
+  /**
+   * JSON array of the scopes the last grant asked the provider for (the flow's scopes: the app's
+   * request plus those granted before); null for rows granted before it was recorded
+   * (0012-connection-requested-scopes).
+   */
+  requested_scopes: string | null
   access_token_enc: string
   refresh_token_enc: string | null
   token_type: string | null

@@ -20,8 +20,10 @@ export interface FlowRow extends Omit<FlowsTable, 'scopes' | 'requested_scopes'>
   requested_scopes: string[]
 }
 
-export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'user_info'> {
+export interface ConnectionRow extends Omit<ConnectionsTable, 'scopes' | 'requested_scopes' | 'user_info'> {
   scopes: string[]
+  /** What the last grant asked the provider for; null when not recorded (rows older than 0012). */
+  requested_scopes: string[] | null
   user_info: Record<string, unknown> | null
 }
 

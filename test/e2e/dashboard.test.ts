@@ -4,23 +4,22 @@
  * admin key, finds a user's connection, sees why its refresh failed, revokes it, adds a custom
  * provider, creates a key, reads and exports the audit trail. Every page is checked by axe-core
  * and for secrets in its HTML; the session's security properties (cookie flags, CSRF, idle and
- * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level.
+ * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level. At
+ * 390 px the Connections filters are used and a connection is refreshed and revoked by keyboard
+ * alone (Tab order, Escape and Enter in the confirmation).
  * Ports 21000–21999. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
  */
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { createRequire } from 'node:module'
 import { Latchkey } from '@latchkey/client'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TestBrowser } from '../helpers/browser.js'
+import { axe, checkPage, TestBrowser } from '../helpers/browser.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 import { freePort } from '../helpers/ports.js'
 
-const require = createRequire(import.meta.url)
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 const SCREENSHOTS = process.env['DASHBOARD_SCREENSHOTS'] === '1'
 
 let h: Harness
@@ -31,8 +30,8 @@ let aliceConnectionId: string
 /** Every secret Latchkey holds for this test: none may appear in any page's HTML. */
 const secrets: string[] = []
 
-async function connect(user: string) {
-  const started = await client.auth.start(user, 'test-idp', { scopes: ['openid', 'profile', 'offline_access'] })
+async function connect(user: string, scopes = ['openid', 'profile', 'offline_access']) {
+  const started = await client.auth.start(user, 'test-idp', { scopes })
   await new TestBrowser().authorize(started.url!, { login: user })
   await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
   const c = (await h.latchkey.store.getConnection(user, 'test-idp'))!
@@ -78,33 +77,9 @@ async function signIn(page: Page, key = h.apiKey) {
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
 }
 
-/** axe-core's violations on the page as it is now (its source evaluated through the DevTools protocol, not an inline script). */
-async function axe(page: Page): Promise<string[]> {
-  await page.evaluate(AXE)
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }
-    const r = await w.axe.run()
-    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-  })
-  return violations
-}
-
-/** The page's HTML holds no secret, the page has no accessibility violation, and nothing overflows the viewport. */
+/** The shared page checks (test/helpers/browser.ts) with this suite's secrets, at the viewport's width. */
 async function check(page: Page, viewport: keyof typeof VIEWPORTS) {
-  const html = await page.content()
-  for (const secret of secrets) expect(html, 'a secret in the page').not.toContain(secret)
-  expect(await axe(page)).toEqual([])
-  // No missing value rendered as text ("null", "undefined")
-  const stray = await page.evaluate(() => {
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
-    const out: string[] = []
-    for (let n = walker.nextNode(); n; n = walker.nextNode())
-      if (/^(null|undefined|NaN)$/.test(n.textContent!.trim())) out.push(n.textContent!)
-    return out
-  })
-  expect(stray).toEqual([])
-  const width = await page.evaluate(() => document.documentElement.scrollWidth)
-  expect(width).toBeLessThanOrEqual(VIEWPORTS[viewport].width)
+  await checkPage(page, { width: VIEWPORTS[viewport].width, secrets })
 }
 
 async function shot(page: Page, name: string) {
@@ -141,6 +116,33 @@ async function startReceiver() {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
+}
+
+/** What has the keyboard focus: its accessible name (aria-label, else text) and where it sits. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = document.activeElement
+    return {
+      tag: el?.tagName.toLowerCase() ?? '',
+      name: (el?.getAttribute('aria-label') || el?.textContent || '').trim(),
+      inDialog: !!el?.closest('dialog'),
+      inNav: !!el?.closest('#nav'),
+    }
+  })
+
+/**
+ * Presses Tab (only Tab: no element is focused by script) until the focus is on an element named
+ * `name` that `where` accepts; fails with the focus path when it is not reached within `max` presses.
+ */
+async function tabTo(page: Page, name: string, where: (f: Awaited<ReturnType<typeof focused>>) => boolean = () => true, max = 60) {
+  const path: string[] = []
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab')
+    const f = await focused(page)
+    path.push(`${f.tag}:${f.name.slice(0, 30)}`)
+    if (f.name === name && where(f)) return
+  }
+  throw new Error(`Tab never reached "${name}"; the focus went ${path.join(' → ')}`)
 }
 
 const goto = async (page: Page, hash: string, heading: string | RegExp) => {
@@ -259,6 +261,79 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
+  it("a connection's page: requested vs granted scopes (kept after the flow is gone), identity, token expiries, audit entries", async () => {
+    // The IdP ignores a scope it does not know: it grants fewer than were asked for.
+    const c = await connect('ivan', ['openid', 'profile', 'email', 'offline_access', 'calendar.write'])
+    expect(c.scopes).not.toContain('calendar.write')
+    expect(c.requested_scopes).toEqual(['openid', 'profile', 'email', 'offline_access', 'calendar.write'])
+    // The retention sweep deletes the flow a day after it expires: what was asked stays on the connection.
+    await h.latchkey.store.db.deleteFrom('flows').where('connection_id', '=', c.id).execute()
+    const refreshExpiry = Date.now() + 30 * 86_400_000
+    await h.latchkey.store.updateConnection(c.id, { refresh_token_expires_at: refreshExpiry })
+    const view = await api('GET', `/v1/admin/user_connections/${c.id}`)
+    expect(view).toMatchObject({ scopes: c.scopes, requested_scopes: c.requested_scopes })
+
+    const { context, page, cspErrors } = await newPage('desktop')
+    await signIn(page)
+    await goto(page, `#/connections/${c.id}`, 'ivan · test-idp')
+    const scopes = page.getByRole('region', { name: 'Scopes' })
+    await scopes.getByRole('row').nth(1).waitFor()
+    const scopeRows = async () => (await scopes.getByRole('row').allInnerTexts()).map((r) => r.split('\t').map((x) => x.trim()))
+    expect(await scopeRows()).toEqual([
+      ['Scope', 'Requested', 'Granted'],
+      ...c.scopes.map((sc) => [sc, 'yes', 'granted']),
+      ['calendar.write', 'yes', 'no'],
+    ])
+    // Identity, access-token and refresh-token expiry, as the page shows them
+    const locale = (iso: string | number) => page.evaluate((x) => new Date(x).toLocaleString(), iso)
+    const props = async () =>
+      page.evaluate(() =>
+        Object.fromEntries(
+          Array.from(document.querySelectorAll('dl.props dt')).map((dt) => [dt.textContent, dt.nextElementSibling!.textContent]),
+        ),
+      )
+    let shown = await props()
+    expect(shown).toMatchObject({
+      User: 'ivan',
+      Account: `ivan@example.test · id ivan`,
+      'Identity: sub': 'ivan',
+      'Identity: email': 'ivan@example.test',
+      'Identity: name': 'ivan',
+      'Access token expires': await locale(c.expires_at!),
+      'Refresh token': `expires ${await locale(refreshExpiry)}`,
+    })
+    // The audit entries of this connection: its creation, then the operator's refresh, newest first
+    await page.getByRole('button', { name: 'Refresh now' }).click()
+    await page.getByText('Refreshed: the token is new.').waitFor()
+    secrets.push(h.latchkey.ctx.vault.accessToken((await h.latchkey.store.getConnectionById(c.id))!))
+    const audit = page.getByRole('region', { name: 'Audit entries of this connection' })
+    const auditRows = (await audit.getByRole('row').allInnerTexts()).map((r) => r.split('\t').map((x) => x.trim()))
+    expect(auditRows[0]).toEqual(['When', 'Action', 'Actor', 'Detail'])
+    expect(auditRows.slice(1).map((r) => [r[1], r[2]])).toEqual(
+      expect.arrayContaining([
+        ['connection.refreshed', `dashboard:${adminKeyId}`],
+        ['connection.created', '—'],
+      ]),
+    )
+    const actions = auditRows.slice(1).map((r) => r[1])
+    expect(actions.indexOf('connection.refreshed')).toBeLessThan(actions.indexOf('connection.created'))
+    expect(auditRows.find((r) => r[1] === 'connection.created')![3]).toContain('"account_id":"ivan"')
+    shown = await props()
+    const after = (await h.latchkey.store.getConnectionById(c.id))!
+    expect(shown['Access token expires']).toBe(await locale(after.expires_at!))
+    await check(page, 'desktop')
+
+    // A connection granted before Latchkey recorded requested scopes: shown as not recorded, never as "no"
+    await h.latchkey.store.updateConnection(c.id, { requested_scopes: null })
+    await goto(page, '#/connections', 'Connections')
+    await goto(page, `#/connections/${c.id}`, 'ivan · test-idp')
+    await page.locator('#requested-unknown').waitFor()
+    expect((await scopeRows()).slice(1)).toEqual(c.scopes.map((sc) => [sc, 'not recorded', 'granted']))
+    await check(page, 'desktop')
+    expect(cspErrors).toEqual([])
+    await context.close()
+  }, 60_000)
+
   it('desktop: authorizations, add a custom provider, disable it, create and revoke a key, audit export', async () => {
     const { context, page, cspErrors } = await newPage('desktop')
     await signIn(page)
@@ -272,6 +347,17 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     // Add a custom provider: an invalid one is refused with the config file's message
     await goto(page, '#/providers', 'Providers')
     await check(page, 'desktop')
+    // A provider from the configuration is shown with where it is defined, and offers no switch
+    const configured = page.getByRole('row', { name: /^test-idp / })
+    await configured.getByText(/^defined in (config|env)$/).waitFor()
+    expect(await configured.getByRole('button').count()).toBe(0)
+    const patch = await fetch(`${h.baseURL}/v1/admin/auth_providers/test-idp`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
+    })
+    expect(patch.status).toBe(400)
+    expect((await patch.json()).message).toMatch(/change it there/)
     await page.getByRole('link', { name: 'Add a provider' }).click()
     await page.getByRole('heading', { level: 1, name: 'Add a provider' }).waitFor()
     await page.getByLabel('Id', { exact: true }).fill('acme')
@@ -352,7 +438,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await context.close()
   }, 90_000)
 
-  it('390 px wide: every page is usable, accessible and free of secrets; a key can be created', async () => {
+  it('390 px wide: every page is usable and accessible; filters, a key, and by keyboard alone Refresh now and Revoke', async () => {
     const { context, page, cspErrors } = await newPage('mobile')
     await signIn(page)
     await check(page, 'mobile')
@@ -370,11 +456,67 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
       await goto(page, hash, heading)
       await check(page, 'mobile')
     }
+
+    // The Connections filters: provider, then provider and status
+    const ivan = (await h.latchkey.store.getConnection('ivan', 'test-idp'))!
+    await h.latchkey.store.updateConnection(ivan.id, { status: 'reauth_required' })
+    await goto(page, '#/connections', 'Connections')
+    const rows = page.getByRole('region', { name: 'Connections' }).getByRole('row')
+    await page.getByLabel('Provider', { exact: true }).selectOption('acme')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/provider_id=acme/)
+    await page.getByText('No connection matches.').waitFor()
+    await page.getByLabel('Provider', { exact: true }).selectOption('test-idp')
+    await page.getByLabel('Status', { exact: true }).selectOption('reauth_required')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/provider_id=test-idp&status=reauth_required/)
+    await expect.poll(() => rows.count()).toBe(2)
+    expect(await rows.nth(1).textContent()).toMatch(/^ivan.*reauth required/)
+    await check(page, 'mobile')
+    await page.getByLabel('Status', { exact: true }).selectOption('active')
+    await page.getByRole('button', { name: 'Search' }).click()
+    await page.waitForURL(/status=active/)
+    const active = (await api('GET', '/v1/admin/user_connections?provider_id=test-idp&status=active')).items as Array<{ user_id: string }>
+    expect(active.length).toBeGreaterThan(0)
+    await expect.poll(() => rows.count()).toBe(active.length + 1)
+    const texts = (await rows.allTextContents()).slice(1)
+    expect(texts.every((t) => /active/.test(t) && !t.startsWith('ivan'))).toBe(true)
+    await check(page, 'mobile')
+
     await goto(page, '#/connections', 'Connections')
     await page.getByRole('link', { name: 'bob' }).click()
     await page.getByRole('heading', { level: 1, name: 'bob · test-idp' }).waitFor()
     await check(page, 'mobile')
     await shot(page, 'connection-390')
+    const bob = (await h.latchkey.store.getConnection('bob', 'test-idp'))!
+
+    // Keyboard only, at 390 px: Tab through the page to Refresh now, Enter
+    await tabTo(page, 'Refresh now')
+    await page.keyboard.press('Enter')
+    await page.getByText('Refreshed: the token is new.').waitFor()
+    secrets.push(h.latchkey.ctx.vault.accessToken((await h.latchkey.store.getConnectionById(bob.id))!))
+    await check(page, 'mobile')
+    // Revoke: the confirmation takes the focus (on Cancel, the safe choice); Escape cancels it
+    await tabTo(page, 'Revoke', (f) => !f.inDialog)
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog', { name: 'Revoke this connection?' })
+    await dialog.waitFor()
+    expect(await focused(page)).toMatchObject({ name: 'Cancel', inDialog: true })
+    expect(await axe(page)).toEqual([])
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    expect(await h.latchkey.store.getConnectionById(bob.id)).toBeDefined()
+    // Again: Tab stays inside the modal dialog, to its Revoke, and Enter confirms
+    await tabTo(page, 'Revoke', (f) => !f.inDialog)
+    await page.keyboard.press('Enter')
+    await dialog.waitFor()
+    await tabTo(page, 'Revoke', (f) => f.inDialog, 3)
+    await page.keyboard.press('Enter')
+    await page.getByText('Connection revoked.').waitFor()
+    await page.getByRole('heading', { level: 1, name: 'Connections' }).waitFor()
+    expect(await h.latchkey.store.getConnectionById(bob.id)).toBeUndefined()
+    await check(page, 'mobile')
+
     await goto(page, '#/keys', 'API keys')
     await page.getByLabel('Name').fill('phone key')
     await page.getByRole('button', { name: 'Create key' }).click()
@@ -383,10 +525,12 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Done' }).click()
     await check(page, 'mobile')
     // Keyboard only: Tab reaches the navigation and Enter follows it
-    await page.keyboard.press('Tab')
-    await page.locator('#nav a').first().focus()
+    await tabTo(page, 'Overview', (f) => f.inNav)
     await page.keyboard.press('Enter')
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor()
+    await h.latchkey.ctx.audit.flush()
+    const mine = (await h.latchkey.store.listAudit({ actor: `dashboard:${adminKeyId}`, connection_id: bob.id }, 10, 0)).items
+    expect(mine.map((e) => e.action)).toEqual(expect.arrayContaining(['connection.refreshed', 'connection.revoked']))
     expect(cspErrors).toEqual([])
     await context.close()
   }, 90_000)
@@ -682,6 +826,49 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     // The runtime API does not accept the cookie
     expect((await fetch(`${h.baseURL}/v1/providers`, { headers: { cookie: headers.cookie } })).status).toBe(401)
     await context.close()
+  })
+
+  it('the hot path has no dashboard hook: /v1/auth/authorize ignores a live session cookie (401) and never reads the session', async () => {
+    const signedIn = await fetch(`${h.baseURL}/dashboard/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: h.baseURL },
+      body: JSON.stringify({ api_key: h.apiKey }),
+    })
+    expect(signedIn.status).toBe(201)
+    const { csrf_token: csrf } = (await signedIn.json()) as { csrf_token: string }
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!
+    const db = h.latchkey.store.db as unknown as import('kysely').Kysely<{ dashboard_sessions: { id: string; last_seen_at: number } }>
+    // Seen a minute ago: any verification of the session would move last_seen_at to now.
+    const seen = async () =>
+      (await db.selectFrom('dashboard_sessions').select(['id', 'last_seen_at']).orderBy('id').execute()).map((r) => [
+        r.id,
+        Number(r.last_seen_at),
+      ])
+    await db
+      .updateTable('dashboard_sessions')
+      .set({ last_seen_at: Date.now() - 60_000 })
+      .execute()
+    const before = await seen()
+    const browserish = {
+      cookie,
+      'x-latchkey-csrf': csrf,
+      origin: h.baseURL,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/json',
+    }
+    const authorize = await fetch(`${h.baseURL}/v1/auth/authorize`, {
+      method: 'POST',
+      headers: browserish,
+      body: JSON.stringify({ user_id: 'mallory', auth_requirement: { provider_id: 'test-idp', oauth2: { scopes: ['openid'] } } }),
+    })
+    expect(authorize.status).toBe(401)
+    expect(await authorize.json()).toMatchObject({ name: 'UNAUTHENTICATED' })
+    expect((await fetch(`${h.baseURL}/v1/auth/status?id=ac_x`, { headers: browserish })).status).toBe(401)
+    expect(await seen()).toEqual(before)
+    expect(await h.latchkey.store.getConnection('mallory', 'test-idp')).toBeUndefined()
+    // The same cookie on the admin API is verified (and touches the session): the probe above works.
+    expect((await fetch(`${h.baseURL}/v1/admin/api_keys`, { headers: { cookie } })).status).toBe(200)
+    expect(await seen()).not.toEqual(before)
   })
 })
 

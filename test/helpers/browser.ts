@@ -1,7 +1,44 @@
 /**
  * A scripted browser for end-to-end tests: follows redirects with a cookie jar per host, and
  * submits oidc-provider's sign-in and consent forms (or aborts) like a person clicking through.
+ * Also the checks every Chromium page test shares (`checkPage`: axe-core, no secret, no stray
+ * "null", no horizontal overflow), for the dashboard and the end-user pages alike.
  */
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import type { Page } from 'playwright-core'
+import { expect } from 'vitest'
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+
+/** axe-core's violations on the page as it is now (its source evaluated through the DevTools protocol, not an inline script). */
+export async function axe(page: Page): Promise<string[]> {
+  await page.evaluate(AXE)
+  return page.evaluate(async () => {
+    const w = window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; nodes: Array<{ target: unknown }> }> }> } }
+    const r = await w.axe.run()
+    return r.violations.map((v) => `${v.id}: ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+  })
+}
+
+/**
+ * The page's HTML holds none of `secrets`, axe-core finds no accessibility violation, no missing
+ * value is rendered as text ("null", "undefined", "NaN"), and nothing is wider than `width`.
+ */
+export async function checkPage(page: Page, options: { width: number; secrets: Iterable<string> }): Promise<void> {
+  const html = await page.content()
+  for (const secret of options.secrets) expect(html, 'a secret in the page').not.toContain(secret)
+  expect(await axe(page), `axe-core on ${page.url()}`).toEqual([])
+  const stray = await page.evaluate(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT)
+    const out: string[] = []
+    for (let n = walker.nextNode(); n; n = walker.nextNode())
+      if (/^(null|undefined|NaN)$/.test(n.textContent!.trim())) out.push(n.textContent!)
+    return out
+  })
+  expect(stray).toEqual([])
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.width)
+}
 
 export interface BrowserStep {
   url: string

@@ -145,6 +145,8 @@ export function itUpgradesTo0010Accounts(openUnmigrated: () => Promise<{ store: 
         provider_id: 'google',
         status: 'active',
         scopes: ['email'],
+        // Not recorded before 0012-connection-requested-scopes.
+        requested_scopes: null,
         access_token_enc: 'enc:a',
         refresh_token_enc: 'enc:r',
         token_type: 'bearer',

@@ -12,7 +12,17 @@ import { PostgresEventBridge } from '../../src/storage/postgres-events.js'
 import type { StoreEvent } from '../../src/storage/store.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
-import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
+import { describeDashboardSessions, itUpgradesTo0013SessionPrincipal } from './dashboard-sessions.conformance.js'
+import {
+  describeStoreConformance,
+  flowRow,
+  itUpgradesFrom0001,
+  itUpgradesTo0012RequestedScopes,
+  latch,
+  seedConnection,
+  T0,
+  within,
+} from './store.conformance.js'
 
 const TABLES = ['api_keys', 'flows', 'connections', 'providers', 'audit_log', 'latchkey_meta'] as const
 
@@ -36,6 +46,7 @@ describePostgres('PostgreSQL store', () => {
 
   describeStoreConformance('conformance', openEmpty)
   describeAccountsConformance('several accounts per user and provider', openEmpty)
+  describeDashboardSessions('dashboard sessions and their principal', openEmpty)
 
   describe('upgrades', () => {
     itUpgradesFrom0001(async () => {
@@ -43,6 +54,14 @@ describePostgres('PostgreSQL store', () => {
       return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
     })
     itUpgradesTo0010Accounts(async () => {
+      const fresh = await createTestDatabase()
+      return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
+    })
+    itUpgradesTo0012RequestedScopes(async () => {
+      const fresh = await createTestDatabase()
+      return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
+    })
+    itUpgradesTo0013SessionPrincipal(async () => {
       const fresh = await createTestDatabase()
       return { store: openStore({ url: fresh.url }), drop: () => fresh.drop() }
     })

@@ -10,7 +10,17 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { openStore } from '../../src/storage/open-store.js'
 import { describeAccountsConformance, itUpgradesTo0010Accounts } from './accounts.conformance.js'
-import { describeStoreConformance, flowRow, itUpgradesFrom0001, latch, seedConnection, T0, within } from './store.conformance.js'
+import { describeDashboardSessions, itUpgradesTo0013SessionPrincipal } from './dashboard-sessions.conformance.js'
+import {
+  describeStoreConformance,
+  flowRow,
+  itUpgradesFrom0001,
+  itUpgradesTo0012RequestedScopes,
+  latch,
+  seedConnection,
+  T0,
+  within,
+} from './store.conformance.js'
 
 async function openMigrated(url: string): Promise<KyselyStore> {
   const store = openStore({ url })
@@ -20,6 +30,7 @@ async function openMigrated(url: string): Promise<KyselyStore> {
 
 describeStoreConformance('SQLite store (:memory:)', () => openMigrated(':memory:'))
 describeAccountsConformance('SQLite store: several accounts per user and provider', () => openMigrated(':memory:'))
+describeDashboardSessions('SQLite store: dashboard sessions and their principal', () => openMigrated(':memory:'))
 
 const dir = mkdtempSync(join(tmpdir(), 'latchkey-sqlite-'))
 let files = 0
@@ -135,6 +146,8 @@ describe("SQLite store: the lease holder's write (prepared statements)", () => {
 describe('SQLite store: upgrades', () => {
   itUpgradesFrom0001(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
   itUpgradesTo0010Accounts(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
+  itUpgradesTo0012RequestedScopes(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
+  itUpgradesTo0013SessionPrincipal(async () => ({ store: openStore({ url: ':memory:' }), drop: async () => {} }))
 })
 
 describe('SQLite store: two instances on one file', () => {

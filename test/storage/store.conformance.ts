@@ -92,6 +92,7 @@ export function connectionRow(over: Partial<NewConnection> = {}): NewConnection 
     provider_id: 'github',
     status: 'active',
     scopes: ['read:user', 'repo'],
+    requested_scopes: ['read:user', 'repo'],
     access_token_enc: `enc:access:${id}`,
     refresh_token_enc: `enc:refresh:${id}`,
     token_type: 'bearer',
@@ -576,6 +577,25 @@ export function describeStoreConformance(name: string, open: () => Promise<Kysel
           code_verifier_enc: null,
           grant_enc: null,
         })
+      })
+
+      it('keeps what a grant asked for apart from what it got (null: not recorded), on every read path', async () => {
+        const flow = flowRow()
+        await store.createOrReuseFlow(flow, T0)
+        const c = connectionRow({ scopes: ['repo'], requested_scopes: ['read:user', 'repo', 'gist'] })
+        await store.completeFlowWithConnection(flow.id, c, () => c)
+        for (const read of [await store.getConnection('alice', 'github'), await store.getConnectionById(c.id)]) {
+          expect(read).toMatchObject({ scopes: ['repo'], requested_scopes: ['read:user', 'repo', 'gist'] })
+        }
+        expect((await store.listConnections({}, 10, 0)).items[0]!.requested_scopes).toEqual(['read:user', 'repo', 'gist'])
+        // A refresh's patch leaves it; an explicit null is stored as null, not as the string "null".
+        await store.updateConnection(c.id, { scopes: ['repo', 'gist'], access_token_enc: 'enc:refreshed' })
+        expect((await store.getConnectionById(c.id))!.requested_scopes).toEqual(['read:user', 'repo', 'gist'])
+        await store.updateConnection(c.id, { requested_scopes: null })
+        expect((await store.getConnection('alice', 'github'))!.requested_scopes).toBeNull()
+        expect((await sql<{ r: string | null }>`select requested_scopes as r from connections`.execute(store.db)).rows).toEqual([
+          { r: null },
+        ])
       })
 
       it("refuses a builder that changes an existing connection's id, writing nothing", async () => {
@@ -1329,6 +1349,71 @@ export function itUpgradesFrom0001(openUnmigrated: () => Promise<{ store: Kysely
       const flow = await store.getFlowByStateHash(hashState('old-state'))
       expect(flow).toMatchObject({ id: 'fl_old', state_hash: hashState('old-state'), state_enc: null })
       expect(JSON.stringify(await sql`select * from flows`.execute(store.db))).not.toContain('old-state')
+      expect(await store.migrate()).toEqual([])
+    } finally {
+      await store.close()
+      await drop()
+    }
+  })
+}
+
+/**
+ * A database as of 0011 (before connections recorded their requested scopes) with a connection:
+ * after 0012-connection-requested-scopes the row is intact and its requested scopes are null
+ * ("not recorded", never an empty list that would read as "asked for nothing"); the next grant
+ * records them.
+ */
+export function itUpgradesTo0012RequestedScopes(openUnmigrated: () => Promise<{ store: KyselyStore; drop: () => Promise<void> }>): void {
+  it('upgrades a database written before 0012-connection-requested-scopes without loss; old rows have them unrecorded', async () => {
+    const { store, drop } = await openUnmigrated()
+    try {
+      await migrateTo(store.db, '0011-dashboard-sessions')
+      await sql`insert into connections (id, user_id, provider_id, status, scopes, access_token_enc, refresh_token_enc, token_type, expires_at,
+        refresh_token_expires_at, account_id, account_label, user_info, created_at, updated_at, last_used_at, last_refresh_at, last_refresh_error,
+        refresh_failures, refresh_cooldown_until, refresh_lease_owner, refresh_lease_until, generation, token_issued_at, is_default)
+        values ('cn_old', 'alice', 'github', 'active', '["repo"]', 'enc:a', 'enc:r', 'bearer', ${T0 + 3_600_000},
+        ${T0 + 86_400_000}, 'acct', 'Alice', '{"login":"alice"}', ${T0}, ${T0 + 5}, ${T0 + 7}, ${T0 + 1}, null, 0, null, null, null, 2, ${T0}, 1)`.execute(
+        store.db,
+      )
+      expect(await store.migrate()).toContain('0012-connection-requested-scopes')
+      const old = {
+        id: 'cn_old',
+        user_id: 'alice',
+        provider_id: 'github',
+        status: 'active',
+        scopes: ['repo'],
+        requested_scopes: null,
+        access_token_enc: 'enc:a',
+        refresh_token_enc: 'enc:r',
+        token_type: 'bearer',
+        expires_at: T0 + 3_600_000,
+        refresh_token_expires_at: T0 + 86_400_000,
+        account_id: 'acct',
+        account_label: 'Alice',
+        user_info: { login: 'alice' },
+        created_at: T0,
+        updated_at: T0 + 5,
+        last_used_at: T0 + 7,
+        last_refresh_at: T0 + 1,
+        last_refresh_error: null,
+        refresh_failures: 0,
+        refresh_cooldown_until: null,
+        refresh_lease_owner: null,
+        refresh_lease_until: null,
+        generation: 2,
+        token_issued_at: T0,
+        is_default: 1,
+      }
+      expect(await store.getConnection('alice', 'github')).toEqual(old)
+      expect(await store.getConnectionById('cn_old')).toEqual(old)
+      // The next grant on it records what it asked for.
+      const { flow } = await store.createOrReuseFlow(flowRow({ id: 'fl_new', user_id: 'alice', provider_id: 'github' }), T0)
+      const regranted = await store.completeFlowWithConnection(
+        flow.id,
+        { user_id: 'alice', provider_id: 'github', account_id: 'acct' },
+        (e) => connectionRow({ id: e!.id, account_id: 'acct', scopes: ['repo'], requested_scopes: ['repo', 'gist'] }),
+      )
+      expect(regranted).toMatchObject({ id: 'cn_old', scopes: ['repo'], requested_scopes: ['repo', 'gist'] })
       expect(await store.migrate()).toEqual([])
     } finally {
       await store.close()

@@ -32,6 +32,7 @@ function existingRow(over: Partial<ConnectionRow> = {}): ConnectionRow {
     provider_id: 'p',
     status: 'active',
     scopes: ['a'],
+    requested_scopes: ['a'],
     access_token_enc: sealed.access_token_enc,
     refresh_token_enc: sealed.refresh_token_enc!,
     token_type: 'bearer',
@@ -116,6 +117,8 @@ describe('connectionFromGrant', () => {
     )
     expect(row.refresh_token_enc).toBe(existing.refresh_token_enc)
     expect(row.refresh_token_expires_at).toBe(existing.refresh_token_expires_at)
+    // The provider granted fewer than asked: the row keeps both (the flow is deleted later).
+    expect(row).toMatchObject({ scopes: ['a'], requested_scopes: ['a', 'b'] })
     expect(row).toMatchObject({
       account_label: 'Ann',
       created_at: existing.created_at,

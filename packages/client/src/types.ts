@@ -72,7 +72,10 @@ export interface Connection {
   provider_type: string
   provider_description: string
   provider_user_info: Record<string, unknown>
+  /** The scopes granted. */
   scopes: string[]
+  /** What the last grant asked the provider for (Latchkey extension); null when not recorded (older connections). */
+  requested_scopes: string[] | null
   user_id: string
   account: { id: string | null; label: string | null }
   /** The user's default connection for the provider (Latchkey extension; what authorize without `account` answers with). */

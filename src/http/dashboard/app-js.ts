@@ -318,16 +318,17 @@ function accountCell(c) {
 async function connectionPage(_q, rawId, notice) {
   const id = decodeURIComponent(rawId)
   const enc = encodeURIComponent(id)
-  const [c, flows, entries] = await Promise.all([
+  const [c, entries] = await Promise.all([
     get('/v1/admin/user_connections/' + enc),
-    get('/v1/admin/flows?status=completed&limit=1&connection_id=' + enc),
     get('/v1/admin/audit?limit=200&connection_id=' + enc),
   ])
-  const requested = flows.items.length > 0 ? flows.items[0].requested_scopes : []
-  const allScopes = [...new Set([...requested, ...c.scopes])]
+  // What the last grant asked for is kept on the connection (its flow is deleted a day after it
+  // expires); null on connections granted before Latchkey recorded it: shown as unknown, not "no".
+  const requested = c.requested_scopes
+  const allScopes = [...new Set([...(requested || []), ...c.scopes])]
   const scopeRows = allScopes.map((sc) => [h('code', {}, sc),
-    requested.includes(sc) ? 'yes' : 'no',
-    c.scopes.includes(sc) ? badge('granted') : badge('requested')])
+    requested === null ? 'not recorded' : requested.includes(sc) ? 'yes' : 'no',
+    c.scopes.includes(sc) ? badge('granted') : 'no'])
   const history = entries.items.filter((e) => e.action.startsWith('connection.refresh') || e.action === 'connection.reauth_required')
   const status = h('div', {})
   const refreshBtn = h('button', { type: 'button', id: 'refresh-now' }, 'Refresh now')
@@ -375,6 +376,7 @@ async function connectionPage(_q, rawId, notice) {
         h('dt', {}, 'Created'), h('dd', {}, when(c.created_at)),
         h('dt', {}, 'Updated'), h('dd', {}, when(c.updated_at)))),
     h('section', { 'aria-labelledby': 'h-s' }, h('h2', { id: 'h-s' }, 'Scopes: requested and granted'),
+      requested === null ? h('p', { class: 'muted', id: 'requested-unknown' }, 'What was requested is not recorded for this connection: it was granted before Latchkey kept it. The next authorization records it.') : null,
       table('Scopes', ['Scope', 'Requested', 'Granted'], scopeRows, 'No scopes.')),
     h('section', {}, h('h2', {}, 'Refresh history'),
       table('Refresh history', ['When', 'What', 'Actor', 'Detail'], history.map((e) => [when(e.at), e.action, e.actor || 'Latchkey', detail(e.detail)]), 'No refresh recorded.')),

@@ -37,7 +37,15 @@ export const connectionItem = z
     provider_type: z.literal('oauth2'),
     provider_description: z.string(),
     provider_user_info: z.record(z.string(), z.unknown()),
-    scopes: z.array(z.string()),
+    scopes: z.array(z.string()).meta({ description: 'The scopes granted: what the provider said it granted, else what was asked for.' }),
+    requested_scopes: z
+      .array(z.string())
+      .nullable()
+      .meta({
+        description:
+          "Latchkey extension: the scopes the last grant asked the provider for (the app's request plus scopes granted before). " +
+          '`null` when not recorded (a connection granted before migration 0012-connection-requested-scopes).',
+      }),
     user_id: z.string(),
     account: z.object({ id: z.string().nullable(), label: z.string().nullable() }),
     default: z.boolean().meta({
@@ -115,6 +123,7 @@ export function connectionView(ctx: BrokerContext, c: ConnectionRow): z.infer<ty
     provider_description: provider?.description ?? c.provider_id,
     provider_user_info: c.user_info ?? {},
     scopes: c.scopes,
+    requested_scopes: c.requested_scopes,
     user_id: c.user_id,
     account: { id: c.account_id, label: c.account_label },
     default: c.is_default === 1,

@@ -37,7 +37,8 @@ const PAGE_HEADERS = {
 
 const sessionView = z
   .object({
-    key_id: z.string(),
+    principal: z.enum(['api_key', 'oidc']).meta({ description: 'How the operator signed in (only `api_key` today).' }),
+    key_id: z.string().nullable().meta({ description: 'The admin API key of an `api_key` session, else null.' }),
     actor: z.string().meta({ description: 'What the audit trail records as the actor of changes made in this session.' }),
     csrf_token: z.string().meta({ description: `Send it in the \`${CSRF_HEADER}\` header on every change.` }),
     csrf_header: z.literal(CSRF_HEADER),
@@ -100,6 +101,7 @@ export function dashboardRoutes(app: FastifyInstance, o: DashboardRouteOptions):
     `${cookieName}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure ? '; Secure' : ''}`
 
   const view = (s: DashboardSession): z.infer<typeof sessionView> => ({
+    principal: s.principal,
     key_id: s.keyId,
     actor: s.actor,
     csrf_token: s.csrf,
