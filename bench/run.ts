@@ -67,8 +67,9 @@ function print(r: ScenarioResult): void {
       ...r.targets.map((t) => [
         t.target,
         fmt(t.requestsPerSecond),
-        fmt(t.latencyMs.p50),
-        fmt(t.latencyMs.p99),
+        // autocannon measures whole milliseconds; the paced load (a rate) measures finer.
+        fmt(t.latencyMs.p50, Number.isInteger(t.latencyMs.p50) ? 0 : 2),
+        fmt(t.latencyMs.p99, Number.isInteger(t.latencyMs.p99) ? 0 : 2),
         fmt(t.latencyMs.mean, 2),
         fmt(t.totalRequests),
         String(t.connections),
@@ -78,7 +79,9 @@ function print(r: ScenarioResult): void {
       ]),
     ]),
   )
-  for (const [name, v] of Object.entries(r.ratios)) console.log(`ratio ${name}: ${fmt(v * 100, 1)} %`)
+  // A figure named in ms is one (an added latency), not a ratio.
+  for (const [name, v] of Object.entries(r.ratios))
+    console.log(/\bms\b/.test(name) ? `${name}: ${fmt(v, 2)} ms` : `ratio ${name}: ${fmt(v * 100, 1)} %`)
   for (const g of r.goals) {
     const [value, threshold] =
       g.unit === undefined

@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import autocannon, { type Result } from 'autocannon'
 import type { ChildServer } from './child.js'
+import { paced } from './paced.js'
 import { formatProfile, summarizeProfile } from './profile.js'
 import type { BenchSettings, TargetResult } from './types.js'
 
@@ -21,8 +22,36 @@ export interface LoadTarget {
   verifyBody?: (body: string) => boolean
   /** Overrides the settings' connection count for this target. */
   connections?: number
+  /** Requests per second over all connections, sent on schedule (`paced.ts`); unset: as fast as answered (autocannon). */
+  rate?: number
   /** The process serving this target: profiled during the measured run when BENCH_CPU_PROF=1. */
   server?: ChildServer<unknown>
+}
+
+/** `paced` with its result in the shape of autocannon's, as far as `measure` reads it. */
+async function firePaced(target: LoadTarget, connections: number, rate: number, seconds: number): Promise<Result> {
+  const r = await paced(
+    {
+      url: target.url,
+      ...(target.method === 'GET' || target.method === 'POST' ? { method: target.method } : {}),
+      ...(target.headers ? { headers: target.headers } : {}),
+      ...(target.body !== undefined ? { body: target.body } : {}),
+      ...(target.verifyBody ? { verifyBody: target.verifyBody } : {}),
+      connections,
+      rate,
+    },
+    seconds,
+  )
+  return {
+    duration: r.durationSeconds,
+    requests: { average: r.total / r.durationSeconds, total: r.total },
+    latency: { p50: r.latencyMs.p50, p90: r.latencyMs.p90, p99: r.latencyMs.p99, mean: r.latencyMs.mean, max: r.latencyMs.max },
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: 0,
+    mismatches: r.mismatches,
+    statusCodeStats: {},
+  } as unknown as Result
 }
 
 async function fire(target: LoadTarget, connections: number, seconds: number): Promise<Result> {
@@ -60,7 +89,9 @@ export async function measure(target: LoadTarget, settings: BenchSettings): Prom
   const profiling = settings.cpuProfile && target.server !== undefined
   if (profiling) await target.server!.startProfile()
   const cpuBefore = await target.server?.cpuUsage()
-  const r = await fire(target, connections, settings.seconds)
+  const r = target.rate
+    ? await firePaced(target, connections, target.rate, settings.seconds)
+    : await fire(target, connections, settings.seconds)
   const cpuAfter = await target.server?.cpuUsage()
   let profile: TargetResult['profile']
   if (profiling) {
