@@ -7,7 +7,7 @@
  * absolute expiry, sign-out, revoked key) are checked in the browser and at the HTTP level. At
  * 390 px the Connections filters are used and a connection is refreshed and revoked by keyboard
  * alone (Tab order, Escape and Enter in the confirmation).
- * Ports 21000–21999. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
+ * Ports from test/helpers/ports.ts. Set DASHBOARD_SCREENSHOTS=1 to (re)write docs/screenshots/.
  */
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
@@ -349,7 +349,7 @@ describe.skipIf(!chromiumAvailable())('dashboard in Chromium', () => {
     await check(page, 'desktop')
     // A provider from the configuration is shown with where it is defined, and offers no switch
     const configured = page.getByRole('row', { name: /^test-idp / })
-    await configured.getByText(/^defined in (config|env)$/).waitFor()
+    await configured.getByText(/^defined (in the configuration file|by environment variables): enable, disable or edit it there$/).waitFor()
     expect(await configured.getByRole('button').count()).toBe(0)
     const patch = await fetch(`${h.baseURL}/v1/admin/auth_providers/test-idp`, {
       method: 'PATCH',

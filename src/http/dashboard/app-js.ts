@@ -415,7 +415,12 @@ async function providers(q) {
         } catch (err) { if (err.status !== 401) status.replaceChildren(errorBox(err)) }
       } }, (on ? 'Disable ' : 'Enable ') + p.id))
       actions.append(h('a', { class: 'button secondary', href: '#/providers/' + encodeURIComponent(p.id) + '/edit' }, 'Edit ' + p.id))
-    } else actions.append(h('span', { class: 'muted' }, 'defined in ' + p.source))
+    } else {
+      // The configuration is the deployment's record of what is enabled: say where to change it.
+      actions.append(h('span', { class: 'muted' }, p.source === 'demo'
+        ? 'the built-in demo provider (--dev)'
+        : (p.source === 'env' ? 'defined by environment variables' : 'defined in the configuration file') + ': enable, disable or edit it there'))
+    }
     return [h('code', {}, p.id), p.description, p.mcp ? h('span', {}, 'MCP server ', h('code', {}, p.mcp.server_url)) : p.provider_id || 'custom OAuth 2.0', p.source, badge(p.status === 'active' ? 'enabled' : 'disabled'),
       p.oauth2.client_secret.exists ? 'set (never shown)' : 'none', actions]
   })
