@@ -5,7 +5,7 @@
  * direction, and the path template the audit trail records instead of the path.
  */
 import { LatchkeyError } from '../errors.js'
-import { isLoopbackUrl } from '../providers/compile-provider.js'
+import { isLoopbackUrl } from '../oauth/loopback.js'
 
 /**
  * The upstream URL for `rawPath` (the request path after `/v1/proxy/<provider>/`, still

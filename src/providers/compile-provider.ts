@@ -5,6 +5,7 @@
  * unfilled template, loopback http only when allowed).
  */
 
+import { isLoopbackUrl } from '../oauth/loopback.js'
 import { fillSettings, placeholdersIn, settingsIn } from '../oauth/templates.js'
 import type { ProviderDefinition } from './define-provider.js'
 
@@ -64,12 +65,6 @@ export function expressionsOf(def: ProviderDefinition): Array<[string, string]> 
   if (def.userInfo?.accountId) out.push(['userInfo.accountId', def.userInfo.accountId])
   if (def.userInfo?.accountLabel) out.push(['userInfo.accountLabel', def.userInfo.accountLabel])
   return out
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
 }
 
 /** `placeholders`: the `{{…}}` values the request to this endpoint fills in its URL (the revocation URL: the client id). */

@@ -5,9 +5,10 @@
  * load: the definition compiled here holds the server URL as a placeholder, and every flow
  * resolves the real ones by discovery (`broker/mcp-providers.ts`).
  */
+
+import { isLoopbackUrl } from '../oauth/loopback.js'
 import { canonicalServerUri } from '../oauth/mcp-discovery.js'
 import type { ProviderEntry } from './arcade-entry.js'
-import { isLoopbackUrl } from './compile-provider.js'
 import type { ConfiguredProvider } from './configured-provider.js'
 import type { ProviderDefinition } from './define-provider.js'
 
