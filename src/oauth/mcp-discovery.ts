@@ -16,6 +16,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.1
  */
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
+import { isLoopbackUrl } from './loopback.js'
 import { ProviderError } from './provider-error.js'
 
 /** What discovery found for one MCP server: all a flow needs to reach its authorization server. */
@@ -124,7 +125,10 @@ export async function discoverMcpServer(serverUrl: string, http: ProviderHttpOpt
     } catch {
       throw discoveryError(`the resource_metadata ${JSON.stringify(challenge.resourceMetadata)} is not a URL`)
     }
-    if (named.protocol !== 'https:' && named.protocol !== 'http:') throw discoveryError(`the resource_metadata URL ${named} is not http(s)`)
+    // https like the server itself (a plain-http document could be rewritten on the way to name
+    // another authorization server); plain http only on this machine where insecure loopback is allowed.
+    if (!secureOrAllowedLoopback(named, options.allowInsecureLoopback))
+      throw discoveryError(`the resource_metadata URL ${named} must use https://`)
     candidates.push(named.toString())
   } else {
     if (server.pathname !== '/') candidates.push(`${server.origin}/.well-known/oauth-protected-resource${server.pathname}`)
@@ -218,8 +222,7 @@ function checkAuthorizationServer(as: AuthorizationServerMetadata, options: Disc
     } catch {
       throw discoveryError(`${field} ${JSON.stringify(value)} is not a URL`)
     }
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)
-    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback && options.allowInsecureLoopback)) {
+    if (!secureOrAllowedLoopback(u, options.allowInsecureLoopback)) {
       throw discoveryError(`${field} ${value} must use https://`)
     }
     if (sameOrigin && u.origin !== origin) throw discoveryError(`${field} ${value} is not on the issuer's origin ${origin}`)
@@ -279,3 +282,6 @@ function stringArray(v: unknown): string[] | undefined {
 function discoveryError(message: string): ProviderError {
   return new ProviderError('protocol', `MCP discovery: ${message}`)
 }
+
+const secureOrAllowedLoopback = (u: URL, allowInsecureLoopback: boolean): boolean =>
+  u.protocol === 'https:' || (u.protocol === 'http:' && allowInsecureLoopback && isLoopbackUrl(u))

@@ -152,6 +152,26 @@ describe('discovery order', () => {
     }
   })
 
+  it('refuses a resource_metadata URL over plain http (it could be rewritten to name another authorization server)', async () => {
+    let named = 'http://meta.example.net/prm'
+    const { origin, asked } = await serve(
+      (o) => ({
+        '/meta/acme.json': { resource: `${o}/mcp`, authorization_servers: [o] },
+        '/.well-known/oauth-authorization-server': asMetadata(o),
+      }),
+      () => `Bearer resource_metadata="${named}"`,
+    )
+    await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })).rejects.toThrow(
+      /resource_metadata URL http:\/\/meta\.example\.net\/prm must use https:\/\//,
+    )
+    // This machine over http only where insecure loopback is allowed (tests, --dev).
+    named = `${origin}/meta/acme.json`
+    await expect(discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: false })).rejects.toThrow(/must use https:\/\//)
+    expect(asked).toEqual(['POST /mcp', 'POST /mcp'])
+    const d = await discoverMcpServer(`${origin}/mcp`, http, { allowInsecureLoopback: true })
+    expect(d.resource).toBe(`${origin}/mcp`)
+  })
+
   it('refuses protected-resource metadata without resource (REQUIRED, RFC 9728 §2)', async () => {
     const { origin } = await serve((o) => ({
       '/.well-known/oauth-protected-resource/mcp': { authorization_servers: [o] },
