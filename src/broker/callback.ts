@@ -120,7 +120,18 @@ export async function handleCallback(ctx: BrokerContext, query: URLSearchParams,
     // the registration is dropped (once, whoever notices first) so the next sign-in registers
     // again, and this flow fails asking the person to start again — not a misconfiguration.
     const purged = e.kind === 'invalid_client' && mcp?.method === 'dcr'
-    if (purged) await ctx.mcp.invalidateClient(provider, mcp!.issuer, mcp!.clientId)
+    if (purged) {
+      try {
+        await ctx.mcp.invalidateClient(provider, mcp!.issuer, mcp!.clientId)
+      } catch (dropErr) {
+        // The flow is failed below all the same (not left pending until it expires); the next
+        // sign-in's check finds the purged client again.
+        ctx.log.warn(
+          { flow: flow.id, provider: provider.id, err: (dropErr as Error).message },
+          'could not drop the purged MCP registration',
+        )
+      }
+    }
     const misconfigured = e.kind === 'invalid_client' && !purged
     await failFlow(
       ctx,

@@ -11,7 +11,7 @@ import Arcade from '@arcadeai/arcadejs'
 import { Latchkey as LatchkeyClient } from '@latchkey/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { rotateEncryption } from '../../src/broker/rotate-encryption.js'
 import { Keyring } from '../../src/crypto/keyring.js'
 import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
@@ -316,6 +316,24 @@ describe('MCP server as a provider', () => {
     // The next people: one new registration between them, and they sign in.
     await Promise.all([signIn(client, 'yan'), signIn(client, 'zed')])
     expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('purged between consent and code exchange while the registration cannot be dropped: the flow still fails (try again)', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'ada')
+    const started = await client.auth.start('bea', 'acme-mcp')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(started.url!)
+    mcp.purgeBeforeNextTokenRequest()
+    // The database refuses the drop (an outage at that moment): the callback must not answer 500 and leave the flow pending.
+    const drop = vi.spyOn(h.latchkey.ctx.mcp, 'invalidateClient').mockRejectedValueOnce(new Error('database unavailable'))
+    const page = await browser.authorize(toAs.location!, { login: 'bea' })
+    expect(drop).toHaveBeenCalledTimes(1)
+    expect(page.status).not.toBe(500)
+    expect(page.body).not.toContain('Connected')
+    const failed = (await client.auth.waitForCompletion(started, { timeoutMs: 10_000 }).catch((e: unknown) => e)) as { reason: string }
+    expect(failed.reason).toBe('exchange_failed')
+    drop.mockRestore()
   })
 
   it('step-up on 403 insufficient_scope: the union of granted and challenged scopes, then the tool works', async () => {
