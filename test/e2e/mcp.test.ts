@@ -5,6 +5,7 @@
  */
 
 import { mkdtemp } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Arcade from '@arcadeai/arcadejs'
@@ -18,7 +19,7 @@ import { KyselyMcpStore } from '../../src/storage/mcp-registrations.js'
 import { TestBrowser } from '../helpers/browser.js'
 import { type Harness, startHarness } from '../helpers/latchkey.js'
 import { type McpTestOptions, type McpTestServer, startMcpServer } from '../helpers/mcp-server.js'
-import { freePort } from '../helpers/ports.js'
+import { freePort, listenOnFreePort } from '../helpers/ports.js'
 import { createTestDatabase, describePostgres, type TestDatabase } from '../helpers/postgres.js'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -414,6 +415,27 @@ describe('MCP server as a provider', () => {
     expect((await f(mcp.url, { method: 'POST', body, headers })).status).toBe(200)
     expect((await f(new Request(mcp.url, { method: 'POST', body, headers }))).status).toBe(200)
     expect((await f(`${mcp.url}/sub`, { method: 'POST', body, headers })).status).not.toBe(401)
+  })
+
+  it('latchkeyMcpFetch follows no redirect: a same-origin redirect out of the server path does not carry the token', async () => {
+    const { client } = await setup()
+    await signIn(client, 'ivy')
+    const { latchkeyMcpFetch } = await import('@latchkey/client')
+    // A server whose /mcp redirects to /leak on the same origin, and records who arrives there with a token.
+    const leaked: string[] = []
+    const redirecting = createServer((req, res) => {
+      if (req.url === '/mcp') return void res.writeHead(302, { location: '/leak' }).end()
+      if (req.headers.authorization) leaked.push(req.headers.authorization)
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+    })
+    const port = await listenOnFreePort(redirecting)
+    try {
+      const f = latchkeyMcpFetch(client, 'ivy', 'acme-mcp', { serverUrl: `http://127.0.0.1:${port}/mcp` })
+      await expect(f(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}' })).rejects.toThrow()
+      expect(leaked).toEqual([])
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()))
+    }
   })
 
   it("discovery follows the challenge's resource_metadata (not a well-known path); its scope, else scopes_supported, is asked for", async () => {

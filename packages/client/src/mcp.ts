@@ -135,7 +135,9 @@ export function latchkeyMcpFetch(
     new Headers(init?.headers).forEach((value, key) => {
       headers.set(key, value)
     })
-    const response = await base(input, mcpRequestInit(auth.context.token, { ...init, headers }))
+    // No redirect is followed: one would carry the token out of the server's path (or, with a fetch
+    // that keeps Authorization across origins, off the server). MCP's HTTP transport needs none.
+    const response = await base(input, mcpRequestInit(auth.context.token, { ...init, headers, redirect: 'error' }))
     const wanted = insufficientScope(response)
     if (wanted === undefined) {
       stepUps.clear()
