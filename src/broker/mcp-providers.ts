@@ -53,6 +53,17 @@ export function discoveryTtlMs(d: Pick<McpDiscovery, 'maxAgeSeconds'>): number {
   return Math.min(DISCOVERY_MAX_TTL_MS, Math.max(DISCOVERY_MIN_TTL_MS, d.maxAgeSeconds * 1000))
 }
 
+/**
+ * The sign-in check of a dynamic registration (`forSignIn`): a registration younger than
+ * `FRESH_REGISTRATION_MS` is not checked (it cannot have been purged yet, and some ASes take a
+ * moment to propagate a new client, so a check could wrongly answer `invalid_client`); a good
+ * answer is remembered for `KNOWN_CLIENT_TTL_MS` per (issuer, client), at most
+ * `KNOWN_CLIENTS_MAX` of them.
+ */
+export const FRESH_REGISTRATION_MS = 60_000
+export const KNOWN_CLIENT_TTL_MS = 5 * 60_000
+export const KNOWN_CLIENTS_MAX = 1000
+
 /** The path Latchkey serves its client ID metadata document at (client_id = the full URL). */
 export const CLIENT_METADATA_PATH = '/oauth/client-metadata.json'
 
@@ -63,6 +74,8 @@ export interface McpResolution {
   clientId: string
   /** How the client was obtained: only a dynamic registration (`dcr`) can be purged and replaced. */
   method: RegistrationMethod
+  /** When a dynamic registration was stored (epoch ms). */
+  registeredAt?: number
   resource: string
   discovery: McpDiscovery
 }
@@ -96,6 +109,8 @@ export class McpProviders {
   readonly #discovering = new Map<string, Promise<McpDiscovery>>()
   readonly #registering = new Map<string, Promise<RegisteredClient>>()
   readonly #checking = new Map<string, Promise<boolean>>()
+  /** (issuer, client) → until when a good check is trusted; oldest first. */
+  readonly #known = new Map<string, number>()
 
   constructor(private readonly deps: McpDeps) {}
 
@@ -159,16 +174,23 @@ export class McpProviders {
    * is checked first (`clientStillRegistered`; one check at a time per client, shared by every
    * sign-in opened meanwhile): when the AS purged it, it is dropped and replaced by one new
    * registration, so the person signs in instead of meeting the AS's "unknown client" page.
+   * Not checked: a registration younger than `FRESH_REGISTRATION_MS`, and one that passed a
+   * check in the last `KNOWN_CLIENT_TTL_MS`. Dropped only after two `invalid_client` answers in
+   * a row: the registration is shared by every connection, and one answer may be spurious.
    * @throws LatchkeyError as `resolve`
    */
   async forSignIn(p: ConfiguredProvider): Promise<McpResolution> {
     try {
       const r = await this.#resolve(p)
       if (r.method !== 'dcr') return r
+      const now = Date.now()
+      if (r.registeredAt !== undefined && now - r.registeredAt < FRESH_REGISTRATION_MS) return r
       const key = `${r.issuer}\n${r.clientId}`
+      const trusted = this.#known.get(key)
+      if (trusted !== undefined && trusted > now) return r
       let check = this.#checking.get(key)
       if (!check) {
-        check = clientStillRegistered(r.provider, this.deps.http).finally(() => this.#checking.delete(key))
+        check = this.#check(key, r).finally(() => this.#checking.delete(key))
         this.#checking.set(key, check)
       }
       if (await check) return r
@@ -178,6 +200,17 @@ export class McpProviders {
     } catch (err) {
       throw asLatchkeyError(p, err)
     }
+  }
+
+  /** Whether the AS still knows the client: purged only when it says so twice in a row; a good answer is remembered. */
+  async #check(key: string, r: McpResolution): Promise<boolean> {
+    const known = (await clientStillRegistered(r.provider, this.deps.http)) || (await clientStillRegistered(r.provider, this.deps.http))
+    if (known) {
+      this.#known.delete(key)
+      while (this.#known.size >= KNOWN_CLIENTS_MAX) this.#known.delete(this.#known.keys().next().value!)
+      this.#known.set(key, Date.now() + KNOWN_CLIENT_TTL_MS)
+    }
+    return known
   }
 
   /** Binds a flow or connection id to the resolution it was sent with. */
@@ -262,6 +295,7 @@ export class McpProviders {
   /** Forgets a client the AS no longer knows (and the discovery that led to it). */
   async invalidateClient(p: ConfiguredProvider, issuer: string, clientId: string): Promise<void> {
     this.forgetDiscovery(p)
+    this.#known.delete(`${issuer}\n${clientId}`)
     if (await this.deps.store.dropRegistration(issuer, clientId)) {
       this.deps.audit.record({
         actor: null,
@@ -353,6 +387,7 @@ export class McpProviders {
           ? undefined
           : this.deps.vault.open({ table: 'mcp_client_registrations', id: row.issuer, field: 'client_secret' }, row.client_secret_enc),
       authMethod: row.auth_method,
+      createdAt: row.created_at,
     }
   }
 
@@ -384,7 +419,15 @@ export class McpProviders {
         refreshRequestParams: resourceParams,
       },
     }
-    return { provider, issuer: d.as.issuer, clientId: client.clientId, method: client.method, resource: d.resource, discovery: d }
+    return {
+      provider,
+      issuer: d.as.issuer,
+      clientId: client.clientId,
+      method: client.method,
+      ...(client.createdAt !== undefined ? { registeredAt: client.createdAt } : {}),
+      resource: d.resource,
+      discovery: d,
+    }
   }
 }
 

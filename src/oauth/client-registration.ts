@@ -27,6 +27,8 @@ export interface RegisteredClient {
   clientId: string
   clientSecret: string | undefined
   authMethod: ClientAuthMethod
+  /** When the registration was stored (epoch ms; dynamic registrations only). */
+  createdAt?: number
 }
 
 export interface ClientIdentity {

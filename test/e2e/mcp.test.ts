@@ -52,6 +52,14 @@ async function signIn(client: LatchkeyClient, userId: string, scopes?: string[])
   return done.context!.token!
 }
 
+/** Backdates the stored registration past the sign-in check's grace period (as if made two minutes ago). */
+async function ageRegistration(h: Harness, issuer: string): Promise<void> {
+  const store = new KyselyMcpStore(h.latchkey.store.db)
+  const row = (await store.getRegistration(issuer))!
+  await store.dropRegistration(issuer, row.client_id)
+  await store.addRegistration({ ...row, created_at: Date.now() - 2 * 60_000 })
+}
+
 /** The official MCP client, with Latchkey's token in its transport's request headers. */
 async function callTool(url: string, token: string, name: string, args: Record<string, unknown> = {}): Promise<string> {
   const mcpClient = new Client({ name: 'agent', version: '1.0.0' })
@@ -272,6 +280,7 @@ describe('MCP server as a provider', () => {
     await signIn(client, 'uma')
     expect(mcp.counts.get('registration')).toBe(1)
     const before = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    await ageRegistration(h, mcp.issuer)
     mcp.purgeClients()
     // Both links opened at once: Latchkey notices the purge before sending anyone to the AS.
     const [a, b] = await Promise.all([client.auth.start('val', 'acme-mcp'), client.auth.start('wes', 'acme-mcp')])
@@ -290,6 +299,62 @@ describe('MCP server as a provider', () => {
       expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe(`you are ${login}`)
     }
     expect(mcp.counts.get('registration')).toBe(2)
+  })
+
+  it('a registration made moments ago is not checked at sign-in: a new client the AS has not propagated is kept', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'abe')
+    expect(mcp.counts.get('registration')).toBe(1)
+    // The sign-in that registered did not check the client it had just registered.
+    expect(mcp.counts.get('grant_error:refresh_token')).toBeUndefined()
+    const registered = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    // The AS does not know the new client yet (propagation delay): a check would answer invalid_client.
+    mcp.rejectNextTokenRequests(2)
+    const started = await client.auth.start('bea', 'acme-mcp')
+    const browser = new TestBrowser()
+    const toAs = await browser.openLink(started.url!)
+    expect(new URL(toAs.location!).searchParams.get('client_id')).toBe(registered)
+    expect(mcp.counts.get('spurious_invalid_client')).toBeUndefined()
+    expect(mcp.counts.get('registration')).toBe(1)
+    mcp.rejectNextTokenRequests(0)
+    expect((await browser.authorize(toAs.location!, { login: 'bea' })).body).toContain('Connected')
+    const done = await client.auth.waitForCompletion(started, { timeoutMs: 10_000 })
+    expect(await callTool(mcp.url, done.context!.token!, 'whoami')).toBe('you are bea')
+  })
+
+  it('a good check is remembered: sign-ins one after another check an older registration once', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'cid')
+    await ageRegistration(h, mcp.issuer)
+    for (const userId of ['dov', 'eli', 'fox']) {
+      const started = await client.auth.start(userId, 'acme-mcp')
+      const toAs = await new TestBrowser().openLink(started.url!)
+      expect(toAs.location).toContain('client_id=')
+    }
+    // One check (a refresh grant with a random token: invalid_grant), not one per sign-in.
+    expect(mcp.counts.get('grant_error:refresh_token')).toBe(1)
+    expect(mcp.counts.get('registration')).toBe(1)
+  })
+
+  it('one spurious invalid_client does not drop the shared registration: connections keep refreshing', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'gus')
+    await ageRegistration(h, mcp.issuer)
+    const before = (await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId
+    // One wrong answer (a replica that lags): the check asks again, the AS knows the client.
+    mcp.rejectNextTokenRequests(1)
+    await signIn(client, 'hal')
+    expect(mcp.counts.get('spurious_invalid_client')).toBe(1)
+    expect(mcp.counts.get('registration')).toBe(1)
+    expect((await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId).toBe(before)
+    // gus's grant still belongs to the stored client: a due token refreshes without asking him again.
+    const connection = (await h.latchkey.store.getConnection('gus', 'acme-mcp'))!
+    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+    h.latchkey.ctx.connectionCache.clear()
+    const refreshed = await client.auth.start('gus', 'acme-mcp')
+    expect(refreshed.status).toBe('completed')
+    expect(mcp.counts.get('grant:refresh_token')).toBe(1)
+    expect(await callTool(mcp.url, refreshed.context!.token!, 'whoami')).toBe('you are gus')
   })
 
   it('purged between consent and code exchange: invalid_client fails that flow (try again), the next sign-in re-registers once', async () => {

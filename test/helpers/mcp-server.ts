@@ -8,7 +8,8 @@
  *
  * Knobs: `cimd` (the AS accepts a client ID metadata document URL as client_id and fetches it),
  * `dcr`, `deterministicIds` (a re-registration with the same metadata gets the same client_id,
- * as ASes that derive ids from metadata do), `purgeClients()` / `purgeBeforeNextTokenRequest()`,
+ * as ASes that derive ids from metadata do), `purgeClients()` / `purgeBeforeNextTokenRequest()` /
+ * `rejectNextTokenRequests()`,
  * `rejectResource`, `dropIss`, where the protected-resource metadata lives and which scopes the
  * challenges and metadata name (`prmPath`, `prmScopes`, `challengeScope`, `stepUpChallenge`,
  * `writeScope`), and hostile metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
@@ -64,6 +65,8 @@ export interface McpTestServer {
   purgeClients(): void
   /** Purges the clients just before the AS handles its next token request (after the person consented). */
   purgeBeforeNextTokenRequest(): void
+  /** The next `n` token requests are answered `invalid_client` without touching the client (a replica that has not seen it yet); counted as `spurious_invalid_client`. */
+  rejectNextTokenRequests(n: number): void
   /** From now on the protected-resource metadata names this authorization server. */
   moveTo(issuer: string): void
   close(): Promise<void>
@@ -192,11 +195,19 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
   provider.on('registration_create.success', () => count(counts, 'registration'))
 
   let purgeAtToken = false
+  let spurious = 0
   const purge = () => {
     for (const k of [...store.keys()]) if (k.startsWith('Client:')) store.delete(k)
   }
   // Koa middleware in front of oidc-provider: records `resource`, plays hostile or quirky servers.
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token' && spurious > 0) {
+      spurious--
+      count(counts, 'spurious_invalid_client')
+      ctx.status = 401
+      ctx.body = { error: 'invalid_client', error_description: 'client authentication failed' }
+      return
+    }
     if (ctx.path === '/token' && purgeAtToken) {
       purgeAtToken = false
       purge()
@@ -328,6 +339,9 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
       prm.authorization_servers = [other]
     },
     purgeClients: purge,
+    rejectNextTokenRequests(n: number) {
+      spurious = n
+    },
     purgeBeforeNextTokenRequest() {
       purgeAtToken = true
     },
