@@ -125,9 +125,14 @@ export function requireKey(apiKeys: ApiKeys, limiter: RateLimiter, failures: Aut
   // this process verified before still passes a blocked address: an app behind the same NAT as a
   // key-guesser keeps working when its cache entry lapses.
   return (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
-    // Only runtime routes are fast (any key's role may call them), so no role check here.
+    // Admitted by the fast path: verified and counted there; the role is checked here all the
+    // same, so marking a request of an admin route could never let a runtime key in.
     const admitted = (request.raw as AdmittedRequest)[ADMITTED]
     if (admitted !== undefined) {
+      if (role === 'admin' && admitted.role !== 'admin') {
+        done(new LatchkeyError('FORBIDDEN', 'this endpoint needs an admin API key'))
+        return
+      }
       request.apiKey = admitted
       done()
       return

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Latchkey } from '../../packages/client/src/index.js'
 import type { VerifiedKey } from '../../src/broker/api-keys.js'
 import { withFastAuthorize } from '../../src/http/fast-authorize.js'
-import { ADMITTED, type AdmittedRequest, RateLimiter } from '../../src/http/guard.js'
+import { ADMITTED, type AdmittedRequest, RateLimiter, requireKey } from '../../src/http/guard.js'
 import { authorizeBodySchema } from '../../src/http/routes/auth.js'
 import { createLogger } from '../../src/log.js'
 import { createLatchkey, type Latchkey as Server } from '../../src/server.js'
@@ -270,5 +270,29 @@ describe('the per-key rate limit through the fast path and the route together', 
     } finally {
       await hh.close()
     }
+  })
+})
+
+describe('the key guard and a request the fast path admitted', () => {
+  it('admits it on a runtime route without counting it again, and still checks the role on an admin route', () => {
+    const runtimeKey: VerifiedKey = { id: 'key_rt', role: 'runtime' }
+    const limiter = new RateLimiter(1)
+    const apiKeys = { cached: () => undefined } as never
+    const failures = { blockedFor: () => 0, fail: () => {} } as never
+    const request = (key: VerifiedKey) => ({ raw: { [ADMITTED]: key }, headers: {}, apiKey: undefined }) as never
+    const outcome = (guard: ReturnType<typeof requireKey>, req: { apiKey?: VerifiedKey }) => {
+      let err: Error | undefined
+      guard(req as never, {} as never, (e?: Error) => {
+        err = e
+      })
+      return err
+    }
+    const runtimeReq = request(runtimeKey) as { apiKey?: VerifiedKey }
+    expect(outcome(requireKey(apiKeys, limiter, failures, 'runtime'), runtimeReq)).toBeUndefined()
+    expect(runtimeReq.apiKey).toBe(runtimeKey)
+    // Not counted by the guard: the key's one request a minute is still there.
+    expect(limiter.take(runtimeKey.id)).toBe(0)
+    const adminErr = outcome(requireKey(apiKeys, new RateLimiter(100), failures, 'admin'), request(runtimeKey) as never)
+    expect(adminErr).toMatchObject({ code: 'FORBIDDEN' })
   })
 })
