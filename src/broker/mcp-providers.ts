@@ -202,15 +202,20 @@ export class McpProviders {
     }
   }
 
-  /** Whether the AS still knows the client: purged only when it says so twice in a row; a good answer is remembered. */
+  /**
+   * Whether the AS still knows the client: purged only when it says so twice in a row. An answer
+   * that it knows the client is remembered; no answer (the AS unreachable) lets this sign-in go
+   * ahead without being remembered, so the next one asks again.
+   */
   async #check(key: string, r: McpResolution): Promise<boolean> {
-    const known = (await clientStillRegistered(r.provider, this.deps.http)) || (await clientStillRegistered(r.provider, this.deps.http))
-    if (known) {
+    let answer = await clientStillRegistered(r.provider, this.deps.http)
+    if (answer === 'purged') answer = await clientStillRegistered(r.provider, this.deps.http)
+    if (answer === 'known') {
       this.#known.delete(key)
       while (this.#known.size >= KNOWN_CLIENTS_MAX) this.#known.delete(this.#known.keys().next().value!)
       this.#known.set(key, Date.now() + KNOWN_CLIENT_TTL_MS)
     }
-    return known
+    return answer !== 'purged'
   }
 
   /** Binds a flow or connection id to the resolution it was sent with. */

@@ -128,14 +128,20 @@ export async function registerClient(
  * exist" request (RFC 7592's read needs a registration access token most ASes never issue), so
  * this sends a refresh-token grant with a random token, authenticated as the client: RFC 6749
  * §5.2 answers `invalid_client` when the client is unknown and `invalid_grant` for the token.
- * Only `invalid_client` counts as purged; any other answer (or none) is taken as "still known",
- * so an AS that answers oddly is never refused because of the check.
+ * Only `invalid_client` counts as purged. No answer (a timeout, a 5xx, a refused connection) says
+ * nothing either way (`unknown`: the sign-in goes ahead, and the next one asks again); any other
+ * answer means the AS still knows the client, so an AS that answers oddly is never refused
+ * because of the check.
  */
-export async function clientStillRegistered(provider: ConfiguredProvider, http: ProviderHttpOptions): Promise<boolean> {
+export async function clientStillRegistered(
+  provider: ConfiguredProvider,
+  http: ProviderHttpOptions,
+): Promise<'known' | 'purged' | 'unknown'> {
   try {
     await refreshAccessToken(provider, `latchkey-registration-check-${randomBytes(16).toString('base64url')}`, [], http)
-    return true
+    return 'known'
   } catch (err) {
-    return asProviderError(err).kind !== 'invalid_client'
+    const kind = asProviderError(err).kind
+    return kind === 'invalid_client' ? 'purged' : kind === 'transient' ? 'unknown' : 'known'
   }
 }

@@ -336,6 +336,22 @@ describe('MCP server as a provider', () => {
     expect(mcp.counts.get('registration')).toBe(1)
   })
 
+  it('a check the AS does not answer (503) lets the sign-in go ahead and is not remembered: the next sign-in checks again', async () => {
+    const { mcp, h, client } = await setup()
+    await signIn(client, 'gus')
+    await ageRegistration(h, mcp.issuer)
+    mcp.failNextTokenRequests(1)
+    for (const userId of ['hal', 'ida']) {
+      const started = await client.auth.start(userId, 'acme-mcp')
+      const toAs = await new TestBrowser().openLink(started.url!)
+      expect(toAs.location).toContain('client_id=')
+    }
+    expect(mcp.counts.get('unavailable_token')).toBe(1)
+    // The second sign-in asked again (and got invalid_grant: known); nothing was dropped.
+    expect(mcp.counts.get('grant_error:refresh_token')).toBe(1)
+    expect(mcp.counts.get('registration')).toBe(1)
+  })
+
   it('one spurious invalid_client does not drop the shared registration: connections keep refreshing', async () => {
     const { mcp, h, client } = await setup()
     await signIn(client, 'gus')

@@ -9,7 +9,7 @@
  * Knobs: `cimd` (the AS accepts a client ID metadata document URL as client_id and fetches it),
  * `dcr`, `deterministicIds` (a re-registration with the same metadata gets the same client_id,
  * as ASes that derive ids from metadata do), `purgeClients()` / `purgeBeforeNextTokenRequest()` /
- * `rejectNextTokenRequests()`,
+ * `rejectNextTokenRequests()` / `failNextTokenRequests()`,
  * `rejectResource`, `dropIss`, where the protected-resource metadata lives and which scopes the
  * challenges and metadata name (`prmPath`, `prmScopes`, `challengeScope`, `stepUpChallenge`,
  * `writeScope`), and hostile metadata (`metadata` overrides of the AS document, `prmAuthorizationServer`).
@@ -67,6 +67,8 @@ export interface McpTestServer {
   purgeBeforeNextTokenRequest(): void
   /** The next `n` token requests are answered `invalid_client` without touching the client (a replica that has not seen it yet); counted as `spurious_invalid_client`. */
   rejectNextTokenRequests(n: number): void
+  /** The next `n` token requests are answered 503 (the AS briefly unavailable); counted as `unavailable_token`. */
+  failNextTokenRequests(n: number): void
   /** From now on the protected-resource metadata names this authorization server. */
   moveTo(issuer: string): void
   close(): Promise<void>
@@ -196,11 +198,19 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
 
   let purgeAtToken = false
   let spurious = 0
+  let unavailable = 0
   const purge = () => {
     for (const k of [...store.keys()]) if (k.startsWith('Client:')) store.delete(k)
   }
   // Koa middleware in front of oidc-provider: records `resource`, plays hostile or quirky servers.
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token' && unavailable > 0) {
+      unavailable--
+      count(counts, 'unavailable_token')
+      ctx.status = 503
+      ctx.body = { error: 'temporarily_unavailable' }
+      return
+    }
     if (ctx.path === '/token' && spurious > 0) {
       spurious--
       count(counts, 'spurious_invalid_client')
@@ -341,6 +351,9 @@ export async function startMcpServer(options: McpTestOptions = {}): Promise<McpT
     purgeClients: purge,
     rejectNextTokenRequests(n: number) {
       spurious = n
+    },
+    failNextTokenRequests(n: number) {
+      unavailable = n
     },
     purgeBeforeNextTokenRequest() {
       purgeAtToken = true
