@@ -69,6 +69,9 @@ export function generateSecret(): string {
 /** Decoded HMAC keys by secret: decoded once per secret, not once per delivery. */
 const signingKeys = new Map<string, Buffer>()
 
+/** How many of this process's `concurrency` sends one endpoint may hold at once: a quarter (at least one). */
+export const endpointShare = (concurrency: number): number => Math.max(1, Math.floor(concurrency / 4))
+
 /** The Standard Webhooks signature (`v1,<base64>`) of one message. */
 export function signMessage(secret: string, id: string, timestampSeconds: number, body: string): string {
   let key = signingKeys.get(secret)
@@ -126,6 +129,8 @@ export class Webhooks {
   readonly #owner = randomUUID()
   readonly #pollMs: number
   #inflight = 0
+  /** Sends in flight by endpoint id. */
+  readonly #perEndpoint = new Map<string, number>()
   #running = false
   #again = false
   #stopped = true
@@ -505,7 +510,12 @@ export class Webhooks {
             this.#wake()
           })
       }
-      const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room)
+      // An endpoint that is slow or does not answer holds at most a quarter of the sends, so the
+      // others' events are not kept waiting for its attempts to time out.
+      const cap = endpointShare(this.#cfg.concurrency)
+      const busy: string[] = []
+      for (const [id, n] of this.#perEndpoint) if (n >= cap) busy.push(id)
+      const batch = await this.store.claim(this.#owner, Date.now(), leaseMs, room, busy)
       if (batch.length === 0) {
         if (this.#inflight === 0) {
           if (!this.#dispatching) return
@@ -515,13 +525,25 @@ export class Webhooks {
         if (this.#wakes === wakes) await new Promise<void>((resolve) => this.#doneWaiters.push(resolve))
         continue
       }
+      // One batch may hold more of one endpoint's deliveries than it has room for: those are given back.
+      const over: string[] = []
       for (const d of batch) {
+        const n = this.#perEndpoint.get(d.endpoint_id) ?? 0
+        if (n >= cap) {
+          over.push(d.id)
+          continue
+        }
+        this.#perEndpoint.set(d.endpoint_id, n + 1)
         this.#inflight++
         void this.#attempt(d).finally(() => {
           this.#inflight--
+          const left = (this.#perEndpoint.get(d.endpoint_id) ?? 1) - 1
+          if (left > 0) this.#perEndpoint.set(d.endpoint_id, left)
+          else this.#perEndpoint.delete(d.endpoint_id)
           this.#wake()
         })
       }
+      if (over.length > 0) await this.store.release(this.#owner, over)
     }
   }
 

@@ -227,7 +227,8 @@ export class WebhookStore {
    * endpoint, next attempt due, not leased by a live holder, and the oldest pending one of its
    * order key on its endpoint.
    */
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+  /** `busy`: endpoints with as many sends in flight as one may have (`broker/webhooks.ts`); none of theirs is claimed. */
+  async claim(owner: string, now: number, leaseMs: number, limit: number, busy: readonly string[] = []): Promise<ClaimedDelivery[]> {
     // One statement leases the batch (atomic on its own: no transaction, one round trip); a
     // second reads what sending needs. PostgreSQL: SKIP LOCKED keeps two processes off one row.
     const pg = this.dialect === 'postgres'
@@ -240,6 +241,7 @@ export class WebhookStore {
         join webhook_endpoints e on e.id = d.endpoint_id
         where d.status = 'pending' and e.status = 'enabled' and d.next_attempt_at <= ${now}
           and (d.lease_until is null or d.lease_until < ${now})
+          ${busy.length > 0 ? sql`and d.endpoint_id not in (${sql.join(busy)})` : sql``}
           and not exists (select 1 from webhook_deliveries p where p.endpoint_id = d.endpoint_id
             and p.order_key = d.order_key and p.status = 'pending' and p.event_seq < d.event_seq)
         order by d.next_attempt_at, d.event_seq limit ${limit} ${lock}${close}
@@ -272,6 +274,17 @@ export class WebhookStore {
       created_at: Number(c.created_at),
       previous_secret_expires_at: c.previous_secret_expires_at === null ? null : Number(c.previous_secret_expires_at),
     }))
+  }
+
+  /** Gives back leases this owner took and will not send now (they are claimed again when due). */
+  async release(owner: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ lease_owner: null, lease_until: null })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .execute()
   }
 
   /** Records 2xx answers; only rows still leased to `owner` are written. */

@@ -274,6 +274,57 @@ function suite(name: string, describeFn: typeof describe, database: () => Promis
       await receiver.until((rs) => rs.some((r) => r.event.data['connection_id'] === 'con_slow'))
     })
 
+    it('an endpoint that does not answer holds at most a quarter of the sends: another endpoint is not kept waiting', async () => {
+      const x = await start()
+      // The held endpoint takes connection.refreshed; the other (the shared receiver) connection.deleted.
+      const held = await startReceiver()
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      // Arrivals are counted as they come (the receiver records a message once it is answered).
+      let arrived = 0
+      const arrivals = async (n: number) => {
+        for (let i = 0; arrived < n; i++) {
+          if (i > 500) throw new Error(`only ${arrived} of ${n} deliveries arrived`)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }
+      held.respond = async () => {
+        arrived++
+        await gate
+        return 200
+      }
+      try {
+        const r = await admin(x, 'POST', '/v1/admin/webhooks', { url: held.url, events: ['connection.refreshed'] })
+        expect(r.status).toBe(201)
+        await endpoint(x, { events: ['connection.deleted'] })
+        const store = x.latchkey.store
+        // 40 connections' events for the held endpoint: more than half of the 64 sends (which made the
+        // pump wait for one of them to end, up to the 10 s attempt timeout, before claiming again).
+        const ids = Array.from({ length: 40 }, (_, i) => `con_held_${i}`)
+        await store.db.transaction().execute((tx) =>
+          writeOutbox(
+            tx,
+            ids.map((id) => outboxEvent('connection.refreshed', id, { connection_id: id })),
+          ),
+        )
+        await store.publish({ channel: 'connection', id: ids[0]! })
+        await arrivals(16)
+        await store.db
+          .transaction()
+          .execute((tx) => writeOutbox(tx, [outboxEvent('connection.deleted', 'con_other', { connection_id: 'con_other' })]))
+        await store.publish({ channel: 'connection', id: 'con_other' })
+        await receiver.until((rs) => rs.some((m) => m.event.data['connection_id'] === 'con_other'), 5_000)
+        // A quarter of the 64: the held endpoint never had more in flight.
+        expect(arrived).toBe(16)
+      } finally {
+        release()
+        await held.until((rs) => rs.length >= 40, 20_000).catch(() => {})
+        await held.close()
+      }
+    })
+
     it('retries while the receiver is down and delivers once it is up', async () => {
       const x = await start()
       await endpoint(x)
