@@ -69,8 +69,11 @@ export function generateSecret(): string {
 /** Decoded HMAC keys by secret: decoded once per secret, not once per delivery. */
 const signingKeys = new Map<string, Buffer>()
 
-/** How many of this process's `concurrency` sends one endpoint may hold at once: a quarter (at least one). */
-export const endpointShare = (concurrency: number): number => Math.max(1, Math.floor(concurrency / 4))
+/**
+ * How many of this process's `concurrency` sends one endpoint may hold at once: just under half, so
+ * one endpoint can never keep the deliverer from claiming (it claims again once half is free).
+ */
+export const endpointShare = (concurrency: number): number => Math.max(1, Math.ceil(concurrency / 2) - 1)
 
 /** The Standard Webhooks signature (`v1,<base64>`) of one message. */
 export function signMessage(secret: string, id: string, timestampSeconds: number, body: string): string {
@@ -510,7 +513,7 @@ export class Webhooks {
             this.#wake()
           })
       }
-      // An endpoint that is slow or does not answer holds at most a quarter of the sends, so the
+      // An endpoint that is slow or does not answer holds less than half of the sends, so the
       // others' events are not kept waiting for its attempts to time out.
       const cap = endpointShare(this.#cfg.concurrency)
       const busy: string[] = []
