@@ -53,6 +53,12 @@ async function signIn(client: LatchkeyClient, userId: string, scopes?: string[])
 }
 
 /** Backdates the stored registration past the sign-in check's grace period (as if made two minutes ago). */
+/** The user's MCP connection's token expires now: the next authorize refreshes it (the store's event drops it from the cache). */
+async function makeDue(h: Harness, userId: string): Promise<void> {
+  const connection = (await h.latchkey.store.getConnection(userId, 'acme-mcp'))!
+  await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
+}
+
 async function ageRegistration(h: Harness, issuer: string): Promise<void> {
   const store = new KyselyMcpStore(h.latchkey.store.db)
   const row = (await store.getRegistration(issuer))!
@@ -239,10 +245,8 @@ describe('MCP server as a provider', () => {
     await signIn(client, 'erin')
     expect(mcp.counts.get('registration')).toBe(1)
     mcp.purgeClients()
-    const connection = (await h.latchkey.store.getConnection('erin', 'acme-mcp'))!
     // Due now: the refresh runs through authorize, as an agent's call would make it.
-    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
-    h.latchkey.ctx.connectionCache.clear()
+    await makeDue(h, 'erin')
     const refreshed = await client.auth.start('erin', 'acme-mcp')
     expect(refreshed.status).toBe('completed')
     expect(mcp.counts.get('registration')).toBe(2)
@@ -259,9 +263,7 @@ describe('MCP server as a provider', () => {
     mcp.purgeClients()
     // The token is due: authorize refreshes it, the AS rejects our client, Latchkey registers again
     // (a new client_id), and the grant, issued to the old client, is refused with it.
-    const connection = (await h.latchkey.store.getConnection('ivo', 'acme-mcp'))!
-    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
-    h.latchkey.ctx.connectionCache.clear()
+    await makeDue(h, 'ivo')
     const again = await client.auth.start('ivo', 'acme-mcp')
     expect(again.status).toBe('pending')
     expect(mcp.counts.get('registration')).toBe(2)
@@ -364,9 +366,7 @@ describe('MCP server as a provider', () => {
     expect(mcp.counts.get('registration')).toBe(1)
     expect((await h.latchkey.ctx.mcp.resolve(h.latchkey.ctx.registry.get('acme-mcp')!)).clientId).toBe(before)
     // gus's grant still belongs to the stored client: a due token refreshes without asking him again.
-    const connection = (await h.latchkey.store.getConnection('gus', 'acme-mcp'))!
-    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
-    h.latchkey.ctx.connectionCache.clear()
+    await makeDue(h, 'gus')
     const refreshed = await client.auth.start('gus', 'acme-mcp')
     expect(refreshed.status).toBe('completed')
     expect(mcp.counts.get('grant:refresh_token')).toBe(1)
@@ -536,9 +536,7 @@ describe('MCP server as a provider', () => {
   it('rotating refresh tokens under 100 concurrent reads: exactly one refresh', async () => {
     const { mcp, h, client } = await setup({ rotateRefreshToken: true })
     const first = await signIn(client, 'gus')
-    const connection = (await h.latchkey.store.getConnection('gus', 'acme-mcp'))!
-    await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
-    h.latchkey.ctx.connectionCache.clear()
+    await makeDue(h, 'gus')
     const answers = await Promise.all(Array.from({ length: 100 }, () => client.auth.start('gus', 'acme-mcp')))
     expect(answers.every((a) => a.status === 'completed')).toBe(true)
     const tokens = new Set(answers.map((a) => a.context!.token))
