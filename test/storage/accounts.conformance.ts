@@ -4,11 +4,11 @@
  * of a database written before it (whose (user, provider) uniqueness is dropped without loss).
  */
 import { sql } from 'kysely'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
 import type { ConnectionRow, ConnectionTarget, StoreEvent } from '../../src/storage/store.js'
-import { connectionRow, flowRow, T0 } from './store.conformance.js'
+import { connectionRow, eachFreshStore, flowRow, T0 } from './store.conformance.js'
 
 let seq = 0
 
@@ -43,12 +43,9 @@ async function grant(
 
 export function describeAccountsConformance(name: string, open: () => Promise<KyselyStore>): void {
   describe(name, () => {
-    let store: KyselyStore
-    beforeEach(async () => {
-      store = await open()
-    })
-    afterEach(async () => {
-      await store.close()
+    let store!: KyselyStore
+    eachFreshStore(open, (s) => {
+      store = s
     })
 
     it('keeps two accounts side by side; the first is the default until a flow without selector grants another', async () => {

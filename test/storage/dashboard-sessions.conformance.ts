@@ -5,7 +5,7 @@
  * audited with its own actor. The row's check constraint keeps a principal and its id together.
  */
 import { sql } from 'kysely'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ApiKeys } from '../../src/broker/api-keys.js'
 import { AuditLog } from '../../src/broker/audit.js'
 import { DashboardSessions } from '../../src/broker/dashboard-sessions.js'
@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.js'
 import { DashboardStore } from '../../src/storage/dashboard-store.js'
 import type { KyselyStore } from '../../src/storage/kysely-store.js'
 import { migrateTo } from '../../src/storage/migrations.js'
+import { eachFreshStore } from './store.conformance.js'
 
 const SUBJECT = 'https://sso.example.com#operator-7'
 
@@ -29,12 +30,9 @@ function sessionsOn(store: KyselyStore) {
 
 export function describeDashboardSessions(name: string, open: () => Promise<KyselyStore>): void {
   describe(name, () => {
-    let store: KyselyStore
-    beforeEach(async () => {
-      store = await open()
-    })
-    afterEach(async () => {
-      await store.close()
+    let store!: KyselyStore
+    eachFreshStore(open, (s) => {
+      store = s
     })
 
     it('a session of a non-key principal (OIDC) verifies without any key and is audited with its own actor', async () => {

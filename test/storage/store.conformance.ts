@@ -187,15 +187,23 @@ function expectSerialized(log: string[], holders: number): void {
   }
 }
 
+/** A fresh store for each test of the enclosing describe, closed after it: `use` receives it. */
+export function eachFreshStore(open: () => Promise<KyselyStore>, use: (store: KyselyStore) => void): void {
+  let store: KyselyStore | undefined
+  beforeEach(async () => {
+    store = await open()
+    use(store)
+  })
+  afterEach(async () => {
+    await store?.close()
+  })
+}
+
 export function describeStoreConformance(name: string, open: () => Promise<KyselyStore>, cleanup?: () => Promise<void>): void {
   describe(name, () => {
-    let store: KyselyStore
-
-    beforeEach(async () => {
-      store = await open()
-    })
-    afterEach(async () => {
-      await store.close()
+    let store!: KyselyStore
+    eachFreshStore(open, (s) => {
+      store = s
     })
     if (cleanup) afterAll(cleanup)
 
