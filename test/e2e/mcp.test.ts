@@ -52,13 +52,13 @@ async function signIn(client: LatchkeyClient, userId: string, scopes?: string[])
   return done.context!.token!
 }
 
-/** Backdates the stored registration past the sign-in check's grace period (as if made two minutes ago). */
 /** The user's MCP connection's token expires now: the next authorize refreshes it (the store's event drops it from the cache). */
 async function makeDue(h: Harness, userId: string): Promise<void> {
   const connection = (await h.latchkey.store.getConnection(userId, 'acme-mcp'))!
   await h.latchkey.store.updateConnection(connection.id, { expires_at: Date.now() - 1000 })
 }
 
+/** Backdates the stored registration past the sign-in check's grace period (as if made two minutes ago). */
 async function ageRegistration(h: Harness, issuer: string): Promise<void> {
   const store = new KyselyMcpStore(h.latchkey.store.db)
   const row = (await store.getRegistration(issuer))!
@@ -462,7 +462,8 @@ describe('MCP server as a provider', () => {
       expect(retried.authorization.id).toBe(err.authorization.id)
       ids.add(err.authorization.id!)
       await new TestBrowser().authorize(err.authorization.url!, { login: 'gil' })
-      await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 }).catch(() => undefined)
+      // Completed with the scopes granted so far: the server still asks for mcp:admin, never granted.
+      expect((await client.auth.waitForCompletion(err.authorization, { timeoutMs: 10_000 })).status).toBe('completed')
     }
     expect(ids.size).toBe(2)
     const limit = await f(mcp.url, init).catch((e: unknown) => e)
@@ -504,7 +505,9 @@ describe('MCP server as a provider', () => {
     const { latchkeyMcpFetch } = await import('@latchkey/client')
     // A server whose /mcp redirects to /leak on the same origin, and records who arrives there with a token.
     const leaked: string[] = []
+    const asked: string[] = []
     const redirecting = createServer((req, res) => {
+      asked.push(req.url ?? '')
       if (req.url === '/mcp') return void res.writeHead(302, { location: '/leak' }).end()
       if (req.headers.authorization) leaked.push(req.headers.authorization)
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
@@ -512,7 +515,12 @@ describe('MCP server as a provider', () => {
     const port = await listenOnFreePort(redirecting)
     try {
       const f = latchkeyMcpFetch(client, 'ivy', 'acme-mcp', { serverUrl: `http://127.0.0.1:${port}/mcp` })
-      await expect(f(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}' })).rejects.toThrow()
+      const err = (await f(`http://127.0.0.1:${port}/mcp`, { method: 'POST', body: '{}' }).catch((e: unknown) => e)) as Error & {
+        cause?: unknown
+      }
+      // Refused at the redirect (fetch's redirect: 'error'), not some other failure.
+      expect(String(err.cause ?? err)).toMatch(/redirect/i)
+      expect(asked).toEqual(['/mcp'])
       expect(leaked).toEqual([])
     } finally {
       await new Promise<void>((resolve) => redirecting.close(() => resolve()))
