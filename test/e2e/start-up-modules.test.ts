@@ -42,18 +42,22 @@ process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const deadline = Date.now() + 30_000
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`serve exited early:\n${stderr}`)
-    const ready = await fetch(`http://127.0.0.1:${port}/v1/health/ready`).then(
-      (r) => r.status === 200,
-      () => false,
-    )
-    if (ready) break
-    if (Date.now() > deadline) throw new Error(`serve not ready:\n${stderr}`)
-    await new Promise((r) => setTimeout(r, 50))
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`serve exited early:\n${stderr}`)
+      const ready = await fetch(`http://127.0.0.1:${port}/v1/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+      if (ready) break
+      if (Date.now() > deadline) throw new Error(`serve not ready:\n${stderr}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  } finally {
+    // Also when it never got ready: no server is left holding its port.
+    child.kill('SIGTERM')
+    await exited
   }
-  child.kill('SIGTERM')
-  await exited
   const loaded = JSON.parse(/^LOADED (.*)$/m.exec(stderr)?.[1] ?? 'null') as string[]
   expect(loaded.some((f) => f.includes('/node_modules/fastify/'))).toBe(true)
   const packages = new Set(loaded.map((f) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]))

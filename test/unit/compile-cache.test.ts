@@ -5,7 +5,8 @@
  * world-writable cache folder let another user change what the CLI runs).
  */
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import nodeModule from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -55,15 +56,17 @@ describe('compile cache folder', () => {
     expect(pick(data)).toBeUndefined()
   })
 
-  it('the CLI run outside a data folder leaves no compile cache in the temporary folder', () => {
-    // On Node 20 there is no compile cache and this holds trivially; CI runs it on 22 and 24 too.
-    const dir = scratch()
-    const bin = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../bin/latchkey.js')
-    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir }
-    delete env['LATCHKEY_DATA_DIR']
-    delete env['NODE_DISABLE_COMPILE_CACHE']
-    execFileSync(process.execPath, [bin, '--version'], { cwd: dir, env, stdio: 'ignore' })
-    expect(readdirSync(dir)).toEqual([])
-    expect(existsSync(join(dir, 'node-compile-cache'))).toBe(false)
-  })
+  // Node 20 has no compile cache, so there it would pass whatever the CLI does: skipped; CI runs it on 22 and 24.
+  it.skipIf(!('enableCompileCache' in nodeModule))(
+    'the CLI run outside a data folder leaves no compile cache in the temporary folder',
+    () => {
+      const dir = scratch()
+      const bin = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../bin/latchkey.js')
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir }
+      delete env['LATCHKEY_DATA_DIR']
+      delete env['NODE_DISABLE_COMPILE_CACHE']
+      execFileSync(process.execPath, [bin, '--version'], { cwd: dir, env, stdio: 'ignore' })
+      expect(readdirSync(dir)).toEqual([])
+    },
+  )
 })
