@@ -5,7 +5,7 @@
  * direction, and the path template the audit trail records instead of the path.
  */
 import { LatchkeyError } from '../errors.js'
-import { isLoopbackUrl } from '../oauth/loopback.js'
+import { secureOrAllowedLoopback } from '../oauth/loopback.js'
 
 /**
  * The upstream URL for `rawPath` (the request path after `/v1/proxy/<provider>/`, still
@@ -97,8 +97,7 @@ export function connectionApiBase(
   } catch {
     return refuse('is not a URL')
   }
-  const loopback = isLoopbackUrl(url)
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback && allowInsecureLoopback)) refuse('is not https')
+  if (!secureOrAllowedLoopback(url, allowInsecureLoopback)) refuse('is not https')
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || url.pathname !== '/') {
     refuse('must be an origin (no credentials, path, query or fragment)')
   }

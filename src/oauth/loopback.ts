@@ -8,3 +8,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 export function isLoopbackUrl(url: URL): boolean {
   return LOOPBACK.has(url.hostname) || /^127\.\d+\.\d+\.\d+$/.test(url.hostname)
 }
+
+/** https, or plain http to this machine where insecure loopback is allowed. */
+export const secureOrAllowedLoopback = (url: URL, allowInsecureLoopback: boolean): boolean =>
+  url.protocol === 'https:' || (url.protocol === 'http:' && allowInsecureLoopback && isLoopbackUrl(url))

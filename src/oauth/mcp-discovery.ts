@@ -16,7 +16,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.1
  */
 import { type ProviderHttpOptions, providerFetch, readBody } from './http.js'
-import { isLoopbackUrl } from './loopback.js'
+import { secureOrAllowedLoopback } from './loopback.js'
 import { ProviderError } from './provider-error.js'
 
 /** What discovery found for one MCP server: all a flow needs to reach its authorization server. */
@@ -282,6 +282,3 @@ function stringArray(v: unknown): string[] | undefined {
 function discoveryError(message: string): ProviderError {
   return new ProviderError('protocol', `MCP discovery: ${message}`)
 }
-
-const secureOrAllowedLoopback = (u: URL, allowInsecureLoopback: boolean): boolean =>
-  u.protocol === 'https:' || (u.protocol === 'http:' && allowInsecureLoopback && isLoopbackUrl(u))
