@@ -49,9 +49,7 @@ import { mcpRoutes } from './routes/mcp.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { adminProviderRoutes, providerRoutes } from './routes/providers.js'
 import { proxyRoutes } from './routes/proxy.js'
-
-// secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning).
-const JSON_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
+import { JSON_PARSE_OPTIONS } from './schema.js'
 
 /** The dashboard's queries (admin API endpoints) and its sessions (absent when the dashboard is switched off). */
 export interface DashboardParts {
@@ -161,7 +159,7 @@ export function buildApp(
     const text = (body as string).trim()
     if (text === '') return done(null, undefined)
     try {
-      done(null, secureJson.parse(text, undefined, JSON_OPTIONS))
+      done(null, secureJson.parse(text, undefined, JSON_PARSE_OPTIONS))
     } catch {
       done(Object.assign(new SyntaxError('request body is not valid JSON'), { statusCode: 400 }), undefined)
     }

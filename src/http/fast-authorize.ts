@@ -24,8 +24,8 @@ import { ADMITTED, type AdmittedRequest, type RateLimiter } from './guard.js'
 import { bodyValidator } from './lazy-compilers.js'
 import { nextRequestId } from './request-id.js'
 import { type authorizeBody, authorizeRoute } from './routes/auth.js'
+import { JSON_PARSE_OPTIONS } from './schema.js'
 
-const JSON_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
 const PATH = authorizeRoute.path
 /** Parsed bodies kept: a few agents' few bodies each, far more than needed; at most 1,000 × 2 KiB. */
 const MEMO_ENTRIES = 1000
@@ -66,7 +66,7 @@ export function withFastAuthorize(parts: FastAuthorizeParts, fastify: Handler): 
     if (input !== undefined) return input
     input = null
     try {
-      const body = secureJson.parse(text, undefined, JSON_OPTIONS) as unknown
+      const body = secureJson.parse(text, undefined, JSON_PARSE_OPTIONS) as unknown
       if (valid(body)) {
         const b = body as z.output<typeof authorizeBody>
         const r = b.auth_requirement

@@ -5,6 +5,9 @@
  */
 import { z } from 'zod'
 
+/** secure-json-parse refuses `__proto__` / `constructor.prototype` keys (prototype poisoning): every JSON body, fast path or Fastify. */
+export const JSON_PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern exists to find them
 const PRINTABLE = /^[^\u0000-\u001f\u007f\ud800-\udfff]*$/u
 const PRINTABLE_MESSAGE = 'must not contain control characters or unpaired surrogates'
