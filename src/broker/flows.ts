@@ -297,7 +297,7 @@ export async function status(
           // An unconfirmed grant expires with its flow.
           const expired = { status: 'failed', ...EXPIRED_FLOW, grant_enc: null } as const
           if (await ctx.store.updateFlow(id, expired, [flowFailedEvent(flow, expired.error, expired.error_description)]))
-            ctx.metrics.flowFailed(flow.provider_id, FLOW_FAILURE_CODES.EXPIRED)
+            ctx.metrics.flowFailed(flow.provider_id, EXPIRED_FLOW.error)
           flow = { ...flow, ...expired }
         }
         if (flow.status === 'completed') {

@@ -6,7 +6,7 @@
  *
  * The store never sees a plaintext token: `*_enc` fields are keyring envelopes.
  */
-import type { FlowFailureCode } from '@latchkey/client'
+import { FLOW_FAILURE_CODES, type FlowFailureCode } from '@latchkey/client'
 import type { ApiKeysTable, AuditTable, ConnectionsTable, FlowsTable, ProvidersTable } from './schema.js'
 import type { OutboxEvent } from './webhook-store.js'
 
@@ -254,7 +254,10 @@ export interface ConnectionTarget {
  * How a pending flow that outlived its link is failed, wherever that is noticed (reused on a new
  * authorize, read by a status poll, swept): one reason, so the app and its webhook see the same.
  */
-export const EXPIRED_FLOW = { error: 'expired', error_description: 'the authorization expired before it was completed' } as const
+export const EXPIRED_FLOW = {
+  error: FLOW_FAILURE_CODES.EXPIRED,
+  error_description: 'the authorization expired before it was completed',
+} as const
 
 /** Thrown by `createOrReuseFlow` when the user has as many open flows as allowed. */
 export class OpenFlowLimitError extends Error {
