@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Pool } from 'undici'
+import { latencyStats } from './latency.js'
 
 export interface PacedTarget {
   url: string
@@ -29,9 +30,6 @@ export interface PacedResult {
   errors: number
   mismatches: number
 }
-
-const quantile = (sorted: number[], q: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
 
 export async function paced(target: PacedTarget, seconds: number): Promise<PacedResult> {
   const url = new URL(target.url)
@@ -57,6 +55,9 @@ export async function paced(target: PacedTarget, seconds: number): Promise<Paced
       if (res.statusCode < 200 || res.statusCode >= 300) non2xx++
       else if (target.verifyBody && !target.verifyBody(text)) mismatches++
     } catch {
+      // A failed request counts with the time it took to fail: a server that times out must
+      // not look faster for it.
+      latencies.push(performance.now() - due)
       errors++
     }
   }
@@ -77,17 +78,10 @@ export async function paced(target: PacedTarget, seconds: number): Promise<Paced
   } finally {
     await pool.close()
   }
-  const sorted = latencies.sort((a, b) => a - b)
   return {
     durationSeconds: (performance.now() - start) / 1000,
     total: count,
-    latencyMs: {
-      p50: quantile(sorted, 0.5),
-      p90: quantile(sorted, 0.9),
-      p99: quantile(sorted, 0.99),
-      mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
-      max: sorted.at(-1) ?? Number.NaN,
-    },
+    latencyMs: latencyStats(latencies),
     non2xx,
     errors,
     mismatches,
